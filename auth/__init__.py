@@ -1,1 +1,1 @@
-"""auth package."""
+"""Authentication, roles and permissions, sessions and the audit trail. No libvirt, no TinyDB."""

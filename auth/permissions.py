@@ -1,0 +1,38 @@
+"""Permissions are the actions the API can perform; roles are named sets of them (data)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    INVENTORY_READ = "inventory.read"
+    EVENTS_READ = "events.read"
+    VM_POWER = "vm.power"  # start, shutdown, power off, reboot, suspend, resume
+    VM_CONSOLE = "vm.console"
+    VM_MIGRATE = "vm.migrate"
+    HOST_MANAGE = "host.manage"  # maintenance, activate, power
+    POLICY_MANAGE = "policy.manage"  # change modes, apply plans
+    AUDIT_READ = "audit.read"
+    PERMISSIONS_MANAGE = "permissions.manage"
+
+
+P = Permission
+_READ = frozenset({P.INVENTORY_READ, P.EVENTS_READ})
+
+ROLES: dict[str, frozenset[Permission]] = {
+    "SuperUser": frozenset(Permission),
+    "ClusterAdmin": _READ
+    | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.HOST_MANAGE, P.POLICY_MANAGE},
+    "PowerUser": _READ | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE},
+    "Operator": _READ | {P.VM_POWER, P.VM_CONSOLE},
+    "ReadOnly": _READ,
+    "Auditor": _READ | {P.AUDIT_READ},
+}
+
+
+def permissions_of(roles: frozenset[str] | set[str]) -> frozenset[Permission]:
+    out: set[Permission] = set()
+    for role in roles:
+        out |= ROLES.get(role, frozenset())
+    return frozenset(out)

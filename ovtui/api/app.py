@@ -1,0 +1,57 @@
+"""Builds the FastAPI application around an Engine, with errors that say what to do."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from ovtui import __version__
+from ovtui.api.routes import inventory, logs, sessions, vms
+from ovtui.engine import Engine
+from ovtui.fleet.errors import FleetError
+
+STATUS_OF_KIND = {
+    "invalid": 400,
+    "conflict": 409,
+    "hypervisor": 502,
+    "unavailable": 503,
+    "timeout": 504,
+}
+
+
+def _error(status: int, message: str, extra: dict[str, object] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {**(extra or {}), "status": status, "message": message}}, status)
+
+
+def create_app(engine: Engine) -> FastAPI:
+    app = FastAPI(
+        title="ovtui engine API",
+        version=__version__,
+        description="Inventory, VM actions, events and audit. Sign in with POST /api/v1/sessions "
+        "and send the token as 'Authorization: Bearer TOKEN'.",
+        docs_url=None,  # the Swagger UI loads assets from the internet; /openapi.json is served
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    for module in (sessions, inventory, vms, logs):
+        app.include_router(module.router)
+
+    @app.exception_handler(FleetError)
+    async def fleet_error(_r: Request, exc: FleetError) -> JSONResponse:
+        return _error(STATUS_OF_KIND.get(exc.kind, 502), exc.message, dict(exc.as_dict()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_r: Request, exc: HTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{where}: {err['msg']}")
+        return _error(422, "invalid request: " + "; ".join(problems))
+
+    return app

@@ -1,0 +1,27 @@
+"""Finding the object a path names, with 404/409 messages that say what to do instead."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+
+from ovtui.model import VM, Host, Snapshot
+
+
+def find_vm(snap: Snapshot, ident: str) -> VM:
+    vm = snap.vm(ident)
+    if vm is not None:
+        return vm
+    named = snap.vms_named(ident)
+    if len(named) == 1:
+        return named[0]
+    if not named:
+        raise HTTPException(404, f"no VM named or with UUID {ident!r} (list them: ovtui vm list)")
+    where = ", ".join(f"{v.uuid} on {v.host}" for v in named)
+    raise HTTPException(409, f"{len(named)} VMs are named {ident!r} ({where}): use the UUID")
+
+
+def find_host(snap: Snapshot, name: str) -> Host:
+    host = snap.host(name)
+    if host is None:
+        raise HTTPException(404, f"no host named {name!r} (list them: ovtui host list)")
+    return host

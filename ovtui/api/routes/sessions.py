@@ -1,0 +1,46 @@
+"""Sign in, who am I, sign out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from ovtui.api.authz import Caller, Public, Require, engine_of, source_of
+from ovtui.engine.signin import SignInError
+
+router = APIRouter(prefix="/api/v1", tags=["sessions"])
+
+
+class Credentials(BaseModel):
+    username: Annotated[str, Field(max_length=256)]
+    password: Annotated[str, Field(max_length=1024)]
+
+
+def _whoami(caller_name: str, roles: frozenset[str], perms: frozenset[Any]) -> dict[str, Any]:
+    return {"user": caller_name, "roles": sorted(roles), "permissions": sorted(perms)}
+
+
+@router.post("/sessions", dependencies=[Depends(Public())], summary="Sign in; returns a token")
+async def login(body: Credentials, request: Request) -> dict[str, Any]:
+    engine = engine_of(request)
+    try:
+        token, principal = engine.signin.login(body.username, body.password, source_of(request))
+    except SignInError as exc:
+        raise HTTPException(401, str(exc)) from None
+    return {"token": token, **_whoami(principal.name, principal.roles, principal.permissions)}
+
+
+@router.get("/sessions/current", summary="Who is signed in, with roles and permissions")
+async def whoami(caller: Annotated[Caller, Depends(Require(None))]) -> dict[str, Any]:
+    p = caller.principal
+    return _whoami(p.name, p.roles, p.permissions)
+
+
+@router.delete("/sessions/current", summary="Sign out (revoke this token)")
+async def logout(
+    request: Request, caller: Annotated[Caller, Depends(Require(None))]
+) -> dict[str, str]:
+    engine_of(request).signin.logout(caller.token, caller.principal, caller.source)
+    return {"result": "signed out"}

@@ -1,0 +1,1 @@
+"""The `ovtui` command line."""

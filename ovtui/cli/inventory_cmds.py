@@ -1,0 +1,168 @@
+"""`ovtui vm ...` and `ovtui host ...`: inventory and VM actions over the API."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ovtui.cli.connect import signed_in_client
+from ovtui.cli.output import Column, pct, print_json, print_record, print_table, synthetic_note
+
+VM_ACTIONS = ("start", "shutdown", "poweroff", "reboot", "suspend", "resume")
+
+
+def _cpu(row: dict[str, Any]) -> str:
+    mark = "*" if row.get("load_source") == "synthetic" else ""
+    return pct(row.get("cpu_usage")) + mark
+
+
+def _mem(row: dict[str, Any]) -> str:
+    total = row.get("memory_mib") or 0
+    return f"{row.get('memory_used_mib', 0) / 1024:.0f}/{total / 1024:.0f} GiB"
+
+
+VM_COLUMNS: list[Column] = [
+    ("NAME", lambda r: r["name"]),
+    ("STATE", lambda r: r["state"]),
+    ("HOST", lambda r: r["host"]),
+    ("CLUSTER", lambda r: r["cluster"]),
+    ("VCPU", lambda r: r["vcpus"]),
+    ("MEM", lambda r: f"{r['memory_mib'] / 1024:g}G"),
+    ("CPU", _cpu),
+    (
+        "FLAGS",
+        lambda r: ",".join(
+            f
+            for f, on in (
+                ("ha", r["highly_available"]),
+                ("pinned", r["pinned"]),
+                ("nomigrate", not r["migratable"]),
+            )
+            if on
+        ),
+    ),
+]
+HOST_COLUMNS: list[Column] = [
+    ("NAME", lambda r: r["name"]),
+    ("STATE", lambda r: r["state"]),
+    ("CLUSTER", lambda r: r["cluster"]),
+    ("CPUS", lambda r: r["cpus"]),
+    ("CPU", _cpu),
+    ("MEMORY", _mem),
+    ("VMS", lambda r: r["vms_running"]),
+    ("MIGRATION", lambda r: "live" if r["live_migration"] else "cold only"),
+    ("REASON", lambda r: r["state_reason"]),
+]
+
+
+def vm_list(args: argparse.Namespace) -> None:
+    client = signed_in_client(args)
+    rows = client.get(
+        "/api/v1/vms", host=args.host, cluster=args.cluster, state=args.state, name=args.name
+    )
+    if args.json:
+        print_json(rows)
+        return
+    print_table(rows, VM_COLUMNS)
+    synthetic_note(rows)
+
+
+def vm_show(args: argparse.Namespace) -> None:
+    row = signed_in_client(args).get(f"/api/v1/vms/{args.vm}")
+    print_json(row) if args.json else print_record(row)
+
+
+def vm_action(args: argparse.Namespace) -> None:
+    result = signed_in_client(args).post(f"/api/v1/vms/{args.vm}/{args.action}")
+    if args.json:
+        print_json(result)
+    else:
+        print(
+            f"{result['vm']} on {result['host']}: {args.action} {result['result']} "
+            f"({result['seconds']:.1f} s)"
+        )
+
+
+def vm_migrate(args: argparse.Namespace) -> None:
+    result = signed_in_client(args).post(f"/api/v1/vms/{args.vm}/migrate", {"target": args.target})
+    if args.json:
+        print_json(result)
+        return
+    print(
+        f"{result['vm']}: {result['source']} -> {result['target']}, {result['mode']} migration, "
+        f"{result['seconds']:.1f} s"
+    )
+    if result.get("note"):
+        print(f"note: {result['note']}")
+
+
+def host_list(args: argparse.Namespace) -> None:
+    rows = signed_in_client(args).get("/api/v1/hosts", cluster=args.cluster, state=args.state)
+    if args.json:
+        print_json(rows)
+        return
+    print_table(rows, HOST_COLUMNS)
+    synthetic_note(rows)
+
+
+def host_show(args: argparse.Namespace) -> None:
+    row = signed_in_client(args).get(f"/api/v1/hosts/{args.host}")
+    if args.json:
+        print_json(row)
+        return
+    print_record({k: v for k, v in row.items() if k != "vms"})
+    print()
+    print_table(row["vms"], VM_COLUMNS)
+
+
+def events(args: argparse.Namespace) -> None:
+    rows = signed_in_client(args).get("/api/v1/events", limit=args.limit, host=args.host)
+    if args.json:
+        print_json(rows)
+        return
+    for r in rows:
+        subject = r.get("vm") or ""
+        print(
+            f"{r['ts']}  {r.get('host', ''):<10} {subject:<18} {r['what']}  {r.get('detail', '')}"
+        )
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    def with_json(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        return p
+
+    vm = sub.add_parser("vm", help="list, inspect and act on VMs").add_subparsers(
+        dest="vm_cmd", required=True
+    )
+    p = with_json(vm.add_parser("list", help="list VMs"))
+    for opt in ("host", "cluster", "state", "name"):
+        p.add_argument(f"--{opt}", help=f"only VMs with this {opt}")
+    p.set_defaults(func=vm_list)
+    p = with_json(vm.add_parser("show", help="one VM"))
+    p.add_argument("vm", help="name or UUID")
+    p.set_defaults(func=vm_show)
+    for act in VM_ACTIONS:
+        p = with_json(vm.add_parser(act, help=f"{act} a VM (waits for the outcome)"))
+        p.add_argument("vm", help="name or UUID")
+        p.set_defaults(func=vm_action, action=act)
+    p = with_json(vm.add_parser("migrate", help="move a VM to another host of its cluster"))
+    p.add_argument("vm", help="name or UUID")
+    p.add_argument("target", help="destination host")
+    p.set_defaults(func=vm_migrate)
+
+    host = sub.add_parser("host", help="list and inspect hosts").add_subparsers(
+        dest="host_cmd", required=True
+    )
+    p = with_json(host.add_parser("list", help="list hosts"))
+    p.add_argument("--cluster")
+    p.add_argument("--state")
+    p.set_defaults(func=host_list)
+    p = with_json(host.add_parser("show", help="one host with its VMs"))
+    p.add_argument("host")
+    p.set_defaults(func=host_show)
+
+    p = with_json(sub.add_parser("events", help="recent events"))
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--host")
+    p.set_defaults(func=events)

@@ -1,0 +1,109 @@
+"""Reading ovtui.toml: --config, else $OVTUI_CONFIG, else /etc/ovtui/ovtui.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ovtui.config.crossrefs import cross_reference_errors
+from ovtui.config.schema import Config
+
+SYSTEM_CONFIG = Path("/etc/ovtui/ovtui.toml")
+
+
+class ConfigError(Exception):
+    """A config that cannot be used. str() is the operator-facing message; exit code 2."""
+
+    exit_code = 2
+
+
+def default_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("OVTUI_CONFIG")
+    return Path(env) if env else SYSTEM_CONFIG
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif "function-after" in part or part.startswith(("constrained", "function-")):
+            continue  # pydantic's internal validator names are no use to an operator
+        else:
+            out += f".{part}" if out else part
+    return out or "(top level)"
+
+
+def _valid_keys(model: type, loc: tuple[int | str, ...]) -> str:
+    """Names the keys a section accepts, for 'unknown key' messages."""
+    from pydantic import BaseModel
+
+    current: type = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return ""
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        candidates = [ann, *args]
+        nxt = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if nxt is None:
+            return ""
+        current = nxt
+    names = [n for n, f in getattr(current, "model_fields", {}).items() if not f.exclude]
+    return ", ".join(names)
+
+
+def _format_validation(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        key = _key_path(loc)
+        if err["type"] == "extra_forbidden":
+            valid = _valid_keys(Config, loc)
+            lines.append(
+                f"{path}: {key}: unknown key" + (f" (valid keys: {valid})" if valid else "")
+            )
+            continue
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{path}: {key}: {msg} (got {err.get('input')!r})")
+    return "\n".join(lines)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Loads and validates completely; raises ConfigError with every problem found."""
+    cfg_path = default_config_path(path)
+    try:
+        raw = tomllib.loads(cfg_path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{cfg_path}: no such file; pass --config PATH or set OVTUI_CONFIG "
+            f"(an annotated example is appliance/ovtui.example.toml)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{cfg_path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from None
+    return parse_config(raw, source=str(cfg_path))
+
+
+def parse_config(raw: dict[str, object], source: str = "<memory>") -> Config:
+    if "source" in raw:
+        raise ConfigError(f"{source}: source: unknown key")
+    try:
+        config = Config.model_validate({**raw, "source": source})
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(Path(source), exc)) from None
+    problems = cross_reference_errors(config)
+    if problems:
+        raise ConfigError("\n".join(f"{source}: {key}: {msg}" for key, msg in problems))
+    return config

@@ -1,0 +1,112 @@
+"""`ovtui demo`: an engine on the embedded test-driver fleet plus the dashboard, one command.
+
+The engine runs as its own process (exactly as in production) and the dashboard talks to it over
+the API socket. Load on this fleet is SYNTHETIC, and every screen that shows it says so.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from auth.local_users import LocalUser, write_local_users
+from auth.passwords import hash_password
+from ovtui.client import ApiError, Client
+from ovtui.testdriver_fleet import demo_spec, write_fleet
+
+DEMO_PASSWORD = "demo"
+DEMO_USERS = {
+    "admin": "SuperUser",
+    "clusteradmin": "ClusterAdmin",
+    "poweruser": "PowerUser",
+    "operator": "Operator",
+    "viewer": "ReadOnly",
+    "auditor": "Auditor",
+}
+
+
+def prepare_demo(directory: Path) -> Path:
+    """Writes the fleet, the engine config and demo accounts; returns the config path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    config = write_fleet(demo_spec(), directory, exporter_listen="127.0.0.1:0")
+    users = directory / "local-users.toml"
+    # A lighter scrypt cost: these passwords are public anyway, start-up should be instant.
+    write_local_users(
+        users,
+        [
+            LocalUser(name, hash_password(DEMO_PASSWORD, n=2**12), frozenset({role}))
+            for name, role in DEMO_USERS.items()
+        ],
+    )
+    with config.open("a") as fh:
+        fh.write(f'\n[auth]\nlocal_users_file = "{users.resolve()}"\n')
+    return config
+
+
+def start_engine(config: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "ovtui.cli.main", "--config", str(config), "engine"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_ready(socket: Path, proc: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
+    client = Client(socket, timeout=2)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the demo engine exited ({proc.returncode}):\n{log_path.read_text()}")
+        try:
+            if client.get("/api/v1/health")["hosts_up"] > 0:
+                return
+        except ApiError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the demo engine did not answer within {timeout:.0f} s; log: {log_path}")
+
+
+def stop_engine(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def run_demo(*, headless: bool = False, directory: str | None = None) -> None:
+    # Short path: a Unix socket path must stay under ~107 bytes.
+    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="ovtui-demo-"))
+    config = prepare_demo(root)
+    socket, log_path = root / "api.sock", root / "engine.log"
+    proc = start_engine(config, log_path)
+    try:
+        wait_ready(socket, proc, log_path, timeout=30)
+        if headless:
+            print(
+                f"ovtui demo engine running (PID {proc.pid}); load is SYNTHETIC.\n"
+                f"  export OVTUI_SOCKET={socket}\n"
+                f"  ovtui login -u admin     (password: {DEMO_PASSWORD}; users: "
+                f"{', '.join(DEMO_USERS)})\n  ovtui host list; ovtui vm list\n"
+                f"engine log: {log_path}; Ctrl-C stops it."
+            )
+            proc.wait()
+            return
+        from ovtui.tui.app import run_dashboard
+
+        client = Client(socket)
+        client.login("admin", DEMO_PASSWORD)
+        run_dashboard(socket, client.token or "", demo=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_engine(proc)

@@ -1,0 +1,157 @@
+"""Engine: store + logs + audit + sessions + fleet, and the audited entry points for actions.
+
+Every action goes: API handler -> authorisation (ovtui.api.authz) -> Engine.perform (audit)
+-> fleet. Policy jobs will call perform with a system principal, audited the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from auth.audit import GENESIS, AuditTrail
+from auth.local_users import LocalAuthenticator, load_local_users
+from auth.principal import Principal
+from auth.sessions import SessionStore
+from ovtui.config.schema import Config
+from ovtui.engine.signin import SignIn
+from ovtui.fleet import actions
+from ovtui.fleet.assemble import LoadModel
+from ovtui.fleet.errors import FleetError
+from ovtui.fleet.fleet import Fleet
+from ovtui.model import VM, Snapshot
+from ovtui.store import JsonlLog, Store
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(self, config: Config, *, synthetic_load: LoadModel | None = None) -> None:
+        self.config = config
+        store_dir = config.engine.store_dir
+        self.store = Store.open(store_dir)
+        self.events = JsonlLog(store_dir / "events.jsonl")
+        self.migrations = JsonlLog(store_dir / "migrations.jsonl")
+        self.audit_log = JsonlLog(store_dir / "audit.jsonl", fsync=True)
+        last = self.audit_log.tail(1)
+        self.audit = AuditTrail(self.audit_log.append, last[0]["hash"] if last else GENESIS)
+        users_file = config.auth.local_users_file
+        users = load_local_users(users_file) if users_file else {}
+        self.sessions = SessionStore(
+            config.auth.session_ttl_minutes * 60, config.auth.session_idle_minutes * 60
+        )
+        self.signin = SignIn(LocalAuthenticator(users), self.sessions, self.audit)
+        self.fleet = Fleet(
+            config,
+            synthetic_load=synthetic_load,
+            maintenance_of=lambda h: bool(self.store.host_state(h).get("maintenance")),
+            on_event=self._record_event,
+        )
+
+    async def start(self) -> None:
+        await self.fleet.start()
+
+    async def stop(self) -> None:
+        await self.fleet.stop()
+        self.store.close()
+
+    def snapshot(self) -> Snapshot:
+        return self.fleet.snapshot()
+
+    def _record_event(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    # -- audited actions -----------------------------------------------------------------------
+    async def perform(
+        self,
+        principal: Principal,
+        action: str,
+        target: str,
+        params: dict[str, Any],
+        run: Callable[[], Awaitable[dict[str, Any]]],
+        source: str = "",
+    ) -> dict[str, Any]:
+        """Runs an authorised action and records its outcome, success or failure, in the audit."""
+        try:
+            outcome = await run()
+        except FleetError as exc:
+            self.audit.record(
+                actor=principal.name,
+                actor_source=principal.source,
+                action=action,
+                target=target,
+                params=params,
+                result="failed",
+                source=source,
+                detail=exc.message,
+            )
+            raise
+        self.audit.record(
+            actor=principal.name,
+            actor_source=principal.source,
+            action=action,
+            target=target,
+            params=params,
+            result="ok",
+            source=source,
+            detail=str(outcome.get("result", "")),
+        )
+        return outcome
+
+    async def vm_action(
+        self, principal: Principal, vm: VM, action: str, source: str = ""
+    ) -> dict[str, Any]:
+        async def run() -> dict[str, Any]:
+            return (await actions.vm_action(self.fleet, vm, action)).as_dict()
+
+        target = f"vm/{vm.name}@{vm.host}"
+        return await self.perform(principal, f"vm.{action}", target, {"uuid": vm.uuid}, run, source)
+
+    async def migrate(
+        self, principal: Principal, vm: VM, target_host: str, source: str = ""
+    ) -> dict[str, Any]:
+        async def run() -> dict[str, Any]:
+            record: dict[str, Any] = {
+                "vm": vm.name,
+                "uuid": vm.uuid,
+                "source": vm.host,
+                "target": target_host,
+                "actor": principal.name,
+            }
+            try:
+                outcome = (await actions.migrate(self.fleet, vm, target_host)).as_dict()
+            except FleetError as exc:
+                self.migrations.append({**record, "result": "failed", "error": exc.message})
+                self.events.append(
+                    {
+                        "kind": "migration",
+                        "vm": vm.name,
+                        "host": vm.host,
+                        "what": f"migration to {target_host} failed",
+                        "detail": exc.message,
+                    }
+                )
+                raise
+            self.migrations.append(
+                {
+                    **record,
+                    "result": "succeeded",
+                    "mode": outcome["mode"],
+                    "seconds": outcome["seconds"],
+                }
+            )
+            self.events.append(
+                {
+                    "kind": "migration",
+                    "vm": vm.name,
+                    "host": target_host,
+                    "what": f"{outcome['mode']} migration from {vm.host} done",
+                }
+            )
+            return outcome
+
+        params = {"uuid": vm.uuid, "to": target_host}
+        return await self.perform(
+            principal, "vm.migrate", f"vm/{vm.name}@{vm.host}", params, run, source
+        )

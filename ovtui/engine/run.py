@@ -1,0 +1,50 @@
+"""`ovtui engine`: run the daemon until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+from ovtui.api.app import create_app
+from ovtui.api.server import ApiServers
+from ovtui.config.schema import Config
+from ovtui.engine.core import Engine
+
+log = logging.getLogger("ovtui.engine")
+
+
+def synthetic_model_for(config: Config) -> Callable[[str, str, float], float] | None:
+    if not any(h.load == "synthetic" for h in config.hosts):
+        return None
+    from collectors.synthetic_load import SyntheticLoad
+
+    return SyntheticLoad().vm_cpu
+
+
+async def run_engine(
+    config: Config,
+    *,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[Engine], None] | None = None,
+) -> None:
+    engine = Engine(config, synthetic_load=synthetic_model_for(config))
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (RuntimeError, ValueError):
+            pass  # not the main thread (tests): the caller sets `stop`
+    await engine.start()
+    api = ApiServers(create_app(engine), config.api)
+    try:
+        await api.start()
+        log.info("engine ready: %d hosts, API on %s", len(config.hosts), config.api.socket)
+        if on_ready:
+            on_ready(engine)
+        await stop.wait()
+    finally:
+        await api.stop()
+        await engine.stop()

@@ -1,0 +1,128 @@
+"""VM actions and migrations: run on the right host, wait for the outcome, report it plainly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ovtui.fleet import migration_ops, vm_ops
+from ovtui.fleet.errors import FleetError
+from ovtui.fleet.fleet import Fleet
+from ovtui.fleet.migration_checks import refusal
+from ovtui.model import VM, VmState
+
+_DONE_STATE = {
+    "start": VmState.RUNNING,
+    "shutdown": VmState.SHUTOFF,
+    "poweroff": VmState.SHUTOFF,
+    "suspend": VmState.PAUSED,
+    "resume": VmState.RUNNING,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    vm: str
+    uuid: str
+    host: str
+    action: str
+    result: str
+    seconds: float
+    extra: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "vm": self.vm,
+            "uuid": self.uuid,
+            "host": self.host,
+            "action": self.action,
+            "result": self.result,
+            "seconds": round(self.seconds, 3),
+            **self.extra,
+        }
+
+
+async def vm_action(fleet: Fleet, vm: VM, action: str) -> Outcome:
+    if action not in vm_ops.VM_ACTIONS:
+        raise FleetError(
+            f"unknown action {action!r} (valid: {', '.join(vm_ops.VM_ACTIONS)})", kind="invalid"
+        )
+    link = fleet.links[vm.host]
+    began = time.monotonic()
+    await link.call(vm_ops.action(action, vm.uuid), action=action, vm=vm.name)
+    result = "done"
+    if action == "shutdown":
+        result = await _wait_shutoff(fleet, vm)
+    fleet.request_refresh(vm.host)
+    return Outcome(vm.name, vm.uuid, vm.host, action, result, time.monotonic() - began, {})
+
+
+async def _wait_shutoff(fleet: Fleet, vm: VM) -> str:
+    link = fleet.links[vm.host]
+    timeout = fleet.config.engine.shutdown_timeout_seconds
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = await link.call(vm_ops.state_of(vm.uuid), action="shutdown", vm=vm.name)
+        if state == VmState.SHUTOFF:
+            return "shut off"
+        await asyncio.sleep(0.5)
+    raise FleetError(
+        f"{vm.name} on {vm.host} did not shut down within {timeout:.0f} s (the guest may ignore "
+        "ACPI power-button requests); it is still running; use poweroff to force it off",
+        kind="timeout",
+        host=vm.host,
+        vm=vm.name,
+    )
+
+
+async def migrate(fleet: Fleet, vm: VM, target: str) -> Outcome:
+    snap = fleet.snapshot()
+    why = refusal(snap, vm, target)
+    if why:
+        raise FleetError(
+            f"migrate {vm.name} refused: {why}", kind="conflict", host=vm.host, vm=vm.name
+        )
+    source, dest = fleet.links[vm.host], fleet.links[target]
+    if dest.conn is None:
+        raise FleetError(f"target {target} is not connected", kind="unavailable", host=target)
+    timeout = fleet.config.engine.migration_timeout_seconds
+    if not vm.active:
+        mode, op = "offline", migration_ops.offline(vm.uuid, dest.conn)
+    elif source.live_migration and dest.live_migration:
+        mode, op = "live", migration_ops.live(vm.uuid, dest.conn, dest.cfg.migration_uri)
+    else:
+        mode, op = "cold", migration_ops.cold(vm.uuid, dest.conn)
+    began = time.monotonic()
+    try:
+        await source.call(
+            op,
+            action=f"{mode} migration to {target} of",
+            vm=vm.name,
+            timeout=timeout,
+            hung_means_lost=False,
+        )
+    except FleetError as exc:
+        if exc.kind == "timeout" and mode == "live":
+            await _abort_quietly(fleet, vm)
+        exc.message = f"{exc.message} ({vm.name} stays on {vm.host})"
+        raise
+    finally:
+        fleet.request_refresh(vm.host)
+        fleet.request_refresh(target)
+    extra: dict[str, Any] = {"source": vm.host, "target": target, "mode": mode}
+    if mode == "cold":
+        extra["note"] = "cold migration: the driver cannot migrate live, so the VM was restarted"
+    return Outcome(
+        vm.name, vm.uuid, target, "migrate", f"moved ({mode})", time.monotonic() - began, extra
+    )
+
+
+async def _abort_quietly(fleet: Fleet, vm: VM) -> None:
+    link = fleet.links[vm.host]
+    if link.conn is not None:
+        try:
+            await link.call(migration_ops.abort_job(vm.uuid), action="abort migration", vm=vm.name)
+        except FleetError:
+            pass

@@ -1,0 +1,197 @@
+"""The fleet: host links, a poll loop per host, lifecycle events, and the current Snapshot.
+
+Each host's part of the snapshot is rebuilt only when that host is read; the whole Snapshot is
+assembled on demand and cached until some host changes, so reads stay cheap on large fleets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ovtui.config.schema import Config
+from ovtui.fleet.assemble import HostFacts, LoadModel, assemble
+from ovtui.fleet.errors import FleetError
+from ovtui.fleet.host_link import HostLink
+from ovtui.fleet.lifecycle_names import describe
+from ovtui.fleet.reading import HostReading, NodeInfo, VmMeta, read_host, read_node
+from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot
+
+log = logging.getLogger(__name__)
+EventSink = Callable[[dict[str, Any]], None]
+
+
+class Fleet:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        synthetic_load: LoadModel | None = None,
+        maintenance_of: Callable[[str], bool] = lambda _h: False,
+        on_event: EventSink = lambda _e: None,
+    ) -> None:
+        self.config = config
+        self._synthetic = synthetic_load
+        self._maintenance_of = maintenance_of
+        self._on_event = on_event
+        eng = config.engine
+        self.links: dict[str, HostLink] = {
+            h.name: HostLink(
+                h,
+                call_timeout=eng.libvirt_call_timeout_seconds,
+                backoff_max=eng.connect_backoff_max_seconds,
+                on_lifecycle=self._lifecycle,
+                on_state_change=self._link_state_changed,
+            )
+            for h in config.hosts
+        }
+        self._readings: dict[str, HostReading] = {}
+        self._previous: dict[str, HostReading] = {}
+        self._nodes: dict[str, NodeInfo] = {}
+        self._meta: dict[str, dict[str, VmMeta]] = {h: {} for h in self.links}
+        self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
+        self._wake: dict[str, asyncio.Event] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._snapshot: Snapshot | None = None
+        self._dcs = tuple(DataCenter(d.name, d.description) for d in config.datacenters)
+        self._clusters = tuple(_cluster(c) for c in config.clusters)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        for name, link in self.links.items():
+            self._wake[name] = asyncio.Event()
+            self._rebuild(name)
+            link.start()
+            self._tasks.append(asyncio.create_task(self._poll_forever(name), name=f"poll-{name}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(link.stop() for link in self.links.values()))
+
+    async def wait_connected(self, timeout: float) -> None:
+        """Waits until every host has been read once or given up on (for start-up and tests)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(
+                n in self._readings or link.state == HostState.NON_RESPONSIVE
+                for n, link in self.links.items()
+            ):
+                return
+            await asyncio.sleep(0.02)
+
+    # -- polling -------------------------------------------------------------------------------
+    async def _poll_forever(self, name: str) -> None:
+        interval = self.config.engine.poll_interval_seconds
+        wake = self._wake[name]
+        while True:
+            if self.links[name].state == HostState.UP:
+                try:
+                    await self.refresh(name)
+                except FleetError as exc:
+                    log.info("poll of %s failed: %s", name, exc.message)
+            wake.clear()
+            try:
+                await asyncio.wait_for(wake.wait(), interval)
+            except TimeoutError:
+                pass
+
+    async def refresh(self, name: str) -> None:
+        link = self.links[name]
+        meta, node = self._meta[name], self._nodes.get(name)
+        if node is None:
+            node = self._nodes[name] = await link.call(read_node, action="read host")
+        reading = await link.call(lambda conn: read_host(conn, meta, node), action="list VMs")
+        if name in self._readings:
+            self._previous[name] = self._readings[name]
+        self._readings[name] = reading
+        self._rebuild(name)
+
+    def request_refresh(self, name: str) -> None:
+        if name in self._wake:
+            self._wake[name].set()
+
+    # -- events from libvirt (already on the asyncio loop) ---------------------------------------
+    def _lifecycle(self, host: str, uuid: str, event: int, detail: int) -> None:
+        if event in (0, 1):  # defined / undefined: flags in <metadata> may have changed
+            self._meta[host].pop(uuid, None)
+        vm = self._find_name(host, uuid)
+        self._on_event(
+            {"kind": "vm", "host": host, "vm": vm, "uuid": uuid, "what": describe(event, detail)}
+        )
+        self.request_refresh(host)
+
+    def _link_state_changed(self, host: str) -> None:
+        link = self.links[host]
+        if link.state == HostState.UP:
+            self._nodes.pop(host, None)  # capacity may differ after a reconnect
+            self._previous.pop(host, None)
+        self._on_event(
+            {"kind": "host", "host": host, "what": f"{link.state.value}", "detail": link.reason}
+        )
+        self._rebuild(host)
+        self.request_refresh(host)
+
+    def _find_name(self, host: str, uuid: str) -> str:
+        # The VM may be new to this host (migrated in): look at every host, its own first.
+        for name in (host, *self._readings):
+            reading = self._readings.get(name)
+            for d in reading.domains if reading else ():
+                if d.uuid == uuid:
+                    return d.name
+        return uuid
+
+    # -- snapshot ------------------------------------------------------------------------------
+    def _rebuild(self, name: str) -> None:
+        link = self.links[name]
+        cfg = link.cfg
+        facts = HostFacts(
+            cfg=cfg,
+            cluster=self.config.cluster(cfg.cluster),
+            link_state=link.state,
+            link_reason=link.reason,
+            live_migration=link.live_migration,
+            maintenance=self._maintenance_of(name),
+            last_seen=self._readings[name].wall if name in self._readings else None,
+        )
+        synthetic = self._synthetic if cfg.load == "synthetic" else None
+        self._views[name] = assemble(
+            facts, self._readings.get(name), self._previous.get(name), synthetic
+        )
+        self._snapshot = None
+
+    def invalidate(self, host: str) -> None:
+        """Host facts outside libvirt changed (maintenance flag): rebuild its part."""
+        self._rebuild(host)
+
+    def snapshot(self) -> Snapshot:
+        snap = self._snapshot
+        if snap is None:
+            views = [self._views[n] for n in self.links]
+            snap = self._snapshot = Snapshot(
+                taken_at=time.time(),
+                datacenters=self._dcs,
+                clusters=self._clusters,
+                hosts=tuple(h for h, _ in views),
+                vms=tuple(vm for _, vms in views for vm in vms),
+            )
+        return snap
+
+
+def _cluster(c: Any) -> Cluster:
+    from types import MappingProxyType
+
+    return Cluster(
+        name=c.name,
+        datacenter=c.datacenter,
+        cpu_model=c.cpu_model,
+        memory_overcommit_percent=c.memory_overcommit_percent,
+        resiliency=c.resiliency,
+        scheduling_policy=c.scheduling.policy,
+        scheduling_mode=c.scheduling.mode,
+        scheduling_params=MappingProxyType(dict(c.scheduling.params)),
+    )

@@ -1,0 +1,218 @@
+"""One host: its libvirt connection, its own worker threads, a timeout per call, reconnects.
+
+Each host gets its own small thread pool so that a hung hypervisor only ever ties up its own
+threads: its calls time out, the host turns non_responsive, and every other host carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import libvirt
+
+from ovtui.config.schema import HostConfig
+from ovtui.fleet.errors import FleetError, from_libvirt, is_connection_lost
+from ovtui.fleet.event_loop import ensure_event_loop
+from ovtui.model import HostState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+LifecycleCallback = Callable[[str, str, int, int], None]  # host, vm uuid, event, detail
+WORKERS_PER_HOST = 4  # poll + a few operations (a migration holds one for its whole run)
+
+
+class HostLink:
+    def __init__(
+        self,
+        cfg: HostConfig,
+        *,
+        call_timeout: float,
+        backoff_max: float,
+        on_lifecycle: LifecycleCallback | None = None,
+        on_state_change: Callable[[str], None] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self.call_timeout = call_timeout
+        self.backoff_max = backoff_max
+        self.state = HostState.CONNECTING
+        self.reason = "connecting"
+        self.conn: libvirt.virConnect | None = None
+        self.driver = ""
+        self._on_lifecycle = on_lifecycle
+        self._on_state_change = on_state_change
+        self._executor = self._new_executor()
+        self._lost = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.connected_at: float | None = None
+
+    def _new_executor(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(WORKERS_PER_HOST, thread_name_prefix=f"host-{self.cfg.name}")
+
+    @property
+    def live_migration(self) -> bool:
+        # The test driver has no migration at all (notes/LAB.md); everything else is assumed able.
+        return self.driver.upper() != "TEST"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._connect_forever(), name=f"connect-{self.name}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, _close_quietly, conn)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _connect_forever(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self._open()
+                delay = 1.0
+                self._lost.clear()
+                await self._lost.wait()
+            except FleetError as exc:
+                self._set_state(
+                    HostState.NON_RESPONSIVE, f"{exc.message}; retrying in {delay:.0f} s"
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.backoff_max)
+
+    async def _open(self) -> None:
+        ensure_event_loop()
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(self._executor, self._open_blocking)
+        try:
+            conn, driver = await asyncio.wait_for(fut, self.call_timeout)
+        except TimeoutError:
+            self._abandon_threads()
+            raise FleetError(
+                f"no answer from {self.cfg.uri} within {self.call_timeout:.0f} s",
+                kind="timeout",
+                host=self.name,
+            ) from None
+        except libvirt.libvirtError as exc:
+            raise from_libvirt(exc, action="connect", host=self.name) from None
+        self.conn, self.driver, self.connected_at = conn, driver, time.time()
+        self._set_state(HostState.UP, "")
+
+    def _open_blocking(self) -> tuple[libvirt.virConnect, str]:
+        conn = libvirt.open(self.cfg.uri)
+        driver = conn.getType()
+        try:
+            conn.setKeepAlive(5, 3)  # remote drivers: a dead peer is noticed within ~20 s
+        except libvirt.libvirtError:
+            pass  # local drivers (test, qemu:///) have no keepalive
+        try:
+            conn.registerCloseCallback(self._closed_from_libvirt, None)
+        except libvirt.libvirtError:
+            pass
+        if self._on_lifecycle is not None:
+            conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle_from_libvirt, None
+            )
+        return conn, driver
+
+    # -- libvirt callbacks (event-loop thread) -------------------------------------------------
+    def _lifecycle_from_libvirt(
+        self, _conn: libvirt.virConnect, dom: libvirt.virDomain, event: int, detail: int, _o: object
+    ) -> None:
+        if self._on_lifecycle is not None and self._loop is not None:
+            uuid = dom.UUIDString()
+            self._loop.call_soon_threadsafe(self._on_lifecycle, self.name, uuid, event, detail)
+
+    def _closed_from_libvirt(self, _conn: libvirt.virConnect, reason: int, _o: object) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(
+                self.mark_lost, f"connection closed by libvirt (reason {reason})"
+            )
+
+    # -- calls ---------------------------------------------------------------------------------
+    async def call(
+        self,
+        fn: Callable[[libvirt.virConnect], T],
+        *,
+        action: str,
+        vm: str | None = None,
+        timeout: float | None = None,
+        hung_means_lost: bool = True,
+    ) -> T:
+        """Runs fn(conn) on this host's threads; a timeout marks the host non_responsive.
+
+        Long jobs (migrations) pass hung_means_lost=False: their timeout says nothing about the
+        host, and the caller aborts the job on the still-working connection.
+        """
+        conn = self.conn
+        if conn is None or self.state not in (HostState.UP,):
+            raise FleetError(
+                f"{action} on {self.name} refused: host is {self.state.value} ({self.reason})",
+                kind="unavailable",
+                host=self.name,
+                vm=vm,
+            )
+        loop = asyncio.get_running_loop()
+        limit = timeout if timeout is not None else self.call_timeout
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._executor, fn, conn), limit)
+        except TimeoutError:
+            if not hung_means_lost:
+                raise FleetError(
+                    f"{action} on {self.name} did not finish within {limit:.0f} s",
+                    kind="timeout",
+                    host=self.name,
+                    vm=vm,
+                ) from None
+            self._abandon_threads()
+            self.mark_lost(f"no answer within {limit:.0f} s ({action})")
+            raise FleetError(
+                f"{action} on {self.name} got no answer within {limit:.0f} s; "
+                "the host is marked non_responsive",
+                kind="timeout",
+                host=self.name,
+                vm=vm,
+            ) from None
+        except libvirt.libvirtError as exc:
+            err = from_libvirt(exc, action=action, host=self.name, vm=vm)
+            if is_connection_lost(exc):
+                self.mark_lost(err.message)
+            raise err from None
+
+    def mark_lost(self, reason: str) -> None:
+        if self.conn is None and self.state == HostState.NON_RESPONSIVE:
+            return
+        log.warning("host %s lost: %s", self.name, reason)
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            # Closing can block on a dead peer: do it on a throwaway thread.
+            ThreadPoolExecutor(1).submit(_close_quietly, conn)
+        self._set_state(HostState.NON_RESPONSIVE, reason)
+        self._lost.set()
+
+    def _abandon_threads(self) -> None:
+        # The stuck thread stays blocked inside libvirt; new calls get fresh threads.
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._new_executor()
+
+    def _set_state(self, state: HostState, reason: str) -> None:
+        changed = state != self.state
+        self.state, self.reason = state, reason
+        if changed and self._on_state_change is not None:
+            self._on_state_change(self.name)
+
+
+def _close_quietly(conn: libvirt.virConnect) -> None:
+    try:
+        conn.close()
+    except libvirt.libvirtError:
+        pass

@@ -1,0 +1,150 @@
+"""The shared fleet model: an immutable snapshot of data centers, clusters, hosts and VMs.
+
+Everything that reads the fleet (API, policies, exporter, TUI through the API) reads a Snapshot.
+Policies import this module, so it must stay free of I/O and of every third-party library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class HostState(StrEnum):
+    CONNECTING = "connecting"
+    UP = "up"
+    MAINTENANCE = "maintenance"
+    NON_RESPONSIVE = "non_responsive"  # the connection or a call failed or timed out
+    NON_OPERATIONAL = "non_operational"  # reachable but unfit for its cluster (e.g. CPU model)
+    DOWN = "down"  # powered off by power management
+
+
+class VmState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    SHUTTING_DOWN = "shutting_down"
+    SHUTOFF = "shutoff"
+    CRASHED = "crashed"
+    PMSUSPENDED = "pmsuspended"
+    BLOCKED = "blocked"
+    UNKNOWN = "unknown"
+
+
+# States in which a VM holds CPU and memory on its host.
+ACTIVE_VM_STATES = frozenset(
+    {VmState.RUNNING, VmState.PAUSED, VmState.SHUTTING_DOWN, VmState.BLOCKED, VmState.PMSUSPENDED}
+)
+
+
+class LoadSource(StrEnum):
+    MEASURED = "measured"
+    SYNTHETIC = "synthetic"  # the demo's load model: never shown without this label
+
+
+@dataclass(frozen=True, slots=True)
+class DataCenter:
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    name: str
+    datacenter: str
+    cpu_model: str
+    memory_overcommit_percent: int = 100
+    resiliency: str = "migrate"
+    scheduling_policy: str = "none"
+    scheduling_mode: str = "off"
+    scheduling_params: MappingProxyType[str, Any] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    name: str
+    cluster: str
+    datacenter: str
+    uri: str
+    state: HostState
+    state_reason: str = ""
+    cpu_model: str = ""
+    cpus: int = 0
+    memory_mib: int = 0
+    cpu_usage: float | None = None  # 0..1 of all host CPUs; None until two samples exist
+    memory_used_mib: int = 0  # memory committed to active VMs
+    vms_running: int = 0
+    vcpus_committed: int = 0
+    load_source: LoadSource = LoadSource.MEASURED
+    live_migration: bool = True  # False for drivers that cannot migrate live (test driver)
+    maintenance: bool = False
+    power_management: bool = False
+    last_seen: float | None = None  # unix time of the last successful poll
+
+
+@dataclass(frozen=True, slots=True)
+class VM:
+    uuid: str
+    name: str
+    host: str
+    cluster: str
+    datacenter: str
+    state: VmState
+    vcpus: int
+    memory_mib: int
+    cpu_usage: float | None = None  # 0..1 of the VM's own vCPUs
+    load_source: LoadSource = LoadSource.MEASURED
+    highly_available: bool = False
+    pinned: bool = False
+    migratable: bool = True
+    role: str = ""
+    affinity_group: str = ""
+    anti_affinity_group: str = ""
+    persistent: bool = True
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_VM_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One consistent view of the fleet. Lookups are indexed once, at construction."""
+
+    taken_at: float
+    datacenters: tuple[DataCenter, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
+    hosts: tuple[Host, ...] = ()
+    vms: tuple[VM, ...] = ()
+    _host_index: dict[str, Host] = field(default_factory=dict, repr=False, compare=False)
+    _vm_index: dict[str, VM] = field(default_factory=dict, repr=False, compare=False)
+    _vms_by_name: dict[str, tuple[VM, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._host_index.update((h.name, h) for h in self.hosts)
+        self._vm_index.update((v.uuid, v) for v in self.vms)
+        by_name: dict[str, list[VM]] = {}
+        for vm in self.vms:
+            by_name.setdefault(vm.name, []).append(vm)
+        self._vms_by_name.update((k, tuple(v)) for k, v in by_name.items())
+
+    def host(self, name: str) -> Host | None:
+        return self._host_index.get(name)
+
+    def vm(self, uuid: str) -> VM | None:
+        return self._vm_index.get(uuid)
+
+    def vms_named(self, name: str) -> tuple[VM, ...]:
+        return self._vms_by_name.get(name, ())
+
+    def cluster(self, name: str) -> Cluster | None:
+        return next((c for c in self.clusters if c.name == name), None)
+
+    def vms_on(self, host: str) -> tuple[VM, ...]:
+        return tuple(v for v in self.vms if v.host == host)
+
+    def hosts_in(self, cluster: str) -> tuple[Host, ...]:
+        return tuple(h for h in self.hosts if h.cluster == cluster)
