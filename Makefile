@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux
 
-.PHONY: venv demo test test-fast lint fmt typecheck check bench system-deps clean
+.PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 
 system-deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -45,7 +45,10 @@ typecheck: venv
 check: lint typecheck test
 
 bench: venv
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.core_figures
+
+bench-lab: venv
+	$(BIN)/python -m bench.lab_figures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -93,7 +93,9 @@ def _qemu_conf(host: HostState) -> str:
 def write_hosts_file(paths: LabPaths, names: list[str]) -> None:
     """Every lab host name resolves to loopback, so migration works even without a URI."""
     paths.hosts_file.write_text(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost\n" + f"127.0.0.1\t{' '.join(sorted(names))}\n",
+        # One line per name: the first name of a line is the canonical name of all on it.
+        "127.0.0.1\tlocalhost\n::1\tlocalhost\n"
+        + "".join(f"127.0.0.1\t{name}\n" for name in sorted(names)),
         encoding="utf-8",
     )
 

@@ -97,9 +97,13 @@ class AtomicJSONStorage(Storage):
         if not raw.strip():
             return None
         try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise StoreError(_corrupt_message(self.path, str(exc)), path=self.path) from exc
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            problem = f"it is not UTF-8 text (byte {exc.start})"
+            raise StoreError(_corrupt_message(self.path, problem), path=self.path) from exc
+        except json.JSONDecodeError as exc:
+            problem = f"it is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+            raise StoreError(_corrupt_message(self.path, problem), path=self.path) from exc
         if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
             raise StoreError(
                 _corrupt_message(self.path, "it holds JSON but not an object of tables"),

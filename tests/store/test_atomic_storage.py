@@ -59,8 +59,8 @@ def test_stale_temp_files_are_removed_at_open(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (b'{"settings": {"1": {"key": ', "line 1 column"),
-        (b"\xff\xfe\x00garbage", "can't decode"),
+        (b'{"settings": {"1": {"key": ', "not valid JSON (Expecting value at line 1 column 28)"),
+        (b"\xff\xfe\x00garbage", "not UTF-8 text"),
         (b"[1, 2, 3]", "not an object of tables"),
         (b'{"settings": []}', "not an object of tables"),
     ],

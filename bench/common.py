@@ -1,0 +1,55 @@
+"""Shared bits for benchmarks: timing, medians, saving results with the machine they ran on."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - began)
+    return out
+
+
+def med_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 2)
+
+
+def rss_mib(pid: int | None = None) -> float:
+    status = Path(f"/proc/{pid or os.getpid()}/status").read_text()
+    kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+    return round(kib / 1024, 1)
+
+
+def save(name: str, rows: list[dict[str, Any]], notes: str) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "notes": notes,
+        "rows": rows,
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    heads = list(rows[0])
+    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in heads]
+    print("  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)))
+    for r in rows:
+        print("  ".join(str(r[h]).rjust(w) for h, w in zip(heads, widths, strict=True)))

@@ -1,0 +1,158 @@
+"""Issue 2 figures: inventory refresh time and API list latency for 10/100/500 hosts x 40 VMs.
+
+For each size, side by side in one run:
+- floor:    the raw libvirt calls alone (listAllDomains + info per VM on every host, one thread)
+- refresh:  the engine's full inventory refresh (every host read concurrently + snapshot build)
+- startup:  engine process start to "every host read once" (health says all hosts up)
+- API:      GET /api/v1/hosts, /api/v1/vms (all VMs), /api/v1/vms?host=H, /api/v1/vms/NAME
+            over the real Unix socket to a real engine process; medians of repeated calls
+Load on these fleets is synthetic (test driver); the figures are about the engine's own work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import libvirt
+
+from bench.common import med_ms, print_table, rss_mib, save, timed
+from collectors.synthetic_load import SyntheticLoad
+from ovtui.client import Client
+from ovtui.config import load_config
+from ovtui.demo import start_engine, stop_engine
+from ovtui.fleet.fleet import Fleet
+from ovtui.testdriver_fleet import synthetic_spec, write_fleet
+
+SIZES = (10, 100, 500)
+VMS_PER_HOST = 40
+
+
+def _floor(uris: list[str]) -> float:
+    conns = [libvirt.open(u) for u in uris]
+    try:
+
+        def read_all() -> None:
+            for c in conns:
+                for d in c.listAllDomains():
+                    d.info()
+
+        return statistics.median(timed(read_all, 3))
+    finally:
+        for c in conns:
+            c.close()
+
+
+async def _refresh(config_path: Path, repeat: int) -> tuple[float, float]:
+    config = load_config(config_path)
+    config = config.model_copy(
+        update={"engine": config.engine.model_copy(update={"poll_interval_seconds": 3600})}
+    )
+    fleet = Fleet(config, synthetic_load=SyntheticLoad().vm_cpu)
+    await fleet.start()
+    await fleet.wait_connected(120)
+    try:
+        samples, snaps = [], []
+        for _ in range(repeat):
+            began = time.perf_counter()
+            await asyncio.gather(*(fleet.refresh(h) for h in fleet.links))
+            mid = time.perf_counter()
+            fleet.snapshot()
+            samples.append(time.perf_counter() - began)
+            snaps.append(time.perf_counter() - mid)
+        return statistics.median(samples), statistics.median(snaps)
+    finally:
+        await fleet.stop()
+
+
+def _api(config_path: Path, hosts: int, repeat: int) -> dict[str, Any]:
+    root = config_path.parent
+    began = time.perf_counter()
+    proc = start_engine(config_path, root / "engine.log")
+    try:
+        client = Client(root / "api.sock", timeout=60)
+        while True:
+            try:
+                if client.get("/api/v1/health")["hosts_up"] == hosts:
+                    break
+            except Exception:
+                if proc.poll() is not None:
+                    raise SystemExit((root / "engine.log").read_text()) from None
+            time.sleep(0.05)
+        client.login("admin", "bench")
+        # hosts_up counts connections; wait until every host has been read too
+        while sum(h["vms_running"] > 0 for h in client.get("/api/v1/hosts")) < hosts * 0.9:
+            time.sleep(0.05)
+        startup = time.perf_counter() - began
+        vms = client.get("/api/v1/vms")
+        one_host, one_vm = vms[0]["host"], vms[len(vms) // 2]["name"]
+        return {
+            "startup_s": round(startup, 2),
+            "api_hosts_ms": med_ms(timed(lambda: client.get("/api/v1/hosts"), repeat)),
+            "api_vms_all_ms": med_ms(timed(lambda: client.get("/api/v1/vms"), repeat)),
+            "api_vms_host_ms": med_ms(
+                timed(lambda: client.get("/api/v1/vms", host=one_host), repeat)
+            ),
+            "api_vm_one_ms": med_ms(timed(lambda: client.get(f"/api/v1/vms/{one_vm}"), repeat)),
+            "vms_listed": len(vms),
+            "engine_rss_mib": rss_mib(proc.pid),
+        }
+    finally:
+        stop_engine(proc)
+
+
+def _fleet(hosts: int) -> Path:
+    from auth.local_users import LocalUser, write_local_users
+    from auth.passwords import hash_password
+
+    root = Path(tempfile.mkdtemp(prefix="ovb-"))
+    config = write_fleet(synthetic_spec(hosts, VMS_PER_HOST, seed=1), root)
+    users = root / "users.toml"
+    write_local_users(
+        users, [LocalUser("admin", hash_password("bench", n=2**12), frozenset({"ReadOnly"}))]
+    )
+    with config.open("a") as fh:
+        fh.write(f'\n[auth]\nlocal_users_file = "{users}"\n')
+    return config
+
+
+def run(sizes: tuple[int, ...] = SIZES, repeat: int = 7) -> list[dict[str, Any]]:
+    rows = []
+    for hosts in sizes:
+        config = _fleet(hosts)
+        uris = [h.uri for h in load_config(config).hosts]
+        floor = _floor(uris)
+        refresh, snap = asyncio.run(_refresh(config, repeat=3))
+        row = {
+            "hosts": hosts,
+            "vms": hosts * VMS_PER_HOST,
+            "libvirt_floor_ms": round(floor * 1000, 1),
+            "refresh_ms": round(refresh * 1000, 1),
+            "refresh/floor": round(refresh / floor, 2),
+            "snapshot_build_ms": round(snap * 1000, 2),
+            **_api(config, hosts, repeat),
+        }
+        rows.append(row)
+        print_table([row])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    rows = run(tuple(int(s) for s in args.sizes.split(",")), args.repeat)
+    print()
+    print_table(rows)
+    path = save("core", rows, __doc__ or "")
+    print(f"\nsaved {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""The guest image: Debian's kernel and busybox-static in a tiny initramfs, built once and cached.
+
+The cache key covers the kernel and busybox package versions and the init script, so changing the
+script rebuilds the image while a second lab (or a test run) reuses it without touching apt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ovtui.lab import cpio, guestinit
+from ovtui.lab.packages import Say, apt_get
+
+KERNEL_META = "linux-image-amd64"
+BUSYBOX = "busybox-static"
+_MODULES = ("drivers/acpi/button.ko", "drivers/input/evdev.ko")
+_FORMAT = "1"
+
+
+@dataclass(frozen=True)
+class GuestImage:
+    kernel: Path
+    initrd: Path
+
+
+def _key() -> str:
+    text = _FORMAT + guestinit.INIT + guestinit.POWER_BUTTON
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def find_cached(cache: Path) -> GuestImage | None:
+    """The newest complete image built with this init script, if any."""
+    found = sorted(cache.glob(f"images/*-{_key()}/manifest.json"), key=os.path.getmtime)
+    if not found:
+        return None
+    d = found[-1].parent
+    return GuestImage(kernel=d / "vmlinuz", initrd=d / "initrd.img")
+
+
+def _kernel_package() -> str:
+    for attempt in range(2):
+        out = subprocess.run(
+            ["apt-cache", "depends", KERNEL_META], capture_output=True, text=True
+        ).stdout
+        m = re.search(r"Depends: (linux-image-\S+-amd64)", out)
+        if m:
+            return m.group(1)
+        if attempt == 0:
+            apt_get(["update"])  # no package lists yet
+    raise RuntimeError(f"apt-cache knows no {KERNEL_META}; is a Debian mirror configured?")
+
+
+def _download(pkg: str, debs: Path) -> Path:
+    found = sorted(debs.glob(f"{pkg}_*.deb"))
+    if not found:
+        done = apt_get(["download", pkg], cwd=debs)
+        found = sorted(debs.glob(f"{pkg}_*.deb"))
+        if done.returncode != 0 or not found:
+            raise RuntimeError(f"apt-get download {pkg} failed:\n{done.stderr}")
+    return found[-1]
+
+
+def _members(deb: Path, wanted: list[str]) -> dict[str, bytes]:
+    """Files of a .deb whose path matches one of the regexes in wanted, read as a stream."""
+    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    found: dict[str, bytes] = {}
+    with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+        for member in tar:
+            if member.isfile() and any(re.fullmatch(w, member.name) for w in wanted):
+                f = tar.extractfile(member)
+                assert f is not None
+                found[member.name] = f.read()
+    if proc.wait() != 0:
+        raise RuntimeError(f"dpkg-deb could not read {deb}")
+    return found
+
+
+def _initrd(busybox: bytes, modules: dict[str, bytes]) -> bytes:
+    entries = [
+        cpio.directory(d)
+        for d in ("bin", "dev", "proc", "sys", "tmp", "etc", "etc/acpi", "etc/acpi/PWRF", "lib")
+    ]
+    entries += [
+        cpio.directory("lib/modules"),
+        cpio.chardev("dev/console", 5, 1),  # init's stdio before devtmpfs is mounted
+        cpio.file("bin/busybox", busybox, 0o755),
+        cpio.symlink("bin/sh", "busybox"),
+        cpio.file("init", guestinit.INIT.encode(), 0o755),
+        cpio.file("etc/acpi/PWRF/00000080", guestinit.POWER_BUTTON.encode(), 0o755),
+    ]
+    entries += [cpio.file(f"lib/modules/{name}", data) for name, data in modules.items()]
+    return cpio.initramfs(entries)
+
+
+@contextlib.contextmanager
+def _build_lock(cache: Path) -> Iterator[None]:
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / "build.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def build(cache: Path, say: Say = print) -> GuestImage:
+    kpkg = _kernel_package()
+    say(f"building the guest image from {kpkg} and {BUSYBOX} (cached in {cache})")
+    debs = cache / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    kernel_files = _members(
+        _download(kpkg, debs),
+        [r"\./boot/vmlinuz-.*"] + [rf"\./lib/modules/[^/]+/kernel/{m}" for m in _MODULES],
+    )
+    vmlinuz = next(v for k, v in kernel_files.items() if "/boot/vmlinuz-" in k)
+    modules = {Path(k).name: v for k, v in kernel_files.items() if k.endswith(".ko")}
+    if len(modules) != len(_MODULES):
+        raise RuntimeError(f"{kpkg} lacks one of {_MODULES}")
+    busybox = _members(_download(BUSYBOX, debs), [r"\./bin/busybox"])["./bin/busybox"]
+    final = cache / "images" / f"{kpkg.removeprefix('linux-image-')}-{_key()}"
+    tmp = Path(tempfile.mkdtemp(dir=cache, prefix=".build-"))
+    try:
+        (tmp / "vmlinuz").write_bytes(vmlinuz)
+        (tmp / "initrd.img").write_bytes(_initrd(busybox, modules))
+        (tmp / "manifest.json").write_text(
+            json.dumps({"kernel": kpkg, "busybox": BUSYBOX, "key": _key()}), encoding="utf-8"
+        )
+        tmp.chmod(0o755)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return GuestImage(kernel=final / "vmlinuz", initrd=final / "initrd.img")
+
+
+def ensure_image(cache: Path, say: Say = print) -> GuestImage:
+    with _build_lock(cache):
+        return find_cached(cache) or build(cache, say)

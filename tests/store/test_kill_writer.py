@@ -1,0 +1,137 @@
+"""SIGKILL a busy writer at random instants: every time, the state must open clean and whole."""
+
+from __future__ import annotations
+
+import os
+import random
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ovtui.store import JsonlLog, Store
+from ovtui.store.migrations import MIGRATIONS, latest_version
+from .kill_writer_child import LOG_NAME, VM, blob
+
+ROUNDS = 60
+MAX_DELAY = 0.030
+SEED = int(os.environ.get("OVTUI_KILL_SEED", "20240611"))
+BUDGET = 60.0  # seconds for the whole test, so a wedged helper cannot hang CI
+
+pytestmark = pytest.mark.slow
+
+
+class Zygote:
+    """The helper process that forks writers; we kill the writers by PID ourselves."""
+
+    def __init__(self, directory: Path, stderr_path: Path) -> None:
+        self.stderr_path = stderr_path
+        self._stderr = stderr_path.open("wb")
+        helper = Path(__file__).with_name("kill_writer_child.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(helper), str(directory)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+        )
+        self.deadline = time.monotonic() + BUDGET
+
+    def ask(self, command: str) -> list[str]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{command}\n".encode())
+        self.proc.stdin.flush()
+        remaining = self.deadline - time.monotonic()
+        ready, _, _ = select.select([self.proc.stdout], [], [], max(remaining, 0))
+        assert ready, f"helper silent after {command!r}; stderr:\n{self.stderr()}"
+        answer = self.proc.stdout.readline().decode().split()
+        assert answer, f"helper exited after {command!r}; stderr:\n{self.stderr()}"
+        return answer
+
+    def stderr(self) -> str:
+        self._stderr.flush()
+        return self.stderr_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(b"quit\n")
+                self.proc.stdin.close()
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()  # by its PID, the only process we own here
+                self.proc.wait()
+        self._stderr.close()
+
+
+@pytest.fixture
+def zygote(tmp_path: Path) -> Iterator[Zygote]:
+    helper = Zygote(tmp_path / "state", tmp_path / "helper.stderr")
+    yield helper
+    helper.stop()
+
+
+def _check_log(path: Path) -> list[dict[str, object]]:
+    with JsonlLog(path) as log:
+        records = list(log)
+        assert log.last_seq == len(records)
+    # After open, the file itself is clean: every line whole and valid, seq 1..N without gaps.
+    data = path.read_bytes()
+    assert data == b"" or data.endswith(b"\n")
+    assert data.count(b"\n") == len(records), "a line the log reader had to skip"
+    assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
+    ticks = [r["i"] for r in records]
+    assert ticks == sorted(set(ticks)), "log records out of order or repeated"
+    return records
+
+
+def test_state_survives_sigkill_at_random_instants(tmp_path: Path, zygote: Zygote) -> None:
+    directory = tmp_path / "state"
+    rng = random.Random(SEED)
+    latest = latest_version(MIGRATIONS)
+    previous_counter = 0
+
+    for round_no in range(ROUNDS):
+        context = f"round {round_no}, seed {SEED}"
+        pid = int(zygote.ask("fork")[1])
+        time.sleep(rng.uniform(0, MAX_DELAY))
+        os.kill(pid, signal.SIGKILL)
+        status = int(zygote.ask(f"reap {pid}")[1])
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, (
+            f"{context}: the writer ended by itself (status {status}); stderr:\n{zygote.stderr()}"
+        )
+
+        with Store.open(directory) as store:
+            assert store.schema_version == latest, context
+            counter = store.get_setting("counter", 0)
+            version = store.get_setting("blob")
+            vm = store.vm_settings(VM)
+        assert not list(directory.glob("*.tmp-*")), context
+
+        # Writes land in order blob -> VM -> counter: what is on disk is one written version
+        # of each, never older than what the previous round saw.
+        assert counter >= previous_counter, context
+        if version is None:
+            assert counter == 0 and vm == {}, context
+        else:
+            assert version == blob(version["i"]), context
+            assert counter <= version["i"] <= counter + 1, context
+            generation = vm["generation"] if vm else 0
+            assert counter <= generation <= version["i"], context
+            if vm:
+                assert vm == {"uuid": VM, "generation": generation, "tag": f"v{generation}"}
+        previous_counter = counter
+
+        records = _check_log(directory / LOG_NAME)
+        if records:
+            assert records[-1]["i"] in (counter - 1, counter), context
+
+    # The kills have to land while writing, not only during start-up, to prove anything.
+    assert previous_counter >= ROUNDS // 2, (
+        f"only {previous_counter} write cycles in {ROUNDS} rounds"
+    )
