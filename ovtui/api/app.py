@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from ovtui import __version__
-from ovtui.api.routes import inventory, logs, sessions, vms
+from ovtui.api.routes import hosts, inventory, logs, sessions, vms
 from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
 
@@ -35,7 +35,7 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
-    for module in (sessions, inventory, vms, logs):
+    for module in (sessions, inventory, vms, hosts, logs):
         app.include_router(module.router)
 
     @app.exception_handler(FleetError)

@@ -1,4 +1,4 @@
-"""`ovtui vm ...` and `ovtui host ...`: inventory and VM actions over the API."""
+"""`ovtui vm ...`, `ovtui host ...`, `ovtui events`: inventory and actions over the API."""
 
 from __future__ import annotations
 
@@ -115,6 +115,22 @@ def host_show(args: argparse.Namespace) -> None:
     print_table(row["vms"], VM_COLUMNS)
 
 
+def host_maintenance(args: argparse.Namespace) -> None:
+    client = signed_in_client(args)
+    result = client.post(f"/api/v1/hosts/{args.host}/maintenance", {"reason": args.reason})
+    if args.json:
+        print_json(result)
+        return
+    print(f"{result['host']}: {result['result']}")
+    for move in result.get("moved", []):
+        print(f"  moved {move['vm']} -> {move['target']}")
+
+
+def host_activate(args: argparse.Namespace) -> None:
+    result = signed_in_client(args).post(f"/api/v1/hosts/{args.host}/activate")
+    print_json(result) if args.json else print(f"{result['host']}: {result['result']}")
+
+
 def events(args: argparse.Namespace) -> None:
     rows = signed_in_client(args).get("/api/v1/events", limit=args.limit, host=args.host)
     if args.json:
@@ -161,6 +177,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = with_json(host.add_parser("show", help="one host with its VMs"))
     p.add_argument("host")
     p.set_defaults(func=host_show)
+    p = with_json(host.add_parser("maintenance", help="move every VM off a host, then flag it"))
+    p.add_argument("host")
+    p.add_argument("--reason", default="")
+    p.set_defaults(func=host_maintenance)
+    p = with_json(host.add_parser("activate", help="return a host from maintenance"))
+    p.add_argument("host")
+    p.set_defaults(func=host_activate)
 
     p = with_json(sub.add_parser("events", help="recent events"))
     p.add_argument("--limit", type=int, default=50)

@@ -15,6 +15,7 @@ from auth.local_users import LocalAuthenticator, load_local_users
 from auth.principal import Principal
 from auth.sessions import SessionStore
 from ovtui.config.schema import Config
+from ovtui.engine import maintenance
 from ovtui.engine.signin import SignIn
 from ovtui.fleet import actions
 from ovtui.fleet.assemble import LoadModel
@@ -22,6 +23,7 @@ from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.model import VM, Snapshot
 from ovtui.store import JsonlLog, Store
+from policies.plan import Move
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 class Engine:
     def __init__(self, config: Config, *, synthetic_load: LoadModel | None = None) -> None:
         self.config = config
+        self._stopped = False
+        self.api_tcp_port: int | None = None  # set once the TCP listener is bound (port 0 = any)
         store_dir = config.engine.store_dir
         self.store = Store.open(store_dir)
         self.events = JsonlLog(store_dir / "events.jsonl")
@@ -53,6 +57,9 @@ class Engine:
         await self.fleet.start()
 
     async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         await self.fleet.stop()
         self.store.close()
 
@@ -155,3 +162,28 @@ class Engine:
         return await self.perform(
             principal, "vm.migrate", f"vm/{vm.name}@{vm.host}", params, run, source
         )
+
+    async def enter_maintenance(
+        self, principal: Principal, host: str, reason: str, source: str = ""
+    ) -> dict[str, Any]:
+        async def migrate(move: Move) -> dict[str, Any]:
+            vm = self.snapshot().vm(move.vm_uuid)
+            if vm is None:
+                raise FleetError(
+                    f"{move.vm_name} disappeared before it could be moved", kind="conflict"
+                )
+            return await self.migrate(principal, vm, move.target, source)
+
+        async def run() -> dict[str, Any]:
+            return await maintenance.enter(self, host, reason, principal.name, migrate)
+
+        params = {"reason": reason}
+        return await self.perform(
+            principal, "host.maintenance", f"host/{host}", params, run, source
+        )
+
+    async def activate(self, principal: Principal, host: str, source: str = "") -> dict[str, Any]:
+        async def run() -> dict[str, Any]:
+            return maintenance.leave(self, host, principal.name)
+
+        return await self.perform(principal, "host.activate", f"host/{host}", {}, run, source)

@@ -41,6 +41,7 @@ async def run_engine(
     api = ApiServers(create_app(engine), config.api)
     try:
         await api.start()
+        engine.api_tcp_port = api.tcp_port
         log.info("engine ready: %d hosts, API on %s", len(config.hosts), config.api.socket)
         if on_ready:
             on_ready(engine)

@@ -12,6 +12,7 @@ Lines the guest writes:
 Lines it reads:
     load <n>                          run n busy loops from now on (0 = idle)
     poweroff                          power off at once
+    sh <command>                      run a shell command (diagnostics; the console is root's)
 An ACPI power button press (virDomainShutdown) also powers it off, through busybox acpid.
 """
 
@@ -34,7 +35,7 @@ insmod /lib/modules/button.ko
 # acpid opens the event devices present when it starts: wait for the power button's.
 i=0
 while [ ! -e /dev/input/event0 ] && [ "$i" -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
-acpid -c /etc/acpi
+acpid -c /etc/acpi -l /tmp/acpid.log
 echo ovtui-boot
 busy=""
 set_load() {
@@ -67,7 +68,7 @@ while :; do
                     *) set_load "$arg" ;;
                 esac ;;
             poweroff) poweroff -f ;;
-            debug) eval "$arg" ;;
+            sh) eval "$arg" ;;
         esac
     else
         sleep 1

@@ -139,6 +139,9 @@ def build(cache: Path, say: Say = print) -> GuestImage:
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
+        for old in final.parent.iterdir():  # images of an older init script are dead weight
+            if old != final:
+                shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return GuestImage(kernel=final / "vmlinuz", initrd=final / "initrd.img")

@@ -11,7 +11,7 @@ import pytest
 from tinydb import TinyDB
 
 from ovtui.store import AtomicJSONStorage, StoreError
-from ovtui.store import atomic_storage as atomic_storage_module
+from ovtui.store.atomic_file import atomic_write_bytes
 
 
 def test_round_trip_leaves_only_the_state_file(tmp_path: Path) -> None:
@@ -143,13 +143,12 @@ def test_batch_is_one_write_and_an_error_discards_it(
 ) -> None:
     storage = AtomicJSONStorage(tmp_path / "state.json")
     writes: list[bytes] = []
-    real_write = atomic_storage_module.atomic_write_bytes
 
     def counting(path: Path, data: bytes) -> None:
         writes.append(data)
-        real_write(path, data)
+        atomic_write_bytes(path, data)
 
-    monkeypatch.setattr(atomic_storage_module, "atomic_write_bytes", counting)
+    monkeypatch.setattr("ovtui.store.atomic_storage.atomic_write_bytes", counting)
     with storage.batch():
         storage.write({"a": {}})
         with storage.batch():

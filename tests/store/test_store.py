@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ovtui.store import Store, StoreError
-from ovtui.store import atomic_storage as atomic_storage_module
+from ovtui.store.atomic_file import atomic_write_bytes
 from ovtui.store.migrations import MIGRATIONS, latest_version
 
 
@@ -93,14 +93,13 @@ def test_other_tables_go_through_the_store_lock(tmp_path: Path) -> None:
 
 def test_transaction_is_one_atomic_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     writes: list[bytes] = []
-    real_write = atomic_storage_module.atomic_write_bytes
 
     def counting(path: Path, data: bytes) -> None:
         writes.append(data)
-        real_write(path, data)
+        atomic_write_bytes(path, data)
 
     with Store.open(tmp_path) as store:
-        monkeypatch.setattr(atomic_storage_module, "atomic_write_bytes", counting)
+        monkeypatch.setattr("ovtui.store.atomic_storage.atomic_write_bytes", counting)
         with store.transaction():
             store.set_host_state("h1", maintenance=True)
             store.set_setting("evacuating", "h1")

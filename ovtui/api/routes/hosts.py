@@ -1,0 +1,35 @@
+"""Host actions: maintenance (evacuate, then flag) and activation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from auth.permissions import Permission
+from ovtui.api.authz import Caller, Require, engine_of
+from ovtui.api.lookup import find_host
+
+router = APIRouter(prefix="/api/v1", tags=["host actions"])
+Manage = Annotated[Caller, Depends(Require(Permission.HOST_MANAGE, target="host"))]
+
+
+class MaintenanceRequest(BaseModel):
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+@router.post("/hosts/{host}/maintenance", summary="Move every VM off the host, then flag it")
+async def host_maintenance(
+    request: Request, host: str, body: MaintenanceRequest, caller: Manage
+) -> dict[str, Any]:
+    engine = engine_of(request)
+    name = find_host(engine.snapshot(), host).name
+    return await engine.enter_maintenance(caller.principal, name, body.reason, caller.source)
+
+
+@router.post("/hosts/{host}/activate", summary="Return a host from maintenance to service")
+async def host_activate(request: Request, host: str, caller: Manage) -> dict[str, Any]:
+    engine = engine_of(request)
+    name = find_host(engine.snapshot(), host).name
+    return await engine.activate(caller.principal, name, caller.source)
