@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -195,7 +196,7 @@ class HostLink:
         conn, self.conn = self.conn, None
         if conn is not None:
             # Closing can block on a dead peer: do it on a throwaway thread.
-            ThreadPoolExecutor(1).submit(_close_quietly, conn)
+            threading.Thread(target=_close_quietly, args=(conn,), daemon=True).start()
         self._set_state(HostState.NON_RESPONSIVE, reason)
         self._lost.set()
 

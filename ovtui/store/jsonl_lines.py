@@ -23,22 +23,25 @@ def _pread(fd: int, size: int, offset: int) -> bytes:
 
 def lines_backward(fd: int, end: int, block: int = BLOCK) -> Iterator[tuple[int, bytes]]:
     """Complete lines before `end`, last first: O(lines read), whatever the file size."""
-    pos, buf = end, b""  # buf holds the bytes [pos, pos + len(buf)) not yielded yet
+    # buf holds the bytes [pos, pos + len(buf)); its first `limit` bytes are not yielded yet.
+    # Moving `limit` instead of slicing buf keeps each line O(its length), not O(block).
+    pos, buf, limit = end, b"", 0
     while True:
-        if buf:
-            cut = buf.rfind(b"\n", 0, len(buf) - 1)
+        if limit:
+            cut = buf.rfind(b"\n", 0, limit - 1)
             if cut >= 0:
-                yield pos + cut + 1, buf[cut + 1 : -1]
-                buf = buf[: cut + 1]
+                yield pos + cut + 1, buf[cut + 1 : limit - 1]
+                limit = cut + 1
                 continue
             if pos == 0:
-                yield 0, buf[:-1]
+                yield 0, buf[: limit - 1]
                 return
         elif pos == 0:
             return
         size = min(block, pos)
         pos -= size
-        buf = _pread(fd, size, pos) + buf
+        buf = _pread(fd, size, pos) + buf[:limit]
+        limit = len(buf)
 
 
 def lines_forward(fd: int, start: int, end: int, block: int = BLOCK) -> Iterator[tuple[int, bytes]]:

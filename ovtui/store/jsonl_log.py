@@ -135,6 +135,7 @@ class JsonlLog:
 
     def _write_line(self, fd: int, line: bytes) -> None:
         try:
+            # A raw descriptor has no user-space buffer: once write() returns, the kernel has it.
             written = os.write(fd, line)
             # A regular file writes short only when the disk fills up; finish or undo below.
             while written < len(line):

@@ -1,0 +1,377 @@
+"""The lab: N libvirtd hosts with M QEMU guests on this machine, like `kind` for KVM fleets.
+
+Every command reads the state file under the lab root, acts, and writes it back under a lock, so
+`up` in one process and `status`, `fail`, `heal` or `down` in another see the same lab.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import libvirt
+
+from ovtui.lab import config, conn, guestinit, guests, procs
+from ovtui.lab import host as hostmod
+from ovtui.lab import state as statemod
+from ovtui.lab.image import GuestImage, ensure_image
+from ovtui.lab.packages import Say, ensure_installed
+from ovtui.lab.paths import LabPaths, default_cache, default_root
+from ovtui.lab.report import GuestInfo, HostInfo, LabReport
+from ovtui.lab.state import HostState, LabState
+
+_STATE_NAMES = {
+    libvirt.VIR_DOMAIN_RUNNING: "running",
+    libvirt.VIR_DOMAIN_PAUSED: "paused",
+    libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
+    libvirt.VIR_DOMAIN_SHUTDOWN: "stopping",
+    libvirt.VIR_DOMAIN_CRASHED: "crashed",
+    libvirt.VIR_DOMAIN_PMSUSPENDED: "suspended",
+    libvirt.VIR_DOMAIN_BLOCKED: "blocked",
+}
+# What the lab creates under its root; `down` removes these and the root if it is then empty.
+_LAB_ENTRIES = ("hosts", "guests", "engine", "run", "lab.json", "lab.tmp", "ovtui.toml",
+                "ovtui.tmp", "etc-hosts", "lab.lock")  # fmt: skip
+
+
+def _quiet(_msg: str) -> None:
+    return None
+
+
+class LabError(RuntimeError):
+    """A lab command could not do what it was asked; the message says what to do."""
+
+
+class Lab:
+    """One lab, identified by its root directory (default /var/lib/ovtui-lab or $OVTUI_LAB_ROOT).
+
+    >>> lab = Lab(root=tmp_dir)
+    >>> lab.up(hosts=2, guests=3)       # idempotent; returns a LabReport
+    >>> lab.config_path, lab.uris()     # the ovtui config and {host: libvirt URI}
+    >>> lab.set_load("vm1", 1); lab.fail("h2"); lab.heal("h2"); lab.down()
+    """
+
+    def __init__(self, root: Path | None = None, cache: Path | None = None, say: Say = _quiet):
+        self.paths = LabPaths(Path(root) if root else default_root())
+        self.cache = Path(cache) if cache else default_cache()
+        self.say = say
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def root(self) -> Path:
+        return self.paths.root
+
+    @property
+    def config_path(self) -> Path:
+        return self.paths.config_file
+
+    def state(self) -> LabState:
+        return statemod.load(self.paths.state_file)
+
+    def uris(self) -> dict[str, str]:
+        return {name: h.uri for name, h in sorted(self.state().hosts.items())}
+
+    def migration_uris(self) -> dict[str, str]:
+        return {name: h.migration_uri for name, h in sorted(self.state().hosts.items())}
+
+    def host_names(self) -> list[str]:
+        return sorted(self.state().hosts, key=lambda n: self.state().hosts[n].index)
+
+    def connect(self, host: str, timeout: float = 10.0) -> Any:
+        """A new libvirt connection to a lab host; the caller closes it."""
+        return conn.open_conn(self._host(self.state(), host).uri, timeout)
+
+    def serial_log(self, guest: str) -> Path:
+        return self.paths.serial_log(guest)
+
+    def host_of(self, guest: str) -> str | None:
+        """The running host where guest is active, else one where it is defined, else None."""
+        found = None
+        for name, _state in self._find_guest(guest):
+            if _state == "running":
+                return name
+            found = found or name
+        return found
+
+    def status(self) -> LabReport:
+        st = self.state()
+        hosts, found = [], []
+        for h in sorted(st.hosts.values(), key=lambda h: h.index):
+            live = hostmod.live_status(h)
+            pids = procs.pids_in_ns("pid", h.pid_ns) if h.pid_ns and live != "failed" else []
+            note = ""
+            if live == "running":
+                try:
+                    found += self._list_guests(h, st)
+                except (libvirt.libvirtError, TimeoutError) as exc:
+                    note = f"libvirtd does not answer: {exc}"
+            hosts.append(HostInfo(h.name, live, h.uri, h.migration_uri, pids, note))
+        cfg = self.config_path if self.config_path.exists() else None
+        return LabReport(self.root, cfg, hosts, sorted(found, key=_guest_order))
+
+    # -- acting ----------------------------------------------------------------------------
+
+    def up(
+        self,
+        hosts: int = 3,
+        guests: int = 6,
+        memory_mib: int = 96,
+        vcpus: int = 1,
+        options: config.ConfigOptions | None = None,
+        wait_boot: bool = True,
+    ) -> LabReport:
+        """Start what is missing of an N-host, M-guest lab; report what already ran."""
+        if os.geteuid() != 0:
+            raise LabError("the lab runs libvirtd and QEMU as root: run `ovtui lab up` as root")
+        self.paths.check()
+        if not 1 <= hosts <= hostmod.MAX_HOSTS:
+            raise LabError(f"--hosts must be 1..{hostmod.MAX_HOSTS}, not {hosts}")
+        ensure_installed(self.say)
+        image = ensure_image(self.cache, self.say)
+        with self._locked() as st:
+            st.image = {"kernel": str(image.kernel), "initrd": str(image.initrd)}
+            self.paths.guests_dir.mkdir(parents=True, exist_ok=True)
+            names = [hostmod.host_name(i) for i in range(1, hosts + 1)]
+            hostmod.write_hosts_file(self.paths, sorted(set(names) | set(st.hosts)))
+            self._start_hosts(st, names)
+            specs = [
+                guests.GuestSpec(guests.guest_name(i), memory_mib, vcpus, st.guests.get(n, 0))
+                for i in range(1, guests + 1)
+                for n in [guests.guest_name(i)]
+            ]
+            self._start_guests(st, names, specs, image, wait_boot)
+            self._write_config(st, options or config.ConfigOptions())
+        return self.status()
+
+    def down(self) -> LabReport:
+        """Kill every process of every host, then remove what the lab put under its root."""
+        with self._locked() as st:
+            report = self.status()
+            left: list[int] = []
+            for h in st.hosts.values():
+                left += hostmod.kill(h)
+                h.status = "stopped"
+            left += self._kill_strays()
+            if left:
+                raise LabError(f"processes {left} of the lab survived SIGKILL; see `ps -p`")
+            st.hosts.clear()
+        for entry in _LAB_ENTRIES:
+            path = self.root / entry
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.root.rmdir()
+        return report
+
+    def fail(self, host: str, hang: bool = False) -> None:
+        """Power-cut a host (its libvirtd and QEMUs die), or with hang freeze it (SIGSTOP)."""
+        with self._locked() as st:
+            h = self._host(st, host)
+            if hang:
+                hostmod.freeze(h)
+                h.status = "hung"
+            else:
+                left = hostmod.kill(h)
+                if left:
+                    raise LabError(f"host {host}: processes {left} survived SIGKILL")
+                h.status = "failed"
+
+    def heal(self, host: str, start_guests: bool = False, timeout: float = 30.0) -> None:
+        """Bring a failed host back (its guests stay shut off unless start_guests) or thaw it."""
+        with self._locked() as st:
+            h = self._host(st, host)
+            live = hostmod.live_status(h)
+            if live == "hung":
+                hostmod.thaw(h)
+                h.status = "running"
+            elif live != "running":
+                hostmod.kill(h)  # leftovers of a host that died by itself
+                hostmod.start(self.paths, h)
+                self._save(st)
+                hostmod.wait_ready(self.paths, h, timeout)
+            if start_guests:
+                c = conn.open_conn(h.uri)
+                try:
+                    for dom in c.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE):
+                        dom.create()
+                finally:
+                    c.close()
+
+    def set_load(self, guest: str, n: int, timeout: float = 30.0) -> None:
+        """Run n busy loops in guest from now on (0 = idle), through its serial console."""
+        with self._locked() as st:
+            host = next((h for h, s in self._find_guest(guest) if s == "running"), None)
+            if host is None:
+                raise LabError(f"guest {guest} is not running on any lab host")
+            c = conn.open_conn(st.hosts[host].uri)
+            try:
+                guests.set_load(c.lookupByName(guest), n, timeout)
+            finally:
+                c.close()
+            st.guests[guest] = n
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[LabState]:
+        with statemod.locked(self.paths.lock_file):
+            st = self.state()
+            try:
+                yield st
+            finally:
+                if st.hosts or self.paths.state_file.exists():
+                    self._save(st)
+
+    def _save(self, st: LabState) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        statemod.save(self.paths.state_file, st)
+
+    def _host(self, st: LabState, name: str) -> HostState:
+        if name not in st.hosts:
+            known = ", ".join(sorted(st.hosts)) or "none: run `ovtui lab up`"
+            raise LabError(f"no lab host {name!r} in {self.root} (hosts: {known})")
+        return st.hosts[name]
+
+    def _start_hosts(self, st: LabState, names: list[str]) -> None:
+        starting = []
+        for i, name in enumerate(names, start=1):
+            h = st.hosts.get(name) or hostmod.new_host(self.paths, i)
+            st.hosts[name] = h
+            live = hostmod.live_status(h)
+            if live in ("running", "hung"):
+                self.say(f"host {name} already {live}")
+                continue
+            hostmod.kill(h)
+            hostmod.start(self.paths, h)
+            self._save(st)  # from here on, `down` can find it
+            starting.append(h)
+        for h in starting:
+            hostmod.wait_ready(self.paths, h)
+            self.say(f"host {h.name} up: {h.uri}")
+
+    def _start_guests(
+        self,
+        st: LabState,
+        names: list[str],
+        specs: list[guests.GuestSpec],
+        image: GuestImage,
+        wait_boot: bool,
+    ) -> None:
+        running = [n for n in names if hostmod.live_status(st.hosts[n]) == "running"]
+        if not running:
+            return
+        where = {g: h for h, ginfo in self._all_guests(st) for g in [ginfo.name]}
+        states = {ginfo.name: ginfo.state for _h, ginfo in self._all_guests(st)}
+        todo: list[tuple[str, guests.GuestSpec]] = []
+        for i, spec in enumerate(specs):
+            if states.get(spec.name) == "running":
+                self.say(f"guest {spec.name} already running on {where[spec.name]}")
+                continue
+            todo.append((where.get(spec.name) or running[i % len(running)], spec))
+            st.guests.setdefault(spec.name, spec.load)
+        offsets = {s.name: guests.log_size(self.paths.serial_log(s.name)) for _h, s in todo}
+
+        def start_one(item: tuple[str, guests.GuestSpec]) -> None:
+            host, spec = item
+            c = conn.open_conn(st.hosts[host].uri)
+            try:
+                try:
+                    dom = c.lookupByName(spec.name)
+                except libvirt.libvirtError:
+                    log = self.paths.serial_log(spec.name)
+                    dom = c.defineXML(guests.domain_xml(spec, image, log))
+                dom.create()
+            finally:
+                c.close()
+            self.say(f"guest {spec.name} started on {host}")
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(start_one, todo))
+        if wait_boot:
+            for _h, spec in todo:
+                guests.wait_log(
+                    self.paths.serial_log(spec.name),
+                    lambda s: bool(guestinit.uptimes(s)),
+                    offsets[spec.name],
+                    timeout=120.0,
+                )
+
+    def _list_guests(self, h: HostState, st: LabState) -> list[GuestInfo]:
+        def listing() -> list[GuestInfo]:
+            c = libvirt.open(h.uri)
+            try:
+                return [
+                    GuestInfo(
+                        d.name(),
+                        h.name,
+                        _STATE_NAMES.get(d.state()[0], "unknown"),
+                        st.guests.get(d.name()),
+                    )
+                    for d in c.listAllDomains()
+                ]
+            finally:
+                c.close()
+
+        result: list[GuestInfo] = conn.with_timeout(listing, 5.0)
+        return result
+
+    def _all_guests(self, st: LabState) -> list[tuple[str, GuestInfo]]:
+        found = []
+        for h in st.hosts.values():
+            if hostmod.live_status(h) == "running":
+                with contextlib.suppress(libvirt.libvirtError, TimeoutError):
+                    found += [(h.name, g) for g in self._list_guests(h, st)]
+        return found
+
+    def _find_guest(self, guest: str) -> list[tuple[str, str]]:
+        return [(h, g.state) for h, g in self._all_guests(self.state()) if g.name == guest]
+
+    def _write_config(self, st: LabState, options: config.ConfigOptions) -> None:
+        h = next(h for h in st.hosts.values() if hostmod.live_status(h) == "running")
+        c = conn.open_conn(h.uri)
+        try:
+            caps = c.getCapabilities()
+        finally:
+            c.close()
+        m = re.search(r"<host>.*?<cpu>.*?<model>([^<]+)</model>", caps, re.S)
+        cpu_model = m.group(1) if m else "qemu64"
+        text = config.render(self.root, list(st.hosts.values()), cpu_model, options)
+        config.write(self.config_path, text)
+
+    def _kill_strays(self) -> list[int]:
+        """Hosts of this lab that the state file lost (a crash between start and save)."""
+        marker = str(self.paths.root / "hosts") + "/"
+        strays = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(a.decode(errors="replace").startswith(marker) for a in cmdline) and any(
+                a.endswith(b"hostinit.py") for a in cmdline
+            ):
+                ref = procs.ref_of(int(entry))
+                if ref is not None:
+                    strays.append(ref)
+        return [r.pid for r in procs.kill_and_wait(strays)]
+
+
+def _guest_order(g: GuestInfo) -> tuple[int, str]:
+    m = re.fullmatch(r"vm(\d+)", g.name)
+    return (int(m.group(1)) if m else 1 << 30, g.name)
+
+
+def run_checked(argv: list[str]) -> str:
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
