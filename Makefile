@@ -3,7 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux
+APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus
 
 .PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 
@@ -11,6 +11,7 @@ system-deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
+	  echo "slapd slapd/no_configuration boolean true" | debconf-set-selections; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
@@ -46,6 +47,8 @@ check: lint typecheck test
 
 bench: venv
 	$(BIN)/python -m bench.core_figures
+	$(BIN)/python -m bench.exporter_figures
+	$(BIN)/python -m bench.policy_figures
 
 bench-lab: venv
 	$(BIN)/python -m bench.lab_figures

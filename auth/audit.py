@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 _CHAIN_FIELDS = ("seq", "hash")  # seq is the log's own numbering; hash is what we compute
@@ -27,6 +30,11 @@ class AuditTrail:
         self._append = append
         self._last = last_hash
         self._lock = threading.Lock()
+        self._sinks: list[Callable[[dict[str, Any]], None]] = []
+
+    def add_sink(self, sink: Callable[[dict[str, Any]], None]) -> None:
+        """Also hands every record to `sink` (syslog forwarding) once it is safely appended."""
+        self._sinks.append(sink)
 
     def record(
         self,
@@ -54,8 +62,13 @@ class AuditTrail:
                 "prev": self._last,
             }
             rec["hash"] = _digest(rec)
-            self._append(rec)
+            stored = self._append(rec)
             self._last = rec["hash"]
+            for sink in self._sinks:
+                try:
+                    sink(stored if isinstance(stored, dict) else rec)
+                except Exception:  # a forwarding problem must never stop the action or the trail
+                    log.exception("audit forwarding failed (the record is in the local trail)")
             return rec
 
 
@@ -63,11 +76,19 @@ def verify_chain(records: Iterable[dict[str, Any]]) -> list[str]:
     """Returns problems (empty = intact): an edited record or a removed one breaks the chain."""
     problems: list[str] = []
     prev = GENESIS
+    last_seq: int | None = None
     for i, rec in enumerate(records):
-        where = f"record {i} (seq {rec.get('seq', '?')})"
+        seq = rec.get("seq")
+        where = f"record {i} (seq {seq if seq is not None else '?'})"
+        if isinstance(seq, int) and last_seq is not None and seq <= last_seq:
+            problems.append(f"{where}: seq does not follow {last_seq}: records were reordered")
+        elif isinstance(seq, int) and last_seq is not None and seq != last_seq + 1:
+            missing = f"{last_seq + 1}" if seq == last_seq + 2 else f"{last_seq + 1}..{seq - 1}"
+            problems.append(f"{where}: seq {missing} missing: records were removed")
         if rec.get("prev") != prev:
             problems.append(f"{where}: chain broken: a record before it was removed or edited")
         if rec.get("hash") != _digest(rec):
             problems.append(f"{where}: content does not match its hash: it was edited")
         prev = rec.get("hash", "")
+        last_seq = seq if isinstance(seq, int) else last_seq
     return problems

@@ -28,6 +28,17 @@ DEMO_USERS = {
     "viewer": "ReadOnly",
     "auditor": "Auditor",
 }
+# Roles come from grants, as they would for directory users; clusteradmin's stops at prod-a.
+DEMO_SCOPES = {"clusteradmin": ("cluster", "prod-a")}
+
+
+def demo_grants() -> str:
+    out = []
+    for name, role in DEMO_USERS.items():
+        scope, obj = DEMO_SCOPES.get(name, ("system", ""))
+        where = f'\nobject = "{obj}"' if obj else ""
+        out.append(f'[[auth.grants]]\nuser = "{name}"\nrole = "{role}"\nscope = "{scope}"{where}\n')
+    return "\n".join(out)
 
 
 def prepare_demo(directory: Path) -> Path:
@@ -39,12 +50,12 @@ def prepare_demo(directory: Path) -> Path:
     write_local_users(
         users,
         [
-            LocalUser(name, hash_password(DEMO_PASSWORD, n=2**12), frozenset({role}))
-            for name, role in DEMO_USERS.items()
+            LocalUser(name, hash_password(DEMO_PASSWORD, n=2**12), frozenset())
+            for name in DEMO_USERS
         ],
     )
     with config.open("a") as fh:
-        fh.write(f'\n[auth]\nlocal_users_file = "{users.resolve()}"\n')
+        fh.write(f'\n[auth]\nlocal_users_file = "{users.resolve()}"\n\n{demo_grants()}')
     return config
 
 

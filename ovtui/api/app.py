@@ -8,7 +8,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from ovtui import __version__
-from ovtui.api.routes import hosts, inventory, logs, sessions, vms
+from ovtui.api.metrics_middleware import MetricsMiddleware
+from ovtui.api.routes import grants, hosts, inventory, logs, sessions, vms
+from ovtui.api.routes import policies as policy_routes
 from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
 
@@ -35,8 +37,10 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
-    for module in (sessions, inventory, vms, hosts, logs):
+    app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
+    for module in (sessions, inventory, vms, hosts, logs, grants):
         app.include_router(module.router)
+    app.include_router(policy_routes.router)
 
     @app.exception_handler(FleetError)
     async def fleet_error(_r: Request, exc: FleetError) -> JSONResponse:

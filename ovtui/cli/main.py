@@ -8,21 +8,29 @@ import logging
 import sys
 
 from ovtui import __version__
-from ovtui.cli import inventory_cmds, session_cmds
+from ovtui.cli import audit_cmds, inventory_cmds, policy_cmds, session_cmds
 from ovtui.cli.connect import CliError
 from ovtui.client import ApiError
 from ovtui.config import ConfigError, load_config
 
 
 def engine_cmd(args: argparse.Namespace) -> None:
+    from auth.local_users import LocalUsersError
     from ovtui.engine.run import run_engine
+    from ovtui.store.errors import StoreError
 
     config = load_config(args.config)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    asyncio.run(run_engine(config))
+    try:
+        asyncio.run(run_engine(config))
+    # Problems the operator fixes on disk: their messages say what and where; no traceback.
+    except LocalUsersError as exc:
+        raise CliError(f"engine not started: {exc}", code=2) from None
+    except StoreError as exc:
+        raise CliError(f"engine not started: {exc}", code=1) from None
 
 
 def demo_cmd(args: argparse.Namespace) -> None:
@@ -48,13 +56,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=demo_cmd)
     session_cmds.add_parsers(sub)
     inventory_cmds.add_parsers(sub)
+    audit_cmds.add_parsers(sub)
+    policy_cmds.add_parsers(sub)
     try:
         from ovtui.lab.cli import add_lab_subparser
     except ImportError:
         pass
     else:
         add_lab_subparser(sub)
+    _accept_common_options_everywhere(parser)
     return parser
+
+
+def _accept_common_options_everywhere(parser: argparse.ArgumentParser) -> None:
+    """`ovtui engine --config F` and `ovtui vm list --socket S` work as well as the global form.
+
+    SUPPRESS as default: a subcommand that does not get the option leaves the global value alone.
+    """
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for sub in set(action.choices.values()):
+            known = {s for a in sub._actions for s in a.option_strings}
+            if "--config" not in known:
+                sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+            if "--socket" not in known:
+                sub.add_argument("--socket", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+            _accept_common_options_everywhere(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

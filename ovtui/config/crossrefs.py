@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from ovtui.config.policy_params import policy_errors
 from ovtui.config.schema import Config
 
 
@@ -46,4 +47,5 @@ def cross_reference_errors(config: Config) -> list[tuple[str, str]]:
                     "give each test-driver host its own node file (test:///abs/path/host.xml)",
                 )
             )
+    errors += policy_errors(config)
     return errors

@@ -63,6 +63,32 @@ def _valid_keys(model: type, loc: tuple[int | str, ...]) -> str:
     return ", ".join(names)
 
 
+def _under_secret(model: type, loc: tuple[int | str, ...]) -> bool:
+    """True when loc is a SecretRef field or inside one: its input may be a clear-text secret."""
+    from pydantic import BaseModel
+
+    from ovtui.config.secrets import SecretRef
+
+    current: type = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return False
+        ann = field.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        if SecretRef in candidates:
+            return True
+        nxt = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if nxt is None:
+            return False
+        current = nxt
+    return False
+
+
 def _format_validation(path: Path, exc: ValidationError) -> str:
     lines = []
     for err in exc.errors(include_url=False):
@@ -75,6 +101,9 @@ def _format_validation(path: Path, exc: ValidationError) -> str:
             )
             continue
         msg = err["msg"].removeprefix("Value error, ")
+        if _under_secret(Config, loc):
+            lines.append(f"{path}: {key}: {msg} (value not shown: it may be a secret)")
+            continue
         lines.append(f"{path}: {key}: {msg} (got {err.get('input')!r})")
     return "\n".join(lines)
 

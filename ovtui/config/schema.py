@@ -8,6 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from auth.grants import Grant, GrantError
+from auth.ldap_config import DEFAULT_GROUP_FILTER
+from auth.syslog_sink import parse_target
 from ovtui.config.secrets import SecretRef
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -82,10 +85,130 @@ class ExporterSection(_Strict):
         return value
 
 
+class LdapGroupsConfig(_Strict):
+    search_base: str | None = None  # where groups live; None: no group look-up
+    membership: Literal["search", "member_of"] = "search"
+    search_filter: str = DEFAULT_GROUP_FILTER  # {user_dn} and {username}, both escaped
+    nested: Literal["none", "walk", "in_chain"] = "none"  # in_chain: AD 1.2.840.113556.1.4.1941
+    max_depth: Annotated[int, Field(ge=1, le=32)] = 8
+
+    @field_validator("search_filter")
+    @classmethod
+    def _group_filter(cls, value: str) -> str:
+        _filter_with(value, "")
+        if "{user_dn}" not in value and "{username}" not in value:
+            raise ValueError(f"{value!r} must contain {{user_dn}} or {{username}}")
+        return value
+
+    @model_validator(mode="after")
+    def _base_for_nesting(self) -> LdapGroupsConfig:
+        if self.nested != "none" and self.search_base is None:
+            raise ValueError(f'nested = "{self.nested}" needs search_base')
+        return self
+
+
+def _filter_with(value: str, placeholder: str) -> str:
+    if not (value.startswith("(") and value.endswith(")")) or value.count("(") != value.count(")"):
+        raise ValueError(f"{value!r} is not an LDAP filter in parentheses")
+    if placeholder and placeholder not in value:
+        raise ValueError(f"{value!r} must contain {placeholder}")
+    return value
+
+
+class LdapConfig(_Strict):
+    urls: Annotated[list[str], Field(min_length=1)]
+    tls: Literal["ldaps", "starttls", "none"] = "ldaps"
+    allow_insecure: bool = False  # required for tls = "none": passwords would cross in clear
+    ca_file: Path | None = None  # None: the system's trusted CAs
+    bind_dn: str | None = None
+    bind_password: SecretRef | None = None
+    user_dn_template: str | None = None
+    user_search_base: str | None = None
+    user_search_filter: str = "(uid={username})"
+    name_attribute: str = "uid"
+    disabled_filter: str | None = None
+    groups: LdapGroupsConfig = LdapGroupsConfig()
+    connect_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
+    response_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    retry_dead_server_after_seconds: Annotated[float, Field(ge=0, le=86400)] = 60.0
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("ldap://", "ldaps://")) or len(url) < 9:
+                raise ValueError(f"{url!r} is not ldap://HOST[:PORT] or ldaps://HOST[:PORT]")
+        return value
+
+    @field_validator("user_search_filter")
+    @classmethod
+    def _user_filter(cls, value: str) -> str:
+        return _filter_with(value, "{username}")
+
+    @field_validator("disabled_filter")
+    @classmethod
+    def _disabled_filter(cls, value: str | None) -> str | None:
+        return None if value is None else _filter_with(value, "")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LdapConfig:
+        if self.tls == "none" and not self.allow_insecure:
+            raise ValueError(
+                'tls = "none" sends passwords in clear: use "ldaps" or "starttls", or set '
+                "allow_insecure = true (a lab only)"
+            )
+        want = "ldaps://" if self.tls == "ldaps" else "ldap://"
+        wrong = [u for u in self.urls if not u.startswith(want)]
+        if wrong:
+            raise ValueError(f'tls = "{self.tls}" needs {want} URLs, not {", ".join(wrong)}')
+        if (self.user_dn_template is None) == (self.user_search_base is None):
+            raise ValueError("give exactly one of user_search_base (search, then bind as the "
+                             "user) or user_dn_template (bind directly)")  # fmt: skip
+        if self.user_dn_template is not None and "{username}" not in self.user_dn_template:
+            raise ValueError("user_dn_template must contain {username}")
+        if (self.bind_dn is None) != (self.bind_password is None):
+            raise ValueError("bind_dn and bind_password go together")
+        return self
+
+
+class GrantConfig(_Strict):
+    group: str | None = None  # a group DN
+    user: str | None = None
+    role: str
+    scope: Literal["system", "datacenter", "cluster", "host", "vm"] = "system"
+    object: str = ""
+
+    @model_validator(mode="after")
+    def _valid(self) -> GrantConfig:
+        try:
+            Grant(self.role, self.scope, self.object, group=self.group, user=self.user)
+        except GrantError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+
+class ThrottleConfig(_Strict):
+    max_failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    window_seconds: Annotated[float, Field(gt=0, le=86400)] = 300.0
+    lockout_seconds: Annotated[float, Field(ge=0, le=86400)] = 900.0
+    max_failures_per_source: Annotated[int, Field(ge=1, le=100000)] = 20
+
+
 class AuthSection(_Strict):
     local_users_file: Path | None = Path("/etc/ovtui/local-users.toml")
     session_ttl_minutes: Annotated[int, Field(gt=0, le=10080)] = 480
     session_idle_minutes: Annotated[int, Field(gt=0, le=10080)] = 30
+    ldap: LdapConfig | None = None
+    grants: list[GrantConfig] = Field(default_factory=list)
+    throttle: ThrottleConfig = ThrottleConfig()
+    audit_syslog: str | None = None  # /dev/log, udp://HOST:PORT or tcp://HOST:PORT
+
+    @field_validator("audit_syslog")
+    @classmethod
+    def _syslog(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_target(value)
+        return value
 
 
 class DataCenterConfig(_Strict):
@@ -96,7 +219,10 @@ class DataCenterConfig(_Strict):
 class SchedulingConfig(_Strict):
     policy: Literal["none", "evenly_distributed", "power_saving"] = "none"
     mode: Literal["off", "recommend", "automatic"] = "off"
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)  # checked in config/policy_params.py
+    balance_interval_seconds: Annotated[int, Field(ge=10, le=86400)] = 60
+    power_saving_window: str = "22:00-06:00"  # engine local time; "always" for all day
+    power_saving_interval_minutes: Annotated[int, Field(ge=1, le=60)] = 5
 
 
 class ClusterConfig(_Strict):

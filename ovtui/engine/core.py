@@ -11,16 +11,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from auth.audit import GENESIS, AuditTrail
-from auth.local_users import LocalAuthenticator, load_local_users
 from auth.principal import Principal
 from auth.sessions import SessionStore
+from collectors.engine_metrics import EngineMetrics
 from ovtui.config.schema import Config
 from ovtui.engine import maintenance
-from ovtui.engine.signin import SignIn
+from ovtui.engine.signin import build_signin
 from ovtui.fleet import actions
 from ovtui.fleet.assemble import LoadModel
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
+from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
 from ovtui.store import JsonlLog, Store
 from policies.plan import Move
@@ -33,6 +34,8 @@ class Engine:
         self.config = config
         self._stopped = False
         self.api_tcp_port: int | None = None  # set once the TCP listener is bound (port 0 = any)
+        self.exporter_port: int | None = None  # set once /metrics is bound (port 0 = any)
+        self.metrics = EngineMetrics()  # API, jobs, migrations, plans; served by the exporter
         store_dir = config.engine.store_dir
         self.store = Store.open(store_dir)
         self.events = JsonlLog(store_dir / "events.jsonl")
@@ -40,26 +43,27 @@ class Engine:
         self.audit_log = JsonlLog(store_dir / "audit.jsonl", fsync=True)
         last = self.audit_log.tail(1)
         self.audit = AuditTrail(self.audit_log.append, last[0]["hash"] if last else GENESIS)
-        users_file = config.auth.local_users_file
-        users = load_local_users(users_file) if users_file else {}
         self.sessions = SessionStore(
             config.auth.session_ttl_minutes * 60, config.auth.session_idle_minutes * 60
         )
-        self.signin = SignIn(LocalAuthenticator(users), self.sessions, self.audit)
+        self.signin = build_signin(config, self.store, self.sessions, self.audit)
         self.fleet = Fleet(
             config,
             synthetic_load=synthetic_load,
             maintenance_of=lambda h: bool(self.store.host_state(h).get("maintenance")),
             on_event=self._record_event,
         )
+        self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
 
     async def start(self) -> None:
         await self.fleet.start()
+        self.policies.start()
 
     async def stop(self) -> None:
         if self._stopped:
             return
         self._stopped = True
+        await self.policies.stop()
         await self.fleet.stop()
         self.store.close()
 
@@ -127,7 +131,9 @@ class Engine:
                 "actor": principal.name,
             }
             try:
-                outcome = (await actions.migrate(self.fleet, vm, target_host)).as_dict()
+                with self.metrics.migrations.attempt() as attempt:
+                    outcome = (await actions.migrate(self.fleet, vm, target_host)).as_dict()
+                    attempt.succeeded(outcome)
             except FleetError as exc:
                 self.migrations.append({**record, "result": "failed", "error": exc.message})
                 self.events.append(

@@ -7,9 +7,10 @@ import logging
 import signal
 from collections.abc import Callable
 
+from collectors.exporter_server import Exporter
 from ovtui.api.app import create_app
 from ovtui.api.server import ApiServers
-from ovtui.config.schema import Config
+from ovtui.config.schema import Config, parse_listen
 from ovtui.engine.core import Engine
 
 log = logging.getLogger("ovtui.engine")
@@ -39,13 +40,19 @@ async def run_engine(
             pass  # not the main thread (tests): the caller sets `stop`
     await engine.start()
     api = ApiServers(create_app(engine), config.api)
+    timeout = config.engine.libvirt_call_timeout_seconds
+    exporter = Exporter(engine.fleet, engine.metrics, call_timeout=timeout)
     try:
         await api.start()
         engine.api_tcp_port = api.tcp_port
+        if config.exporter.listen:
+            exporter.start(*parse_listen(config.exporter.listen))
+            engine.exporter_port = exporter.port
         log.info("engine ready: %d hosts, API on %s", len(config.hosts), config.api.socket)
         if on_ready:
             on_ready(engine)
         await stop.wait()
     finally:
+        await exporter.stop()
         await api.stop()
         await engine.stop()

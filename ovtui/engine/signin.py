@@ -1,17 +1,41 @@
-"""Signing in: authenticate, open a session, audit the attempt either way."""
+"""Signing in: throttle, authenticate (local or LDAP), authorise (grants), open a session, audit.
+
+Authentication says who the user is; authorisation (auth.grants) then says what they may do, at
+which scope. A local account (root-only file) is checked first when it has the name asked for:
+with a directory configured that is the break-glass path, and it is audited loudly.
+
+The directory may block for up to its timeouts, so call `login` off the event loop.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 from auth.audit import AuditTrail
-from auth.local_users import LocalAuthenticator
+from auth.grants import Grant, GrantBook
+from auth.ldap_auth import DirectoryUnavailable, LdapAuthenticator, LdapRefused
+from auth.ldap_config import LdapSettings
+from auth.local_users import LocalAuthenticator, LocalUser, load_local_users
 from auth.principal import Principal
 from auth.sessions import SessionStore
+from auth.syslog_sink import SyslogSink
+from auth.throttle import Throttle
+from ovtui.config.load import ConfigError
+from ovtui.config.schema import Config, LdapConfig
+
+log = logging.getLogger(__name__)
+BREAK_GLASS = "BREAK-GLASS local account used"
+GRANTS_TABLE = "grants"
 
 
 class SignInError(Exception):
     """Refused sign-in. The message never says which of user or password was wrong."""
+
+
+REFUSED = "sign-in refused: unknown user or wrong password"
 
 
 @dataclass
@@ -19,39 +43,195 @@ class SignIn:
     local: LocalAuthenticator
     sessions: SessionStore
     audit: AuditTrail
+    ldap: LdapAuthenticator | None = None
+    grants: GrantBook = field(default_factory=lambda: GrantBook(()))
+    throttle: Throttle = field(default_factory=Throttle)
+    # Names in the local users file: with a directory configured, these are checked locally
+    # only (break-glass), every other name goes to the directory.
+    local_names: frozenset[str] = frozenset()
+
+    def _deny(self, username: str, source: str, detail: str, **extra: Any) -> None:
+        self.audit.record(
+            actor=username, action="login", result="denied", source=source, detail=detail, **extra
+        )
 
     def login(self, username: str, password: str, source: str) -> tuple[str, Principal]:
         if not username or not password:
             # An empty password is refused before any check (an LDAP unauthenticated bind
             # would otherwise "succeed").
-            self.audit.record(
-                actor=username,
-                action="login",
-                result="denied",
-                source=source,
-                detail="empty user name or password",
-            )
+            self._deny(username, source, "empty user name or password")
             raise SignInError("user name and password are both required")
-        principal = self.local.authenticate(username, password)
-        if principal is None:
+        locked = self.throttle.check(username, source)
+        if locked is not None:
+            message = locked.message(self.throttle.now())
+            self._deny(username, source, f"throttled: {message}")
+            raise SignInError(message)
+        principal = self._authenticate(username, password, source)
+        self.throttle.succeeded(username)  # the name as typed: that is what failures counted
+        return self._open_session(principal, source), principal
+
+    def _failed(self, username: str, source: str, detail: str, actor_source: str = "") -> NoReturn:
+        self._deny(username, source, detail, actor_source=actor_source)
+        locked = self.throttle.failed(username, source)
+        if locked is not None:
+            message = locked.message(self.throttle.now())
+            self._deny(username, source, f"locked after {locked.failures} failures: {message}")
+            raise SignInError(f"{REFUSED}; {message}")
+        raise SignInError(REFUSED)
+
+    def _authenticate(self, username: str, password: str, source: str) -> Principal:
+        if self.ldap is None or username in self.local_names:
+            found = self.local.authenticate(username, password)
+            if found is None:
+                self._failed(username, source, "bad credentials (local)", "local")
+            return self._authorise(found.name, "local", frozenset(), found.roles, source)
+        try:
+            identity = self.ldap.authenticate(username, password)
+        except LdapRefused as exc:
+            self._failed(username, source, f"bad credentials (ldap: {exc})", "ldap")
+        except DirectoryUnavailable as exc:
+            log.error("sign-in of %r: directory unavailable: %s", username, exc)
             self.audit.record(
                 actor=username,
+                actor_source="ldap",
                 action="login",
-                result="denied",
+                result="failed",
                 source=source,
-                detail="bad credentials",
+                detail=f"directory unavailable: {exc}",
             )
-            raise SignInError("sign-in refused: unknown user or wrong password")
+            raise SignInError(
+                "the directory cannot be reached, so sign-in is not possible now (the engine "
+                "log says why); a local break-glass account still works"
+            ) from None
+        return self._authorise(identity.name, "ldap", identity.groups, frozenset(), source)
+
+    def _authorise(
+        self,
+        name: str,
+        origin: str,
+        groups: frozenset[str],
+        base_roles: frozenset[str],
+        source: str,
+    ) -> Principal:
+        granted = self.grants.resolve(name, groups, base_roles)
+        if not granted:
+            self._deny(
+                name,
+                source,
+                f"authenticated, but no role is granted to {name} or its {len(groups)} groups",
+                actor_source=origin,
+            )
+            raise SignInError(
+                f"{name} is known, but no role is granted to you or your groups: ask an "
+                "administrator for a grant (GET/POST /api/v1/grants)"
+            )
+        return Principal(name, granted.roles, origin, groups, granted.scoped)
+
+    def _open_session(self, principal: Principal, source: str) -> str:
         token = self.sessions.create(principal, source)
+        detail = ""
+        if principal.source == "local" and self.ldap is not None:
+            detail = BREAK_GLASS
+            log.warning(
+                "%s: %s signed in from %s while a directory is configured",
+                BREAK_GLASS,
+                principal.name,
+                source,
+            )
         self.audit.record(
-            actor=username,
+            actor=principal.name,
             actor_source=principal.source,
             action="login",
             source=source,
-            params={"roles": sorted(principal.roles)},
+            detail=detail,
+            params={
+                "roles": sorted(principal.roles),
+                "grants": sorted(str(g) for g in principal.grants),
+                "groups": len(principal.groups),
+            },
         )
-        return token, principal
+        return token
 
     def logout(self, token: str, principal: Principal, source: str) -> None:
         self.sessions.revoke(token)
-        self.audit.record(actor=principal.name, action="logout", source=source)
+        self.audit.record(
+            actor=principal.name, actor_source=principal.source, action="logout", source=source
+        )
+
+
+# -- wiring from the config ---------------------------------------------------------------------
+def ldap_settings(cfg: LdapConfig) -> LdapSettings:
+    secret = cfg.bind_password
+    return LdapSettings(
+        urls=tuple(cfg.urls),
+        tls=cfg.tls,
+        ca_file=str(cfg.ca_file) if cfg.ca_file else None,
+        bind_dn=cfg.bind_dn,
+        bind_password=secret.resolve if secret is not None else None,
+        user_dn_template=cfg.user_dn_template,
+        user_search_base=cfg.user_search_base,
+        user_search_filter=cfg.user_search_filter,
+        name_attribute=cfg.name_attribute,
+        disabled_filter=cfg.disabled_filter,
+        group_search_base=cfg.groups.search_base,
+        group_membership=cfg.groups.membership,
+        group_search_filter=cfg.groups.search_filter,
+        nested_groups=cfg.groups.nested,
+        nested_max_depth=cfg.groups.max_depth,
+        connect_timeout=cfg.connect_timeout_seconds,
+        response_timeout=cfg.response_timeout_seconds,
+        retry_dead_after=cfg.retry_dead_server_after_seconds,
+    )
+
+
+def stored_grants(table: Any) -> Callable[[], Iterable[Grant]]:
+    """Reads the API-managed grants from the store at each sign-in (skipping damaged ones)."""
+
+    def read() -> list[Grant]:
+        out = []
+        for doc in table.all():
+            try:
+                out.append(Grant.from_dict({**doc, "origin": "api"}))
+            except (ValueError, TypeError) as exc:
+                log.warning("ignoring stored grant %s: %s", dict(doc), exc)
+        return out
+
+    return read
+
+
+def configured_grants(config: Config) -> list[Grant]:
+    grants = [
+        Grant(g.role, g.scope, g.object, group=g.group, user=g.user, id=f"config-{i}")
+        for i, g in enumerate(config.auth.grants)
+    ]
+    known = {
+        "datacenter": {d.name for d in config.datacenters},
+        "cluster": {c.name for c in config.clusters},
+        "host": {h.name for h in config.hosts},
+    }
+    for g in grants:
+        if g.scope in known and g.object not in known[g.scope]:
+            log.warning("grant %s: no %s named %r in the config", g.id, g.scope, g.object)
+    return grants
+
+
+def build_signin(config: Config, store: Any, sessions: SessionStore, audit: AuditTrail) -> SignIn:
+    """Sign-in for the engine: local users, LDAP, grants (config + store), throttle, syslog."""
+    auth = config.auth
+    users: dict[str, LocalUser] = (
+        load_local_users(auth.local_users_file) if auth.local_users_file else {}
+    )
+    try:
+        ldap = LdapAuthenticator(ldap_settings(auth.ldap)) if auth.ldap is not None else None
+    except DirectoryUnavailable as exc:  # e.g. a ca_file that is not a certificate
+        raise ConfigError(f"{config.source}: auth.ldap: {exc}") from None
+    t = auth.throttle
+    throttle = Throttle(
+        t.max_failures, t.window_seconds, t.lockout_seconds, t.max_failures_per_source
+    )
+    if auth.audit_syslog:
+        audit.add_sink(SyslogSink(auth.audit_syslog))
+    book = GrantBook(configured_grants(config), stored_grants(store.table(GRANTS_TABLE)))
+    return SignIn(
+        LocalAuthenticator(users), sessions, audit, ldap, book, throttle, frozenset(users)
+    )

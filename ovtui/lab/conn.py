@@ -42,7 +42,8 @@ def with_timeout(fn: Callable[[], T], timeout: float) -> T:
         raise TimeoutError(f"no answer within {timeout:.1f} s")
     if "error" in box:
         raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    value: T = box["value"]
+    return value
 
 
 def open_conn(uri: str, timeout: float = 10.0) -> Any:

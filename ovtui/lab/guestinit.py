@@ -82,7 +82,8 @@ poweroff -f
 """
 
 UPTIME_RE = re.compile(r"^ovtui-uptime (\d+(?:\.\d+)?) load (\d+)", re.MULTILINE)
-LOAD_RE = re.compile(r"^ovtui-load (\d+)", re.MULTILINE)
+# Both the answer to `load n` and every uptime line say the current load.
+LOAD_RE = re.compile(r"^ovtui-(?:load|uptime \S+ load) (\d+)", re.MULTILINE)
 BOOT_RE = re.compile(r"^ovtui-boot\b", re.MULTILINE)
 
 

@@ -11,7 +11,6 @@ migration port range, and the unix socket lives outside the bind-mounted paths s
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -179,18 +178,35 @@ def start(paths: LabPaths, host: HostState) -> None:
 _STARTED: dict[int, subprocess.Popen[bytes]] = {}
 
 
+def members(host: HostState) -> list[procs.ProcRef]:
+    """Every live process of the host; empty once its init is gone.
+
+    A namespace's inode number is reused after the namespace dies, so it names this host's
+    processes only while the host's init (checked by start time) is alive.
+    """
+    if host.init is None or host.pid_ns is None or not procs.alive(host.init):
+        return []
+    if procs.ns_inode(host.init.pid, "pid") != host.pid_ns:
+        return []
+    found = (procs.ref_of(pid) for pid in procs.pids_in_ns("pid", host.pid_ns))
+    return [r for r in found if r is not None]
+
+
 def kill(host: HostState, timeout: float = 15.0) -> list[int]:
-    """Kill every process of the host at once (a power cut); returns PIDs that survived."""
-    refs = [r for r in (host.init, host.outer) if r is not None]
-    if host.pid_ns is not None:
-        thaw(host)  # a frozen process only dies once it runs again
-    procs.kill_and_wait(refs, timeout)
-    left = procs.wait_ns_empty("pid", host.pid_ns, timeout) if host.pid_ns is not None else []
+    """Kill every process of the host at once (a power cut); returns PIDs that survived.
+
+    The kernel kills a PID namespace's processes when its init dies and the init's exit waits
+    for them, so waiting for the init waits for the whole host.
+    """
+    everyone = members(host)
+    thaw(host)  # a stopped process only dies once it runs again
+    refs = [r for r in (host.init, host.outer) if r is not None] + everyone
+    left = procs.kill_and_wait(refs, timeout)
     for ref in refs:
         proc = _STARTED.pop(ref.pid, None)
         if proc is not None:
             proc.wait(timeout=1)
-    return left
+    return [r.pid for r in left]
 
 
 def wait_ready(paths: LabPaths, host: HostState, timeout: float = 30.0) -> None:
@@ -199,8 +215,8 @@ def wait_ready(paths: LabPaths, host: HostState, timeout: float = 30.0) -> None:
     while not conn.answers(host.uri, timeout=2.0):
         if live_status(host) != "running":
             raise RuntimeError(
-                f"lab host {host.name} stopped while starting; see "
-                f"{paths.host_dir(host.name) / 'libvirtd.log'}"
+                f"lab host {host.name} stopped while starting; see host.log and libvirtd.log "
+                f"in {paths.host_dir(host.name)}"
             )
         if time.monotonic() >= deadline:
             raise TimeoutError(f"lab host {host.name} did not answer within {timeout:.0f} s")
@@ -209,17 +225,13 @@ def wait_ready(paths: LabPaths, host: HostState, timeout: float = 30.0) -> None:
 
 def freeze(host: HostState) -> None:
     """SIGSTOP every process of the host: it keeps its sockets but answers nothing."""
-    if host.pid_ns is not None:
-        for pid in procs.pids_in_ns("pid", host.pid_ns):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGSTOP)
+    for ref in members(host):
+        procs.signal_ref(ref, signal.SIGSTOP)
 
 
 def thaw(host: HostState) -> None:
-    if host.pid_ns is not None:
-        for pid in procs.pids_in_ns("pid", host.pid_ns):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+    for ref in members(host):
+        procs.signal_ref(ref, signal.SIGCONT)
 
 
 def live_status(host: HostState) -> str:

@@ -2,6 +2,10 @@
 
 The cache key covers the kernel and busybox package versions and the init script, so changing the
 script rebuilds the image while a second lab (or a test run) reuses it without touching apt.
+
+Under TCG, decompressing Debian's xz-compressed bzImage costs a guest about 2.5 s of CPU at every
+boot. The kernel is built with PVH, so QEMU can load the uncompressed ELF directly: the image
+holds that vmlinux, unpacked once here, and a guest reaches userspace in about 1.9 s, not 4.5 s.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import lzma
 import os
 import re
 import shutil
@@ -26,7 +31,8 @@ from ovtui.lab.packages import Say, apt_get
 KERNEL_META = "linux-image-amd64"
 BUSYBOX = "busybox-static"
 _MODULES = ("drivers/acpi/button.ko", "drivers/input/evdev.ko")
-_FORMAT = "1"
+_FORMAT = "2"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,8 @@ def find_cached(cache: Path) -> GuestImage | None:
     if not found:
         return None
     d = found[-1].parent
-    return GuestImage(kernel=d / "vmlinuz", initrd=d / "initrd.img")
+    manifest = json.loads(found[-1].read_text(encoding="utf-8"))
+    return GuestImage(kernel=d / manifest["file"], initrd=d / "initrd.img")
 
 
 def _kernel_package() -> str:
@@ -88,6 +95,20 @@ def _members(deb: Path, wanted: list[str]) -> dict[str, bytes]:
     return found
 
 
+def _vmlinux(bzimage: bytes, config: bytes) -> bytes | None:
+    """The uncompressed ELF kernel inside a bzImage, if the kernel can boot from it (PVH)."""
+    if b"\nCONFIG_PVH=y\n" not in config:
+        return None
+    offset = bzimage.find(_XZ_MAGIC)
+    if offset < 0:
+        return None
+    try:
+        elf = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(bzimage[offset:])
+    except lzma.LZMAError:
+        return None
+    return elf if elf.startswith(b"\x7fELF") else None
+
+
 def _initrd(busybox: bytes, modules: dict[str, bytes]) -> bytes:
     entries = [
         cpio.directory(d)
@@ -120,9 +141,12 @@ def build(cache: Path, say: Say = print) -> GuestImage:
     debs.mkdir(parents=True, exist_ok=True)
     kernel_files = _members(
         _download(kpkg, debs),
-        [r"\./boot/vmlinuz-.*"] + [rf"\./lib/modules/[^/]+/kernel/{m}" for m in _MODULES],
+        [r"\./boot/(vmlinuz|config)-.*"] + [rf"\./lib/modules/[^/]+/kernel/{m}" for m in _MODULES],
     )
     vmlinuz = next(v for k, v in kernel_files.items() if "/boot/vmlinuz-" in k)
+    kconfig = next(v for k, v in kernel_files.items() if "/boot/config-" in k)
+    vmlinux = _vmlinux(vmlinuz, kconfig)
+    kernel_name = "vmlinux" if vmlinux else "vmlinuz"
     modules = {Path(k).name: v for k, v in kernel_files.items() if k.endswith(".ko")}
     if len(modules) != len(_MODULES):
         raise RuntimeError(f"{kpkg} lacks one of {_MODULES}")
@@ -130,10 +154,11 @@ def build(cache: Path, say: Say = print) -> GuestImage:
     final = cache / "images" / f"{kpkg.removeprefix('linux-image-')}-{_key()}"
     tmp = Path(tempfile.mkdtemp(dir=cache, prefix=".build-"))
     try:
-        (tmp / "vmlinuz").write_bytes(vmlinuz)
+        (tmp / kernel_name).write_bytes(vmlinux or vmlinuz)
         (tmp / "initrd.img").write_bytes(_initrd(busybox, modules))
         (tmp / "manifest.json").write_text(
-            json.dumps({"kernel": kpkg, "busybox": BUSYBOX, "key": _key()}), encoding="utf-8"
+            json.dumps({"kernel": kpkg, "file": kernel_name, "busybox": BUSYBOX, "key": _key()}),
+            encoding="utf-8",
         )
         tmp.chmod(0o755)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +169,7 @@ def build(cache: Path, say: Say = print) -> GuestImage:
                 shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return GuestImage(kernel=final / "vmlinuz", initrd=final / "initrd.img")
+    return GuestImage(kernel=final / kernel_name, initrd=final / "initrd.img")
 
 
 def ensure_image(cache: Path, say: Say = print) -> GuestImage:

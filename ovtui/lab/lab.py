@@ -10,7 +10,6 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +17,8 @@ from typing import Any
 
 import libvirt
 
-from ovtui.lab import config, conn, guestinit, guests, procs
+from ovtui.lab import config, conn, guestinit, procs
+from ovtui.lab import guests as guestmod
 from ovtui.lab import host as hostmod
 from ovtui.lab import state as statemod
 from ovtui.lab.image import GuestImage, ensure_image
@@ -83,7 +83,8 @@ class Lab:
         return {name: h.migration_uri for name, h in sorted(self.state().hosts.items())}
 
     def host_names(self) -> list[str]:
-        return sorted(self.state().hosts, key=lambda n: self.state().hosts[n].index)
+        hosts = self.state().hosts
+        return sorted(hosts, key=lambda n: hosts[n].index)
 
     def connect(self, host: str, timeout: float = 10.0) -> Any:
         """A new libvirt connection to a lab host; the caller closes it."""
@@ -95,8 +96,8 @@ class Lab:
     def host_of(self, guest: str) -> str | None:
         """The running host where guest is active, else one where it is defined, else None."""
         found = None
-        for name, _state in self._find_guest(guest):
-            if _state == "running":
+        for name, state in self._find_guest(guest):
+            if state == "running":
                 return name
             found = found or name
         return found
@@ -106,11 +107,11 @@ class Lab:
         hosts, found = [], []
         for h in sorted(st.hosts.values(), key=lambda h: h.index):
             live = hostmod.live_status(h)
-            pids = procs.pids_in_ns("pid", h.pid_ns) if h.pid_ns and live != "failed" else []
+            pids = [r.pid for r in hostmod.members(h)]
             note = ""
             if live == "running":
                 try:
-                    found += self._list_guests(h, st)
+                    found += self._list_guests(h)
                 except (libvirt.libvirtError, TimeoutError) as exc:
                     note = f"libvirtd does not answer: {exc}"
             hosts.append(HostInfo(h.name, live, h.uri, h.migration_uri, pids, note))
@@ -143,9 +144,9 @@ class Lab:
             hostmod.write_hosts_file(self.paths, sorted(set(names) | set(st.hosts)))
             self._start_hosts(st, names)
             specs = [
-                guests.GuestSpec(guests.guest_name(i), memory_mib, vcpus, st.guests.get(n, 0))
+                guestmod.GuestSpec(guestmod.guest_name(i), memory_mib, vcpus, st.guests.get(n, 0))
                 for i in range(1, guests + 1)
-                for n in [guests.guest_name(i)]
+                for n in [guestmod.guest_name(i)]
             ]
             self._start_guests(st, names, specs, image, wait_boot)
             self._write_config(st, options or config.ConfigOptions())
@@ -215,7 +216,7 @@ class Lab:
                 raise LabError(f"guest {guest} is not running on any lab host")
             c = conn.open_conn(st.hosts[host].uri)
             try:
-                guests.set_load(c.lookupByName(guest), n, timeout)
+                guestmod.set_load(c.lookupByName(guest), n, timeout)
             finally:
                 c.close()
             st.guests[guest] = n
@@ -263,7 +264,7 @@ class Lab:
         self,
         st: LabState,
         names: list[str],
-        specs: list[guests.GuestSpec],
+        specs: list[guestmod.GuestSpec],
         image: GuestImage,
         wait_boot: bool,
     ) -> None:
@@ -272,16 +273,16 @@ class Lab:
             return
         where = {g: h for h, ginfo in self._all_guests(st) for g in [ginfo.name]}
         states = {ginfo.name: ginfo.state for _h, ginfo in self._all_guests(st)}
-        todo: list[tuple[str, guests.GuestSpec]] = []
+        todo: list[tuple[str, guestmod.GuestSpec]] = []
         for i, spec in enumerate(specs):
             if states.get(spec.name) == "running":
                 self.say(f"guest {spec.name} already running on {where[spec.name]}")
                 continue
             todo.append((where.get(spec.name) or running[i % len(running)], spec))
             st.guests.setdefault(spec.name, spec.load)
-        offsets = {s.name: guests.log_size(self.paths.serial_log(s.name)) for _h, s in todo}
+        offsets = {s.name: guestmod.log_size(self.paths.serial_log(s.name)) for _h, s in todo}
 
-        def start_one(item: tuple[str, guests.GuestSpec]) -> None:
+        def start_one(item: tuple[str, guestmod.GuestSpec]) -> None:
             host, spec = item
             c = conn.open_conn(st.hosts[host].uri)
             try:
@@ -289,7 +290,7 @@ class Lab:
                     dom = c.lookupByName(spec.name)
                 except libvirt.libvirtError:
                     log = self.paths.serial_log(spec.name)
-                    dom = c.defineXML(guests.domain_xml(spec, image, log))
+                    dom = c.defineXML(guestmod.domain_xml(spec, image, log))
                 dom.create()
             finally:
                 c.close()
@@ -299,25 +300,22 @@ class Lab:
             list(pool.map(start_one, todo))
         if wait_boot:
             for _h, spec in todo:
-                guests.wait_log(
+                guestmod.wait_log(
                     self.paths.serial_log(spec.name),
                     lambda s: bool(guestinit.uptimes(s)),
                     offsets[spec.name],
                     timeout=120.0,
                 )
 
-    def _list_guests(self, h: HostState, st: LabState) -> list[GuestInfo]:
+    def _list_guests(self, h: HostState) -> list[GuestInfo]:
         def listing() -> list[GuestInfo]:
             c = libvirt.open(h.uri)
             try:
                 return [
-                    GuestInfo(
-                        d.name(),
-                        h.name,
-                        _STATE_NAMES.get(d.state()[0], "unknown"),
-                        st.guests.get(d.name()),
-                    )
+                    GuestInfo(d.name(), h.name, state, load)
                     for d in c.listAllDomains()
+                    for state in [_STATE_NAMES.get(d.state()[0], "unknown")]
+                    for load in [self._load_of(d.name()) if state == "running" else None]
                 ]
             finally:
                 c.close()
@@ -325,12 +323,15 @@ class Lab:
         result: list[GuestInfo] = conn.with_timeout(listing, 5.0)
         return result
 
+    def _load_of(self, guest: str) -> int | None:
+        return guestmod.current_load(self.paths.serial_log(guest))
+
     def _all_guests(self, st: LabState) -> list[tuple[str, GuestInfo]]:
         found = []
         for h in st.hosts.values():
             if hostmod.live_status(h) == "running":
                 with contextlib.suppress(libvirt.libvirtError, TimeoutError):
-                    found += [(h.name, g) for g in self._list_guests(h, st)]
+                    found += [(h.name, g) for g in self._list_guests(h)]
         return found
 
     def _find_guest(self, guest: str) -> list[tuple[str, str]]:
@@ -371,7 +372,3 @@ class Lab:
 def _guest_order(g: GuestInfo) -> tuple[int, str]:
     m = re.fullmatch(r"vm(\d+)", g.name)
     return (int(m.group(1)) if m else 1 << 30, g.name)
-
-
-def run_checked(argv: list[str]) -> str:
-    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout

@@ -6,7 +6,6 @@ linger as a zombie for a while: a zombie counts as gone.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import time
@@ -45,7 +44,6 @@ def ref_of(pid: int) -> ProcRef | None:
 
 
 def alive(ref: ProcRef) -> bool:
-    _reap(ref.pid)
     st = _stat(ref.pid)
     return st is not None and st[1] == ref.start and st[0] not in ("Z", "X")
 
@@ -53,12 +51,6 @@ def alive(ref: ProcRef) -> bool:
 def stopped(ref: ProcRef) -> bool:
     st = _stat(ref.pid)
     return st is not None and st[1] == ref.start and st[0] == "T"
-
-
-def _reap(pid: int) -> None:
-    """Collect our own exited child so it does not stay a zombie; others are not ours to reap."""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 def signal_ref(ref: ProcRef, sig: int) -> bool:

@@ -11,7 +11,7 @@ class GuestInfo:
     name: str
     host: str
     state: str  # running | paused | shutoff | ... as libvirt says
-    load: int | None  # busy loops last requested through the lab
+    load: int | None  # busy loops the guest last said it runs (its serial log)
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from auth.permissions import Permission
+from auth.principal import ObjectRef, visible
 from ovtui import __version__
-from ovtui.api.authz import Public, Require, engine_of
+from ovtui.api.authz import Caller, Public, Require, engine_of
 from ovtui.api.lookup import find_host, find_vm
 from ovtui.api.serialize import JSON, to_dict
-from ovtui.model import HostState, VmState
+from ovtui.model import VM, Host, HostState, VmState
 
 router = APIRouter(prefix="/api/v1", tags=["inventory"], default_response_class=JSON)
 READ = [Depends(Require(Permission.INVENTORY_READ))]
+# The same dependency as READ (evaluated once per request): lists show only what the caller
+# may read (auth.principal.visible), so a grant on one cluster shows that cluster's objects.
+Reader = Annotated[Caller, READ[0]]
+
+
+def _host_ref(h: Host) -> ObjectRef:
+    return ObjectRef("host", h.name, h.datacenter, h.cluster, h.name)
+
+
+def _vm_ref(v: VM) -> ObjectRef:
+    return ObjectRef("vm", v.name, v.datacenter, v.cluster, v.host)
 
 
 @router.get("/health", dependencies=[Depends(Public())], summary="Liveness and fleet summary")
@@ -34,26 +46,32 @@ async def health(request: Request) -> JSON:
 
 
 @router.get("/datacenters", dependencies=READ)
-async def datacenters(request: Request) -> JSON:
-    return JSON([to_dict(d) for d in engine_of(request).snapshot().datacenters])
+async def datacenters(request: Request, caller: Reader) -> JSON:
+    items = engine_of(request).snapshot().datacenters
+    mine = visible(caller.principal, items, lambda d: ObjectRef("datacenter", d.name, d.name))
+    return JSON([to_dict(d) for d in mine])
 
 
 @router.get("/clusters", dependencies=READ)
-async def clusters(request: Request, datacenter: str | None = None) -> JSON:
+async def clusters(request: Request, caller: Reader, datacenter: str | None = None) -> JSON:
     items = engine_of(request).snapshot().clusters
-    return JSON([to_dict(c) for c in items if datacenter in (None, c.datacenter)])
+    mine = visible(
+        caller.principal, items, lambda c: ObjectRef("cluster", c.name, c.datacenter, c.name)
+    )
+    return JSON([to_dict(c) for c in mine if datacenter in (None, c.datacenter)])
 
 
 @router.get("/hosts", dependencies=READ, summary="Hosts, optionally filtered")
 async def hosts(
     request: Request,
+    caller: Reader,
     cluster: str | None = None,
     datacenter: str | None = None,
     state: HostState | None = None,
 ) -> JSON:
     out = [
         to_dict(h)
-        for h in engine_of(request).snapshot().hosts
+        for h in visible(caller.principal, engine_of(request).snapshot().hosts, _host_ref)
         if cluster in (None, h.cluster)
         and datacenter in (None, h.datacenter)
         and state in (None, h.state)
@@ -73,6 +91,7 @@ async def host_detail(request: Request, host: str) -> JSON:
 @router.get("/vms", dependencies=READ, summary="VMs, optionally filtered")
 async def vms(
     request: Request,
+    caller: Reader,
     host: str | None = None,
     cluster: str | None = None,
     datacenter: str | None = None,
@@ -81,7 +100,7 @@ async def vms(
 ) -> JSON:
     out = [
         to_dict(v)
-        for v in engine_of(request).snapshot().vms
+        for v in visible(caller.principal, engine_of(request).snapshot().vms, _vm_ref)
         if host in (None, v.host)
         and cluster in (None, v.cluster)
         and datacenter in (None, v.datacenter)

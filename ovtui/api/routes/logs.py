@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,11 +19,20 @@ Since = Annotated[int | None, Query(description="only records with seq greater t
 SCAN = 10000  # a filtered look-back reads at most this many recent records
 
 
-def _select(log: JsonlLog, since: int | None, limit: int, **want: str | None) -> JSON:
+def _select(
+    log: JsonlLog,
+    since: int | None,
+    limit: int,
+    match: Callable[[dict[str, Any]], bool] | None = None,
+    **want: str | None,
+) -> JSON:
     def keep(rec: dict[str, Any]) -> bool:
-        return all(v is None or rec.get(k) == v for k, v in want.items())
+        exact = all(v is None or rec.get(k) == v for k, v in want.items())
+        return exact and (match is None or match(rec))
 
-    pred: Callable[[dict[str, Any]], bool] | None = keep if any(want.values()) else None
+    pred: Callable[[dict[str, Any]], bool] | None = (
+        keep if any(want.values()) or match is not None else None
+    )
     if since is not None:
         return JSON(log.read(since_seq=since, limit=limit, predicate=pred))
     if pred is None:
@@ -56,5 +66,36 @@ async def audit(
     limit: Limit = 200,
     actor: str | None = None,
     action: str | None = None,
+    target: Annotated[str | None, Query(description="substring of the target")] = None,
+    since_ts: Annotated[datetime | None, Query(description="ISO 8601; naive = UTC")] = None,
+    until_ts: Annotated[datetime | None, Query(description="ISO 8601; naive = UTC")] = None,
 ) -> JSON:
-    return _select(engine_of(request).audit_log, since, limit, actor=actor, action=action)
+    match = _audit_match(target, since_ts, until_ts)
+    log = engine_of(request).audit_log
+    return _select(log, since, limit, match, actor=actor, action=action)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _audit_match(
+    target: str | None, since_ts: datetime | None, until_ts: datetime | None
+) -> Callable[[dict[str, Any]], bool] | None:
+    if target is None and since_ts is None and until_ts is None:
+        return None
+    lo = _utc(since_ts) if since_ts else None
+    hi = _utc(until_ts) if until_ts else None
+
+    def match(rec: dict[str, Any]) -> bool:
+        if target is not None and target not in str(rec.get("target", "")):
+            return False
+        if lo is None and hi is None:
+            return True
+        try:
+            ts = _utc(datetime.fromisoformat(str(rec.get("ts"))))
+        except ValueError:
+            return False
+        return (lo is None or ts >= lo) and (hi is None or ts <= hi)
+
+    return match

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -26,7 +27,11 @@ def _whoami(caller_name: str, roles: frozenset[str], perms: frozenset[Any]) -> d
 async def login(body: Credentials, request: Request) -> dict[str, Any]:
     engine = engine_of(request)
     try:
-        token, principal = engine.signin.login(body.username, body.password, source_of(request))
+        # Off the event loop: scrypt and directory binds take time, and every other client of
+        # the engine would wait for them (SignIn is thread-safe: audit, sessions, throttle lock).
+        token, principal = await asyncio.to_thread(
+            engine.signin.login, body.username, body.password, source_of(request)
+        )
     except SignInError as exc:
         raise HTTPException(401, str(exc)) from None
     return {"token": token, **_whoami(principal.name, principal.roles, principal.permissions)}

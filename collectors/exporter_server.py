@@ -1,0 +1,172 @@
+"""The exporter's HTTP server: /metrics on its own address, next to the engine's API.
+
+Scrapes are answered on server threads, never on the engine's event loop: a thread asks the loop
+for the snapshot and the hosts' statistics (every host in parallel, each through its own link),
+then formats the text itself (collectors.text_format formats about three times faster than
+prometheus_client's encoder, measured alone on 110 000 samples), so a 20 000-VM scrape does not
+stall the engine. Responses are gzipped when the scraper asks (Prometheus does).
+
+The wait for hosts follows Prometheus's own ``X-Prometheus-Scrape-Timeout-Seconds`` header (three
+quarters of it, leaving time to format and send), so a slow host shows up as
+``ovtui_host_scrape_up 0`` and the scrape still answers in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+from prometheus_client.exposition import ThreadingWSGIServer
+
+from collectors.engine_metrics import EngineMetrics
+from collectors.fleet_collector import DEFAULT_BUDGET, FleetCollector, ScrapeInput
+from collectors.stats_cache import StatsCache, StatsLink
+from collectors.text_format import CONTENT_TYPE, render
+from ovtui.model import Snapshot
+
+log = logging.getLogger("ovtui.exporter")
+StartResponse = Callable[..., Any]
+TIMEOUT_HEADER = "HTTP_X_PROMETHEUS_SCRAPE_TIMEOUT_SECONDS"
+INDEX = b"ovtui exporter: metrics at /metrics\n"
+
+
+class FleetView(Protocol):
+    """What the exporter reads of the fleet (ovtui.fleet.fleet.Fleet fits)."""
+
+    @property
+    def links(self) -> Mapping[str, StatsLink]: ...
+
+    def snapshot(self) -> Snapshot: ...
+
+
+class ExporterError(OSError):
+    """The exporter could not start (its address is taken or invalid)."""
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class Exporter:
+    def __init__(
+        self,
+        fleet: FleetView,
+        metrics: EngineMetrics,
+        *,
+        call_timeout: float = 10.0,
+        max_age: float = 5.0,
+        stale_limit: float = 60.0,
+    ) -> None:
+        self.fleet, self.metrics = fleet, metrics
+        self.max_budget = max(0.5, call_timeout)
+        self.cache = StatsCache(
+            fleet.links,
+            max_age=max_age,
+            stale_limit=stale_limit,
+            call_timeout=call_timeout,
+            on_error=metrics.libvirt_error,
+        )
+        self._budget = threading.local()
+        self.collector = FleetCollector(self._inputs, self._scrape_budget)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: ThreadingWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        for name in fleet.links:
+            metrics.declare_host(name)
+        for c in fleet.snapshot().clusters:
+            if c.scheduling_policy != "none":
+                metrics.plans.declare(c.name, c.scheduling_policy)
+
+    @property
+    def port(self) -> int | None:
+        return int(self._server.server_port) if self._server else None
+
+    def start(self, host: str, port: int) -> None:
+        """Binds exactly host:port (port 0: any free one) and serves on a thread."""
+        self._loop = asyncio.get_running_loop()
+        family, _, _, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+
+        class Server(ThreadingWSGIServer):
+            address_family = family
+
+        self.metrics.registry.register(self.collector)
+        try:
+            self._server = make_server(
+                str(address[0]), port, self._app(), Server, handler_class=_Quiet
+            )
+        except OSError as exc:
+            self.metrics.registry.unregister(self.collector)
+            raise ExporterError(
+                f"the exporter cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                "set [exporter] listen in ovtui.toml to a free address"
+            ) from exc
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="exporter", daemon=True
+        )
+        self._thread.start()
+        log.info("exporter serving /metrics on %s port %d", address[0], self.port)
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            await asyncio.to_thread(server.shutdown)
+            server.server_close()
+            self.metrics.registry.unregister(self.collector)
+        await self.cache.close()
+
+    # -- scrape threads ------------------------------------------------------------------------
+    def _scrape_budget(self) -> float:
+        return float(getattr(self._budget, "value", DEFAULT_BUDGET))
+
+    def _inputs(self, budget: float) -> ScrapeInput:
+        if self._loop is None:
+            raise RuntimeError("exporter not started")
+        future = asyncio.run_coroutine_threadsafe(self._gather(budget), self._loop)
+        return future.result(budget + 5.0)
+
+    async def _gather(self, budget: float) -> ScrapeInput:
+        scrapes = await self.cache.scrape(budget)
+        return ScrapeInput(self.fleet.snapshot(), scrapes)
+
+    def _app(self) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+        def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+            path = environ.get("PATH_INFO", "/")
+            if path == "/":
+                start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+                return [INDEX]
+            if path != "/metrics":
+                start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+                return [b"not found; metrics are at /metrics\n"]
+            self._budget.value = self._budget_from(environ.get(TIMEOUT_HEADER))
+            try:
+                body = render(self.metrics.registry)
+            except Exception as exc:
+                log.warning("scrape failed: %s", exc, exc_info=True)
+                start_response(
+                    "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")]
+                )
+                return [f"scrape failed: {exc}\n".encode()]
+            headers = [("Content-Type", CONTENT_TYPE)]
+            if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+                body = gzip.compress(body, compresslevel=1)  # 6x smaller; level 9 costs 6x time
+                headers.append(("Content-Encoding", "gzip"))
+            start_response("200 OK", headers)
+            return [body]
+
+        return app
+
+    def _budget_from(self, header: str | None) -> float:
+        try:
+            timeout = float(header) if header else DEFAULT_BUDGET / 0.75
+        except ValueError:
+            timeout = DEFAULT_BUDGET / 0.75
+        return min(self.max_budget, max(0.5, timeout * 0.75))

@@ -1,0 +1,19 @@
+"""A lab of real libvirtd hosts running real QEMU guests on one machine (issue 3).
+
+From Python (a test fixture):
+
+    lab = Lab(root=tmp_path)           # or Lab() for /var/lib/ovtui-lab ($OVTUI_LAB_ROOT)
+    report = lab.up(hosts=2, guests=3)  # root only; idempotent
+    lab.config_path                     # ovtui TOML for this lab
+    lab.uris()                          # {"h1": "qemu+unix:///system?socket=...", ...}
+    lab.set_load("vm1", 1); lab.fail("h2"); lab.heal("h2"); lab.down()
+
+Modules: paths (where things live), packages (apt), image/cpio/guestinit (the guest), host and
+hostinit (one libvirtd in its namespaces), guests (domain XML, console load knob), state,
+config (ovtui TOML), lab (orchestration), report, cli.
+"""
+
+from ovtui.lab.lab import Lab, LabError
+from ovtui.lab.report import GuestInfo, HostInfo, LabReport
+
+__all__ = ["GuestInfo", "HostInfo", "Lab", "LabError", "LabReport"]

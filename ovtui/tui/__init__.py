@@ -1,0 +1,1 @@
+"""The terminal dashboard: a Textual client of the engine's API (never of libvirt or LDAP)."""

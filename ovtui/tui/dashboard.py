@@ -1,0 +1,59 @@
+"""The main screen: Hosts, VMs and Events tabs."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, TabbedContent, TabPane
+
+from ovtui.tui.chrome import Chrome, FleetScreen
+from ovtui.tui.events_view import EventsView
+from ovtui.tui.hosts_view import HostsView
+from ovtui.tui.vms_view import VmsView
+
+TAB_TITLES = {"hosts": "Hosts", "vms": "VMs", "events": "Events"}
+
+
+class DashboardScreen(FleetScreen):
+    DEFAULT_CSS = """
+    DashboardScreen TabbedContent { height: 1fr; }
+    DashboardScreen TabPane { padding: 0; }
+    """
+    BINDINGS = [
+        Binding("1", "tab('hosts')", "hosts", show=False, tooltip="Hosts tab"),
+        Binding("2", "tab('vms')", "VMs", show=False, tooltip="VMs tab"),
+        Binding("3", "tab('events')", "events", show=False, tooltip="Events tab"),
+    ]
+
+    def __init__(self, chrome: Chrome) -> None:
+        super().__init__(chrome)
+
+    def body(self) -> ComposeResult:
+        with TabbedContent(initial="hosts"):
+            with TabPane(f"{TAB_TITLES['hosts']} (1)", id="hosts"):
+                yield HostsView()
+            with TabPane(f"{TAB_TITLES['vms']} (2)", id="vms"):
+                yield VmsView()
+            with TabPane(f"{TAB_TITLES['events']} (3)", id="events"):
+                yield EventsView()
+
+    @property
+    def hosts(self) -> HostsView:
+        return self.query_one(HostsView)
+
+    @property
+    def vms(self) -> VmsView:
+        return self.query_one(VmsView)
+
+    @property
+    def events(self) -> EventsView:
+        return self.query_one(EventsView)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.query_one(f"#{tab}", TabPane).query(DataTable).first().focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # Keys follow the table on show: the footer then lists that tab's actions.
+        if event.pane is not None:
+            event.pane.query(DataTable).first().focus()

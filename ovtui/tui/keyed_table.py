@@ -1,0 +1,144 @@
+"""A DataTable whose rows are keyed and updated in place, so refreshes never move the cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from ovtui.tui.fmt import sort_key_of
+
+Cell = str | Text
+
+
+@dataclass(frozen=True, slots=True)
+class Col:
+    key: str
+    label: str
+    width: int | None = None  # None: fit the content
+
+
+class KeyedTable(DataTable[Cell]):
+    """Rows are synced from a {key: cells} mapping: changed cells are updated, new rows added,
+    vanished rows removed. The cursor stays on the same row key whatever happens around it."""
+
+    DEFAULT_CSS = "KeyedTable { scrollbar-size-vertical: 1; }"  # a column more for data
+    BINDINGS = [
+        Binding("enter", "select_cursor", "open", tooltip="open the selected row's detail"),
+        Binding("o", "cycle_sort", "sort", show=False, tooltip="sort by the next column"),
+        Binding("O", "reverse_sort", "reverse", show=False, tooltip="reverse the sort order"),
+    ]
+
+    def __init__(
+        self, columns: Sequence[Col], *, sort: str | None = None, id: str | None = None
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._cols = tuple(columns)
+        self._cache: dict[str, tuple[Cell, ...]] = {}
+        self._widest: dict[str, int] = {}
+        self.sort_column: str | None = sort
+        self.sort_reverse = False
+
+    def on_mount(self) -> None:
+        for col in self._cols:
+            self.add_column(col.label, width=col.width, key=col.key)
+        self._label_sort()
+
+    # -- data --------------------------------------------------------------------------------
+    @property
+    def cursor_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        row = min(self.cursor_row, self.row_count - 1)
+        return self.coordinate_to_cell_key((row, 0)).row_key.value  # type: ignore[arg-type]
+
+    @property
+    def keys(self) -> list[str]:
+        """Row keys in display order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def sync(self, rows: Mapping[str, Sequence[Cell]]) -> None:
+        keep = self.cursor_key
+        reorder = False
+        for key in [k for k in self._cache if k not in rows]:
+            self.remove_row(key)
+            del self._cache[key]
+        sort_index = next((i for i, c in enumerate(self._cols) if c.key == self.sort_column), -1)
+        for i, col in enumerate(self._cols):
+            # Widest content, measured here: DataTable only measures at its next render.
+            widest = max((len(str(cells[i])) for cells in rows.values()), default=0)
+            self._widest[col.key] = max(self._widest.get(col.key, 0), widest)
+        for key, cells in rows.items():
+            old = self._cache.get(key)
+            if old is None:
+                self.add_row(*cells, key=key)
+                reorder = True
+            else:
+                for i, (col, new, prev) in enumerate(zip(self._cols, cells, old, strict=True)):
+                    if new != prev:
+                        self.update_cell(key, col.key, new, update_width=col.width is None)
+                        reorder |= i == sort_index
+            self._cache[key] = tuple(cells)
+        if reorder:
+            self._label_sort()  # widths may have grown: maybe room for the arrow now
+            self._apply_sort()
+        self.select_key(keep)
+
+    def select_key(self, key: str | None) -> None:
+        if key is None or key not in self._cache:
+            return
+        index = self.get_row_index(key)
+        if index != self.cursor_row:
+            self.move_cursor(row=index)
+
+    # -- sorting -----------------------------------------------------------------------------
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        if reverse is None:
+            reverse = not self.sort_reverse if column == self.sort_column else False
+        keep = self.cursor_key
+        self.sort_column, self.sort_reverse = column, reverse
+        self._label_sort()
+        self._apply_sort()
+        self.select_key(keep)
+
+    def action_cycle_sort(self) -> None:
+        keys = [c.key for c in self._cols]
+        at = keys.index(self.sort_column) if self.sort_column in keys else -1
+        self.sort_by(keys[(at + 1) % len(keys)], reverse=False)
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self.sort_column or self._cols[0].key, reverse=not self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+    def _apply_sort(self) -> None:
+        if self.sort_column is None or not self.row_count:
+            return
+        first = self._cols[0].key
+        if self.sort_column == first:
+            self.sort(first, key=sort_key_of, reverse=self.sort_reverse)
+        else:
+            # Ties break on the first column (the name), so equal values never swap places.
+            self.sort(self.sort_column, first, key=_by_both, reverse=self.sort_reverse)
+
+    def _label_sort(self) -> None:
+        # The sorted column is underlined; its arrow shows where the column has room for it
+        # (widening columns for arrows would cost the VM table its fit in 80 columns).
+        for col in self._cols:
+            column = self.columns[col.key]  # type: ignore[index]
+            if col.key != self.sort_column:
+                column.label = Text(col.label)
+                continue
+            room = (col.width or self._widest.get(col.key, 0)) > len(col.label)
+            arrow = ("▼" if self.sort_reverse else "▲") if room else ""
+            column.label = Text(col.label + arrow, style="bold underline")
+        self.refresh()
+
+
+def _by_both(cells: tuple[Cell, Cell]) -> tuple[object, ...]:
+    return (sort_key_of(cells[0]), sort_key_of(cells[1]))

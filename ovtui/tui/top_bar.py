@@ -1,0 +1,37 @@
+"""The line at the top of every screen: who, what, when, and whether the load is synthetic."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from ovtui.tui.fmt import SYNTHETIC_BADGE, SYNTHETIC_MARK
+
+
+class TopBar(Horizontal):
+    DEFAULT_CSS = """
+    TopBar { height: 1; background: $panel; }
+    TopBar #title { width: auto; padding: 0 1; text-style: bold; }
+    TopBar #summary { width: 1fr; padding: 0 1; color: $text-muted; }
+    TopBar #synthetic-badge {
+        width: auto; padding: 0 1; background: $warning; color: $text; text-style: bold;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("ovtui", id="title")
+        yield Static("", id="summary")
+        badge = Static(SYNTHETIC_BADGE, id="synthetic-badge")
+        badge.display = False
+        badge.tooltip = (
+            f"Figures marked {SYNTHETIC_MARK} come from the demo's load model, not from guests."
+        )
+        yield badge
+
+    def show(self, *, title: str, summary: str, synthetic: bool) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one("#title", Static).update(title)
+        self.query_one("#summary", Static).update(summary)
+        self.query_one("#synthetic-badge", Static).display = synthetic
