@@ -74,7 +74,7 @@ class _RacingConn:
     def __init__(self, conn: libvirt.virConnect, victim: str) -> None:
         self._conn, self._victim = conn, victim
 
-    def listAllDomains(self) -> list[libvirt.virDomain]:  # noqa: N802 (libvirt's name)
+    def listAllDomains(self) -> list[libvirt.virDomain]:
         doms = self._conn.listAllDomains()
         dom = self._conn.lookupByUUIDString(self._victim)
         if dom.isActive():

@@ -52,7 +52,7 @@ class _FailingStart:
     def __init__(self, conn: libvirt.virConnect) -> None:
         self._conn = conn
 
-    def defineXML(self, xml: str) -> Any:  # noqa: N802 (libvirt's name)
+    def defineXML(self, xml: str) -> Any:
         dom = self._conn.defineXML(xml)
 
         class _Dom:

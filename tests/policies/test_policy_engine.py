@@ -40,6 +40,14 @@ from policies.plan import Plan, Step, StepKind
 ADMIN = Principal("alice", frozenset({"ClusterAdmin"}))
 SKY = "Skylake-Server"
 MakeEngine = Callable[..., Awaitable[Engine]]
+# The synthetic model follows the time of day; the demo-fleet expectations below hold for one
+# frozen instant (2026-11-22 08:00 UTC), so the tests give the same plan whenever they run.
+FROZEN_AT = 1795334400.0
+
+
+def frozen_load() -> Callable[[str, str, float], float]:
+    model = SyntheticLoad()
+    return lambda name, role, _t: model.vm_cpu(name, role, FROZEN_AT)
 
 
 def _hot(prefix: str, n: int) -> tuple[VmSpec, ...]:
@@ -91,7 +99,7 @@ async def engine_for() -> AsyncIterator[MakeEngine]:
             config = load_config(write_fleet(spec, Path(tempfile.mkdtemp(prefix="ovt-"))))
         if tweak is not None:
             config = tweak(config)
-        engine = Engine(config, synthetic_load=SyntheticLoad().vm_cpu)
+        engine = Engine(config, synthetic_load=frozen_load())
         engines.append(engine)
         await engine.start()
         await engine.fleet.wait_connected(10)
