@@ -53,6 +53,13 @@ def _target(request: Request, engine: Engine, kind: str | None) -> ObjectRef:
     if kind == "host":
         host = find_host(engine.snapshot(), request.path_params["host"])
         return ObjectRef("host", host.name, host.datacenter, host.cluster, host.name)
+    if kind == "cluster":
+        name = request.path_params["cluster"]
+        cluster = next((c for c in engine.config.clusters if c.name == name), None)
+        if cluster is None:
+            names = ", ".join(c.name for c in engine.config.clusters)
+            raise HTTPException(404, f"no cluster named {name!r} (clusters: {names})")
+        return ObjectRef("cluster", cluster.name, cluster.datacenter, cluster.name)
     return SYSTEM_REF
 
 

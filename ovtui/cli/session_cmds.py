@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import sys
+from typing import Any
 
 from auth.passwords import hash_password
 from ovtui.cli.connect import CliError, signed_in_client, socket_path
@@ -28,7 +29,7 @@ def login(args: argparse.Namespace) -> None:
     client = Client(sock)
     result = client.login(user, _password(args))
     path = save_token(sock, result["token"])
-    print(f"signed in as {result['user']} ({', '.join(result['roles'])}); session in {path}")
+    print(f"signed in as {result['user']} ({_roles(result)}); session in {path}")
 
 
 def logout(args: argparse.Namespace) -> None:
@@ -42,7 +43,14 @@ def logout(args: argparse.Namespace) -> None:
 
 def whoami(args: argparse.Namespace) -> None:
     me = signed_in_client(args).get("/api/v1/sessions/current")
-    print(f"{me['user']}: roles {', '.join(me['roles'])}; may {', '.join(me['permissions'])}")
+    may = ", ".join(me["permissions"]) or "nothing system-wide"
+    print(f"{me['user']}: roles {_roles(me)}; may {may}")
+
+
+def _roles(me: dict[str, Any]) -> str:
+    """'Operator, ClusterAdmin on cluster prod-a': system roles, then scoped grants."""
+    scoped = [f"{g['role']} on {g['scope']} {g['object']}" for g in me.get("grants", ())]
+    return ", ".join([*me["roles"], *scoped]) or "none"
 
 
 def hash_pw(args: argparse.Namespace) -> None:

@@ -66,6 +66,8 @@ class Engine:
         await self.policies.stop()
         await self.fleet.stop()
         self.store.close()
+        for log in (self.events, self.migrations, self.audit_log):
+            log.close()
 
     def snapshot(self) -> Snapshot:
         return self.fleet.snapshot()

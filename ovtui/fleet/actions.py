@@ -11,14 +11,17 @@ from ovtui.fleet import migration_ops, vm_ops
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.fleet.migration_checks import refusal
-from ovtui.model import VM, VmState
+from ovtui.model import ACTIVE_VM_STATES, VM, VmState
 
-_DONE_STATE = {
-    "start": VmState.RUNNING,
-    "shutdown": VmState.SHUTOFF,
-    "poweroff": VmState.SHUTOFF,
-    "suspend": VmState.PAUSED,
-    "resume": VmState.RUNNING,
+# The states in which each action makes sense; a failure while the VM is in another state is a
+# conflict (409), whatever error code the driver chose (the test driver says "internal error").
+_VALID_FROM: dict[str, frozenset[VmState]] = {
+    "start": frozenset({VmState.SHUTOFF, VmState.CRASHED}),
+    "shutdown": frozenset({VmState.RUNNING, VmState.BLOCKED, VmState.PAUSED}),
+    "poweroff": ACTIVE_VM_STATES | {VmState.CRASHED},
+    "reboot": frozenset({VmState.RUNNING, VmState.BLOCKED}),
+    "suspend": frozenset({VmState.RUNNING, VmState.BLOCKED}),
+    "resume": frozenset({VmState.PAUSED}),
 }
 
 
@@ -51,12 +54,26 @@ async def vm_action(fleet: Fleet, vm: VM, action: str) -> Outcome:
         )
     link = fleet.links[vm.host]
     began = time.monotonic()
-    await link.call(vm_ops.action(action, vm.uuid), action=action, vm=vm.name)
-    result = "done"
-    if action == "shutdown":
-        result = await _wait_shutoff(fleet, vm)
-    fleet.request_refresh(vm.host)
+    try:
+        await link.call(vm_ops.action(action, vm.uuid), action=action, vm=vm.name)
+        result = "done"
+        if action == "shutdown":
+            result = await _wait_shutoff(fleet, vm)
+    except FleetError as exc:
+        if exc.kind == "hypervisor" and await _state_forbids(fleet, vm, action):
+            exc.kind = "conflict"
+        raise
+    finally:
+        await fleet.refresh_now(vm.host)
     return Outcome(vm.name, vm.uuid, vm.host, action, result, time.monotonic() - began, {})
+
+
+async def _state_forbids(fleet: Fleet, vm: VM, action: str) -> bool:
+    try:
+        state = await fleet.links[vm.host].call(vm_ops.state_of(vm.uuid), action="read", vm=vm.name)
+    except FleetError:
+        return False
+    return state not in _VALID_FROM[action]
 
 
 async def _wait_shutoff(fleet: Fleet, vm: VM) -> str:
@@ -69,7 +86,7 @@ async def _wait_shutoff(fleet: Fleet, vm: VM) -> str:
             return "shut off"
         await asyncio.sleep(0.5)
     raise FleetError(
-        f"{vm.name} on {vm.host} did not shut down within {timeout:.0f} s (the guest may ignore "
+        f"{vm.name} on {vm.host} did not shut down within {timeout:g} s (the guest may ignore "
         "ACPI power-button requests); it is still running; use poweroff to force it off",
         kind="timeout",
         host=vm.host,
@@ -109,8 +126,7 @@ async def migrate(fleet: Fleet, vm: VM, target: str) -> Outcome:
         exc.message = f"{exc.message} ({vm.name} stays on {vm.host})"
         raise
     finally:
-        fleet.request_refresh(vm.host)
-        fleet.request_refresh(target)
+        await fleet.refresh_now(vm.host, target)
     extra: dict[str, Any] = {"source": vm.host, "target": target, "mode": mode}
     if mode == "cold":
         extra["note"] = "cold migration: the driver cannot migrate live, so the VM was restarted"

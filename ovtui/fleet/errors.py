@@ -76,6 +76,9 @@ def from_libvirt(
         kind = "conflict"
     else:
         kind = "hypervisor"
-    reason = exc.get_error_message() or raw
+    # libxml2 parse errors span lines (source line, caret diagram): one line for operators,
+    # the whole text stays in `raw`.
+    text = (exc.get_error_message() or raw).strip()
+    reason = text.splitlines()[0] if text else f"libvirt error {code}"
     reason = reason.removeprefix("Requested operation is not valid: ")
     return FleetError(f"{what} failed: {reason}", kind=kind, host=host, vm=vm, raw=raw)

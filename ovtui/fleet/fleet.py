@@ -54,6 +54,7 @@ class Fleet:
         self._meta: dict[str, dict[str, VmMeta]] = {h: {} for h in self.links}
         self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
         self._wake: dict[str, asyncio.Event] = {}
+        self._read_locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._snapshot: Snapshot | None = None
         self._dcs = tuple(DataCenter(d.name, d.description) for d in config.datacenters)
@@ -95,21 +96,37 @@ class Fleet:
                 except FleetError as exc:
                     log.info("poll of %s failed: %s", name, exc.message)
             wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that arrives
+            # as the event fires (CPython gh-86296), and then stop() waits forever.
             try:
-                await asyncio.wait_for(wake.wait(), interval)
+                async with asyncio.timeout(interval):
+                    await wake.wait()
             except TimeoutError:
                 pass
 
     async def refresh(self, name: str) -> None:
+        """Re-reads one host now. Reads of one host are serialised, so a read that began
+        earlier never replaces the result of one that began later."""
         link = self.links[name]
-        meta, node = self._meta[name], self._nodes.get(name)
-        if node is None:
-            node = self._nodes[name] = await link.call(read_node, action="read host")
-        reading = await link.call(lambda conn: read_host(conn, meta, node), action="list VMs")
-        if name in self._readings:
-            self._previous[name] = self._readings[name]
-        self._readings[name] = reading
-        self._rebuild(name)
+        async with self._read_locks.setdefault(name, asyncio.Lock()):
+            meta, node = self._meta[name], self._nodes.get(name)
+            if node is None:
+                node = self._nodes[name] = await link.call(read_node, action="read host")
+            reading = await link.call(lambda conn: read_host(conn, meta, node), action="list VMs")
+            if name in self._readings:
+                self._previous[name] = self._readings[name]
+            self._readings[name] = reading
+            self._rebuild(name)
+
+    async def refresh_now(self, *names: str) -> None:
+        """After an action: re-read the hosts involved so the next read shows the result.
+        A host that cannot be read now is left to its poll loop (the action itself is done)."""
+        for name in names:
+            try:
+                await self.refresh(name)
+            except FleetError as exc:
+                log.info("re-read of %s after an action failed: %s", name, exc.message)
+                self.request_refresh(name)
 
     def request_refresh(self, name: str) -> None:
         if name in self._wake:

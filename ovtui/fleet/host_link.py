@@ -84,9 +84,7 @@ class HostLink:
                 self._lost.clear()
                 await self._lost.wait()
             except FleetError as exc:
-                self._set_state(
-                    HostState.NON_RESPONSIVE, f"{exc.message}; retrying in {delay:.0f} s"
-                )
+                self._set_state(HostState.NON_RESPONSIVE, f"{exc.message}; retrying in {delay:g} s")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.backoff_max)
 
@@ -99,7 +97,7 @@ class HostLink:
         except TimeoutError:
             self._abandon_threads()
             raise FleetError(
-                f"no answer from {self.cfg.uri} within {self.call_timeout:.0f} s",
+                f"no answer from {self.cfg.uri} within {self.call_timeout:g} s",
                 kind="timeout",
                 host=self.name,
             ) from None
@@ -169,15 +167,15 @@ class HostLink:
         except TimeoutError:
             if not hung_means_lost:
                 raise FleetError(
-                    f"{action} on {self.name} did not finish within {limit:.0f} s",
+                    f"{action} on {self.name} did not finish within {limit:g} s",
                     kind="timeout",
                     host=self.name,
                     vm=vm,
                 ) from None
             self._abandon_threads()
-            self.mark_lost(f"no answer within {limit:.0f} s ({action})")
+            self.mark_lost(f"no answer within {limit:g} s ({action})")
             raise FleetError(
-                f"{action} on {self.name} got no answer within {limit:.0f} s; "
+                f"{action} on {self.name} got no answer within {limit:g} s; "
                 "the host is marked non_responsive",
                 kind="timeout",
                 host=self.name,

@@ -230,12 +230,6 @@ def test_missing_or_broken_node_files_make_only_those_hosts_non_responsive(start
     assert "target h2 is non_responsive" in resp.json()["error"]["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (ovtui/fleet/errors.py from_libvirt): libxml2's multi-line error (source line and "
-    "a caret diagram) goes into the host's state_reason whole; it breaks the CLI table and is "
-    "not one operator message (keep the first line, the rest belongs in `raw`)",
-)
 def test_a_broken_node_file_reason_is_one_line(start_engine) -> None:
     live = start_engine(prepare=_break_nodes)
     reason = live.as_role("ReadOnly").get(f"{API}/hosts/h3").json()["state_reason"]

@@ -75,19 +75,19 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{API}/policies/{{cluster}}/plan"): Expect(ALL),
     ("GET", f"{API}/policies/{{cluster}}/preview"): Expect(ALL),
     ("POST", f"{API}/policies/{{cluster}}/run"): Expect(
-        frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "system", "policy.run"
+        frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.run"
     ),
     ("POST", f"{API}/policies/{{cluster}}/apply"): Expect(
-        frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "system", "policy.apply"
+        frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.apply"
     ),
     ("POST", f"{API}/policies/{{cluster}}/apply-step"): Expect(
-        frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "system", "policy.apply_step"
+        frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.apply_step"
     ),
     ("PUT", f"{API}/policies/{{cluster}}/mode"): Expect(
-        frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "system", "policy.mode"
+        frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
     ("DELETE", f"{API}/policies/{{cluster}}/mode"): Expect(
-        frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "system", "policy.mode"
+        frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
 }
 CALLERS = [*sorted(ALL), None]  # None: no Authorization header at all

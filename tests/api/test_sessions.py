@@ -74,6 +74,7 @@ def test_the_token_identifies_the_caller(live: LiveEngine) -> None:
         "user": "auditor",
         "roles": ["Auditor"],
         "permissions": ["audit.read", "events.read", "inventory.read"],
+        "grants": [],
     }
     # each sign-in is its own session
     other = _login(live, "auditor", PASSWORD).json()["token"]

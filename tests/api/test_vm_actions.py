@@ -121,12 +121,6 @@ def test_powered_off_vm_frees_its_host(live: LiveEngine) -> None:
     assert after["vcpus_committed"] == before["vcpus_committed"] - 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (ovtui/fleet/actions.py): vm_action() only request_refresh()es the host and "
-    "returns before the snapshot is re-read, so the next GET can show the old state (about half "
-    "the time on a fast host, always when a host read takes longer than the client's next call)",
-)
 def test_next_get_after_a_power_action_shows_the_new_state(live: LiveEngine) -> None:
     api = live.as_role("Operator")
     _slow_host_reads(live, 0.5)
@@ -154,13 +148,6 @@ def test_conflicting_action_names_vm_host_and_reason(live: LiveEngine) -> None:
     assert "not running" in _error(resp)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (ovtui/fleet/errors.py from_libvirt / fleet/actions.py): the test driver (and "
-    "some libvirt versions) report 'already running' as VIR_ERR_INTERNAL_ERROR, which maps to "
-    "kind 'hypervisor' (502) instead of 'conflict' (409); a state pre-check in vm_action, or "
-    "mapping by the VM's known state, would make these 409 everywhere",
-)
 @pytest.mark.parametrize(
     ("vm", "action"),
     [("web-1", "start"), ("web-1", "resume"), ("off-1", "shutdown"), ("off-1", "suspend")],
@@ -228,12 +215,6 @@ def test_shut_off_vm_migrates_offline(live: LiveEngine) -> None:
     assert vm["state"] == "shutoff"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (ovtui/fleet/actions.py migrate): like power actions, a migration returns before "
-    "source and target are re-read, so the next GET still shows the VM on its old host (or, "
-    "when only one of the two was re-read, on both hosts or on neither: 409 by name, 404)",
-)
 def test_next_get_after_a_migration_shows_the_vm_on_the_target(live: LiveEngine) -> None:
     api = live.as_role("PowerUser")
     _slow_host_reads(live, 0.5)
@@ -408,11 +389,6 @@ def _open_files_under(root: Path) -> list[str]:
     return sorted(found)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (ovtui/engine/core.py Engine.stop): events.jsonl, migrations.jsonl and "
-    "audit.jsonl are never closed, so each stopped engine leaks three descriptors",
-)
 def test_an_engine_releases_its_files_when_it_stops(start_engine) -> None:
     live = start_engine()
     root = live.store_dir.parent

@@ -96,3 +96,30 @@ async def test_a_new_grant_applies_at_the_next_sign_in(make_api: MakeApi) -> Non
     nobody = await api.token("nobody", "n")
     vms = (await api.http.get("/api/v1/vms", headers=nobody)).json()
     assert {v["name"] for v in vms} == {"web-a1", "web-a2"}
+
+
+SCOPED = """
+[[auth.grants]]
+user = "carol"
+role = "ClusterAdmin"
+scope = "cluster"
+object = "prod-a"
+"""
+
+
+async def test_a_cluster_grant_shows_in_whoami_and_manages_only_that_cluster(
+    make_api: MakeApi,
+) -> None:
+    api = await make_api(SCOPED, local={"carol": "c"})
+    carol = await api.token("carol", "c")
+    me = (await api.http.get("/api/v1/sessions/current", headers=carol)).json()
+    assert me["roles"] == [] and me["permissions"] == []
+    assert me["grants"] == [{"role": "ClusterAdmin", "scope": "cluster", "object": "prod-a"}]
+
+    mode = {"mode": "off"}
+    own = await api.http.put("/api/v1/policies/prod-a/mode", json=mode, headers=carol)
+    assert own.status_code == 200, own.text
+    other = await api.http.put("/api/v1/policies/prod-b/mode", json=mode, headers=carol)
+    assert other.status_code == 403 and "cluster prod-b" in other.json()["error"]["message"]
+    missing = await api.http.put("/api/v1/policies/prod-z/mode", json=mode, headers=carol)
+    assert missing.status_code == 404 and "prod-a" in missing.json()["error"]["message"]

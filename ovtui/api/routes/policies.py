@@ -18,7 +18,8 @@ from ovtui.jobs.service import PolicyService
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
 READ = [Depends(Require(Permission.INVENTORY_READ))]
-Manage = Annotated[Caller, Depends(Require(Permission.POLICY_MANAGE))]
+# A ClusterAdmin granted on one cluster manages that cluster's policy, and no other.
+Manage = Annotated[Caller, Depends(Require(Permission.POLICY_MANAGE, target="cluster"))]
 Kind = Literal["balance", "power_saving"]
 
 

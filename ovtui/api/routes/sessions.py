@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from auth.principal import Principal
 from ovtui.api.authz import Caller, Public, Require, engine_of, source_of
 from ovtui.engine.signin import SignInError
 
@@ -19,8 +20,15 @@ class Credentials(BaseModel):
     password: Annotated[str, Field(max_length=1024)]
 
 
-def _whoami(caller_name: str, roles: frozenset[str], perms: frozenset[Any]) -> dict[str, Any]:
-    return {"user": caller_name, "roles": sorted(roles), "permissions": sorted(perms)}
+def _whoami(p: Principal) -> dict[str, Any]:
+    """System-wide roles and permissions, plus roles held on single objects (scoped grants)."""
+    grants = sorted(p.grants, key=str)
+    return {
+        "user": p.name,
+        "roles": sorted(p.roles),
+        "permissions": sorted(p.permissions),
+        "grants": [{"role": g.role, "scope": g.scope, "object": g.object} for g in grants],
+    }
 
 
 @router.post("/sessions", dependencies=[Depends(Public())], summary="Sign in; returns a token")
@@ -34,13 +42,12 @@ async def login(body: Credentials, request: Request) -> dict[str, Any]:
         )
     except SignInError as exc:
         raise HTTPException(401, str(exc)) from None
-    return {"token": token, **_whoami(principal.name, principal.roles, principal.permissions)}
+    return {"token": token, **_whoami(principal)}
 
 
 @router.get("/sessions/current", summary="Who is signed in, with roles and permissions")
 async def whoami(caller: Annotated[Caller, Depends(Require(None))]) -> dict[str, Any]:
-    p = caller.principal
-    return _whoami(p.name, p.roles, p.permissions)
+    return _whoami(caller.principal)
 
 
 @router.delete("/sessions/current", summary="Sign out (revoke this token)")
