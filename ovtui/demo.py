@@ -7,12 +7,14 @@ the API socket. Load on this fleet is SYNTHETIC, and every screen that shows it 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from auth.local_users import LocalUser, write_local_users
 from auth.passwords import hash_password
@@ -69,15 +71,19 @@ def start_engine(config: Path, log_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def wait_ready(socket: Path, proc: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
+def wait_ready(
+    socket: Path, proc: subprocess.Popen[bytes], log_path: Path, timeout: float
+) -> dict[str, Any]:
+    """Waits until the engine answers with at least one host up; returns its health."""
     client = Client(socket, timeout=2)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the demo engine exited ({proc.returncode}):\n{log_path.read_text()}")
         try:
-            if client.get("/api/v1/health")["hosts_up"] > 0:
-                return
+            health: dict[str, Any] = client.get("/api/v1/health")
+            if health["hosts_up"] > 0:
+                return health
         except ApiError:
             pass
         time.sleep(0.1)
@@ -101,14 +107,18 @@ def run_demo(*, headless: bool = False, directory: str | None = None) -> None:
     socket, log_path = root / "api.sock", root / "engine.log"
     proc = start_engine(config, log_path)
     try:
-        wait_ready(socket, proc, log_path, timeout=30)
+        health = wait_ready(socket, proc, log_path, timeout=30)
         if headless:
+            port = health.get("exporter_port")
+            metrics = f"http://127.0.0.1:{port}/metrics" if port else "not serving"
             print(
                 f"ovtui demo engine running (PID {proc.pid}); load is SYNTHETIC.\n"
                 f"  export OVTUI_SOCKET={socket}\n"
                 f"  ovtui login -u admin     (password: {DEMO_PASSWORD}; users: "
                 f"{', '.join(DEMO_USERS)})\n  ovtui host list; ovtui vm list\n"
-                f"engine log: {log_path}; Ctrl-C stops it."
+                f"Prometheus metrics: {metrics}\n"
+                f"engine log: {log_path}; Ctrl-C stops it and removes "
+                f"{'nothing (--dir given)' if directory else root}."
             )
             proc.wait()
             return
@@ -121,3 +131,5 @@ def run_demo(*, headless: bool = False, directory: str | None = None) -> None:
         pass
     finally:
         stop_engine(proc)
+        if not directory:  # ours: the fleet copy, state and logs of a demo are disposable
+            shutil.rmtree(root, ignore_errors=True)

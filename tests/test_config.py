@@ -59,7 +59,16 @@ def test_the_annotated_example_loads() -> None:
         150,
     )
     assert cluster.scheduling.policy == "evenly_distributed"
-    assert cluster.scheduling.params == {"HighUtilization": 80, "CpuOverCommitDurationMinutes": 2}
+    assert cluster.scheduling.params == {
+        "HighUtilization": 80,
+        "CpuOverCommitDurationMinutes": 2,
+        "MaxParallelMigrations": 2,
+    }
+    assert cluster.scheduling.power_saving_window == "22:00-06:00"
+    assert [(g.role, g.scope, g.object) for g in config.auth.grants] == [
+        ("ClusterAdmin", "cluster", "prod-a"),
+        ("Auditor", "system", ""),
+    ]
     (host,) = config.hosts
     assert (host.name, host.uri) == ("kvm-01", "qemu+ssh://root@kvm-01.example/system")
     assert host.power.kind == "command" and host.power.off == [

@@ -16,6 +16,7 @@ from ovtui.config import ConfigError, load_config
 
 def engine_cmd(args: argparse.Namespace) -> None:
     from auth.local_users import LocalUsersError
+    from collectors.exporter_server import ExporterError
     from ovtui.engine.run import run_engine
     from ovtui.store.errors import StoreError
 
@@ -29,7 +30,7 @@ def engine_cmd(args: argparse.Namespace) -> None:
     # Problems the operator fixes on disk: their messages say what and where; no traceback.
     except LocalUsersError as exc:
         raise CliError(f"engine not started: {exc}", code=2) from None
-    except StoreError as exc:
+    except (StoreError, ExporterError) as exc:
         raise CliError(f"engine not started: {exc}", code=1) from None
 
 

@@ -447,3 +447,52 @@ def test_engine_process_serves_the_cli_and_stops_on_sigterm(tmp_path: Path, monk
         _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 0, stderr
     assert not socket.exists()
+
+
+def test_an_exporter_port_in_use_stops_the_engine_with_the_fix(tmp_path: Path) -> None:
+    import socket as sockets
+
+    toml = _engine_toml(tmp_path)
+    with sockets.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        text = toml.read_text()
+        assert 'listen = "127.0.0.1:0"' in text
+        toml.write_text(text.replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{port}"'))
+        proc = _ovtui("engine", "--config", str(toml))
+    assert proc.returncode == 1, proc.stderr
+    line = proc.stderr.splitlines()[-1]
+    assert line.startswith(
+        f"ovtui: engine not started: the exporter cannot listen on 127.0.0.1:{port}"
+    )
+    assert "[exporter] listen" in line and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_headless_demo_prints_how_to_use_it_and_cleans_up() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ovtui.cli.main", "demo", "--no-tui"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(6)]
+        text = "".join(lines)
+        assert "load is SYNTHETIC" in text, text
+        socket = Path(next(ln for ln in lines if "OVTUI_SOCKET=" in ln).split("=", 1)[1].strip())
+        metrics = next(ln for ln in lines if ln.startswith("Prometheus metrics: "))
+        url = metrics.removeprefix("Prometheus metrics: ").strip()
+        import httpx
+
+        body = httpx.get(url, timeout=30).text
+        assert 'ovtui_host_up{host="kvm-a01"} 1.0' in body
+        assert socket.exists()
+    finally:
+        os.kill(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+    assert not socket.parent.exists()  # its temporary directory is gone

@@ -32,7 +32,8 @@ def _vm_ref(v: VM) -> ObjectRef:
 
 @router.get("/health", dependencies=[Depends(Public())], summary="Liveness and fleet summary")
 async def health(request: Request) -> JSON:
-    snap = engine_of(request).snapshot()
+    engine = engine_of(request)
+    snap = engine.snapshot()
     up = sum(1 for h in snap.hosts if h.state == HostState.UP)
     return JSON(
         {
@@ -41,6 +42,7 @@ async def health(request: Request) -> JSON:
             "hosts": len(snap.hosts),
             "hosts_up": up,
             "time": time.time(),
+            "exporter_port": engine.exporter_port,  # where /metrics is (null: not serving)
         }
     )
 
