@@ -53,3 +53,23 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print("  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)))
     for r in rows:
         print("  ".join(str(r[h]).rjust(w) for h, w in zip(heads, widths, strict=True)))
+
+
+def sized_main(
+    name: str,
+    doc: str | None,
+    run: Callable[[tuple[int, ...], int], list[dict[str, Any]]],
+    sizes: tuple[int, ...],
+    repeat: int,
+) -> None:
+    """The command line of a per-fleet-size benchmark: --sizes, --repeat; print and save."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--sizes", default=",".join(map(str, sizes)))
+    parser.add_argument("--repeat", type=int, default=repeat)
+    args = parser.parse_args()
+    rows = run(tuple(int(s) for s in args.sizes.split(",")), args.repeat)
+    print()
+    print_table(rows)
+    print(f"\nsaved {save(name, rows, doc or '')}")

@@ -11,7 +11,6 @@ Load on these fleets is synthetic (test driver); the figures are about the engin
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import tempfile
@@ -21,7 +20,7 @@ from typing import Any
 
 import libvirt
 
-from bench.common import med_ms, print_table, rss_mib, save, timed
+from bench.common import med_ms, print_table, rss_mib, sized_main, timed
 from collectors.synthetic_load import SyntheticLoad
 from ovtui.client import Client
 from ovtui.config import load_config
@@ -143,15 +142,7 @@ def run(sizes: tuple[int, ...] = SIZES, repeat: int = 7) -> list[dict[str, Any]]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
-    rows = run(tuple(int(s) for s in args.sizes.split(",")), args.repeat)
-    print()
-    print_table(rows)
-    path = save("core", rows, __doc__ or "")
-    print(f"\nsaved {path}")
+    sized_main("core", __doc__, run, SIZES, repeat=7)
 
 
 if __name__ == "__main__":

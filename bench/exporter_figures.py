@@ -18,7 +18,6 @@ network counters per VM). The figures are about the exporter's own work.
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import gzip
 import socket
@@ -31,7 +30,7 @@ from typing import Any
 
 import libvirt
 
-from bench.common import med_ms, print_table, rss_mib, save, timed
+from bench.common import med_ms, print_table, rss_mib, sized_main, timed
 from collectors.bulk_stats import DOMAIN_STATS, NOWAIT
 from ovtui.config import load_config
 from ovtui.demo import start_engine, stop_engine
@@ -185,15 +184,7 @@ def run(sizes: tuple[int, ...] = SIZES, repeat: int = 5) -> list[dict[str, Any]]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    rows = run(tuple(int(s) for s in args.sizes.split(",")), args.repeat)
-    print()
-    print_table(rows)
-    path = save("exporter", rows, __doc__ or "")
-    print(f"\nsaved {path}")
+    sized_main("exporter", __doc__, run, SIZES, repeat=5)
 
 
 if __name__ == "__main__":
