@@ -100,7 +100,15 @@ def stop_engine(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def _exit_on(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run_demo(*, headless: bool = False, directory: str | None = None) -> None:
+    # The engine runs in its own session, so a closed terminal (SIGHUP) or a kill (SIGTERM) reaches
+    # only us: turn them into an exit that runs the `finally` below and stops the engine too.
+    signal.signal(signal.SIGHUP, _exit_on)
+    signal.signal(signal.SIGTERM, _exit_on)
     # Short path: a Unix socket path must stay under ~107 bytes.
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="ovtui-demo-"))
     config = prepare_demo(root)

@@ -39,6 +39,9 @@ class EngineSection(_Strict):
     connect_backoff_max_seconds: Seconds = 60.0
     shutdown_timeout_seconds: Seconds = 120.0
     migration_timeout_seconds: Seconds = 600.0
+    # Host reads in flight at once, fleet-wide. Unbounded, 500 host threads fight over the GIL
+    # and a full refresh takes twice as long (bench/core_figures.py); 16 still hides RPC latency.
+    max_parallel_reads: Annotated[int, Field(ge=1, le=1024)] = 16
 
 
 class ApiSection(_Strict):

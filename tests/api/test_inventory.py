@@ -274,7 +274,8 @@ def test_health_is_public(live: LiveEngine) -> None:
     assert resp.status_code == 200
     body = resp.json()
     assert body["status"] == "ok" and body["version"] == __version__
-    assert (body["hosts"], body["hosts_up"]) == (3, 3)
+    assert (body["hosts"], body["hosts_up"], body["hosts_read"]) == (3, 3, 3)
+    assert body["exporter_port"] is None  # these test engines serve no /metrics
 
 
 def test_inventory_needs_a_session(live: LiveEngine) -> None:

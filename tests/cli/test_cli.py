@@ -382,7 +382,7 @@ def test_engine_with_a_wrong_key_exits_2_naming_file_and_key(tmp_path: Path, whe
         "ovtui: configuration error:",
         f"{bad}: engine.poll_intervall_seconds: unknown key (valid keys: store_dir, "
         "poll_interval_seconds, libvirt_call_timeout_seconds, connect_backoff_max_seconds, "
-        "shutdown_timeout_seconds, migration_timeout_seconds)",
+        "shutdown_timeout_seconds, migration_timeout_seconds, max_parallel_reads)",
     ]
 
 
@@ -470,7 +470,8 @@ def test_an_exporter_port_in_use_stops_the_engine_with_the_fix(tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_headless_demo_prints_how_to_use_it_and_cleans_up() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGHUP, signal.SIGTERM])
+def test_headless_demo_prints_how_to_use_it_and_cleans_up(stop: signal.Signals) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "ovtui.cli.main", "demo", "--no-tui"],
         stdout=subprocess.PIPE,
@@ -492,7 +493,10 @@ def test_headless_demo_prints_how_to_use_it_and_cleans_up() -> None:
         body = httpx.get(url, timeout=30).text
         assert 'ovtui_host_up{host="kvm-a01"} 1.0' in body
         assert socket.exists()
+        engine_pid = int(next(ln for ln in lines if "(PID " in ln).split("(PID ")[1].split(")")[0])
     finally:
-        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, stop)  # Ctrl-C, a closed terminal, or a kill
         proc.wait(timeout=30)
     assert not socket.parent.exists()  # its temporary directory is gone
+    with pytest.raises(ProcessLookupError):  # and so is its engine
+        os.kill(engine_pid, 0)

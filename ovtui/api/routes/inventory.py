@@ -41,6 +41,7 @@ async def health(request: Request) -> JSON:
             "version": __version__,
             "hosts": len(snap.hosts),
             "hosts_up": up,
+            "hosts_read": sum(1 for h in snap.hosts if h.last_seen is not None),
             "time": time.time(),
             "exporter_port": engine.exporter_port,  # where /metrics is (null: not serving)
         }
