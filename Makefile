@@ -3,7 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus
+APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server
 
 .PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 
@@ -52,6 +52,7 @@ bench: venv
 	$(BIN)/python -m bench.core_figures
 	$(BIN)/python -m bench.exporter_figures
 	$(BIN)/python -m bench.policy_figures
+	$(BIN)/python -m bench.tui_figures
 
 bench-lab: venv
 	$(BIN)/python -m bench.lab_figures

@@ -72,10 +72,14 @@ class AuditTrail:
             return rec
 
 
-def verify_chain(records: Iterable[dict[str, Any]]) -> list[str]:
-    """Returns problems (empty = intact): an edited record or a removed one breaks the chain."""
+def verify_chain(records: Iterable[dict[str, Any]], start: str = GENESIS) -> list[str]:
+    """Returns problems (empty = intact): an edited record or a removed one breaks the chain.
+
+    `start` is the hash the first record must follow: GENESIS for a whole trail, or the first
+    record's own `prev` to check a window of it (what a client that paged part of it can do).
+    """
     problems: list[str] = []
-    prev = GENESIS
+    prev = start
     last_seq: int | None = None
     for i, rec in enumerate(records):
         seq = rec.get("seq")

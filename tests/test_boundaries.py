@@ -18,6 +18,9 @@ CONTRACTS = {
     "auth.permissions": IO_LIBS,
     "collectors.synthetic_load": IO_LIBS,
     "ovtui.tui.app": {"libvirt", "ldap3", "tinydb", "fastapi"},
+    # loaded on demand by the app, so importing the app alone does not cover them
+    "ovtui.tui.policies_view": {"libvirt", "ldap3", "tinydb", "fastapi", "apscheduler"},
+    "ovtui.tui.audit_view": {"libvirt", "ldap3", "tinydb", "fastapi", "apscheduler"},
     "ovtui.client": {"libvirt", "ldap3", "tinydb", "fastapi", "textual"},
 }
 

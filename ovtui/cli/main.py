@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from ovtui import __version__
@@ -40,6 +41,16 @@ def demo_cmd(args: argparse.Namespace) -> None:
     run_demo(headless=args.no_tui, directory=args.dir)
 
 
+def dashboard_cmd(args: argparse.Namespace) -> None:
+    """The terminal dashboard; a saved `ovtui login` session is reused, else it asks."""
+    from ovtui.cli.connect import socket_path
+    from ovtui.client import load_token
+    from ovtui.tui.app import run_dashboard
+
+    sock = socket_path(args)
+    run_dashboard(sock, os.environ.get("OVTUI_TOKEN") or load_token(sock))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ovtui", description=__doc__)
     parser.add_argument("--version", action="version", version=f"ovtui {__version__}")
@@ -55,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tui", action="store_true", help="run only the engine, print how to use it")
     p.add_argument("--dir", help="keep the demo's files here (default: a temporary directory)")
     p.set_defaults(func=demo_cmd)
+    p = sub.add_parser("dashboard", help="the terminal dashboard (signs in if needed)")
+    p.set_defaults(func=dashboard_cmd)
     session_cmds.add_parsers(sub)
     inventory_cmds.add_parsers(sub)
     audit_cmds.add_parsers(sub)

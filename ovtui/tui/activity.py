@@ -6,6 +6,7 @@ shows the action and, later, how it ended.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from textual.widgets import Static
@@ -16,6 +17,8 @@ class Activity:
     running: dict[int, str] = field(default_factory=dict)
     last: str = ""
     last_ok: bool = True
+    # This session's failed actions, newest last: the overview lists them among its alerts.
+    failures: deque[str] = field(default_factory=lambda: deque(maxlen=20))
 
     def start(self, token: int, text: str) -> None:
         self.running[token] = text
@@ -23,6 +26,8 @@ class Activity:
     def finish(self, token: int, text: str, ok: bool) -> None:
         self.running.pop(token, None)
         self.last, self.last_ok = f"{'✓' if ok else '✗'} {text}", ok
+        if not ok:
+            self.failures.append(text)
 
     @property
     def line(self) -> str:

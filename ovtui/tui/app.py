@@ -1,36 +1,54 @@
-"""The dashboard application: polls the engine, feeds the screens, runs VM actions.
+"""The dashboard application: signs in, polls the engine, feeds the screens, runs actions.
 
 Every API call runs in a worker with a bounded timeout; the UI thread only renders. When the
-engine cannot be reached a banner says so on every screen and polling simply goes on.
+engine cannot be reached a banner says so on every screen and polling simply goes on; when the
+session ends (401) the sign-in screen comes back over the dashboard.
 """
 
 from __future__ import annotations
 
+import getpass
 import time
+from collections import deque
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import TabbedContent
 
 from ovtui.client import ApiError, AsyncClient
+from ovtui.tui import builtin_commands  # noqa: F401  (registers the `:` commands)
+from ovtui.tui.alerts import Alert, failed_events, host_alerts
+from ovtui.tui.bulk_actions import BulkRunner
 from ovtui.tui.chrome import Chrome, FleetScreen
+from ovtui.tui.command_prompt import CommandPrompt
+from ovtui.tui.commands import CommandError, help_lines, parse
 from ovtui.tui.dashboard import TAB_TITLES, DashboardScreen
 from ovtui.tui.fmt import SYNTHETIC_MARK
 from ovtui.tui.help_screen import HelpScreen, keys_of
+from ovtui.tui.history import History
+from ovtui.tui.host_actions import HostActionRequested, HostActionRunner
 from ovtui.tui.host_detail import HostDetailScreen
 from ovtui.tui.hosts_view import HostsView
+from ovtui.tui.login_screen import LoginScreen
 from ovtui.tui.messages import EngineLost, EventsArrived, EventsDenied, FleetUpdated
+from ovtui.tui.overview_view import OverviewView
 from ovtui.tui.poller import Poller
-from ovtui.tui.rows import FleetData
+from ovtui.tui.rights import Rights
+from ovtui.tui.rows import FleetData, VmRow
+from ovtui.tui.themes import THEMES, other
 from ovtui.tui.vm_actions import VmActionRequested, VmActionRunner
 from ovtui.tui.vm_detail import VmDetailScreen
-from ovtui.tui.vms_view import VmsView
+from ovtui.tui.vms_view import BulkActionRequested, VmsView
 
 REFRESH_SECONDS = 2.0
+RECENT_EVENTS = 200  # what the overview's alerts look back over
+SIGN_OUT_TIMEOUT = 2.0
 
 
 class OvtuiApp(App[None]):
@@ -39,30 +57,47 @@ class OvtuiApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "quit", show=False, tooltip="quit the dashboard"),  # room
         Binding("question_mark", "help", "help", key_display="?", tooltip="this list of keys"),
+        Binding("colon", "command_prompt", "cmd", key_display=":", tooltip="command line (:help)"),
+        Binding("T", "toggle_theme", "theme", show=False, tooltip="switch light / dark colours"),
     ]
 
     def __init__(
         self,
         socket: Path,
-        token: str,
+        token: str | None = None,
         *,
         demo: bool = False,
         refresh_seconds: float = REFRESH_SECONDS,
+        user: str = "",
     ) -> None:
         super().__init__()
-        self.client = AsyncClient(socket, token)
+        self.client = AsyncClient(socket, token or None)
         self.poller = Poller(self.client)
         self.demo = demo
         self.refresh_seconds = refresh_seconds
         self.chrome = Chrome(title="ovtui")  # short: at 80 columns the summary needs the room
         self.fleet = FleetData()
-        self.permissions: frozenset[str] = frozenset()
+        self.history = History()
+        self.recent_events: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
+        self.rights = Rights()
+        self.permissions: frozenset[str] = frozenset()  # system-wide; grants are in rights
         self.user: str | None = None
+        self.login_user = user  # pre-filled on the sign-in screen
+        self.signed_in_here = False  # then quitting signs out: the session ends with the TUI
         self.polls = 0  # completed fleet polls; tests wait on it
+        self.command_error: str | None = None  # the last `:` command's refusal; tests read it
+        changed = self._activity_changed
         self.vm_actions = VmActionRunner(
-            self, self.client, lambda: self.fleet, self.chrome.activity, self._activity_changed
+            self, self.client, lambda: self.fleet, self.chrome.activity, changed
+        )
+        self.bulk = BulkRunner(
+            self, self.client, lambda: self.rights, self.chrome.activity, changed
+        )
+        self.host_actions = HostActionRunner(
+            self, self.client, lambda: self.fleet, self.chrome.activity, changed, self._who_name
         )
         self.dashboard = DashboardScreen(self.chrome)
+        self._started = False
         self._polling = False
         self._events_denied = False
         self._last_ok: float | None = None
@@ -70,17 +105,50 @@ class OvtuiApp(App[None]):
 
     # -- life cycle --------------------------------------------------------------------------
     async def on_mount(self) -> None:
+        if self.client.token:
+            try:
+                who = await self.poller.session()
+            except ApiError as exc:
+                if exc.status == 0:  # engine away: the token may well be good; the banner says
+                    await self._start()
+                    return
+            else:
+                self._apply_session(who)
+                await self._start()
+                return
+        self.client.token = None
+        self.push_screen(LoginScreen(self.client, self.login_user), self._signed_in)
+
+    async def _start(self) -> None:
+        self._started = True
         await self.push_screen(self.dashboard)  # composed before the first poll lands
         self.set_interval(self.refresh_seconds, self.tick)
         self.tick()
         if self.demo:
             self.notify(
                 f"Demo fleet: load figures are SYNTHETIC (marked {SYNTHETIC_MARK}). "
-                "Press ? for the keys of each screen.",
+                "Press ? for the keys of each screen, : for commands.",
                 timeout=8,
             )
 
+    async def _signed_in(self, result: dict[str, Any] | None) -> None:
+        if result is None:
+            return
+        self.signed_in_here = True
+        self._apply_session(result)
+        self.chrome.problem = None
+        if not self._started:
+            await self._start()
+        else:
+            self._redraw_chrome()
+            self.poll_now()
+
     async def on_unmount(self) -> None:
+        if self.signed_in_here and self.client.token:
+            with suppress(ApiError):  # the engine may be gone: the session then expires alone
+                await self.client.request(
+                    "DELETE", "/api/v1/sessions/current", timeout=SIGN_OUT_TIMEOUT
+                )
         await self.client.aclose()
 
     def tick(self) -> None:
@@ -90,14 +158,14 @@ class OvtuiApp(App[None]):
 
     def poll_now(self) -> None:
         # One poll at a time: a slow engine gets no pile of requests, just a later retry.
-        if not self._polling:
+        if self._started and not self._polling:
             self._polling = True
             self.run_worker(self._poll(), group="poll")
 
     async def _poll(self) -> None:
         try:
             if self.user is None:
-                await self._load_session()
+                self._apply_session(await self.poller.session())
             self.post_message(FleetUpdated(await self.poller.fleet()))
             if not self._events_denied:
                 await self._poll_events()
@@ -108,12 +176,15 @@ class OvtuiApp(App[None]):
         finally:
             self._polling = False
 
-    async def _load_session(self) -> None:
-        who = await self.poller.session()
+    def _apply_session(self, who: dict[str, Any]) -> None:
         self.user = str(who.get("user", "?"))
-        self.permissions = frozenset(who.get("permissions", ()))
-        roles = ", ".join(who.get("roles", ()))
-        self._who = f"{self.user} ({roles})"
+        self.rights = Rights.from_whoami(who)
+        self.permissions = self.rights.system
+        scoped = [f"{g['role']}@{g['object']}" for g in who.get("grants", ())]
+        self._who = f"{self.user} ({', '.join([*who.get('roles', ()), *scoped])})"
+
+    def _who_name(self) -> str:
+        return self.user or "?"
 
     async def _poll_events(self) -> None:
         try:
@@ -130,10 +201,14 @@ class OvtuiApp(App[None]):
     # -- what the poll brings ----------------------------------------------------------------
     def on_fleet_updated(self, msg: FleetUpdated) -> None:
         data = self.fleet = msg.data
+        self.history.record(data)
         with suppress(NoMatches):  # a poll that lands while the app shuts down
-            self.dashboard.vms.set_permissions(self.permissions)
+            self.dashboard.vms.set_rights(self.rights)  # no-ops unless a sign-in changed them
+            self.dashboard.hosts.set_rights(self.rights)
+            self.dashboard.overview.show(data, self.history, self.alerts())
             self.dashboard.hosts.show(data)
             self.dashboard.vms.show(data)
+        self.host_actions.polled()
         # Most important first: at 80 columns the end (the time) is what gets cut.
         self.chrome.summary = (
             f"{self._who} · {len(data.hosts)} hosts · {len(data.vms)} VMs · "
@@ -147,7 +222,12 @@ class OvtuiApp(App[None]):
         self.polls += 1
         self._redraw_chrome()
 
+    def alerts(self) -> list[Alert]:
+        mine = [Alert("error", f"your action failed: {t}") for t in self.chrome.activity.failures]
+        return host_alerts(self.fleet) + failed_events(self.recent_events) + mine[::-1]
+
     def on_events_arrived(self, msg: EventsArrived) -> None:
+        self.recent_events.extend(msg.events)
         with suppress(NoMatches):
             self.dashboard.events.add(msg.events)
 
@@ -160,7 +240,10 @@ class OvtuiApp(App[None]):
             time.strftime(" since %H:%M:%S", time.localtime(self._last_ok)) if self._last_ok else ""
         )
         if msg.status == 401:
-            text = f"⚠ {msg.message} — quit (q) and sign in again"
+            text = f"⚠ {msg.message} — sign in again"
+            if not isinstance(self.screen, LoginScreen):
+                notice = f"Session ended: {msg.message}"
+                self.push_screen(LoginScreen(self.client, self.user or "", notice), self._signed_in)
         elif msg.status != 0:
             text = f"⚠ the engine answered with an error{since}: {msg.message} — retrying"
         else:
@@ -180,20 +263,81 @@ class OvtuiApp(App[None]):
         self._redraw_chrome()
         self.poll_now()
 
-    # -- navigation and actions ----------------------------------------------------------------
+    # -- navigation (also what the `:` commands call) ------------------------------------------
+    def show_tab(self, tab: str, cluster: str | None = None) -> None:
+        while self.screen is not self.dashboard and len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.dashboard.action_tab(tab)
+        if tab == "hosts":
+            self.dashboard.hosts.set_cluster(cluster)
+        elif tab == "vms":
+            self.dashboard.vms.set_cluster(cluster)
+
+    def open_host(self, name: str) -> None:
+        self.push_screen(
+            HostDetailScreen(self.chrome, name, self.poller, lambda: self.fleet, self.rights)
+        )
+
+    def open_vm(self, vm: VmRow) -> None:
+        self.push_screen(VmDetailScreen(self.chrome, vm, self.poller, self.rights))
+
+    def open_view(self, screen_class: Callable[[Chrome, Poller], Screen[Any]]) -> None:
+        self.push_screen(screen_class(self.chrome, self.poller))
+
+    def set_theme(self, name: str) -> None:
+        self.theme = THEMES[name]
+
+    def show_command_help(self) -> None:
+        self.push_screen(HelpScreen("commands (type : first)", help_lines()))
+
     def on_hosts_view_open_host(self, msg: HostsView.OpenHost) -> None:
-        self.push_screen(HostDetailScreen(self.chrome, msg.name, self.poller, lambda: self.fleet))
+        self.open_host(msg.name)
+
+    def on_overview_view_open_group(self, msg: OverviewView.OpenGroup) -> None:
+        if len(msg.path) == 3:
+            self.open_host(msg.path[2])
+        else:
+            self.show_tab("hosts", cluster=msg.path[1] if len(msg.path) == 2 else None)
 
     def on_vms_view_open_vm(self, msg: VmsView.OpenVm) -> None:
-        self.push_screen(VmDetailScreen(self.chrome, msg.vm, self.poller, self.permissions))
+        self.open_vm(msg.vm)
 
     def on_vm_action_requested(self, msg: VmActionRequested) -> None:
         self.vm_actions.request(msg.vm, msg.action)
 
+    def on_bulk_action_requested(self, msg: BulkActionRequested) -> None:
+        self.bulk.request(msg.vms, msg.action)
+
+    def on_host_action_requested(self, msg: HostActionRequested) -> None:
+        self.host_actions.request(msg.host, msg.action)
+
+    # -- keys ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("command_prompt", "help", "toggle_theme"):
+            # Not over a sign-in screen or a dialog: those own the keyboard.
+            return not isinstance(self.screen, (LoginScreen, ModalScreen))
+        return True
+
+    def action_command_prompt(self) -> None:
+        self.push_screen(CommandPrompt(), self.run_command)
+
+    def run_command(self, text: str | None) -> None:
+        if not text:
+            return
+        try:
+            cmd, args = parse(text)
+            cmd.run(self, args)
+        except CommandError as exc:
+            self.command_error = str(exc)
+            self.notify(str(exc), title="command", severity="error", markup=False)
+        else:
+            self.command_error = None
+
+    def action_toggle_theme(self) -> None:
+        self.set_theme(other(self.theme))
+
     def action_help(self) -> None:
         screen = self.screen
-        if isinstance(screen, ModalScreen):
-            return
         title = str(getattr(screen, "HELP_TITLE", type(screen).__name__))
         if screen is self.dashboard:
             active = self.dashboard.query_one(TabbedContent).active
@@ -201,6 +345,6 @@ class OvtuiApp(App[None]):
         self.push_screen(HelpScreen(title, keys_of(screen)))
 
 
-def run_dashboard(socket: Path, token: str, *, demo: bool = False) -> None:
-    """Runs the dashboard in this terminal until the user quits."""
-    OvtuiApp(socket, token, demo=demo).run()
+def run_dashboard(socket: Path, token: str | None, *, demo: bool = False) -> None:
+    """Runs the dashboard in this terminal until the user quits; signs in first if needed."""
+    OvtuiApp(socket, token, demo=demo, user=getpass.getuser()).run()

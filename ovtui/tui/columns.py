@@ -45,9 +45,9 @@ def host_cells(host: HostRow, vms_defined: int) -> list[Cell]:
     ]
 
 
-def vm_cells(vm: VmRow) -> list[Cell]:
+def vm_cells(vm: VmRow, selected: bool = False) -> list[Cell]:
     return [
-        vm.name,
+        fmt.selected(vm.name) if selected else vm.name,
         fmt.vm_state(vm.state),
         vm.host,
         vm.cluster,

@@ -1,4 +1,4 @@
-"""The main screen: Hosts, VMs and Events tabs."""
+"""The main screen: Overview, Hosts, VMs and Events tabs; the overview is where one lands."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from textual.widgets import DataTable, TabbedContent, TabPane
 from ovtui.tui.chrome import Chrome, FleetScreen
 from ovtui.tui.events_view import EventsView
 from ovtui.tui.hosts_view import HostsView
+from ovtui.tui.overview_view import OverviewView
 from ovtui.tui.vms_view import VmsView
 
-TAB_TITLES = {"hosts": "Hosts", "vms": "VMs", "events": "Events"}
+TAB_TITLES = {"overview": "Overview", "hosts": "Hosts", "vms": "VMs", "events": "Events"}
 
 
 class DashboardScreen(FleetScreen):
@@ -20,6 +21,7 @@ class DashboardScreen(FleetScreen):
     DashboardScreen TabPane { padding: 0; }
     """
     BINDINGS = [
+        Binding("0", "tab('overview')", "overview", show=False, tooltip="Overview tab"),
         Binding("1", "tab('hosts')", "hosts", show=False, tooltip="Hosts tab"),
         Binding("2", "tab('vms')", "VMs", show=False, tooltip="VMs tab"),
         Binding("3", "tab('events')", "events", show=False, tooltip="Events tab"),
@@ -29,13 +31,19 @@ class DashboardScreen(FleetScreen):
         super().__init__(chrome)
 
     def body(self) -> ComposeResult:
-        with TabbedContent(initial="hosts"):
+        with TabbedContent(initial="overview"):
+            with TabPane(f"{TAB_TITLES['overview']} (0)", id="overview"):
+                yield OverviewView()
             with TabPane(f"{TAB_TITLES['hosts']} (1)", id="hosts"):
                 yield HostsView()
             with TabPane(f"{TAB_TITLES['vms']} (2)", id="vms"):
                 yield VmsView()
             with TabPane(f"{TAB_TITLES['events']} (3)", id="events"):
                 yield EventsView()
+
+    @property
+    def overview(self) -> OverviewView:
+        return self.query_one(OverviewView)
 
     @property
     def hosts(self) -> HostsView:

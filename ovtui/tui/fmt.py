@@ -43,6 +43,15 @@ def sort_key_of(cell: object) -> tuple[Any, ...]:
     return (str(cell).lower(),)
 
 
+# Colour, not a glyph: a mark would widen the name column past 80 columns on the demo fleet.
+SELECTED_STYLE = "bold black on yellow"
+
+
+def selected(name: str) -> SortCell:
+    """A selected row's name: highlighted, sorted as the bare name."""
+    return SortCell(name, (name.lower(),), SELECTED_STYLE)
+
+
 # Short labels keep the tables inside 80 columns; detail screens spell states out in full.
 _SHORT = {
     "maintenance": "maint",
@@ -83,6 +92,10 @@ def bar(fraction: float | None, synthetic: bool, width: int = 5) -> SortCell:
     mark = SYNTHETIC_MARK if synthetic else " "
     text = f"{'█' * filled}{'░' * (width - filled)} {fraction * 100:3.0f}%{mark}"
     return SortCell(text, (fraction,), load_style(fraction))
+
+
+def vm_count(n: int) -> str:
+    return f"{n} VM" if n == 1 else f"{n} VMs"
 
 
 def gib(mib: int) -> str:

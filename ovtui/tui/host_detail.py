@@ -13,8 +13,10 @@ from ovtui.client import ApiError
 from ovtui.tui import fmt
 from ovtui.tui.chrome import Chrome, FleetScreen
 from ovtui.tui.columns import VM_COLUMNS, vm_cells
+from ovtui.tui.host_actions import HOST_ACTION_BINDINGS, HostActionRequested, host_action_allowed
 from ovtui.tui.keyed_table import KeyedTable
 from ovtui.tui.poller import Poller
+from ovtui.tui.rights import Rights
 from ovtui.tui.rows import FleetData, HostRow, VmRow
 from ovtui.tui.vms_view import VmsView
 
@@ -47,14 +49,24 @@ class HostDetailScreen(FleetScreen):
     HostDetailScreen #capacity { height: auto; padding: 0 1; border: round $accent; }
     HostDetailScreen KeyedTable { height: 1fr; }
     """
-    BINDINGS = [Binding("escape", "app.pop_screen", "back", tooltip="back to the dashboard")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "back", tooltip="back to the dashboard"),
+        *HOST_ACTION_BINDINGS,
+    ]
     HELP_TITLE = "host detail"
 
     def __init__(
-        self, chrome: Chrome, name: str, poller: Poller, fleet: Callable[[], FleetData]
+        self,
+        chrome: Chrome,
+        name: str,
+        poller: Poller,
+        fleet: Callable[[], FleetData],
+        rights: Rights | None = None,
     ) -> None:
         super().__init__(chrome)
         self.host_name, self.poller, self.fleet = name, poller, fleet
+        self.rights = rights or Rights()
+        self.host: HostRow | None = None
         self.vms: dict[str, VmRow] = {}
 
     def body(self) -> ComposeResult:
@@ -79,6 +91,8 @@ class HostDetailScreen(FleetScreen):
         self.show(HostRow.from_json(data), [VmRow.from_json(v) for v in data.get("vms", [])])
 
     def show(self, host: HostRow, vms: list[VmRow]) -> None:
+        self.host = host
+        self.refresh_bindings()  # maintenance on/off: the key offered follows the host's state
         self.vms = {v.uuid: v for v in vms}
         self.query_one("#capacity", Static).update(capacity_text(host, vms, self.fleet()))
         self.query_one(KeyedTable).sync({v.uuid: vm_cells(v) for v in vms})
@@ -88,3 +102,10 @@ class HostDetailScreen(FleetScreen):
         vm = self.vms.get(str(event.row_key.value))
         if vm is not None:
             self.post_message(VmsView.OpenVm(vm))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return host_action_allowed(action, parameters, self.rights, self.host)
+
+    def action_host(self, action: str) -> None:
+        if self.host is not None:
+            self.post_message(HostActionRequested(self.host, action))

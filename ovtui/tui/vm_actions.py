@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from ovtui.client import ApiError, AsyncClient
 from ovtui.tui.activity import Activity
 from ovtui.tui.confirm import ConfirmScreen
 from ovtui.tui.migrate_picker import MigratePicker
+from ovtui.tui.rights import Rights
 from ovtui.tui.rows import FleetData, VmRow
 
 POWER, MIGRATE = "vm.power", "vm.migrate"
@@ -53,11 +54,27 @@ VM_ACTION_BINDINGS = [
 ]
 
 
-def action_allowed(action: str, parameters: tuple[object, ...], perms: frozenset[str]) -> bool:
-    """For check_action: False hides the key from the footer and disables it."""
+def action_allowed(
+    action: str, parameters: tuple[object, ...], rights: Rights, targets: Sequence[VmRow]
+) -> bool:
+    """For check_action: False hides the key from the footer and disables it.
+
+    Offered when the operator may do it on one of the targets (the cursor's VM, or the
+    selection), system-wide or by a grant on the VM, its host, cluster or data center.
+    """
     if action != "vm" or not parameters:
         return True
-    return PERMISSION_OF_KEY.get(str(parameters[0]), "?") in perms
+    permission = PERMISSION_OF_KEY.get(str(parameters[0]), "?")
+    if not targets:
+        return rights.somewhere(permission)
+    return any(rights.on_vm(permission, vm) for vm in targets)
+
+
+def resolve(vm: VmRow, action: str) -> str:
+    """'pause' is a toggle: suspend a running VM, resume a paused one."""
+    if action == "pause":
+        return "resume" if vm.paused else "suspend"
+    return action
 
 
 class VmActionRequested(Message):
@@ -92,8 +109,7 @@ class VmActionRunner:
         self._tokens = itertools.count()
 
     def request(self, vm: VmRow, action: str) -> None:
-        if action == "pause":
-            action = "resume" if vm.paused else "suspend"
+        action = resolve(vm, action)
         self.app.run_worker(self._interactive(vm, action), group="vm-actions")
 
     async def _interactive(self, vm: VmRow, action: str) -> None:
@@ -148,13 +164,8 @@ class VmActionRunner:
         self.activity.start(token, doing)
         self.changed()
         self.app.notify(doing, timeout=3, markup=False)
-        body = {"target": target} if target else None
         try:
-            result = await self.client.post(f"/api/v1/vms/{vm.uuid}/{spec.api}", body)
-        except ApiError as exc:
-            outcome = Outcome(False, _failure(vm, spec, exc), exc.status)
-        else:
-            outcome = Outcome(True, _success(vm, spec, result))
+            outcome = await call(self.client, vm, action, target)
         finally:
             self._busy.discard(vm.uuid)
         self.history.append(outcome)
@@ -168,6 +179,17 @@ class VmActionRunner:
         )
         self.changed()
         return outcome
+
+
+async def call(client: AsyncClient, vm: VmRow, action: str, target: str | None = None) -> Outcome:
+    """One action through the API; waits for the engine's outcome, which it describes."""
+    spec = ACTIONS[action]
+    body = {"target": target} if target else None
+    try:
+        result = await client.post(f"/api/v1/vms/{vm.uuid}/{spec.api}", body)
+    except ApiError as exc:
+        return Outcome(False, _failure(vm, spec, exc), exc.status)
+    return Outcome(True, _success(vm, spec, result))
 
 
 def _success(vm: VmRow, spec: ActionSpec, result: dict[str, Any]) -> str:

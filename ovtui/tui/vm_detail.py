@@ -16,6 +16,7 @@ from ovtui.tui.chrome import Chrome, FleetScreen
 from ovtui.tui.events_view import local_time
 from ovtui.tui.keyed_table import Cell
 from ovtui.tui.poller import Poller
+from ovtui.tui.rights import Rights
 from ovtui.tui.rows import VmRow
 from ovtui.tui.vm_actions import VM_ACTION_BINDINGS, VmActionRequested, action_allowed
 
@@ -57,11 +58,9 @@ class VmDetailScreen(FleetScreen):
     ]
     HELP_TITLE = "VM detail"
 
-    def __init__(
-        self, chrome: Chrome, vm: VmRow, poller: Poller, permissions: frozenset[str]
-    ) -> None:
+    def __init__(self, chrome: Chrome, vm: VmRow, poller: Poller, rights: Rights) -> None:
         super().__init__(chrome)
-        self.vm, self.poller, self.permissions = vm, poller, permissions
+        self.vm, self.poller, self.rights = vm, poller, rights
         self._migrations: list[dict[str, Any]] | None = None
 
     def body(self) -> ComposeResult:
@@ -90,6 +89,7 @@ class VmDetailScreen(FleetScreen):
                 self.query_one("#fields", Static).update(exc.message)
             return
         self.vm = VmRow.from_json(data)
+        self.refresh_bindings()  # its state or host may have changed what is offered
         self.query_one("#fields", Static).update(fields_text(self.vm))
         self._show_migrations(migrations)
 
@@ -115,7 +115,7 @@ class VmDetailScreen(FleetScreen):
             )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action_allowed(action, parameters, self.permissions)
+        return action_allowed(action, parameters, self.rights, [self.vm])
 
     def action_vm(self, action: str) -> None:
         self.post_message(VmActionRequested(self.vm, action))

@@ -1,4 +1,9 @@
-"""The VMs tab: every VM, a `/` filter, and the VM actions on the selected row."""
+"""The VMs tab: every VM, a `/` filter, a cluster scope, a selection, and the VM actions.
+
+Space selects rows (ctrl+a: every row shown); the action keys then act on the selection, with
+one confirmation, instead of on the cursor's VM. The selection is a set of UUIDs, so refreshes,
+sorting and filtering keep it.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,36 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from ovtui.tui.columns import VM_COLUMNS, vm_cells
 from ovtui.tui.filtering import FilterError, VmFilter, compile_filter
 from ovtui.tui.keyed_table import KeyedTable
+from ovtui.tui.rights import Rights
 from ovtui.tui.rows import FleetData, VmRow
 from ovtui.tui.vm_actions import VM_ACTION_BINDINGS, VmActionRequested, action_allowed
+
+
+class BulkActionRequested(Message):
+    def __init__(self, vms: list[VmRow], action: str) -> None:
+        super().__init__()
+        self.vms, self.action = vms, action
 
 
 class VmsView(Widget):
     DEFAULT_CSS = """
     VmsView { height: 1fr; }
+    VmsView #vm-scope { display: none; height: 1; padding: 0 1; background: $boost; }
+    VmsView #vm-scope.-shown { display: block; }
     VmsView #vm-filter { display: none; dock: bottom; }
     VmsView #vm-filter.-shown { display: block; }
     VmsView #vm-filter.-invalid { border: tall $error; }
     """
     BINDINGS = [
         Binding("slash", "filter", "filter", key_display="/", tooltip="filter: text, or re:regex"),
-        Binding("escape", "clear_filter", "clear filter", show=False),
+        Binding("escape", "clear", "clear", show=False, tooltip="clear the filter or selection"),
+        Binding("space", "toggle_select", "select", tooltip="select the VM (for bulk actions)"),
+        Binding("ctrl+a", "select_all", "all", show=False, tooltip="select every VM shown"),
         *VM_ACTION_BINDINGS,
     ]
 
@@ -35,11 +51,14 @@ class VmsView(Widget):
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.permissions: frozenset[str] = frozenset()
+        self.rights = Rights()
         self.filter: VmFilter | None = None
+        self.cluster: str | None = None
+        self.selection: set[str] = set()
         self._vms: dict[str, VmRow] = {}
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="vm-scope", markup=False)
         yield KeyedTable(VM_COLUMNS, sort="name", id="vms-table")
         yield Input(placeholder="substring, or re:regex · Enter keeps · Esc clears", id="vm-filter")
 
@@ -56,33 +75,99 @@ class VmsView(Widget):
 
     def show(self, data: FleetData) -> None:
         self._vms = {v.uuid: v for v in data.vms}
+        self.selection &= self._vms.keys()  # a VM that is gone is no longer selected
         self._sync()
 
+    def shown(self, vm: VmRow) -> bool:
+        return (self.cluster in (None, vm.cluster)) and (self.filter is None or self.filter(vm))
+
     def _sync(self) -> None:
-        keep = self.filter
-        self.table.sync({k: vm_cells(v) for k, v in self._vms.items() if keep is None or keep(v)})
+        sel = self.selection
+        self.table.sync({k: vm_cells(v, k in sel) for k, v in self._vms.items() if self.shown(v)})
+        self._show_scope()
+
+    def _show_scope(self) -> None:
+        parts = []
+        if self.cluster:
+            parts.append(f"cluster {self.cluster} (:vms shows all)")
+        if self.selection:
+            parts.append(f"{len(self.selection)} selected — keys act on all; esc clears")
+        scope = self.query_one("#vm-scope", Static)
+        scope.update(" · ".join(parts))
+        scope.set_class(bool(parts), "-shown")
+
+    def set_cluster(self, cluster: str | None) -> None:
+        self.cluster = cluster
+        self._sync()
 
     def selected(self) -> VmRow | None:
         key = self.table.cursor_key
         return self._vms.get(key) if key else None
 
-    def set_permissions(self, permissions: frozenset[str]) -> None:
-        if permissions != self.permissions:
-            self.permissions = permissions
+    def targets(self) -> list[VmRow]:
+        """What the action keys act on: the selection, else the cursor's VM."""
+        if self.selection:
+            return [self._vms[k] for k in self.table.keys if k in self.selection] + [
+                v for k, v in self._vms.items() if k in self.selection and not self.shown(v)
+            ]
+        vm = self.selected()
+        return [vm] if vm else []
+
+    def set_rights(self, rights: Rights) -> None:
+        if rights != self.rights:
+            self.rights = rights
             self.refresh_bindings()  # the footer shows only what this user may do
 
     # -- keys --------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "clear_filter":
-            return self.filter_input.has_class("-shown")
-        return action_allowed(action, parameters, self.permissions)
+        if action == "clear":
+            return self.filter_input.has_class("-shown") or bool(self.selection)
+        if action == "vm" and parameters == ("migrate",) and self.selection:
+            return None  # shown but disabled: migrations go one VM at a time
+        return action_allowed(action, parameters, self.rights, self.targets())
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # Grants can differ per cluster or host: what is offered follows the cursor.
+        if not self.selection:
+            self.refresh_bindings()
 
     def action_vm(self, action: str) -> None:
-        vm = self.selected()
-        if vm is None:
+        targets = self.targets()
+        if not targets:
             self.notify("no VM selected", severity="warning")
+        elif self.selection:
+            self.post_message(BulkActionRequested(targets, action))
+        else:
+            self.post_message(VmActionRequested(targets[0], action))
+
+    def action_toggle_select(self) -> None:
+        key = self.table.cursor_key
+        if key is None:
             return
-        self.post_message(VmActionRequested(vm, action))
+        self.selection ^= {key}
+        self._changed_selection()
+        if self.table.cursor_row < self.table.row_count - 1:
+            self.table.move_cursor(row=self.table.cursor_row + 1)  # as in mc: on to the next
+
+    def action_select_all(self) -> None:
+        shown = set(self.table.keys)
+        all_in = shown <= self.selection  # then ctrl+a again unselects them
+        self.selection = self.selection - shown if all_in else self.selection | shown
+        self._changed_selection()
+
+    def clear_selection(self) -> None:
+        self.selection = set()
+        self._changed_selection()
+
+    def _changed_selection(self) -> None:
+        self._sync()
+        self.refresh_bindings()
+
+    def action_clear(self) -> None:
+        if self.filter_input.has_class("-shown"):
+            self.action_clear_filter()
+        else:
+            self.clear_selection()
 
     def action_filter(self) -> None:
         self.filter_input.add_class("-shown")
@@ -95,6 +180,7 @@ class VmsView(Widget):
         self.filter = None
         self._sync()
         self.table.focus()
+        self.refresh_bindings()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -88,7 +88,7 @@ async def test_sort_by_key_and_header(engine: DemoEngine) -> None:
     async with app.run_test() as pilot:
         await loaded(pilot, app)
         table = app.dashboard.hosts.table
-        await pilot.press("o")  # next column: state
+        await pilot.press("1", "o")  # next column: state
         assert table.sort_column == "state"
         await pilot.press("O")
         assert table.sort_reverse
@@ -123,7 +123,7 @@ async def test_host_and_vm_detail(engine: DemoEngine) -> None:
     app = engine.app()
     async with app.run_test() as pilot:
         await loaded(pilot, app)
-        await pilot.press("enter")  # first host
+        await pilot.press("1", "enter")  # first host
         await wait_for(
             pilot, lambda: "committed" in str(app.screen.query_one("#capacity").render())
         )

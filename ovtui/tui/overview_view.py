@@ -1,0 +1,121 @@
+"""The Overview tab: alerts, then the fleet as a tree with load bars and recent trends.
+
+The two trend lines at the bottom follow the cursor: the whole short history (History.samples
+polls) of CPU and committed memory for that data center, cluster or host.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from ovtui.tui.alerts import Alert, summary_line
+from ovtui.tui.fmt import SYNTHETIC_MARK
+from ovtui.tui.history import History
+from ovtui.tui.keyed_table import KeyedTable
+from ovtui.tui.overview_rows import OVERVIEW_COLUMNS, overview_rows
+from ovtui.tui.rows import FleetData
+from ovtui.tui.trend_line import TrendLine
+
+ALERTS_SHOWN = 3
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+class TreeTable(KeyedTable):
+    """A KeyedTable that stays in tree order: no sorting by other columns."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in ("cycle_sort", "reverse_sort")
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+
+
+class OverviewView(Widget):
+    DEFAULT_CSS = """
+    OverviewView { height: 1fr; }
+    OverviewView #alerts { height: auto; max-height: 4; padding: 0 1; }
+    OverviewView TreeTable { height: 1fr; }
+    OverviewView #trend { height: 3; padding: 0 1; }
+    OverviewView #trend-title { color: $text-muted; }
+    OverviewView .spark-row { height: 1; }
+    OverviewView .spark-label { width: 5; }
+    """
+
+    class OpenGroup(Message):
+        """Enter on a data center or cluster row: its hosts."""
+
+        def __init__(self, path: list[str]) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history = History()
+        self.synthetic: dict[str, bool] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("no alerts", id="alerts")
+        yield TreeTable(OVERVIEW_COLUMNS, sort="name", id="overview-table")
+        with Vertical(id="trend"):
+            yield Static("", id="trend-title", markup=False)
+            with Horizontal(classes="spark-row"):
+                yield Static("CPU", classes="spark-label")
+                yield TrendLine(id="spark-cpu")
+            with Horizontal(classes="spark-row"):
+                yield Static("Mem", classes="spark-label")
+                yield TrendLine(id="spark-memory")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one(TreeTable)
+
+    def show(self, fleet: FleetData, history: History, alerts: list[Alert]) -> None:
+        self.history = history
+        self.synthetic = {h.name: h.synthetic for h in fleet.hosts}
+        self.table.sync(overview_rows(fleet, history))
+        self._show_alerts(alerts)
+        self._show_trend()
+
+    def _show_alerts(self, alerts: list[Alert]) -> None:
+        text = Text(f"Alerts: {summary_line(alerts)}", style="bold" if alerts else "green")
+        ranked = sorted(alerts, key=lambda a: list(_STYLE).index(a.severity))
+        for alert in ranked[:ALERTS_SHOWN]:
+            text.append("\n  " + alert.text, style=_STYLE.get(alert.severity, ""))
+        if len(alerts) > ALERTS_SHOWN:
+            text.append(f"  (+{len(alerts) - ALERTS_SHOWN} more)", style="dim")
+        self.query_one("#alerts", Static).update(text)
+
+    @property
+    def alerts_text(self) -> str:
+        return str(self.query_one("#alerts", Static).render())
+
+    def _show_trend(self) -> None:
+        key = self.table.cursor_key
+        if key is None:
+            return
+        cpu = list(self.history.cpu.get(key, ()))
+        memory = list(self.history.memory.get(key, ()))
+        synthetic = any(self.synthetic.get(h, False) for h in self._hosts_under(key))
+        mark = f" · CPU {SYNTHETIC_MARK}SYNTHETIC (demo load model)" if synthetic else ""
+        self.query_one("#trend-title", Static).update(f"{key}: last {len(cpu)} polls, 0-100%{mark}")
+        self.query_one("#spark-cpu", TrendLine).show(cpu)
+        self.query_one("#spark-memory", TrendLine).show(memory)
+
+    def _hosts_under(self, key: str) -> list[str]:
+        depth = key.count("/")
+        if depth == 2:
+            return [key.rsplit("/", 1)[1]]
+        prefix = key + "/"
+        return [k.rsplit("/", 1)[1] for k in self.table.keys if k.startswith(prefix)]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_trend()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.OpenGroup(str(event.row_key.value).split("/")))

@@ -1,0 +1,34 @@
+"""Screens opened by name from the command line (`:policies`, `:audit`).
+
+Imported on first use, so the dashboard's start does not pay for them; each is built as
+cls(chrome, poller) like the other fleet screens.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    name: str
+    module: str
+    cls: str
+    help: str
+    needs: str | None = None  # a system-wide permission (the API refuses everyone else anyway)
+
+
+VIEWS = {
+    v.name: v
+    for v in (
+        View("policies", "ovtui.tui.policies_view", "PoliciesScreen", "scheduling policies, plans"),
+        View("audit", "ovtui.tui.audit_view", "AuditScreen", "the audit trail", "audit.read"),
+    )
+}
+
+
+def screen_class(name: str) -> Any:
+    view = VIEWS[name]
+    return getattr(importlib.import_module(view.module), view.cls)
