@@ -3,10 +3,12 @@
 - up:          `Lab.up(hosts=3, guests=9)` from nothing (packages installed, guest image cached)
                until every guest has booted (its first uptime line on the serial console);
                hosts_ready_s is when the last libvirtd answered
-- idle/loaded: live migration of one guest, idle or running one busy loop (one vCPU busy),
-               managed direct migration (migrate3 LIVE|PERSIST_DEST|UNDEFINE_SOURCE) to the
-               target's migration URI; wall = the migrate3 call, job_ms and downtime_ms from the
-               source's JOB_COMPLETED event, mib = data transferred
+- idle/loaded: live migration of one guest, idle or running one busy loop (one vCPU busy), by
+               the engine's own live migration (ovtui.fleet.migration_ops.live: managed direct
+               migrate3 LIVE|PERSIST_DEST|UNDEFINE_SOURCE|ABORT_ON_ERROR to the target's
+               migration URI and listen address); wall = that call, job_ms, downtime_ms and mib
+               (data transferred) = the figures it reports, from the completed job's statistics
+               (the same numbers the engine's API, migration history and exporter carry)
 - concurrent:  5 guests migrating at once to their next host; wall = first start to last end of
                a batch (median of the batches), job/downtime/mib over every migration in them
 All hosts share this machine's 2 cores, so every figure includes the other guests' load.
@@ -17,7 +19,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,60 +28,18 @@ from typing import Any
 import libvirt
 
 from bench.common import print_table, save
+from ovtui.fleet import migration_ops
 from ovtui.lab import Lab
 from ovtui.lab.conn import quiet_libvirt
 
-FLAGS = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST
-FLAGS |= libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
-
-
-class JobEvents:
-    """JOB_COMPLETED events of every lab host, by guest name (the source host sends them)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._done: dict[str, list[dict[str, Any]]] = {}
-        self._cond = threading.Condition(self._lock)
-
-    def callback(self, _conn: Any, dom: Any, params: dict[str, Any], _opaque: Any) -> None:
-        with self._cond:
-            self._done.setdefault(dom.name(), []).append(params)
-            self._cond.notify_all()
-
-    def count(self, name: str) -> int:
-        with self._lock:
-            return len(self._done.get(name, []))
-
-    def wait(self, name: str, after: int, timeout: float = 30.0) -> dict[str, Any]:
-        with self._cond:
-            ok = self._cond.wait_for(lambda: len(self._done.get(name, [])) > after, timeout)
-            if not ok:
-                raise TimeoutError(f"no JOB_COMPLETED event for {name}")
-            return self._done[name][after]
-
-
-def _start_event_loop() -> None:
-    libvirt.virEventRegisterDefaultImpl()
-
-    def run() -> None:
-        while True:
-            libvirt.virEventRunDefaultImpl()
-
-    threading.Thread(target=run, name="libvirt-events", daemon=True).start()
-
 
 class Cluster:
-    """One connection per lab host, with job events, and migration by guest name."""
+    """One connection per lab host, and migration by guest name."""
 
-    def __init__(self, lab: Lab, events: JobEvents) -> None:
+    def __init__(self, lab: Lab) -> None:
         self.lab = lab
         self.uris = lab.migration_uris()
         self.conns = {h: libvirt.open(uri) for h, uri in lab.uris().items()}
-        self.events = events
-        for c in self.conns.values():
-            c.domainEventRegisterAny(
-                None, libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, events.callback, None
-            )
 
     def where(self, guest: str) -> str:
         for host, c in self.conns.items():
@@ -98,20 +57,16 @@ class Cluster:
     def migrate(self, guest: str) -> dict[str, float]:
         src = self.where(guest)
         dst = self.next_host(src)
-        seen = self.events.count(guest)
-        params = {
-            libvirt.VIR_MIGRATE_PARAM_URI: self.uris[dst],
-            libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1",
-        }
+        uuid = self.conns[src].lookupByName(guest).UUIDString()
+        move = migration_ops.live(uuid, self.conns[dst], self.uris[dst])
         t0 = time.perf_counter()
-        self.conns[src].lookupByName(guest).migrate3(self.conns[dst], params, FLAGS)
+        figures = move(self.conns[src])
         wall = time.perf_counter() - t0
-        job = self.events.wait(guest, seen)
         return {
             "wall_s": wall,
-            "job_ms": float(job.get("time_elapsed", 0)),
-            "downtime_ms": float(job.get("downtime", 0)),
-            "mib": float(job.get("data_processed", job.get("memory_processed", 0))) / 2**20,
+            "job_ms": float(figures.get("job_ms", 0)),
+            "downtime_ms": float(figures.get("downtime_ms", 0)),
+            "mib": float(figures.get("transferred_mib", 0)),
         }
 
     def close(self) -> None:
@@ -137,7 +92,6 @@ def _row(what: str, samples: list[dict[str, float]], wall: float | None = None) 
 
 def run(repeat: int = 3, hosts: int = 3, guests: int = 9) -> list[dict[str, Any]]:
     quiet_libvirt()
-    _start_event_loop()
     marks: dict[str, float] = {}
     t0 = time.perf_counter()
 
@@ -165,7 +119,7 @@ def run(repeat: int = 3, hosts: int = 3, guests: int = 9) -> list[dict[str, Any]
             }
         )
         print_table(rows[-1:])
-        cluster = Cluster(lab, JobEvents())
+        cluster = Cluster(lab)
         try:
             rows.append(_row("migrate idle guest", _repeat(lambda: cluster.migrate("vm1"), repeat)))
             print_table(rows[-1:])

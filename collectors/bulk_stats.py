@@ -37,6 +37,8 @@ _REFUSED = {
 
 # Names of the optional calls (also the `call` label of ovtui_libvirt_call_errors_total).
 BULK, NODE_CPU, NODE_MEMORY, KSM = "getAllDomainStats", "getCPUStats", "getMemoryStats", "ksm"
+# The engine's inventory poll (ovtui.fleet.fleet) counts its failed calls under these names.
+POLL_NODE, POLL_DOMAINS = "getInfo", "listAllDomains"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from prometheus_client import (
 )
 
 from collectors.api_metrics import ApiMetrics
-from collectors.bulk_stats import BULK
+from collectors.bulk_stats import BULK, POLL_DOMAINS
 from collectors.job_metrics import JobMetrics
 from collectors.migration_metrics import MigrationMetrics
 from collectors.plan_metrics import PlanMetrics
@@ -34,7 +34,8 @@ class EngineMetrics:
         self.plans = PlanMetrics(self.registry)
         self.libvirt_errors = Counter(
             "ovtui_libvirt_call_errors",
-            "Failed libvirt calls of the statistics reader, by host, call and error kind",
+            "Failed libvirt calls of the inventory poll and the statistics reader, by host, "
+            "call and error kind",
             ["host", "call", "kind"],
             registry=self.registry,
         )
@@ -43,8 +44,9 @@ class EngineMetrics:
 
     def declare_host(self, host: str) -> None:
         """Pre-creates the host's error series at zero, so rates and panels have data."""
-        for kind in ("timeout", "hypervisor"):
-            self.libvirt_errors.labels(host, BULK, kind)
+        for call in (BULK, POLL_DOMAINS):
+            for kind in ("timeout", "hypervisor"):
+                self.libvirt_errors.labels(host, call, kind)
 
     def libvirt_error(self, host: str, call: str, kind: str) -> None:
         self.libvirt_errors.labels(host, call, kind).inc()

@@ -8,9 +8,10 @@ Engine.migrate wraps the migration itself::
 
 Leaving the block by an exception counts a failure, labelled with the error's `kind`
 (FleetError: conflict, timeout, hypervisor, unavailable, invalid; anything else: error).
-Downtime is taken from the outcome's ``downtime_seconds`` when the migration reports it (live
-migrations on real hosts); a cold migration restarts the VM, so its whole duration is counted as
-downtime (an upper bound); an offline move has none.
+Downtime is taken from the outcome's ``downtime_ms`` when the migration reports it (live
+migrations on real hosts: libvirt's completed-job statistics, see ovtui.fleet.migration_ops); a
+cold migration restarts the VM, so its whole duration is counted as downtime (an upper bound); an
+offline move has none.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ class Attempt:
     def succeeded(self, outcome: Mapping[str, Any]) -> None:
         mode = str(outcome.get("mode", "live"))
         seconds = float(outcome.get("seconds", time.monotonic() - self.began))
-        downtime = outcome.get("downtime_seconds")
+        downtime_ms = outcome.get("downtime_ms")
+        downtime = None if downtime_ms is None else float(downtime_ms) / 1000.0
         if downtime is None and mode == "cold":
             downtime = seconds
-        self._owner.succeeded(mode, seconds, None if downtime is None else float(downtime))
+        self._owner.succeeded(mode, seconds, downtime)
         self.done = True
 
 

@@ -27,6 +27,8 @@ from ovtui.store import JsonlLog, Store
 from policies.plan import Move
 
 log = logging.getLogger(__name__)
+# What a live migration reports besides its duration (ovtui.fleet.migration_ops.job_figures).
+MIGRATION_FIGURES = ("downtime_ms", "job_ms", "transferred_mib")
 
 
 class Engine:
@@ -51,7 +53,9 @@ class Engine:
             config,
             synthetic_load=synthetic_load,
             maintenance_of=lambda h: bool(self.store.host_state(h).get("maintenance")),
+            powered_off=lambda h: self.store.host_state(h).get("power") == "off",
             on_event=self._record_event,
+            on_call_error=self.metrics.libvirt_error,
         )
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
 
@@ -154,6 +158,7 @@ class Engine:
                     "result": "succeeded",
                     "mode": outcome["mode"],
                     "seconds": outcome["seconds"],
+                    **{k: outcome[k] for k in MIGRATION_FIGURES if k in outcome},
                 }
             )
             self.events.append(

@@ -113,7 +113,7 @@ async def migrate(fleet: Fleet, vm: VM, target: str) -> Outcome:
         mode, op = "cold", migration_ops.cold(vm.uuid, dest.conn)
     began = time.monotonic()
     try:
-        await source.call(
+        figures = await source.call(
             op,
             action=f"{mode} migration to {target} of",
             vm=vm.name,
@@ -127,7 +127,7 @@ async def migrate(fleet: Fleet, vm: VM, target: str) -> Outcome:
         raise
     finally:
         await fleet.refresh_now(vm.host, target)
-    extra: dict[str, Any] = {"source": vm.host, "target": target, "mode": mode}
+    extra: dict[str, Any] = {"source": vm.host, "target": target, "mode": mode, **figures}
     if mode == "cold":
         extra["note"] = "cold migration: the driver cannot migrate live, so the VM was restarted"
     return Outcome(

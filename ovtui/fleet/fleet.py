@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+from collectors.bulk_stats import POLL_DOMAINS, POLL_NODE
 from ovtui.config.schema import Config
 from ovtui.fleet.assemble import HostFacts, LoadModel, assemble
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
 from ovtui.fleet.lifecycle_names import describe
 from ovtui.fleet.reading import HostReading, NodeInfo, VmMeta, read_host, read_node
-from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot
+from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot, VmState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 EventSink = Callable[[dict[str, Any]], None]
+CallErrorSink = Callable[[str, str, str], None]  # host, call, error kind
+POWERED_OFF = "powered off by power management"
 
 
 class Fleet:
@@ -31,12 +36,19 @@ class Fleet:
         *,
         synthetic_load: LoadModel | None = None,
         maintenance_of: Callable[[str], bool] = lambda _h: False,
+        powered_off: Callable[[str], bool] = lambda _h: False,
         on_event: EventSink = lambda _e: None,
+        on_call_error: CallErrorSink = lambda _h, _c, _k: None,
     ) -> None:
+        """`powered_off(host)`: power management switched it off, so it is `down`, not
+        non_responsive, while it does not answer (and losing it, or a host in maintenance, is
+        logged at INFO, not as a warning). `on_call_error` counts failed poll calls."""
         self.config = config
         self._synthetic = synthetic_load
         self._maintenance_of = maintenance_of
+        self._powered_off = powered_off
         self._on_event = on_event
+        self._on_call_error = on_call_error
         eng = config.engine
         self.links: dict[str, HostLink] = {
             h.name: HostLink(
@@ -45,6 +57,7 @@ class Fleet:
                 backoff_max=eng.connect_backoff_max_seconds,
                 on_lifecycle=self._lifecycle,
                 on_state_change=self._link_state_changed,
+                expected_down=self._expected_down,
             )
             for h in config.hosts
         }
@@ -53,8 +66,10 @@ class Fleet:
         self._nodes: dict[str, NodeInfo] = {}
         self._meta: dict[str, dict[str, VmMeta]] = {h: {} for h in self.links}
         self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
+        self._flags: dict[str, tuple[bool, bool]] = {}  # (powered off, maintenance) at rebuild
         self._wake: dict[str, asyncio.Event] = {}
         self._read_locks: dict[str, asyncio.Lock] = {}
+        self._read_slots = asyncio.Semaphore(eng.max_parallel_reads)
         self._tasks: list[asyncio.Task[None]] = []
         self._snapshot: Snapshot | None = None
         self._dcs = tuple(DataCenter(d.name, d.description) for d in config.datacenters)
@@ -89,34 +104,55 @@ class Fleet:
     async def _poll_forever(self, name: str) -> None:
         interval = self.config.engine.poll_interval_seconds
         wake = self._wake[name]
+        # Hosts start together; a random first pause spreads their polls over the interval
+        # instead of reading every host at the same instant, every interval.
+        pause = random.uniform(0.5, 1.0) * interval
         while True:
             if self.links[name].state == HostState.UP:
                 try:
                     await self.refresh(name)
                 except FleetError as exc:
                     log.info("poll of %s failed: %s", name, exc.message)
+            elif self._flags.get(name) != self._flags_of(name):
+                self._rebuild(name)  # not answering, and its maintenance or power flag changed
             wake.clear()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that arrives
             # as the event fires (CPython gh-86296), and then stop() waits forever.
             try:
-                async with asyncio.timeout(interval):
+                async with asyncio.timeout(pause):
                     await wake.wait()
             except TimeoutError:
                 pass
+            pause = interval
 
     async def refresh(self, name: str) -> None:
         """Re-reads one host now. Reads of one host are serialised, so a read that began
         earlier never replaces the result of one that began later."""
         link = self.links[name]
-        async with self._read_locks.setdefault(name, asyncio.Lock()):
+        async with self._read_locks.setdefault(name, asyncio.Lock()), self._read_slots:
             meta, node = self._meta[name], self._nodes.get(name)
             if node is None:
-                node = self._nodes[name] = await link.call(read_node, action="read host")
-            reading = await link.call(lambda conn: read_host(conn, meta, node), action="list VMs")
+                node = self._nodes[name] = await self._counted(
+                    name, POLL_NODE, link.call(read_node, action="read host")
+                )
+            reading = await self._counted(
+                name,
+                POLL_DOMAINS,
+                link.call(lambda conn: read_host(conn, meta, node), action="list VMs"),
+            )
             if name in self._readings:
                 self._previous[name] = self._readings[name]
             self._readings[name] = reading
             self._rebuild(name)
+
+    async def _counted(self, name: str, call: str, running: Awaitable[T]) -> T:
+        try:
+            return await running
+        except FleetError as exc:
+            # "unavailable" without libvirt's text: refused before libvirt was asked.
+            if exc.kind != "unavailable" or exc.raw:
+                self._on_call_error(name, call, exc.kind)
+            raise
 
     async def refresh_now(self, *names: str) -> None:
         """After an action: re-read the hosts involved so the next read shows the result.
@@ -142,6 +178,12 @@ class Fleet:
         )
         self.request_refresh(host)
 
+    def _flags_of(self, host: str) -> tuple[bool, bool]:
+        return self._powered_off(host), self._maintenance_of(host)
+
+    def _expected_down(self, host: str) -> bool:
+        return any(self._flags_of(host))
+
     def _link_state_changed(self, host: str) -> None:
         link = self.links[host]
         if link.state == HostState.UP:
@@ -166,13 +208,18 @@ class Fleet:
     def _rebuild(self, name: str) -> None:
         link = self.links[name]
         cfg = link.cfg
+        state, reason = link.state, link.reason
+        flags = self._flags[name] = self._flags_of(name)
+        powered_off, maintenance = flags
+        if state != HostState.UP and powered_off:
+            state, reason = HostState.DOWN, POWERED_OFF
         facts = HostFacts(
             cfg=cfg,
             cluster=self.config.cluster(cfg.cluster),
-            link_state=link.state,
-            link_reason=link.reason,
+            link_state=state,
+            link_reason=reason,
             live_migration=link.live_migration,
-            maintenance=self._maintenance_of(name),
+            maintenance=maintenance,
             last_seen=self._readings[name].wall if name in self._readings else None,
         )
         synthetic = self._synthetic if cfg.load == "synthetic" else None
@@ -194,9 +241,20 @@ class Fleet:
                 datacenters=self._dcs,
                 clusters=self._clusters,
                 hosts=tuple(h for h, _ in views),
-                vms=tuple(vm for _, vms in views for vm in vms),
+                vms=_without_stale_copies([vm for _, vms in views for vm in vms]),
             )
         return snap
+
+
+def _without_stale_copies(vms: list[VM]) -> tuple[VM, ...]:
+    """A host that stopped answering keeps its last VMs, in state unknown. One of them that a
+    reachable host runs now (it arrived there, or was only arriving from there when the host
+    died mid-migration) is not shown twice: the reachable host's answer wins."""
+    stale = [vm for vm in vms if vm.state == VmState.UNKNOWN]
+    if not stale:
+        return tuple(vms)
+    known = {vm.uuid for vm in vms if vm.state != VmState.UNKNOWN}
+    return tuple(vm for vm in vms if vm.state != VmState.UNKNOWN or vm.uuid not in known)
 
 
 def _cluster(c: Any) -> Cluster:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import libvirt
 
@@ -36,7 +36,10 @@ class HostLink:
         backoff_max: float,
         on_lifecycle: LifecycleCallback | None = None,
         on_state_change: Callable[[str], None] | None = None,
+        expected_down: Callable[[str], bool] = lambda _h: False,
     ) -> None:
+        """`expected_down(host)` says the host was powered off on purpose (power management):
+        losing it is then reported at INFO, not as a warning."""
         self.cfg = cfg
         self.name = cfg.name
         self.call_timeout = call_timeout
@@ -47,6 +50,8 @@ class HostLink:
         self.driver = ""
         self._on_lifecycle = on_lifecycle
         self._on_state_change = on_state_change
+        self._expected_down = expected_down
+        self._lifecycle_id: int | None = None  # of self.conn's lifecycle callback
         self._executor = self._new_executor()
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -72,7 +77,15 @@ class HostLink:
             await asyncio.gather(self._task, return_exceptions=True)
         conn, self.conn = self.conn, None
         if conn is not None:
-            await asyncio.get_running_loop().run_in_executor(self._executor, _close_quietly, conn)
+            # Callbacks first: libvirt would otherwise report the close we cause from its own
+            # thread, after the engine's loop may be gone ("Event loop is closed").
+            loop = asyncio.get_running_loop()
+            closing = loop.run_in_executor(self._executor, _close_quietly, conn, self._lifecycle_id)
+            try:
+                async with asyncio.timeout(self.call_timeout):
+                    await closing
+            except TimeoutError:
+                pass  # a hung peer: the thread finishes when it answers or the process exits
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _connect_forever(self) -> None:
@@ -92,8 +105,11 @@ class HostLink:
         ensure_event_loop()
         loop = asyncio.get_running_loop()
         fut = loop.run_in_executor(self._executor, self._open_blocking)
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that arrives as
+        # the call completes (CPython gh-86296); stop() would then wait for this task forever.
         try:
-            conn, driver = await asyncio.wait_for(fut, self.call_timeout)
+            async with asyncio.timeout(self.call_timeout):
+                conn, driver, lifecycle_id = await fut
         except TimeoutError:
             self._abandon_threads()
             raise FleetError(
@@ -104,9 +120,10 @@ class HostLink:
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc, action="connect", host=self.name) from None
         self.conn, self.driver, self.connected_at = conn, driver, time.time()
+        self._lifecycle_id = lifecycle_id
         self._set_state(HostState.UP, "")
 
-    def _open_blocking(self) -> tuple[libvirt.virConnect, str]:
+    def _open_blocking(self) -> tuple[libvirt.virConnect, str, int | None]:
         conn = libvirt.open(self.cfg.uri)
         driver = conn.getType()
         try:
@@ -117,25 +134,37 @@ class HostLink:
             conn.registerCloseCallback(self._closed_from_libvirt, None)
         except libvirt.libvirtError:
             pass
+        lifecycle_id = None
         if self._on_lifecycle is not None:
-            conn.domainEventRegisterAny(
+            lifecycle_id = conn.domainEventRegisterAny(
                 None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle_from_libvirt, None
             )
-        return conn, driver
+        return conn, driver, lifecycle_id
 
-    # -- libvirt callbacks (event-loop thread) -------------------------------------------------
+    # -- libvirt callbacks (libvirt's event thread) ---------------------------------------------
+    def _to_loop(self, fn: Callable[..., None], *args: Any) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return  # the engine has stopped: nobody is left to tell
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            pass  # it closed between the check and the call
+
     def _lifecycle_from_libvirt(
         self, _conn: libvirt.virConnect, dom: libvirt.virDomain, event: int, detail: int, _o: object
     ) -> None:
-        if self._on_lifecycle is not None and self._loop is not None:
-            uuid = dom.UUIDString()
-            self._loop.call_soon_threadsafe(self._on_lifecycle, self.name, uuid, event, detail)
+        if self._on_lifecycle is not None:
+            self._to_loop(self._on_lifecycle, self.name, dom.UUIDString(), event, detail)
 
-    def _closed_from_libvirt(self, _conn: libvirt.virConnect, reason: int, _o: object) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(
-                self.mark_lost, f"connection closed by libvirt (reason {reason})"
-            )
+    def _closed_from_libvirt(self, conn: libvirt.virConnect, reason: int, _o: object) -> None:
+        self._to_loop(self._closed, conn, reason)
+
+    def _closed(self, conn: libvirt.virConnect, reason: int) -> None:
+        # A connection given up earlier (timed out, then closed) reports its close late:
+        # that says nothing about the connection in use now.
+        if conn is self.conn:
+            self.mark_lost(f"connection closed by libvirt (reason {reason})")
 
     # -- calls ---------------------------------------------------------------------------------
     async def call(
@@ -163,7 +192,8 @@ class HostLink:
         loop = asyncio.get_running_loop()
         limit = timeout if timeout is not None else self.call_timeout
         try:
-            return await asyncio.wait_for(loop.run_in_executor(self._executor, fn, conn), limit)
+            async with asyncio.timeout(limit):  # not wait_for: see _open
+                return await loop.run_in_executor(self._executor, _checked, fn, conn)
         except TimeoutError:
             if not hung_means_lost:
                 raise FleetError(
@@ -181,20 +211,26 @@ class HostLink:
                 host=self.name,
                 vm=vm,
             ) from None
-        except libvirt.libvirtError as exc:
+        except _Failed as failed:
+            exc = failed.error
             err = from_libvirt(exc, action=action, host=self.name, vm=vm)
-            if is_connection_lost(exc):
+            # A migration also talks to the target: its lost connection is not this host's.
+            if is_connection_lost(exc) and not failed.conn_alive:
                 self.mark_lost(err.message)
             raise err from None
 
     def mark_lost(self, reason: str) -> None:
         if self.conn is None and self.state == HostState.NON_RESPONSIVE:
             return
-        log.warning("host %s lost: %s", self.name, reason)
+        if self._expected_down(self.name):
+            log.info("host %s is powered off (power management): %s", self.name, reason)
+        else:
+            log.warning("host %s lost: %s", self.name, reason)
         conn, self.conn = self.conn, None
         if conn is not None:
             # Closing can block on a dead peer: do it on a throwaway thread.
-            threading.Thread(target=_close_quietly, args=(conn,), daemon=True).start()
+            args = (conn, self._lifecycle_id)
+            threading.Thread(target=_close_quietly, args=args, daemon=True).start()
         self._set_state(HostState.NON_RESPONSIVE, reason)
         self._lost.set()
 
@@ -210,8 +246,34 @@ class HostLink:
             self._on_state_change(self.name)
 
 
-def _close_quietly(conn: libvirt.virConnect) -> None:
+class _Failed(Exception):
+    """A libvirt error, and whether this host's connection was still alive after it."""
+
+    def __init__(self, error: libvirt.libvirtError, conn_alive: bool) -> None:
+        super().__init__(str(error))
+        self.error, self.conn_alive = error, conn_alive
+
+
+def _checked(fn: Callable[[libvirt.virConnect], T], conn: libvirt.virConnect) -> T:
     try:
+        return fn(conn)
+    except libvirt.libvirtError as exc:
+        try:
+            alive = conn.isAlive() == 1  # the client's own view: no round trip
+        except libvirt.libvirtError:
+            alive = False
+        raise _Failed(exc, alive) from None
+
+
+def _close_quietly(conn: libvirt.virConnect, lifecycle_id: int | None = None) -> None:
+    """Deregisters our callbacks, then closes: a connection we close reports nothing."""
+    try:
+        conn.unregisterCloseCallback()
+    except libvirt.libvirtError:
+        pass  # none registered (local drivers)
+    try:
+        if lifecycle_id is not None:
+            conn.domainEventDeregisterAny(lifecycle_id)
         conn.close()
     except libvirt.libvirtError:
         pass

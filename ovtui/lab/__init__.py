@@ -7,6 +7,8 @@ From Python (a test fixture):
     lab.config_path                     # ovtui TOML for this lab
     lab.uris()                          # {"h1": "qemu+unix:///system?socket=...", ...}
     lab.set_load("vm1", 1); lab.fail("h2"); lab.heal("h2"); lab.down()
+    lab.kill_daemon("h2")               # SIGKILL its libvirtd by PID (the host goes with it)
+    lab.qemu_pids("h1", "vm1")          # QEMU processes of a guest on a host
 
 Modules: paths (where things live), packages (apt), image/cpio/guestinit (the guest), host and
 hostinit (one libvirtd in its namespaces), guests (domain XML, console load knob), state,

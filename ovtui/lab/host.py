@@ -192,6 +192,32 @@ def members(host: HostState) -> list[procs.ProcRef]:
     return [r for r in found if r is not None]
 
 
+def _argv(ref: procs.ProcRef) -> list[str]:
+    try:
+        raw = Path(f"/proc/{ref.pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+
+
+def daemon(host: HostState) -> procs.ProcRef | None:
+    """The host's libvirtd (PID as seen from outside), or None if it is not running."""
+    return next((r for r in members(host) if _argv(r)[:1] == [LIBVIRTD]), None)
+
+
+def qemus(host: HostState, guest: str | None = None) -> list[procs.ProcRef]:
+    """The host's QEMU processes (of one guest: libvirt names it `-name guest=NAME,...`)."""
+    found = []
+    for ref in members(host):
+        argv = _argv(ref)
+        if not argv or not argv[0].endswith(("/qemu-system-x86_64", "/qemu-kvm")):
+            continue
+        names = [a for a in argv if a.startswith("guest=")]
+        if guest is None or any(n.split(",")[0] == f"guest={guest}" for n in names):
+            found.append(ref)
+    return found
+
+
 def kill(host: HostState, timeout: float = 15.0) -> list[int]:
     """Kill every process of the host at once (a power cut); returns PIDs that survived.
 

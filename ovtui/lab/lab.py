@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,7 +39,7 @@ _STATE_NAMES = {
 }
 # What the lab creates under its root; `down` removes these and the root if it is then empty.
 _LAB_ENTRIES = ("hosts", "guests", "engine", "run", "lab.json", "lab.tmp", "ovtui.toml",
-                "ovtui.tmp", "etc-hosts", "lab.lock")  # fmt: skip
+                "ovtui.tmp", "etc-hosts", "lab.lock", "local-users.toml")  # fmt: skip
 
 
 def _quiet(_msg: str) -> None:
@@ -101,6 +102,15 @@ class Lab:
                 return name
             found = found or name
         return found
+
+    def daemon_pid(self, host: str) -> int | None:
+        """PID of the host's libvirtd as this machine sees it; None if it does not run."""
+        ref = hostmod.daemon(self._host(self.state(), host))
+        return ref.pid if ref else None
+
+    def qemu_pids(self, host: str, guest: str | None = None) -> list[int]:
+        """PIDs of the QEMU processes running on host (only guest's, if given)."""
+        return [r.pid for r in hostmod.qemus(self._host(self.state(), host), guest)]
 
     def status(self) -> LabReport:
         st = self.state()
@@ -186,6 +196,26 @@ class Lab:
                 if left:
                     raise LabError(f"host {host}: processes {left} survived SIGKILL")
                 h.status = "failed"
+
+    def kill_daemon(self, host: str, timeout: float = 15.0) -> int:
+        """SIGKILL the host's libvirtd by PID, as a crash would; returns that PID.
+
+        The host's init lives only as long as its libvirtd, so the whole host goes with it (its
+        QEMUs too): the host is then "dead" until `heal`. Does not take the lab's lock, so that
+        it can strike while another lab command (or a migration) is running.
+        """
+        h = self._host(self.state(), host)
+        ref = hostmod.daemon(h)
+        if ref is None:
+            raise LabError(f"host {host}: libvirtd is not running")
+        if procs.kill_and_wait([ref], timeout):
+            raise LabError(f"host {host}: libvirtd (PID {ref.pid}) survived SIGKILL")
+        deadline = time.monotonic() + timeout
+        while hostmod.members(h):  # empty once the host's init is gone
+            if time.monotonic() >= deadline:
+                raise LabError(f"host {host}: its init outlived its libvirtd by {timeout:.0f} s")
+            time.sleep(0.02)
+        return ref.pid
 
     def heal(self, host: str, start_guests: bool = False, timeout: float = 30.0) -> None:
         """Bring a failed host back (its guests stay shut off unless start_guests) or thaw it."""

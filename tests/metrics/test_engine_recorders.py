@@ -22,7 +22,7 @@ def test_migration_success_records_mode_duration_and_cold_downtime(metrics) -> N
         assert get("ovtui_migrations_in_progress") == 1
         attempt.succeeded({"mode": "cold", "seconds": 1.5})
     with metrics.migrations.attempt() as attempt:
-        attempt.succeeded({"mode": "live", "seconds": 2.0, "downtime_seconds": 0.06})
+        attempt.succeeded({"mode": "live", "seconds": 2.0, "downtime_ms": 60})
     assert get("ovtui_migrations_started_total") == 2
     assert get("ovtui_migrations_in_progress") == 0
     assert get("ovtui_migrations_succeeded_total", {"mode": "cold"}) == 1

@@ -32,7 +32,7 @@ def _registry() -> EngineMetrics:
     inputs = ScrapeInput(snap, {"h1": scrape})
     metrics.registry.register(FleetCollector(lambda _b: inputs))
     with metrics.migrations.attempt() as attempt:
-        attempt.succeeded({"mode": "live", "seconds": 1.25, "downtime_seconds": 0.05})
+        attempt.succeeded({"mode": "live", "seconds": 1.25, "downtime_ms": 50})
     metrics.plans.record(cluster="c1", policy="p", imbalance_before=float("nan"),
                          imbalance_after=0.1, hosts_released=0, migrations=2)  # fmt: skip
     metrics.api.observe("/api/v1/vms/{vm}", "GET", 200, 0.003)
