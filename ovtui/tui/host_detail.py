@@ -18,6 +18,7 @@ from ovtui.tui.keyed_table import KeyedTable
 from ovtui.tui.poller import Poller
 from ovtui.tui.rights import Rights
 from ovtui.tui.rows import FleetData, HostRow, VmRow
+from ovtui.tui.screen_load import while_shown
 from ovtui.tui.vms_view import VmsView
 
 
@@ -79,7 +80,7 @@ class HostDetailScreen(FleetScreen):
         self.reload()
 
     def reload(self) -> None:
-        self.run_worker(self._load(), exclusive=True, group="host-detail")
+        self.run_worker(while_shown(self._load()), exclusive=True, group="host-detail")
 
     async def _load(self) -> None:
         try:

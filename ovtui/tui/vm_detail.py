@@ -18,6 +18,7 @@ from ovtui.tui.keyed_table import Cell
 from ovtui.tui.poller import Poller
 from ovtui.tui.rights import Rights
 from ovtui.tui.rows import VmRow
+from ovtui.tui.screen_load import while_shown
 from ovtui.tui.vm_actions import VM_ACTION_BINDINGS, VmActionRequested, action_allowed
 
 MIGRATIONS_SHOWN = 20
@@ -76,7 +77,7 @@ class VmDetailScreen(FleetScreen):
         self.reload()
 
     def reload(self) -> None:
-        self.run_worker(self._load(), exclusive=True, group="vm-detail")
+        self.run_worker(while_shown(self._load()), exclusive=True, group="vm-detail")
 
     async def _load(self) -> None:
         try:

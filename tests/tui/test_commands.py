@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import pytest
 
 import ovtui.tui.builtin_commands  # noqa: F401  (registers the commands)
-from ovtui.tui import views
 from ovtui.tui.commands import CommandError, complete, parse
 from ovtui.tui.rows import FleetData
 
@@ -78,14 +77,3 @@ def test_tab_completion() -> None:
     assert complete("theme l", app) == "theme light"
     assert complete("zzz", app) is None
     assert complete("q x", app) is None  # takes no argument
-
-
-def test_a_view_missing_from_the_build_is_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
-    missing = views.View("audit", "ovtui.tui.no_such_module", "AuditScreen", "x")
-    monkeypatch.setitem(views.VIEWS, "audit", missing)
-    with pytest.raises(CommandError, match="the audit view is not part of this build"):
-        run(":audit")
-    # A module that exists but lacks the class says which class.
-    monkeypatch.setitem(views.VIEWS, "audit", views.View("audit", "ovtui.tui.fmt", "Nope", "x"))
-    with pytest.raises(CommandError, match="Nope missing"):
-        run(":audit")
