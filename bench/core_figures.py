@@ -25,6 +25,7 @@ from collectors.synthetic_load import SyntheticLoad
 from ovtui.client import Client
 from ovtui.config import load_config
 from ovtui.demo import start_engine, stop_engine
+from ovtui.engine.gc_tuning import tune_gc
 from ovtui.fleet.fleet import Fleet
 from ovtui.testdriver_fleet import synthetic_spec, write_fleet
 
@@ -52,6 +53,7 @@ async def _refresh(config_path: Path, repeat: int) -> tuple[float, float]:
     config = config.model_copy(
         update={"engine": config.engine.model_copy(update={"poll_interval_seconds": 3600})}
     )
+    tune_gc()  # as the engine process does
     fleet = Fleet(config, synthetic_load=SyntheticLoad().vm_cpu)
     await fleet.start()
     await fleet.wait_connected(120)

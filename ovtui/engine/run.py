@@ -12,6 +12,7 @@ from ovtui.api.app import create_app
 from ovtui.api.server import ApiServers
 from ovtui.config.schema import Config, parse_listen
 from ovtui.engine.core import Engine
+from ovtui.engine.gc_tuning import tune_gc
 
 log = logging.getLogger("ovtui.engine")
 
@@ -30,6 +31,7 @@ async def run_engine(
     stop: asyncio.Event | None = None,
     on_ready: Callable[[Engine], None] | None = None,
 ) -> None:
+    tune_gc()
     engine = Engine(config, synthetic_load=synthetic_model_for(config))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
