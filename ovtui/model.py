@@ -86,6 +86,34 @@ class Host:
 
 
 @dataclass(frozen=True, slots=True)
+class Disk:
+    """One disk of a VM, from its domain XML."""
+
+    target: str  # guest device name: vda, sda, hdc
+    device: str = "disk"  # disk | cdrom | floppy | lun
+    bus: str = ""  # virtio | scsi | sata | ide | usb
+    source_type: str = ""  # file | block | volume | network | "" (an empty CD-ROM drive)
+    source: str = ""  # path; "pool/volume"; "protocol:name" for network disks
+
+
+@dataclass(frozen=True, slots=True)
+class Nic:
+    """One network interface of a VM, from its domain XML."""
+
+    mac: str
+    type: str = ""  # network | bridge | direct | user | ...
+    source: str = ""  # libvirt network name, host bridge, or host device (direct)
+    model: str = ""  # virtio | e1000 | rtl8139 | ...
+    target: str = ""  # host-side device (vnet3) while the VM runs; "" otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class VmDevices:
+    disks: tuple[Disk, ...] = ()
+    nics: tuple[Nic, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class VM:
     uuid: str
     name: str
@@ -104,6 +132,10 @@ class VM:
     affinity_group: str = ""
     anti_affinity_group: str = ""
     persistent: bool = True
+    memory_current_mib: int = 0  # what libvirt has given the guest now (balloon); virsh "Used"
+    # Disks and NICs: served by GET /api/v1/vms/{vm} only (lists stay lean, see serialize.py).
+    # None: not read yet. Not part of equality: a VM is the same VM whatever its devices.
+    devices: VmDevices | None = field(default=None, compare=False, repr=False)
 
     @property
     def active(self) -> bool:

@@ -1,16 +1,23 @@
-"""Model objects to JSON-ready dicts. Field lists are computed once: this is the hot path."""
+"""Model objects to JSON-ready dicts. Field lists are computed once: this is the hot path.
+
+A VM's disks and NICs (VM.devices) are left out of `to_dict`, so lists of VMs (GET /api/v1/vms,
+a host's detail) stay lean; `vm_with_devices` (GET /api/v1/vms/{vm}) adds them.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import asdict, fields
 from typing import Any
 
 from starlette.responses import Response
 
 from ovtui.model import VM, Cluster, DataCenter, Host
 
-_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (VM, Host, Cluster, DataCenter)}
+_FIELDS = {
+    cls: tuple(f.name for f in fields(cls) if f.name != "devices")
+    for cls in (VM, Host, Cluster, DataCenter)
+}
 
 
 def to_dict(obj: VM | Host | Cluster | DataCenter) -> dict[str, Any]:
@@ -18,6 +25,16 @@ def to_dict(obj: VM | Host | Cluster | DataCenter) -> dict[str, Any]:
     if isinstance(obj, Cluster):
         out["scheduling_params"] = dict(obj.scheduling_params)
     return out
+
+
+def vm_with_devices(vm: VM) -> dict[str, Any]:
+    """A VM with its devices: "disks" and "nics" are lists, or null while not read yet."""
+    dev = vm.devices
+    return {
+        **to_dict(vm),
+        "disks": None if dev is None else [asdict(d) for d in dev.disks],
+        "nics": None if dev is None else [asdict(n) for n in dev.nics],
+    }
 
 
 class JSON(Response):

@@ -25,6 +25,9 @@ class HostFacts:
     live_migration: bool
     maintenance: bool
     last_seen: float | None
+    # False between a reconnect and the first read on the new connection: the reading is from
+    # before the outage, so its VMs are shown in state unknown, as while the host was lost.
+    reading_current: bool = True
 
 
 def _vm_usage(
@@ -75,7 +78,7 @@ def assemble(
         reason = f"CPU model {node.cpu_model!r} differs from cluster {cluster.cpu_model!r}"
     elif state == HostState.UP and facts.maintenance:
         state, reason = HostState.MAINTENANCE, "in maintenance"
-    reachable = facts.link_state == HostState.UP
+    reachable = facts.link_state == HostState.UP and facts.reading_current
     prev = {d.uuid: d for d in previous.domains} if previous else {}
     elapsed = reading.monotonic - previous.monotonic if previous else 0.0
     vms: list[VM] = []
@@ -100,6 +103,8 @@ def assemble(
             affinity_group=d.meta.affinity_group,
             anti_affinity_group=d.meta.anti_affinity_group,
             persistent=d.persistent,
+            memory_current_mib=d.memory_current_mib,
+            devices=d.devices,
         )
         vms.append(vm)
         if vm.active and usage is not None:

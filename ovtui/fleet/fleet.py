@@ -19,7 +19,7 @@ from ovtui.fleet.assemble import HostFacts, LoadModel, assemble
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
 from ovtui.fleet.lifecycle_names import describe
-from ovtui.fleet.reading import HostReading, NodeInfo, VmMeta, read_host, read_node
+from ovtui.fleet.reading import HostReading, NodeInfo, VmConfig, read_host, read_node
 from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot, VmState
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,10 @@ POWERED_OFF = "powered off by power management"
 # read every few milliseconds, and rebuilding the whole snapshot (20 000 VMs: ~15 ms) for each
 # would cost more than the reads. Reads asked for explicitly (after an action) publish at once.
 PUBLISH_EVERY_SECONDS = 0.5
+# Lifecycle events after which a VM's cached domain XML (flags, disks, NICs) is read again:
+# defined / undefined (flags or devices changed), started / stopped (a NIC's host-side device
+# exists only while the VM runs). One XMLDesc per such event; polls never read the XML.
+_CONFIG_EVENTS = frozenset({0, 1, 2, 5})
 
 
 class Fleet:
@@ -68,7 +72,11 @@ class Fleet:
         self._readings: dict[str, HostReading] = {}
         self._previous: dict[str, HostReading] = {}
         self._nodes: dict[str, NodeInfo] = {}
-        self._meta: dict[str, dict[str, VmMeta]] = {h: {} for h in self.links}
+        self._current: set[str] = set()  # hosts read since their connection last changed
+        # Per host, per VM uuid: flags and devices from the domain XML, read once (reading.py).
+        self._configs: dict[str, dict[str, VmConfig]] = {h: {} for h in self.links}
+        # Per host: VMs whose config an event made stale while a read was out (None: no read).
+        self._stale_during_read: dict[str, set[str] | None] = {h: None for h in self.links}
         self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
         self._flags: dict[str, tuple[bool, bool]] = {}  # (powered off, maintenance) at rebuild
         self._wake: dict[str, asyncio.Event] = {}
@@ -114,6 +122,9 @@ class Fleet:
         # instead of reading every host at the same instant, every interval.
         pause = random.uniform(0.5, 1.0) * interval
         while True:
+            # Cleared before the read, not after: an event that asks for a read while one is
+            # out (a VM redefined mid-read) gets a read of its own instead of being lost.
+            wake.clear()
             if self.links[name].state == HostState.UP:
                 try:
                     await self.refresh(name, publish=False)
@@ -121,7 +132,6 @@ class Fleet:
                     log.info("poll of %s failed: %s", name, exc.message)
             elif self._flags.get(name) != self._flags_of(name):
                 self._rebuild(name)  # not answering, and its maintenance or power flag changed
-            wake.clear()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that arrives
             # as the event fires (CPython gh-86296), and then stop() waits forever.
             try:
@@ -137,20 +147,40 @@ class Fleet:
         polls): the next snapshot shows it within PUBLISH_EVERY_SECONDS."""
         link = self.links[name]
         async with self._read_locks.setdefault(name, asyncio.Lock()), self._read_slots:
-            meta, node = self._meta[name], self._nodes.get(name)
+            cache, node = self._configs[name], self._nodes.get(name)
             if node is None:
                 node = self._nodes[name] = await self._counted(
                     name, POLL_NODE, link.call(read_node, action="read host")
                 )
-            reading = await self._counted(
-                name,
-                POLL_DOMAINS,
-                link.call(lambda conn: read_host(conn, meta, node), action="list VMs"),
-            )
+            fresh: dict[str, VmConfig] = {}
+            stale = self._stale_during_read[name] = set()
+            try:
+                reading = await self._counted(
+                    name,
+                    POLL_DOMAINS,
+                    link.call(lambda conn: read_host(conn, cache, node, fresh), action="list VMs"),
+                )
+            finally:
+                self._stale_during_read[name] = None
+            self._keep_configs(name, reading, fresh, stale)
             if name in self._readings:
                 self._previous[name] = self._readings[name]
             self._readings[name] = reading
+            self._current.add(name)
             self._rebuild(name, publish=publish)
+
+    def _keep_configs(
+        self, name: str, reading: HostReading, fresh: dict[str, VmConfig], stale: set[str]
+    ) -> None:
+        """Caches the configs this read fetched, except those an event made stale while the
+        read was out (the poll that event asked for reads them again), and forgets VMs that
+        are no longer on the host."""
+        cache = self._configs[name]
+        cache.update((uuid, cfg) for uuid, cfg in fresh.items() if uuid not in stale)
+        if len(cache) > len(reading.domains):
+            present = {d.uuid for d in reading.domains}
+            for gone in cache.keys() - present:
+                del cache[gone]
 
     async def _counted(self, name: str, call: str, running: Awaitable[T]) -> T:
         try:
@@ -177,8 +207,11 @@ class Fleet:
 
     # -- events from libvirt (already on the asyncio loop) ---------------------------------------
     def _lifecycle(self, host: str, uuid: str, event: int, detail: int) -> None:
-        if event in (0, 1):  # defined / undefined: flags in <metadata> may have changed
-            self._meta[host].pop(uuid, None)
+        if event in _CONFIG_EVENTS:
+            self._configs[host].pop(uuid, None)
+            stale = self._stale_during_read[host]
+            if stale is not None:
+                stale.add(uuid)
         vm = self._find_name(host, uuid)
         self._on_event(
             {"kind": "vm", "host": host, "vm": vm, "uuid": uuid, "what": describe(event, detail)}
@@ -193,8 +226,10 @@ class Fleet:
 
     def _link_state_changed(self, host: str) -> None:
         link = self.links[host]
+        self._current.discard(host)  # what we read came over the old connection
         if link.state == HostState.UP:
             self._nodes.pop(host, None)  # capacity may differ after a reconnect
+            self._configs[host].clear()  # and VMs may have been redefined unseen meanwhile
             self._previous.pop(host, None)
         self._on_event(
             {"kind": "host", "host": host, "what": f"{link.state.value}", "detail": link.reason}
@@ -228,6 +263,7 @@ class Fleet:
             live_migration=link.live_migration,
             maintenance=maintenance,
             last_seen=self._readings[name].wall if name in self._readings else None,
+            reading_current=name in self._current,
         )
         synthetic = self._synthetic if cfg.load == "synthetic" else None
         self._views[name] = assemble(

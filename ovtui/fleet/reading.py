@@ -1,18 +1,26 @@
 """Reading one host: blocking libvirt calls, run on that host's threads, never on the event loop.
 
 A VM that vanishes between listing and reading is skipped, not reported as an error.
+
+What changes only when a VM is (re)defined, started or stopped — its <metadata> flags, disks and
+NICs — comes from one XMLDesc per VM, read once and cached (VmConfig); a poll then costs
+listAllDomains plus dom.info() per VM and nothing more (bench/core_figures.py: 500 hosts x 40
+VMs). The fleet drops a VM's cached config on its lifecycle events (ovtui.fleet.fleet).
+Fetching the XML lazily for GET /api/v1/vms/{vm} instead would put a libvirt round trip (and a
+hung host's timeout) into an API read, and the same XML is needed for the flags anyway.
 """
 
 from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import libvirt
 
 from ovtui.fleet.errors import is_no_domain, is_unsupported
-from ovtui.model import VmState
+from ovtui.model import ACTIVE_VM_STATES, Disk, Nic, VmDevices, VmState
 
 METADATA_NS = "https://ovtui.example/xmlns/vm/1"
 
@@ -45,6 +53,14 @@ class VmMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class VmConfig:
+    """What one XMLDesc tells: the operator flags and the devices (cached per VM)."""
+
+    meta: VmMeta
+    devices: VmDevices
+
+
+@dataclass(frozen=True, slots=True)
 class DomainReading:
     uuid: str
     name: str
@@ -54,6 +70,8 @@ class DomainReading:
     cpu_time_ns: int
     persistent: bool
     meta: VmMeta
+    devices: VmDevices = field(default_factory=VmDevices)
+    memory_current_mib: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +94,10 @@ def _truthy(value: str | None) -> bool:
 
 
 def parse_meta(xml: str) -> VmMeta:
-    el = ET.fromstring(xml)
+    return _meta_of(ET.fromstring(xml))
+
+
+def _meta_of(el: ET.Element) -> VmMeta:
     return VmMeta(
         highly_available=_truthy(el.get("ha")),
         pinned=_truthy(el.get("pinned")),
@@ -87,13 +108,58 @@ def parse_meta(xml: str) -> VmMeta:
     )
 
 
-def read_meta(dom: libvirt.virDomain) -> VmMeta:
-    try:
-        return parse_meta(dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NS))
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
-            return VmMeta()
-        raise
+def _disk(el: ET.Element) -> Disk:
+    kind = el.get("type", "")
+    src = el.find("source")
+    source = ""
+    if src is not None:
+        if kind == "volume":
+            source = f"{src.get('pool', '')}/{src.get('volume', '')}"
+        elif kind == "network":
+            source = f"{src.get('protocol', '')}:{src.get('name', '')}"
+        else:  # file, block, dir
+            source = src.get("file") or src.get("dev") or src.get("dir") or ""
+    target = el.find("target")
+    return Disk(
+        target=target.get("dev", "") if target is not None else "",
+        device=el.get("device", "disk"),
+        bus=target.get("bus", "") if target is not None else "",
+        source_type=kind if source else "",
+        source=source,
+    )
+
+
+def _nic(el: ET.Element, active: bool) -> Nic:
+    kind = el.get("type", "")
+    src = el.find("source")
+    source = ""
+    if src is not None:
+        source = src.get("network") or src.get("bridge") or src.get("dev") or ""
+    target = el.find("target")
+    model = el.find("model")
+    mac = el.find("mac")
+    return Nic(
+        mac=mac.get("address", "") if mac is not None else "",
+        type=kind,
+        source=source,
+        model=model.get("type", "") if model is not None else "",
+        # The host-side device exists only while the VM runs (libvirt's test driver names one
+        # even for a stopped VM: not shown then).
+        target=target.get("dev", "") if (active and target is not None) else "",
+    )
+
+
+def parse_config(xml: str, *, active: bool) -> VmConfig:
+    """Flags and devices from a domain XML (XMLDesc); `active`: the VM holds host resources."""
+    dom = ET.fromstring(xml)
+    meta_el = dom.find(f"metadata/{{{METADATA_NS}}}vm")
+    meta = VmMeta() if meta_el is None else _meta_of(meta_el)
+    devices = dom.find("devices")
+    disks = tuple(_disk(d) for d in devices.iterfind("disk")) if devices is not None else ()
+    nics = (
+        tuple(_nic(n, active) for n in devices.iterfind("interface")) if devices is not None else ()
+    )
+    return VmConfig(meta, VmDevices(disks, nics))
 
 
 def read_node(conn: libvirt.virConnect) -> NodeInfo:
@@ -108,22 +174,33 @@ def read_node(conn: libvirt.virConnect) -> NodeInfo:
     return NodeInfo(cpu_model=model, cpus=info[2], memory_mib=memory_mib)
 
 
-def read_domain(dom: libvirt.virDomain, meta_cache: dict[str, VmMeta]) -> DomainReading | None:
+def read_domain(
+    dom: libvirt.virDomain,
+    cache: Mapping[str, VmConfig],
+    fresh: dict[str, VmConfig] | None = None,
+) -> DomainReading | None:
+    """`cache` is only read here (the fleet owns it, on the event loop); a config read now is
+    put into `fresh`, for the fleet to cache unless an event made it stale meanwhile."""
     try:
         uuid = dom.UUIDString()
-        state, max_kib, _cur_kib, vcpus, cpu_time = dom.info()
-        meta = meta_cache.get(uuid)
-        if meta is None:
-            meta = meta_cache[uuid] = read_meta(dom)
+        code, max_kib, cur_kib, vcpus, cpu_time = dom.info()
+        state = vm_state(code)
+        config = cache.get(uuid)
+        if config is None:
+            config = parse_config(dom.XMLDesc(0), active=state in ACTIVE_VM_STATES)
+            if fresh is not None:
+                fresh[uuid] = config
         return DomainReading(
             uuid=uuid,
             name=dom.name(),
-            state=vm_state(state),
+            state=state,
             vcpus=vcpus,
             memory_mib=max_kib // 1024,
             cpu_time_ns=cpu_time,
             persistent=bool(dom.isPersistent()),
-            meta=meta,
+            meta=config.meta,
+            devices=config.devices,
+            memory_current_mib=cur_kib // 1024,
         )
     except libvirt.libvirtError as exc:
         if is_no_domain(exc) or is_unsupported(exc):
@@ -132,10 +209,15 @@ def read_domain(dom: libvirt.virDomain, meta_cache: dict[str, VmMeta]) -> Domain
 
 
 def read_host(
-    conn: libvirt.virConnect, meta_cache: dict[str, VmMeta], node: NodeInfo | None = None
+    conn: libvirt.virConnect,
+    cache: Mapping[str, VmConfig],
+    node: NodeInfo | None = None,
+    fresh: dict[str, VmConfig] | None = None,
 ) -> HostReading:
     node = node or read_node(conn)
     domains = tuple(
-        d for d in (read_domain(dom, meta_cache) for dom in conn.listAllDomains()) if d is not None
+        d
+        for d in (read_domain(dom, cache, fresh) for dom in conn.listAllDomains())
+        if d is not None
     )
     return HostReading(time.monotonic(), time.time(), node, domains)

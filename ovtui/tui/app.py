@@ -44,6 +44,7 @@ from ovtui.tui.rows import FleetData, VmRow
 from ovtui.tui.themes import THEMES, other
 from ovtui.tui.vm_actions import VmActionRequested, VmActionRunner
 from ovtui.tui.vm_detail import VmDetailScreen
+from ovtui.tui.vm_history import VmHistory
 from ovtui.tui.vms_view import BulkActionRequested, VmsView
 
 REFRESH_SECONDS = 2.0
@@ -78,6 +79,7 @@ class OvtuiApp(App[None]):
         self.chrome = Chrome(title="ovtui")  # short: at 80 columns the summary needs the room
         self.fleet = FleetData()
         self.history = History()
+        self.vm_history = VmHistory()  # per VM, for the VM detail's trend lines
         self.recent_events: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
         self.rights = Rights()
         self.permissions: frozenset[str] = frozenset()  # system-wide; grants are in rights
@@ -202,12 +204,16 @@ class OvtuiApp(App[None]):
     def on_fleet_updated(self, msg: FleetUpdated) -> None:
         data = self.fleet = msg.data
         self.history.record(data)
+        self.vm_history.record(data)
         with suppress(NoMatches):  # a poll that lands while the app shuts down
             self.dashboard.vms.set_rights(self.rights)  # no-ops unless a sign-in changed them
             self.dashboard.hosts.set_rights(self.rights)
             self.dashboard.overview.show(data, self.history, self.alerts())
             self.dashboard.hosts.show(data)
             self.dashboard.vms.show(data)
+            for screen in self.screen_stack:
+                if isinstance(screen, VmDetailScreen) and screen.is_mounted:
+                    screen.show_trend()
         self.host_actions.polled()
         # Most important first: at 80 columns the end (the time) is what gets cut.
         self.chrome.summary = (
@@ -279,7 +285,7 @@ class OvtuiApp(App[None]):
         )
 
     def open_vm(self, vm: VmRow) -> None:
-        self.push_screen(VmDetailScreen(self.chrome, vm, self.poller, self.rights))
+        self.push_screen(VmDetailScreen(self.chrome, vm, self.poller, self.rights, self.vm_history))
 
     def open_view(self, screen_class: Callable[[Chrome, Poller], Screen[Any]]) -> None:
         self.push_screen(screen_class(self.chrome, self.poller))

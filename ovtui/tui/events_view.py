@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 from ovtui.tui.keyed_table import Cell
 
 MAX_ROWS = 1000  # older rows are dropped: the engine keeps the full log
-_KIND_STYLE = {"host": "cyan", "vm": "green", "migration": "magenta", "policy": "yellow"}
+KIND_STYLE = {"host": "cyan", "vm": "green", "migration": "magenta", "policy": "yellow"}
 
 
 def local_time(ts: str) -> str:
@@ -57,7 +57,7 @@ class EventsView(Widget):
             error = bool(detail) and "fail" in str(ev.get("what", ""))
             table.add_row(
                 local_time(str(ev.get("ts", ""))),
-                Text(kind, style=_KIND_STYLE.get(kind, "")),
+                Text(kind, style=KIND_STYLE.get(kind, "")),
                 str(ev.get("host") or ""),
                 str(ev.get("vm") or ""),
                 Text(str(ev.get("what", "")), style="red" if error else ""),

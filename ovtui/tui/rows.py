@@ -74,6 +74,7 @@ class VmRow:
     affinity_group: str = ""
     anti_affinity_group: str = ""
     persistent: bool = True
+    memory_current_mib: int = 0  # given to the guest now (balloon); 0: not reported
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> VmRow:
@@ -95,6 +96,7 @@ class VmRow:
             affinity_group=str(d.get("affinity_group") or ""),
             anti_affinity_group=str(d.get("anti_affinity_group") or ""),
             persistent=bool(d.get("persistent", True)),
+            memory_current_mib=int(d.get("memory_current_mib") or 0),
         )
 
     @property

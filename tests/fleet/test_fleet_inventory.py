@@ -7,7 +7,7 @@ import time
 
 import libvirt
 
-from ovtui.fleet.reading import VmMeta, read_host
+from ovtui.fleet.reading import VmConfig, read_host
 from ovtui.model import HostState, LoadSource, VmState
 from ovtui.testdriver_fleet import FleetSpec
 from tests.fleet.conftest import fleet_config
@@ -92,7 +92,7 @@ def test_a_vm_vanishing_mid_listing_is_skipped(small_spec: FleetSpec) -> None:
     conn = libvirt.open(config.hosts[0].uri)
     try:
         victim = host.vms[0].uuid
-        meta: dict[str, VmMeta] = {}
+        meta: dict[str, VmConfig] = {}
         reading = read_host(_RacingConn(conn, victim), meta)  # type: ignore[arg-type]
     finally:
         conn.close()

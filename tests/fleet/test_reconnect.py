@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from urllib.parse import unquote
 
-from ovtui.model import HostState
+from ovtui.model import HostState, VmState
 from ovtui.testdriver_fleet import FleetSpec
 from tests.fleet.conftest import fleet_config
 
@@ -35,3 +35,21 @@ async def test_missing_host_is_non_responsive_then_recovers(started, small_spec:
         await asyncio.sleep(0.05)
     else:
         raise AssertionError("the host did not come back within 10 s of its file returning")
+
+
+async def test_after_a_reconnect_old_readings_count_as_unknown_until_read_again(
+    started, small_spec: FleetSpec
+) -> None:
+    """A host back from an outage is up before it is read again; until then the VMs it listed
+    before the outage are state unknown (they may have moved: a reachable host's copy wins)."""
+    fleet = await started(fleet_config(small_spec, poll_interval_seconds=3600))
+    host = next(iter(fleet.links))
+    await fleet.refresh(host)
+    assert {vm.state for vm in fleet.snapshot().vms_on(host)} - {VmState.UNKNOWN}
+
+    fleet._link_state_changed(host)  # what the link reports when it has reconnected
+    assert fleet.links[host].state == HostState.UP
+    assert {vm.state for vm in fleet.snapshot().vms_on(host)} == {VmState.UNKNOWN}
+
+    await fleet.refresh(host)
+    assert VmState.UNKNOWN not in {vm.state for vm in fleet.snapshot().vms_on(host)}

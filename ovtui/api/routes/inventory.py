@@ -12,7 +12,7 @@ from auth.principal import ObjectRef, visible
 from ovtui import __version__
 from ovtui.api.authz import Caller, Public, Require, engine_of
 from ovtui.api.lookup import find_host, find_vm
-from ovtui.api.serialize import JSON, to_dict
+from ovtui.api.serialize import JSON, to_dict, vm_with_devices
 from ovtui.model import VM, Host, HostState, VmState
 
 router = APIRouter(prefix="/api/v1", tags=["inventory"], default_response_class=JSON)
@@ -91,7 +91,12 @@ async def host_detail(request: Request, host: str) -> JSON:
     return JSON({**to_dict(found), "vms": [to_dict(v) for v in snap.vms_on(found.name)]})
 
 
-@router.get("/vms", dependencies=READ, summary="VMs, optionally filtered")
+@router.get(
+    "/vms",
+    dependencies=READ,
+    summary="VMs, optionally filtered",
+    description="Each VM's fields; its disks and NICs are in GET /api/v1/vms/{vm} only.",
+)
 async def vms(
     request: Request,
     caller: Reader,
@@ -113,6 +118,10 @@ async def vms(
     return JSON(out)
 
 
-@router.get("/vms/{vm}", dependencies=[Depends(Require(Permission.INVENTORY_READ, target="vm"))])
+@router.get(
+    "/vms/{vm}",
+    dependencies=[Depends(Require(Permission.INVENTORY_READ, target="vm"))],
+    summary="One VM, by UUID or unique name, with its disks and NICs",
+)
 async def vm_detail(request: Request, vm: str) -> JSON:
-    return JSON(to_dict(find_vm(engine_of(request).snapshot(), vm)))
+    return JSON(vm_with_devices(find_vm(engine_of(request).snapshot(), vm)))
