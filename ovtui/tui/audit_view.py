@@ -18,6 +18,7 @@ from ovtui.client import ApiError
 from ovtui.tui.audit_detail import AuditDetail
 from ovtui.tui.audit_rows import AuditFilter, AuditFilterError, cells, chain_status, parse_filter
 from ovtui.tui.chrome import Chrome, FleetScreen
+from ovtui.tui.filter_box import show_problem
 from ovtui.tui.keyed_table import Col, KeyedTable
 from ovtui.tui.poller import Poller
 from ovtui.tui.screen_load import while_shown
@@ -165,11 +166,9 @@ class AuditScreen(FleetScreen):
         try:
             self.filter = parse_filter(event.value)
         except AuditFilterError as exc:
-            event.input.add_class("-invalid")
-            event.input.border_subtitle = str(exc)
+            show_problem(event.input, str(exc))
             return
-        event.input.remove_class("-invalid")
-        event.input.border_subtitle = ""
+        show_problem(event.input, None)
         self.show()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

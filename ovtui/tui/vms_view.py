@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from ovtui.tui.columns import VM_COLUMNS, vm_cells
+from ovtui.tui.filter_box import show_problem
 from ovtui.tui.filtering import FilterError, VmFilter, compile_filter
 from ovtui.tui.keyed_table import KeyedTable
 from ovtui.tui.rights import Rights
@@ -175,8 +176,8 @@ class VmsView(Widget):
 
     def action_clear_filter(self) -> None:
         self.filter_input.value = ""  # Input.Changed resets the filter
-        self.filter_input.remove_class("-shown", "-invalid")
-        self.filter_input.border_subtitle = ""
+        self.filter_input.remove_class("-shown")
+        show_problem(self.filter_input, None)
         self.filter = None
         self._sync()
         self.table.focus()
@@ -187,12 +188,9 @@ class VmsView(Widget):
         try:
             self.filter = compile_filter(event.value)
         except FilterError as exc:
-            # Keep the last good filter while a regex is being typed.
-            self.filter_input.add_class("-invalid")
-            self.filter_input.border_subtitle = str(exc)
+            show_problem(self.filter_input, str(exc))
             return
-        self.filter_input.remove_class("-invalid")
-        self.filter_input.border_subtitle = ""
+        show_problem(self.filter_input, None)
         self._sync()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -95,35 +95,34 @@ async def run_now(
 async def apply(
     request: Request, cluster: str, body: ApplyRequest, caller: Manage
 ) -> dict[str, Any]:
-    service = _service(request, cluster)
-
-    async def run() -> dict[str, Any]:
-        try:
-            return await service.apply(cluster, caller.principal, plan_id=body.plan)
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
-
-    params = {"plan": body.plan or "latest"}
-    return await engine_of(request).perform(
-        caller.principal, "policy.apply", f"cluster/{cluster}", params, run, caller.source
-    )
+    return await _apply(request, cluster, caller, body.plan, None)
 
 
 @router.post("/policies/{cluster}/apply-step", summary="Apply one step of the latest plan")
 async def apply_step(
     request: Request, cluster: str, body: ApplyStepRequest, caller: Manage
 ) -> dict[str, Any]:
+    return await _apply(request, cluster, caller, body.plan, body.step)
+
+
+async def _apply(
+    request: Request, cluster: str, caller: Caller, plan: str | None, step: int | None
+) -> dict[str, Any]:
+    """The whole plan (step None) or one step of it, audited as policy.apply / apply_step."""
     service = _service(request, cluster)
 
     async def run() -> dict[str, Any]:
         try:
-            return await service.apply(cluster, caller.principal, plan_id=body.plan, step=body.step)
+            return await service.apply(cluster, caller.principal, plan_id=plan, step=step)
         except LookupError as exc:
             raise HTTPException(404, str(exc)) from None
 
-    params = {"plan": body.plan or "latest", "step": body.step}
+    params: dict[str, Any]
+    action, params = "policy.apply", {"plan": plan or "latest"}
+    if step is not None:
+        action, params = "policy.apply_step", {"plan": plan or "latest", "step": step}
     return await engine_of(request).perform(
-        caller.principal, "policy.apply_step", f"cluster/{cluster}", params, run, caller.source
+        caller.principal, action, f"cluster/{cluster}", params, run, caller.source
     )
 
 
