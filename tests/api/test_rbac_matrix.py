@@ -7,19 +7,25 @@ auth.permissions, so a change to a role or to a route's declaration has to be ma
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import fastapi.routing
 import pytest
 from fastapi.routing import APIRoute
 
+from auth.local_users import LocalUser, write_local_users
+from auth.passwords import hash_password
 from auth.permissions import ROLES
+from auth.principal import FILTERED_LISTS
 from ovtui.api.app import create_app
-from ovtui.api.authz import Public, Require
+from ovtui.api.authz import TARGETS, Public, Require
+from ovtui.config.schema import GrantConfig
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec
-from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, running_engine
+from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config, running_engine
 
 ALL = frozenset({"SuperUser", "ClusterAdmin", "PowerUser", "Operator", "ReadOnly", "Auditor"})
 PUBLIC = "public"
@@ -306,3 +312,261 @@ def test_every_power_action_is_refused_to_readonly(
     resp = live.client(tokens["ReadOnly"]).post(f"{API}/vms/pw-readonly/{action}")
     assert resp.status_code == 403
     assert resp.json()["error"]["message"].startswith("viewer may not vm.power on vm pw-readonly")
+
+
+# -- read scope: every GET route x every role x an object inside and outside a scoped grant ----
+#
+# Generated from the app's routes and their declarations (Require(permission, target=...)):
+# a new GET route is checked as soon as it exists, and one that does not declare what it
+# authorises on fails test_every_route_declares_its_scope. What each scope may read is written
+# out below from the fleet's layout (not from auth.principal), and no answer — 200, 403 or 404 —
+# may name an object the caller may not read (a plan's notes, a host's VMs, a 404's hints).
+
+SCOPED = ("system", "datacenter", "cluster", "host", "vm")
+GRANTED_ON = {"datacenter": "dc-in", "cluster": "cl-in", "host": "h-in", "vm": "vm-in"}
+# Each object: (kind, name, datacenter, cluster, host); "twin" is the name of two VMs.
+FLEET = (
+    ("datacenter", "dc-in", "dc-in", None, None),
+    ("datacenter", "dc-out", "dc-out", None, None),
+    ("cluster", "cl-in", "dc-in", "cl-in", None),
+    ("cluster", "cl-out", "dc-out", "cl-out", None),
+    ("host", "h-in", "dc-in", "cl-in", "h-in"),
+    ("host", "h-side", "dc-in", "cl-in", "h-side"),
+    ("host", "h-out", "dc-out", "cl-out", "h-out"),
+    ("host", "h-far", "dc-out", "cl-out", "h-far"),
+    ("vm", "vm-in", "dc-in", "cl-in", "h-in"),
+    ("vm", "twin", "dc-in", "cl-in", "h-in"),
+    ("vm", "vm-side", "dc-in", "cl-in", "h-side"),
+    ("vm", "vm-out", "dc-out", "cl-out", "h-out"),
+    ("vm", "twin-out", "dc-out", "cl-out", "h-out"),  # renamed "twin" on the host (see below)
+    ("vm", "vm-far", "dc-out", "cl-out", "h-far"),
+)
+# The object a path names, inside and outside the grant of each scope.
+PATH_OBJECTS = {
+    "vm": ("vm-in", "vm-out"),
+    "host": ("h-in", "h-out"),
+    "cluster": ("cl-in", "cl-out"),
+}
+# Query parameters that filter by an object: asked with the object outside the grant.
+FILTERS = {"datacenter": "dc-out", "cluster": "cl-out", "host": "h-out", "vm": "vm-out"}
+
+
+def _readable(scope: str) -> set[str]:
+    """What a grant at `scope` covers (spec names): the object and everything inside it."""
+    if scope == "system":
+        return {name for _, name, *_ in FLEET}
+    obj = GRANTED_ON[scope]
+    index = {"datacenter": 2, "cluster": 3, "host": 4}
+    return {
+        name
+        for kind, name, *where in FLEET
+        if (kind == scope and name == obj) or (scope in index and where[index[scope] - 2] == obj)
+    }
+
+
+def _scoped_user(role: str, scope: str) -> str:
+    return ROLE_USERS[role] if scope == "system" else f"{_slug(role)}-{scope}"
+
+
+def _scope_spec() -> FleetSpec:
+    sky = "Skylake-Server"
+    # cl-out saves power: its preview drains a host and names it and its VMs in the notes.
+    saving = {"HostsInReserve": 0, "CpuOverCommitDurationMinutes": 0}
+    return FleetSpec(
+        (DatacenterSpec("dc-in"), DatacenterSpec("dc-out")),
+        (
+            ClusterSpec("cl-in", "dc-in", sky),
+            ClusterSpec("cl-out", "dc-out", sky, 150, "power_saving", "recommend", params=saving),
+        ),
+        (
+            HostSpec("h-in", "cl-in", 8, 16384, sky, 2400,
+                     (VmSpec("vm-in", 1, 512, "web"), VmSpec("twin", 1, 512, "web"))),
+            HostSpec("h-side", "cl-in", 8, 16384, sky, 2400, (VmSpec("vm-side", 1, 512, "web"),)),
+            HostSpec("h-out", "cl-out", 8, 16384, sky, 2400,
+                     (VmSpec("vm-out", 1, 512, "web"), VmSpec("twin-out", 1, 512, "web"))),
+            HostSpec("h-far", "cl-out", 8, 16384, sky, 2400, (VmSpec("vm-far", 1, 512, "web"),)),
+        ),
+    )  # fmt: skip
+
+
+def _prepare_scopes(root: Path) -> None:
+    """A user per role and scope (roles from grants only, as for directory users), and a
+    second VM named "twin" (the spec wants unique names: it is renamed on its host)."""
+    users = [LocalUser(user, hash_password(PASSWORD, n=2**12), frozenset({role}))
+             for role, user in ROLE_USERS.items()]  # fmt: skip
+    users += [
+        LocalUser(_scoped_user(role, scope), users[0].password_hash, frozenset())
+        for role in sorted(ALL)
+        for scope in SCOPED[1:]
+    ]
+    write_local_users(root / "local-users.toml", users)
+    node = root / "h-out.xml"
+    node.write_text(node.read_text().replace("<name>twin-out</name>", "<name>twin</name>"))
+
+
+@pytest.fixture(scope="module")
+def scoped() -> Iterator[LiveEngine]:
+    config = fleet_config(_scope_spec(), prepare=_prepare_scopes)
+    grants = [
+        GrantConfig(user=_scoped_user(role, scope), role=role, scope=scope, object=obj)  # type: ignore[arg-type]
+        for role in sorted(ALL)
+        for scope, obj in GRANTED_ON.items()
+    ]
+    config = config.model_copy(update={"auth": config.auth.model_copy(update={"grants": grants})})
+    try:
+        live = LiveEngine(config)
+        try:
+            yield live
+        finally:
+            live.stop()
+    finally:
+        shutil.rmtree(config.engine.store_dir.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def scoped_tokens(scoped: LiveEngine) -> dict[tuple[str, str], str]:
+    return {(r, s): scoped.login(_scoped_user(r, s)) for r in sorted(ALL) for s in SCOPED}
+
+
+def _unreadable_words(live: LiveEngine, scope: str) -> set[str]:
+    """Names and UUIDs that must not appear in an answer to a caller with this scope: what the
+    caller may not read, except where a readable object is (its data center, cluster, host).
+    "twin" may appear when the caller reads one of the two VMs of that name."""
+    mine = _readable(scope)
+    around = {w for _, name, *where in FLEET if name in mine for w in where if w}
+    words = {name for _, name, *_ in FLEET if name not in mine | around}
+    for vm in live.engine.snapshot().vms:
+        spec_name = "twin-out" if vm.host == "h-out" and vm.name == "twin" else vm.name
+        if spec_name not in mine:
+            words.add(vm.uuid)
+    return words
+
+
+def _get_routes(live: LiveEngine) -> list[tuple[str, Any]]:
+    return sorted(
+        ((r.path, r) for r in _routes(live) if "GET" in r.methods), key=lambda pair: pair[0]
+    )
+
+
+def test_every_route_declares_its_scope(live: LiveEngine) -> None:
+    """Require(permission) without target= would authorise on the whole system, where a scoped
+    grant of inventory.read passes: the route must say what it reads (or that it filters)."""
+    undeclared = [
+        f"{sorted(r.methods)} {r.path}"
+        for r in _routes(live)
+        for d in _declarations(r)
+        if isinstance(d, Require) and d.permission is not None and d.target not in TARGETS
+    ]
+    assert not undeclared, (
+        "declare target= (vm, host, cluster: the object in the path; list: the route shows "
+        "only what the caller may read; system: system-wide roles only):\n" + "\n".join(undeclared)
+    )
+
+
+def _expected(decl: Require | Public, role: str, scope: str, obj: str | None) -> int:
+    """From the route's path first: one naming an object answers only on that object's scope,
+    whatever it declares. Without one: system-wide roles only, or a list for any holder."""
+    if isinstance(decl, Public) or decl.permission is None:
+        return 200
+    holds = decl.permission in ROLES[role]
+    if obj is not None:
+        return 200 if holds and obj in _readable(scope) else 403
+    if decl.target == "system" or decl.permission not in FILTERED_LISTS:
+        return 200 if holds and scope == "system" else 403
+    return 200 if holds else 403  # a list: what it shows is checked word by word
+
+
+def _scope_requests(route: Any) -> list[tuple[str, dict[str, str], str | None]]:
+    """(path, query, object named) for the object inside, the one outside, and each filter."""
+    params = set(route.param_convertors)
+    unknown = params - PATH_OBJECTS.keys()
+    assert not unknown, f"GET {route.path}: teach the scope matrix the path parameter {unknown}"
+    out: list[tuple[str, dict[str, str], str | None]] = []
+    if params:
+        (param,) = params
+        for obj in PATH_OBJECTS[param]:
+            out.append((route.path.replace(f"{{{param}}}", obj), {}, obj))
+    else:
+        out.append((route.path, {}, None))
+    query = {p.name for p in route.dependant.query_params}
+    for name in sorted(query & FILTERS.keys()):
+        out += [(path, {name: FILTERS[name]}, obj) for path, _, obj in out[:1]]
+    return out
+
+
+@pytest.mark.parametrize("scope", SCOPED)
+@pytest.mark.parametrize("role", sorted(ALL))
+def test_read_scope_matrix(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str], role: str, scope: str
+) -> None:
+    client = scoped.client(scoped_tokens[role, scope])
+    hidden = _unreadable_words(scoped, scope)
+    problems = []
+    for _path, route in _get_routes(scoped):
+        (decl,) = _declarations(route)
+        for url, query, obj in _scope_requests(route):
+            resp = client.get(url, params=query)
+            asked = (
+                f"GET {url}{'?' if query else ''}{'&'.join(f'{k}={v}' for k, v in query.items())}"
+            )
+            want = _expected(decl, role, scope, obj)
+            if resp.status_code != want:
+                problems.append(f"{asked}: {resp.status_code}, expected {want}: {resp.text[:200]}")
+            named = {w for w in hidden - {obj, *query.values()} if w in resp.text}
+            if named:
+                problems.append(f"{asked}: {resp.status_code} names {sorted(named)}")
+    who = f"{role} on {scope} {GRANTED_ON.get(scope, '')}".strip()
+    assert not problems, f"{who} ({_scoped_user(role, scope)}):\n" + "\n".join(problems)
+
+
+def test_a_scoped_grant_lists_its_own_clusters_policies(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str]
+) -> None:
+    def listed(role: str, scope: str) -> list[str]:
+        resp = scoped.client(scoped_tokens[role, scope]).get(f"{API}/policies")
+        assert resp.status_code == 200, resp.text
+        return [p["cluster"] for p in resp.json()]
+
+    assert listed("ClusterAdmin", "cluster") == ["cl-in"]
+    assert listed("ReadOnly", "datacenter") == ["cl-in"]
+    assert listed("ReadOnly", "vm") == []
+    assert listed("ReadOnly", "system") == ["cl-in", "cl-out"]
+
+
+def test_an_unknown_cluster_is_404_naming_only_readable_clusters(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str]
+) -> None:
+    for path in ("policies/nope", "policies/nope/plan", "policies/nope/preview"):
+        resp = scoped.client(scoped_tokens["ClusterAdmin", "cluster"]).get(f"{API}/{path}")
+        assert resp.status_code == 404, resp.text
+        assert resp.json()["error"]["message"] == "no cluster named 'nope' (clusters: cl-in)"
+    resp = scoped.client(scoped_tokens["ReadOnly", "vm"]).get(f"{API}/policies/nope")
+    assert (
+        resp.json()["error"]["message"] == "no cluster named 'nope' (clusters: none you may read)"
+    )
+    resp = scoped.client(scoped_tokens["ReadOnly", "system"]).get(f"{API}/policies/nope")
+    assert resp.json()["error"]["message"] == "no cluster named 'nope' (clusters: cl-in, cl-out)"
+
+
+def test_a_vm_name_is_unique_among_the_vms_the_caller_may_read(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str]
+) -> None:
+    """Two VMs are named "twin" (h-in and h-out): a caller who reads one of them gets it, and is
+    never told about the other; one who reads both is asked for the UUID."""
+    out_uuid = next(v.uuid for v in scoped.engine.snapshot().vms_named("twin") if v.host == "h-out")
+    mine = scoped.client(scoped_tokens["Operator", "cluster"])
+    resp = mine.get(f"{API}/vms/twin")
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["host"] == "h-in"
+    # an action by name acts on the VM the caller reads, not on the other one
+    resp = mine.post(f"{API}/vms/twin/reboot")
+    assert resp.status_code == 200, resp.text
+    assert out_uuid not in resp.text and "h-out" not in resp.text
+
+    resp = scoped.client(scoped_tokens["ReadOnly", "vm"]).get(f"{API}/vms/twin")
+    assert resp.status_code == 403, resp.text
+    assert out_uuid not in resp.text and "h-out" not in resp.text
+
+    resp = scoped.client(scoped_tokens["ReadOnly", "system"]).get(f"{API}/vms/twin")
+    assert resp.status_code == 409, resp.text
+    assert out_uuid in resp.text and "2 VMs are named 'twin'" in resp.text
