@@ -408,7 +408,9 @@ def _prepare_scopes(root: Path) -> None:
 def scoped() -> Iterator[LiveEngine]:
     config = fleet_config(_scope_spec(), prepare=_prepare_scopes)
     grants = [
-        GrantConfig(user=_scoped_user(role, scope), role=role, scope=scope, object=obj)  # type: ignore[arg-type]
+        GrantConfig.model_validate(
+            {"user": _scoped_user(role, scope), "role": role, "scope": scope, "object": obj}
+        )
         for role in sorted(ALL)
         for scope, obj in GRANTED_ON.items()
     ]
@@ -570,3 +572,43 @@ def test_a_vm_name_is_unique_among_the_vms_the_caller_may_read(
     resp = scoped.client(scoped_tokens["ReadOnly", "system"]).get(f"{API}/vms/twin")
     assert resp.status_code == 409, resp.text
     assert out_uuid in resp.text and "2 VMs are named 'twin'" in resp.text
+
+
+def _action_body(path: str, method: str) -> dict[str, Any] | None:
+    """A valid body, so that only authorisation can refuse the request."""
+    ends: dict[str, dict[str, Any]] = {
+        "/migrate": {"target": "h-far"},
+        "/maintenance": {"reason": "scope matrix"},
+        "/apply-step": {"step": 0},
+        "/apply": {},
+    }
+    if path.endswith("/mode") and method == "PUT":
+        return {"mode": "off"}
+    return next((body for end, body in ends.items() if path.endswith(end)), None)
+
+
+@pytest.mark.parametrize("scope", SCOPED[1:])
+def test_no_scoped_grant_acts_outside_it(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str], scope: str
+) -> None:
+    """Every route that changes an object named in its path, for every role granted at `scope`,
+    on the object outside the grant: refused (and so nothing moved, rebooted or drained)."""
+    problems = []
+    checked = 0
+    for route in _routes(scoped):
+        params = set(route.param_convertors) - {"action"}
+        if "GET" in route.methods or not params & PATH_OBJECTS.keys():
+            continue
+        (param,) = params
+        url = route.path.replace(f"{{{param}}}", PATH_OBJECTS[param][1])
+        url = url.replace("{action}", "reboot")
+        for method in sorted(route.methods):
+            body = _action_body(route.path, method)
+            for role in sorted(ALL):
+                client = scoped.client(scoped_tokens[role, scope])
+                resp = client.request(method, url, json=body)
+                checked += 1
+                if resp.status_code != 403:
+                    problems.append(f"{role}: {method} {url}: {resp.status_code} {resp.text[:200]}")
+    assert checked >= 6 * len(ALL), f"only {checked} requests: is the walk still right?"
+    assert not problems, "\n".join(problems)
