@@ -119,6 +119,10 @@ class Require:
         if target == "system" and permission in FILTERED_LISTS:
             # authorize() lets any scoped holder of these through on the system: that is a list.
             raise ValueError(f'{permission} on the system is a filtered list: target="list"')
+        if target == "list" and permission not in FILTERED_LISTS:
+            raise ValueError(
+                f'{permission} on the system needs a system-wide role: target="system"'
+            )
         self.permission = permission
         self.target = target
 
@@ -142,9 +146,11 @@ class Require:
                 source=caller.source,
                 detail="permission missing",
             )
+            # Named as the caller named it: a UUID outside the grant must not reveal the name.
+            named = request.path_params.get(ref.kind, ref.name)
             raise HTTPException(
                 403,
                 f"{principal.name} may not {self.permission.value} on {ref.kind} "
-                f"{ref.name}: none of roles {sorted(principal.roles)} grants it",
+                f"{named}: none of roles {sorted(principal.roles)} grants it",
             )
         return caller

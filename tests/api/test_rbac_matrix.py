@@ -7,6 +7,7 @@ auth.permissions, so a change to a role or to a route's declaration has to be ma
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,12 +20,12 @@ from fastapi.routing import APIRoute
 
 from auth.local_users import LocalUser, write_local_users
 from auth.passwords import hash_password
-from auth.permissions import ROLES
+from auth.permissions import ROLES, Permission
 from auth.principal import FILTERED_LISTS
 from ovtui.api.app import create_app
 from ovtui.api.authz import TARGETS, Public, Require
 from ovtui.config.schema import GrantConfig
-from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec
+from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec, vm_uuid
 from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config, running_engine
 
 ALL = frozenset({"SuperUser", "ClusterAdmin", "PowerUser", "Operator", "ReadOnly", "Auditor"})
@@ -488,6 +489,8 @@ def _scope_requests(route: Any) -> list[tuple[str, dict[str, str], str | None]]:
         (param,) = params
         for obj in PATH_OBJECTS[param]:
             out.append((route.path.replace(f"{{{param}}}", obj), {}, obj))
+            if param == "vm":  # by UUID too: a refusal must not tell the name
+                out.append((route.path.replace("{vm}", vm_uuid(obj)), {}, obj))
     else:
         out.append((route.path, {}, None))
     query = {p.name for p in route.dependant.query_params}
@@ -514,7 +517,7 @@ def test_read_scope_matrix(
             want = _expected(decl, role, scope, obj)
             if resp.status_code != want:
                 problems.append(f"{asked}: {resp.status_code}, expected {want}: {resp.text[:200]}")
-            named = {w for w in hidden - {obj, *query.values()} if w in resp.text}
+            named = {w for w in hidden if w in resp.text and w not in asked}
             if named:
                 problems.append(f"{asked}: {resp.status_code} names {sorted(named)}")
     who = f"{role} on {scope} {GRANTED_ON.get(scope, '')}".strip()
@@ -612,3 +615,18 @@ def test_no_scoped_grant_acts_outside_it(
                     problems.append(f"{role}: {method} {url}: {resp.status_code} {resp.text[:200]}")
     assert checked >= 6 * len(ALL), f"only {checked} requests: is the walk still right?"
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("permission", "target", "message"),
+    [
+        (Permission.INVENTORY_READ, "system", 'filtered list: target="list"'),
+        (Permission.EVENTS_READ, "list", 'system-wide role: target="system"'),
+        (Permission.INVENTORY_READ, "datacenter", "target: unknown 'datacenter'"),
+    ],
+)
+def test_a_declaration_that_does_not_say_what_it_reads_is_refused(
+    permission: Permission, target: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Require(permission, target=target)
