@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import fastapi.routing
 import pytest
+from fastapi import Depends
 from fastapi.routing import APIRoute
 
 from auth.local_users import LocalUser, write_local_users
@@ -451,19 +453,46 @@ def _get_routes(live: LiveEngine) -> list[tuple[str, Any]]:
     )
 
 
-def test_every_route_declares_its_scope(live: LiveEngine) -> None:
-    """Require(permission) without target= would authorise on the whole system, where a scoped
-    grant of inventory.read passes: the route must say what it reads (or that it filters)."""
-    undeclared = [
+def _undeclared(routes: list[Any]) -> list[str]:
+    return [
         f"{sorted(r.methods)} {r.path}"
-        for r in _routes(live)
+        for r in routes
         for d in _declarations(r)
         if isinstance(d, Require) and d.permission is not None and d.target not in TARGETS
     ]
+
+
+def test_every_route_declares_its_scope(live: LiveEngine) -> None:
+    """Require(permission) without target= would authorise on the whole system, where a scoped
+    grant of inventory.read passes: the route must say what it reads (or that it filters)."""
+    undeclared = _undeclared(_routes(live))
     assert not undeclared, (
         "declare target= (vm, host, cluster: the object in the path; list: the route shows "
         "only what the caller may read; system: system-wide roles only):\n" + "\n".join(undeclared)
     )
+
+
+def test_a_new_route_without_a_scope_is_caught(
+    live: LiveEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk sees a route added later, as the policy routes once were: reading a cluster's
+    data with Require(inventory.read) alone."""
+
+    served = create_app
+
+    def with_new_route(engine: Any) -> Any:
+        app = served(engine)
+
+        @app.get(
+            f"{API}/secrets/{{cluster}}", dependencies=[Depends(Require(Permission.INVENTORY_READ))]
+        )
+        async def secrets(cluster: str) -> str:
+            return cluster
+
+        return app
+
+    monkeypatch.setattr(sys.modules[__name__], "create_app", with_new_route)
+    assert _undeclared(_routes(live)) == [f"['GET'] {API}/secrets/{{cluster}}"]
 
 
 def _expected(decl: Require | Public, role: str, scope: str, obj: str | None) -> int:
