@@ -3,6 +3,11 @@
 The expected table below is written out by hand from the role definitions agreed for ovtui
 (SuperUser, ClusterAdmin, PowerUser, Operator, ReadOnly, Auditor): it is NOT derived from
 auth.permissions, so a change to a role or to a route's declaration has to be made here too.
+
+The read-scope part (below EXPECTED's tests) is generated from the routes as served: every GET
+route, for every role granted at every scope, on an object inside and one outside the grant,
+with each filter parameter set to an object outside it; no answer may name what the caller may
+not read. Every route must declare what it authorises on (Require(..., target=...)).
 """
 
 from __future__ import annotations
@@ -359,11 +364,11 @@ def _readable(scope: str) -> set[str]:
     if scope == "system":
         return {name for _, name, *_ in FLEET}
     obj = GRANTED_ON[scope]
-    index = {"datacenter": 2, "cluster": 3, "host": 4}
+    place = {"datacenter": 0, "cluster": 1, "host": 2}.get(scope)  # in (datacenter, cluster, host)
     return {
         name
         for kind, name, *where in FLEET
-        if (kind == scope and name == obj) or (scope in index and where[index[scope] - 2] == obj)
+        if (kind, name) == (scope, obj) or (place is not None and where[place] == obj)
     }
 
 
@@ -447,10 +452,8 @@ def _unreadable_words(live: LiveEngine, scope: str) -> set[str]:
     return words
 
 
-def _get_routes(live: LiveEngine) -> list[tuple[str, Any]]:
-    return sorted(
-        ((r.path, r) for r in _routes(live) if "GET" in r.methods), key=lambda pair: pair[0]
-    )
+def _get_routes(live: LiveEngine) -> list[Any]:
+    return sorted((r for r in _routes(live) if "GET" in r.methods), key=lambda r: str(r.path))
 
 
 def _undeclared(routes: list[Any]) -> list[str]:
@@ -536,7 +539,7 @@ def test_read_scope_matrix(
     client = scoped.client(scoped_tokens[role, scope])
     hidden = _unreadable_words(scoped, scope)
     problems = []
-    for _path, route in _get_routes(scoped):
+    for route in _get_routes(scoped):
         (decl,) = _declarations(route)
         for url, query, obj in _scope_requests(route):
             resp = client.get(url, params=query)
@@ -549,6 +552,13 @@ def test_read_scope_matrix(
             named = {w for w in hidden if w in resp.text and w not in asked}
             if named:
                 problems.append(f"{asked}: {resp.status_code} names {sorted(named)}")
+            if want == 200 and isinstance(decl, Require) and decl.target == "list" and not query:
+                # ... and a list still shows what the caller may read (filtering is not hiding
+                # everything): each readable object the whole list names.
+                everything = scoped.client(scoped_tokens["SuperUser", "system"]).get(url).text
+                lost = {w for w in _readable(scope) if w in everything and w not in resp.text}
+                if lost:
+                    problems.append(f"{asked}: leaves out {sorted(lost)}")
     who = f"{role} on {scope} {GRANTED_ON.get(scope, '')}".strip()
     assert not problems, f"{who} ({_scoped_user(role, scope)}):\n" + "\n".join(problems)
 
