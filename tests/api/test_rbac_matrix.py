@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -528,7 +529,18 @@ def _scope_requests(route: Any) -> list[tuple[str, dict[str, str], str | None]]:
     query = {p.name for p in route.dependant.query_params}
     for name in sorted(query & FILTERS.keys()):
         out += [(path, {name: FILTERS[name]}, obj) for path, _, obj in out[:1]]
+    # A parameter with fixed values (a plan's kind) may change what is shown: each value, on
+    # each object.
+    for param in route.dependant.query_params:
+        for value in _fixed_values(param.field_info.annotation):
+            out += [(path, {param.name: value}, obj) for path, q, obj in list(out) if not q]
     return out
+
+
+def _fixed_values(annotation: Any) -> list[str]:
+    if typing.get_origin(annotation) is typing.Literal:
+        return [str(v) for v in typing.get_args(annotation)]
+    return [v for arg in typing.get_args(annotation) for v in _fixed_values(arg)]
 
 
 @pytest.mark.parametrize("scope", SCOPED)
