@@ -1,8 +1,10 @@
 """The single authorisation point: every route declares a Require(...) dependency.
 
 Require authenticates the bearer token, resolves the target object from the path, asks
-auth.principal.authorize, and audits refusals. tests/api/test_rbac_matrix.py fails for any
-route without a declaration.
+auth.principal.authorize, and audits refusals. Each declaration names its scope (TARGETS):
+the object in the path, a list the route filters to what the caller may read, or the whole
+system. tests/api/test_rbac_matrix.py fails for any route without one, and checks every GET
+route for every role against an object inside and one outside a scoped grant.
 """
 
 from __future__ import annotations
@@ -12,9 +14,16 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 
 from auth.permissions import Permission
-from auth.principal import SYSTEM_REF, ObjectRef, Principal, authorize
+from auth.principal import FILTERED_LISTS, SYSTEM_REF, ObjectRef, Principal, authorize
 from ovtui.api.lookup import find_host, find_vm
 from ovtui.engine import Engine
+from ovtui.model import VM
+
+# What a route authorises on. "vm", "host", "cluster": the object its path names (a grant on
+# it, or on something containing it, is needed). "list": the whole system, passed by any grant
+# of the permission — the route must then answer only with what the caller may read
+# (auth.principal.visible / may_read). "system": a system-wide role only.
+TARGETS = ("vm", "host", "cluster", "list", "system")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +55,28 @@ def _token(request: Request) -> str:
     return token.strip()
 
 
-def _target(request: Request, engine: Engine, kind: str | None) -> ObjectRef:
+def vm_ref(vm: VM) -> ObjectRef:
+    return ObjectRef("vm", vm.name, vm.datacenter, vm.cluster, vm.host)
+
+
+def cluster_ref(name: str, datacenter: str) -> ObjectRef:
+    return ObjectRef("cluster", name, datacenter, name)
+
+
+def may_read(principal: Principal, ref: ObjectRef) -> bool:
+    """Whether `principal` may read `ref` (what list routes and error messages show)."""
+    return authorize(principal, Permission.INVENTORY_READ, ref)
+
+
+def _target(request: Request, engine: Engine, kind: str | None, who: Principal) -> ObjectRef:
+    # Error messages name only objects the caller may read: a 404 or 409 must not list the
+    # clusters or VMs of someone else's scope.
     if kind == "vm":
-        vm = find_vm(engine.snapshot(), request.path_params["vm"])
-        return ObjectRef("vm", vm.name, vm.datacenter, vm.cluster, vm.host)
+        vm = find_vm(
+            engine.snapshot(), request.path_params["vm"], lambda v: may_read(who, vm_ref(v))
+        )
+        request.state.vm = vm  # the route acts on this VM (see target_vm)
+        return vm_ref(vm)
     if kind == "host":
         host = find_host(engine.snapshot(), request.path_params["host"])
         return ObjectRef("host", host.name, host.datacenter, host.cluster, host.name)
@@ -57,10 +84,21 @@ def _target(request: Request, engine: Engine, kind: str | None) -> ObjectRef:
         name = request.path_params["cluster"]
         cluster = next((c for c in engine.config.clusters if c.name == name), None)
         if cluster is None:
-            names = ", ".join(c.name for c in engine.config.clusters)
-            raise HTTPException(404, f"no cluster named {name!r} (clusters: {names})")
-        return ObjectRef("cluster", cluster.name, cluster.datacenter, cluster.name)
+            mine = [c.name for c in engine.config.clusters
+                    if may_read(who, cluster_ref(c.name, c.datacenter))]  # fmt: skip
+            raise HTTPException(
+                404,
+                f"no cluster named {name!r} (clusters: {', '.join(mine) or 'none you may read'})",
+            )
+        return cluster_ref(cluster.name, cluster.datacenter)
     return SYSTEM_REF
+
+
+def target_vm(request: Request) -> VM:
+    """The VM a Require(..., target="vm") resolved for this request (among those the caller
+    may read, when a name is shared by VMs in different scopes)."""
+    vm: VM = request.state.vm
+    return vm
 
 
 class Public:
@@ -76,6 +114,15 @@ class Require:
     """Declares the permission a route needs (None = any signed-in user) and on what target."""
 
     def __init__(self, permission: Permission | None, *, target: str | None = None) -> None:
+        if target is not None and target not in TARGETS:
+            raise ValueError(f"target: unknown {target!r} (valid: {', '.join(TARGETS)})")
+        if target == "system" and permission in FILTERED_LISTS:
+            # authorize() lets any scoped holder of these through on the system: that is a list.
+            raise ValueError(f'{permission} on the system is a filtered list: target="list"')
+        if target == "list" and permission not in FILTERED_LISTS:
+            raise ValueError(
+                f'{permission} on the system needs a system-wide role: target="system"'
+            )
         self.permission = permission
         self.target = target
 
@@ -88,7 +135,7 @@ class Require:
         caller = Caller(principal, token, source_of(request))
         if self.permission is None:
             return caller
-        ref = _target(request, engine, self.target)
+        ref = _target(request, engine, self.target, principal)
         if not authorize(principal, self.permission, ref):
             engine.audit.record(
                 actor=principal.name,
@@ -99,9 +146,11 @@ class Require:
                 source=caller.source,
                 detail="permission missing",
             )
+            # Named as the caller named it: a UUID outside the grant must not reveal the name.
+            named = request.path_params.get(ref.kind, ref.name)
             raise HTTPException(
                 403,
                 f"{principal.name} may not {self.permission.value} on {ref.kind} "
-                f"{ref.name}: none of roles {sorted(principal.roles)} grants it",
+                f"{named}: none of roles {sorted(principal.roles)} grants it",
             )
         return caller

@@ -21,7 +21,7 @@ from ovtui.engine.signin import GRANTS_TABLE
 from ovtui.model import Snapshot
 
 router = APIRouter(prefix="/api/v1", tags=["grants"])
-Manage = Annotated[Caller, Depends(Require(Permission.PERMISSIONS_MANAGE))]
+Manage = Annotated[Caller, Depends(Require(Permission.PERMISSIONS_MANAGE, target="system"))]
 EFFECTIVE = "at the next sign-in of the users concerned"
 
 

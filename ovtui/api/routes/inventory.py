@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from auth.permissions import Permission
 from auth.principal import ObjectRef, visible
 from ovtui import __version__
-from ovtui.api.authz import Caller, Public, Require, engine_of
-from ovtui.api.lookup import find_host, find_vm
+from ovtui.api.authz import Caller, Public, Require, engine_of, target_vm
+from ovtui.api.lookup import find_host
 from ovtui.api.serialize import JSON, to_dict, vm_with_devices
 from ovtui.model import VM, Host, HostState, VmState
 
 router = APIRouter(prefix="/api/v1", tags=["inventory"], default_response_class=JSON)
-READ = [Depends(Require(Permission.INVENTORY_READ))]
+READ = [Depends(Require(Permission.INVENTORY_READ, target="list"))]
 # The same dependency as READ (evaluated once per request): lists show only what the caller
 # may read (auth.principal.visible), so a grant on one cluster shows that cluster's objects.
 Reader = Annotated[Caller, READ[0]]
@@ -124,4 +124,4 @@ async def vms(
     summary="One VM, by UUID or unique name, with its disks and NICs",
 )
 async def vm_detail(request: Request, vm: str) -> JSON:
-    return JSON(vm_with_devices(find_vm(engine_of(request).snapshot(), vm)))
+    return JSON(vm_with_devices(target_vm(request)))

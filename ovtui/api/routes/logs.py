@@ -40,7 +40,7 @@ def _select(
     return JSON([r for r in log.tail(SCAN) if pred(r)][-limit:])
 
 
-@router.get("/events", dependencies=[Depends(Require(Permission.EVENTS_READ))])
+@router.get("/events", dependencies=[Depends(Require(Permission.EVENTS_READ, target="system"))])
 async def events(
     request: Request,
     since: Since = None,
@@ -52,14 +52,14 @@ async def events(
     return _select(engine_of(request).events, since, limit, host=host, vm=vm, kind=kind)
 
 
-@router.get("/migrations", dependencies=[Depends(Require(Permission.EVENTS_READ))])
+@router.get("/migrations", dependencies=[Depends(Require(Permission.EVENTS_READ, target="system"))])
 async def migrations(
     request: Request, since: Since = None, limit: Limit = 200, vm: str | None = None
 ) -> JSON:
     return _select(engine_of(request).migrations, since, limit, vm=vm)
 
 
-@router.get("/audit", dependencies=[Depends(Require(Permission.AUDIT_READ))])
+@router.get("/audit", dependencies=[Depends(Require(Permission.AUDIT_READ, target="system"))])
 async def audit(
     request: Request,
     since: Since = None,

@@ -1,8 +1,10 @@
 """Scheduling policies: status, plans (stored and previewed), apply, apply one step, modes.
 
-Reading needs inventory.read; anything that changes state needs policy.manage, and is audited
-(policy.run, policy.apply, policy.apply_step, policy.mode) under the operator's name. The steps
-a plan runs are audited as the policy's system principal (see ovtui/jobs/service.py).
+Reading needs inventory.read on the cluster: a grant on one cluster reads that cluster's
+policy, plans and previews, and GET /policies lists only the clusters the caller may read.
+Anything that changes state needs policy.manage, and is audited (policy.run, policy.apply,
+policy.apply_step, policy.mode) under the operator's name. The steps a plan runs are audited
+as the policy's system principal (see ovtui/jobs/service.py).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from auth.permissions import Permission
-from ovtui.api.authz import Caller, Require, engine_of
+from ovtui.api.authz import Caller, Require, cluster_ref, engine_of, may_read
 from ovtui.jobs.service import PolicyService
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
-READ = [Depends(Require(Permission.INVENTORY_READ))]
+LIST = [Depends(Require(Permission.INVENTORY_READ, target="list"))]
+Lister = Annotated[Caller, LIST[0]]  # the same dependency, evaluated once per request
+# A plan and a preview name the cluster's hosts and VMs: reading them is reading the cluster.
+READ = [Depends(Require(Permission.INVENTORY_READ, target="cluster"))]
 # A ClusterAdmin granted on one cluster manages that cluster's policy, and no other.
 Manage = Annotated[Caller, Depends(Require(Permission.POLICY_MANAGE, target="cluster"))]
 Kind = Literal["balance", "power_saving"]
@@ -45,10 +50,15 @@ def _service(request: Request, cluster: str) -> PolicyService:
     return service
 
 
-@router.get("/policies", dependencies=READ, summary="Policy, mode and jobs of every cluster")
-async def policies(request: Request) -> list[dict[str, Any]]:
+@router.get("/policies", dependencies=LIST, summary="Policy, mode and jobs of every cluster")
+async def policies(request: Request, caller: Lister) -> list[dict[str, Any]]:
+    """Only the clusters the caller may read: a scoped grant lists its own clusters."""
     engine = engine_of(request)
-    return [engine.policies.status(c.name) for c in engine.config.clusters]
+    mine = [
+        c for c in engine.config.clusters
+        if may_read(caller.principal, cluster_ref(c.name, c.datacenter))
+    ]  # fmt: skip
+    return [engine.policies.status(c.name) for c in mine]
 
 
 @router.get("/policies/{cluster}", dependencies=READ, summary="One cluster's policy status")

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from auth.permissions import Permission
-from ovtui.api.authz import Caller, Require, engine_of
-from ovtui.api.lookup import find_vm
+from ovtui.api.authz import Caller, Require, engine_of, target_vm
 
 router = APIRouter(prefix="/api/v1", tags=["vm actions"])
 # Order matters: /migrate must be matched before the /{action} catch-all.
@@ -37,7 +36,7 @@ async def vm_migrate(
     caller: Annotated[Caller, Depends(Require(Permission.VM_MIGRATE, target="vm"))],
 ) -> dict[str, Any]:
     engine = engine_of(request)
-    target = find_vm(engine.snapshot(), vm)
+    target = target_vm(request)
     return await engine.migrate(caller.principal, target, body.target, caller.source)
 
 
@@ -49,5 +48,5 @@ async def vm_power(
     caller: Annotated[Caller, Depends(Require(Permission.VM_POWER, target="vm"))],
 ) -> dict[str, Any]:
     engine = engine_of(request)
-    target = find_vm(engine.snapshot(), vm)
+    target = target_vm(request)
     return await engine.vm_action(caller.principal, target, action.value, caller.source)
