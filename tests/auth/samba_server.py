@@ -55,9 +55,12 @@ PASSWORDS = {
     "frank": "Frank-Pw-2026!",  # only the primary group, Domain Users
     "jsmith": "Jsmith-Pw-2026!",  # CN=Smith\, J (ops*), in ODD_GROUP, which is in kvm-ops
     "admin": "Admin-Pw-2026!",  # a tempting target for filter injection
+    "henry": "Henry-Pw-2026!",  # kvm-admins; AD locks him out after 2 wrong passwords (a PSO)
 }
 NORMAL, DISABLED = 512, 514  # userAccountControl: NORMAL_ACCOUNT (+ ACCOUNTDISABLE)
 LONG_AGO = 116444736000000000  # 1970-01-01 as a Windows FILETIME: an expiry in the past
+HOUR = -36_000_000_000  # AD intervals: negative, in 100 ns
+PSO = f"CN=lock-after-2,CN=Password Settings Container,CN=System,{BASE}"
 
 
 class SambaUnavailable(Exception):
@@ -152,7 +155,10 @@ def _groups() -> list[tuple[str, list[str]]]:
     """(group DN, members), in an order where every member exists before its group."""
     user = {sam: _user(sam)[0] for sam in PASSWORDS}
     return [
-        (group_dn("kvm-admins"), [user["alice"], user["dave"], user["erin"], user["gina"]]),
+        (
+            group_dn("kvm-admins"),
+            [user["alice"], user["dave"], user["erin"], user["gina"], user["henry"]],
+        ),
         (group_dn("team-web"), [user["carol"]]),
         (ODD_GROUP, [user["jsmith"]]),
         (group_dn("kvm-ops"), [user["bob"], group_dn("team-web"), ODD_GROUP]),
@@ -205,6 +211,21 @@ class SambaDC:
                 name = dn.split(",", 1)[0].removeprefix("CN=").replace("\\", "")
                 sam = "ops-east" if dn == ODD_GROUP else name
                 conn.add(dn, ["top", "group"], {"sAMAccountName": sam, "member": members})
+            # The directory's own lockout, for henry only (a fine-grained password policy), so
+            # that the throttle tests are not locked out by AD as well.
+            conn.add(PSO, "msDS-PasswordSettings", {
+                "msDS-PasswordSettingsPrecedence": "1",
+                "msDS-PasswordReversibleEncryptionEnabled": "FALSE",
+                "msDS-PasswordHistoryLength": "0",
+                "msDS-PasswordComplexityEnabled": "FALSE",
+                "msDS-MinimumPasswordLength": "0",
+                "msDS-MinimumPasswordAge": "0",
+                "msDS-MaximumPasswordAge": str(HOUR * 24 * 365),
+                "msDS-LockoutThreshold": "2",
+                "msDS-LockoutObservationWindow": str(HOUR),
+                "msDS-LockoutDuration": str(HOUR),
+                "msDS-PSOAppliesTo": _user("henry")[0],
+            })  # fmt: skip
 
     def start(self) -> None:
         started = time.monotonic()

@@ -179,6 +179,17 @@ def test_the_directorys_reason_for_refusing_the_bind(dc: SambaDC, sam: str, reas
     assert str(refusal(auth, sam, "guess")) == f"wrong password (AD data 52e) for {dn(sam)}"
 
 
+def test_an_account_the_directory_locked_out(dc: SambaDC) -> None:
+    """AD's own lockout (a password policy of 2 for henry): its bind says 775, even with the
+    right password."""
+    auth = LdapAuthenticator(ad_settings(dc))
+    for _ in range(2):
+        assert str(refusal(auth, "henry", "guess")).startswith("wrong password (AD data 52e)")
+    refused = refusal(auth, "henry", PASSWORDS["henry"])
+    assert str(refused) == f"account locked out by the directory (AD data 775) for {dn('henry')}"
+    assert not refused.credentials
+
+
 INJECTIONS = [
     "*",
     "al*",
