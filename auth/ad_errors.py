@@ -25,7 +25,7 @@ REASONS = {
     "773": "password must be changed before signing in",
     "775": "account locked out by the directory",
 }
-WRONG_PASSWORD = "52e"
+BAD_CREDENTIALS = frozenset({"525", "52e"})  # the rest: right password, account may not sign in
 
 
 def ad_bind_code(message: str | None) -> str | None:

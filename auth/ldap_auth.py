@@ -33,7 +33,7 @@ from ldap3.core import exceptions as lex
 from ldap3.utils.conv import escape_bytes, escape_filter_chars
 from ldap3.utils.dn import escape_rdn
 
-from auth.ad_errors import WRONG_PASSWORD, ad_bind_code, ad_bind_reason
+from auth.ad_errors import BAD_CREDENTIALS, ad_bind_code, ad_bind_reason
 from auth.grants import normalize_dn
 from auth.ldap_config import IN_CHAIN_FILTER, LdapSettings
 
@@ -261,38 +261,25 @@ class LdapAuthenticator:
             if s.user_search_base is not None:
                 assert reader is not None
                 dn = self._find_user(reader, username)
-                # Before the bind: AD refuses a disabled account's bind (data 533) anyway.
-                if s.disabled_filter and self._matches(reader, dn, s.disabled_filter):
-                    raise LdapRefused(
-                        f"{dn} is disabled in the directory (disabled_filter; not bound)",
-                        account=dn,
-                        credentials=False,
-                    )
             else:
                 assert s.user_dn_template is not None
                 dn = s.user_dn_template.replace("{username}", escape_rdn(username))
             if gate is not None:
                 gate(dn)
+            # Before the bind: AD refuses a disabled account's bind (data 533) anyway.
+            if reader is not None:
+                self._refuse_if_disabled(reader, dn, "disabled_filter; not bound")
             user = self._connect(server, dn, password)
             opened.append(user)
             if not user.bound:
                 self._refused_bind(dn, user.result)
-            checked_before_bind = reader is not None
-            reader = reader or user
+            if reader is None:  # a direct bind: only now can the entry be read
+                reader = user
+                self._refuse_if_disabled(reader, dn, "disabled_filter")
             found = self._entry(reader, dn)
             if found is None:
                 raise LdapRefused(f"{dn} bound but cannot be read", account=dn)
             entry = dict(found.get("attributes") or {})
-            if (
-                s.disabled_filter
-                and not checked_before_bind
-                and self._matches(reader, dn, s.disabled_filter)
-            ):
-                raise LdapRefused(
-                    f"{dn} is disabled in the directory (disabled_filter)",
-                    account=dn,
-                    credentials=False,
-                )
             names = entry.get(s.name_attribute) or [username]
             name = str(names[0] if isinstance(names, list) else names)
             return Identity(name, dn, self._groups(reader, dn, name, found))
@@ -303,6 +290,13 @@ class LdapAuthenticator:
                 except lex.LDAPException:
                     pass
 
+    def _refuse_if_disabled(self, conn: Any, dn: str, how: str) -> None:
+        filt = self.settings.disabled_filter
+        if filt and self._matches(conn, dn, filt):
+            raise LdapRefused(
+                f"{dn} is disabled in the directory ({how})", account=dn, credentials=False
+            )
+
     @staticmethod
     def _refused_bind(dn: str, result: dict[str, Any]) -> None:
         code = result.get("result")
@@ -312,7 +306,7 @@ class LdapAuthenticator:
             # AD says why in the diagnostic (disabled, expired, locked, ...): audit the reason.
             ad_code = ad_bind_code(result.get("message"))
             why = ad_bind_reason(result.get("message")) or "wrong password"
-            credentials = ad_code in (None, WRONG_PASSWORD, "525")
+            credentials = ad_code is None or ad_code in BAD_CREDENTIALS
             raise LdapRefused(f"{why} for {dn}", account=dn, credentials=credentials)
         raise LdapRefused(f"bind of {dn} refused: {result.get('description')}", account=dn)
 
