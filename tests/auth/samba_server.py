@@ -133,7 +133,11 @@ def _utf16_password(password: str) -> bytes:
     return f'"{password}"'.encode("utf-16-le")  # how AD takes unicodePwd
 
 
-def _user(sam: str, cn: str | None = None) -> tuple[str, dict[str, Any]]:
+def user_dn(sam: str) -> str:
+    return ODD_USER_DN if sam == "jsmith" else f"CN={sam},{PEOPLE}"
+
+
+def _user(sam: str) -> tuple[str, dict[str, Any]]:
     attrs: dict[str, Any] = {
         "objectClass": ["top", "person", "organizationalPerson", "user"],
         "sAMAccountName": sam,
@@ -143,8 +147,7 @@ def _user(sam: str, cn: str | None = None) -> tuple[str, dict[str, Any]]:
     }
     if sam == "erin":
         attrs["accountExpires"] = str(LONG_AGO)
-    dn = ODD_USER_DN if cn is None and sam == "jsmith" else f"CN={cn or sam},{PEOPLE}"
-    return dn, attrs
+    return user_dn(sam), attrs
 
 
 def group_dn(cn: str) -> str:
@@ -153,7 +156,7 @@ def group_dn(cn: str) -> str:
 
 def _groups() -> list[tuple[str, list[str]]]:
     """(group DN, members), in an order where every member exists before its group."""
-    user = {sam: _user(sam)[0] for sam in PASSWORDS}
+    user = {sam: user_dn(sam) for sam in PASSWORDS}
     return [
         (
             group_dn("kvm-admins"),
@@ -206,7 +209,7 @@ class SambaDC:
                 dn, attrs = _user(sam)
                 conn.add(dn, attributes=attrs)
             # Must change the password at the next sign-in: AD refuses her bind with data 773.
-            conn.modify(_user("gina")[0], {"pwdLastSet": [(ldap3.MODIFY_REPLACE, ["0"])]})
+            conn.modify(user_dn("gina"), {"pwdLastSet": [(ldap3.MODIFY_REPLACE, ["0"])]})
             for dn, members in _groups():
                 name = dn.split(",", 1)[0].removeprefix("CN=").replace("\\", "")
                 sam = "ops-east" if dn == ODD_GROUP else name
@@ -224,7 +227,7 @@ class SambaDC:
                 "msDS-LockoutThreshold": "2",
                 "msDS-LockoutObservationWindow": str(HOUR),
                 "msDS-LockoutDuration": str(HOUR),
-                "msDS-PSOAppliesTo": _user("henry")[0],
+                "msDS-PSOAppliesTo": user_dn("henry"),
             })  # fmt: skip
 
     def start(self) -> None:
