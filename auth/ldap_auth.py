@@ -38,6 +38,7 @@ from auth.grants import normalize_dn
 from auth.ldap_config import IN_CHAIN_FILTER, LdapSettings
 
 INVALID_CREDENTIALS = 49
+STRONGER_AUTH_REQUIRED = 8  # AD refuses a simple bind in clear ("ldap server require strong auth")
 MAX_NAME = 256
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -253,10 +254,12 @@ class LdapAuthenticator:
                 if not reader.bound:
                     if reader.result.get("result") in _SERVER_TROUBLE:
                         raise _ServerTrouble(str(reader.result.get("description")))
+                    fix = "check [auth.ldap] bind_dn and bind_password"
+                    if reader.result.get("result") == STRONGER_AUTH_REQUIRED:
+                        fix = 'it wants TLS for a simple bind: set tls = "starttls" or "ldaps"'
                     raise DirectoryUnavailable(
                         f"{server.host}: the service account {s.bind_dn or '(anonymous)'} "
-                        f"cannot bind: {reader.result.get('description')}; check [auth.ldap] "
-                        "bind_dn and bind_password"
+                        f"cannot bind: {reader.result.get('description')}; {fix}"
                     )
             if s.user_search_base is not None:
                 assert reader is not None
