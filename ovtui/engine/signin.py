@@ -16,13 +16,18 @@ from typing import Any, NoReturn
 
 from auth.audit import AuditTrail
 from auth.grants import Grant, GrantBook
-from auth.ldap_auth import DirectoryUnavailable, LdapAuthenticator, LdapRefused
+from auth.ldap_auth import (
+    DirectoryUnavailable,
+    LdapAuthenticator,
+    LdapRefused,
+    LdapSettingsError,
+)
 from auth.ldap_config import LdapSettings
 from auth.local_users import LocalAuthenticator, LocalUser, load_local_users
 from auth.principal import Principal
 from auth.sessions import SessionStore
 from auth.syslog_sink import SyslogSink
-from auth.throttle import Throttle
+from auth.throttle import Locked, Throttle
 from ovtui.config.load import ConfigError
 from ovtui.config.schema import Config, LdapConfig
 
@@ -36,6 +41,18 @@ class SignInError(Exception):
 
 
 REFUSED = "sign-in refused: unknown user or wrong password"
+DIRECTORY_DOWN = (
+    "the directory cannot be reached, so sign-in is not possible now (the engine log says why)"
+)
+BREAK_GLASS_HINT = "; a local break-glass account still works"
+
+
+class _AccountLocked(Exception):
+    """Raised by the throttle's gate: the account the name resolved to is locked."""
+
+    def __init__(self, locked: Locked) -> None:
+        super().__init__(locked.what)
+        self.locked = locked
 
 
 @dataclass
@@ -63,32 +80,68 @@ class SignIn:
             raise SignInError("user name and password are both required")
         locked = self.throttle.check(username, source)
         if locked is not None:
-            message = locked.message(self.throttle.now())
-            self._deny(username, source, f"throttled: {message}")
-            raise SignInError(message)
-        principal = self._authenticate(username, password, source)
-        self.throttle.succeeded(username)  # the name as typed: that is what failures counted
+            self._throttled(username, source, locked)
+        try:
+            principal, account = self._authenticate(username, password, source)
+        except _AccountLocked as exc:
+            self._throttled(username, source, exc.locked, "ldap")
+        # The name as typed and the account: that is what failures counted.
+        self.throttle.succeeded(username, account)
         return self._open_session(principal, source), principal
 
-    def _failed(self, username: str, source: str, detail: str, actor_source: str = "") -> NoReturn:
+    def _throttled(
+        self, username: str, source: str, locked: Locked, actor_source: str = ""
+    ) -> NoReturn:
+        message = locked.message(self.throttle.now())
+        account = f" (account {locked.account})" if locked.account else ""
+        self._deny(username, source, f"throttled{account}: {message}", actor_source=actor_source)
+        raise SignInError(message)
+
+    def _failed(
+        self,
+        username: str,
+        source: str,
+        detail: str,
+        actor_source: str = "",
+        account: str | None = None,
+    ) -> NoReturn:
         self._deny(username, source, detail, actor_source=actor_source)
-        locked = self.throttle.failed(username, source)
+        locked = self.throttle.failed(username, source, account)
         if locked is not None:
             message = locked.message(self.throttle.now())
-            self._deny(username, source, f"locked after {locked.failures} failures: {message}")
+            what = f" of account {locked.account}" if locked.account else ""
+            self._deny(
+                username, source, f"locked after {locked.failures} failures{what}: {message}"
+            )
             raise SignInError(f"{REFUSED}; {message}")
         raise SignInError(REFUSED)
 
-    def _authenticate(self, username: str, password: str, source: str) -> Principal:
+    def _gate(self, username: str, source: str) -> Callable[[str], None]:
+        """Before the directory checks the password: is the account this name resolved to
+        locked (perhaps by guesses under another form of the name)?"""
+
+        def gate(dn: str) -> None:
+            locked = self.throttle.check(username, source, account=dn)
+            if locked is not None:
+                raise _AccountLocked(locked)
+
+        return gate
+
+    def _authenticate(
+        self, username: str, password: str, source: str
+    ) -> tuple[Principal, str | None]:
+        """The principal, and the account (DN) the name resolved to (None for local users)."""
         if self.ldap is None or username in self.local_names:
             found = self.local.authenticate(username, password)
             if found is None:
                 self._failed(username, source, "bad credentials (local)", "local")
-            return self._authorise(found.name, "local", frozenset(), found.roles, source)
+            return self._authorise(found.name, "local", frozenset(), found.roles, source), None
         try:
-            identity = self.ldap.authenticate(username, password)
+            identity = self.ldap.authenticate(username, password, self._gate(username, source))
         except LdapRefused as exc:
-            self._failed(username, source, f"bad credentials (ldap: {exc})", "ldap")
+            # The audit says why (disabled, expired, ...); the caller only hears "refused".
+            kind = "bad credentials" if exc.credentials else "account may not sign in"
+            self._failed(username, source, f"{kind} (ldap: {exc})", "ldap", exc.account)
         except DirectoryUnavailable as exc:
             log.error("sign-in of %r: directory unavailable: %s", username, exc)
             self.audit.record(
@@ -99,11 +152,11 @@ class SignIn:
                 source=source,
                 detail=f"directory unavailable: {exc}",
             )
-            raise SignInError(
-                "the directory cannot be reached, so sign-in is not possible now (the engine "
-                "log says why); a local break-glass account still works"
-            ) from None
-        return self._authorise(identity.name, "ldap", identity.groups, frozenset(), source)
+            # Only a local users file with someone in it makes a break-glass account.
+            hint = BREAK_GLASS_HINT if self.local_names else ""
+            raise SignInError(DIRECTORY_DOWN + hint) from None
+        principal = self._authorise(identity.name, "ldap", identity.groups, frozenset(), source)
+        return principal, identity.dn
 
     def _authorise(
         self,
@@ -223,7 +276,9 @@ def build_signin(config: Config, store: Any, sessions: SessionStore, audit: Audi
     )
     try:
         ldap = LdapAuthenticator(ldap_settings(auth.ldap)) if auth.ldap is not None else None
-    except DirectoryUnavailable as exc:  # e.g. a ca_file that is not a certificate
+    except LdapSettingsError as exc:  # e.g. a ca_file that holds no certificate
+        raise ConfigError(f"{config.source}: auth.ldap.{exc.key}: {exc.problem}") from None
+    except DirectoryUnavailable as exc:
         raise ConfigError(f"{config.source}: auth.ldap: {exc}") from None
     t = auth.throttle
     throttle = Throttle(
