@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from ovtui import __version__
+from ovtui.api import openapi
 from ovtui.api.metrics_middleware import MetricsMiddleware
 from ovtui.api.routes import grants, hosts, inventory, logs, sessions, vms
 from ovtui.api.routes import policies as policy_routes
@@ -41,6 +42,7 @@ def create_app(engine: Engine) -> FastAPI:
     for module in (sessions, inventory, vms, hosts, logs, grants):
         app.include_router(module.router)
     app.include_router(policy_routes.router)
+    openapi.install(app)
 
     @app.exception_handler(FleetError)
     async def fleet_error(_r: Request, exc: FleetError) -> JSONResponse:
