@@ -3,8 +3,9 @@
 The errors a route can answer are derived from what it declares, so a new route is documented
 truthfully without anyone remembering to: Require(...) means a bearer token (401) and, with a
 permission, a possible refusal (403); a path parameter means 404 (and 409 for a VM named
-ambiguously); any parameter or body means 422. Every error body is ErrorBody, 422 included
-(FastAPI's own `{"detail": [...]}` is never sent: ovtui.api.app turns it into ErrorBody).
+ambiguously); any parameter or body means 422, and a body also 400 (bytes that do not
+decode). Every error body is ErrorBody, 422 included (FastAPI's own `{"detail": [...]}` is
+never sent: ovtui.api.app turns it into ErrorBody).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def implied_errors(route: Any) -> tuple[set[int], bool]:
         codes.add(409)
     if params.path_params or params.query_params or params.body_params:
         codes.add(422)
+    if params.body_params:
+        codes.add(400)  # FastAPI: a body that is not even text ("error parsing the body")
     return codes, signed_in
 
 

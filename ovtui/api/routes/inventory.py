@@ -12,6 +12,7 @@ from auth.principal import ObjectRef, visible
 from ovtui import __version__
 from ovtui.api.authz import Caller, Public, Require, engine_of
 from ovtui.api.lookup import find_host, find_vm
+from ovtui.api.schemas.derive import list_of
 from ovtui.api.schemas.errors import documented
 from ovtui.api.schemas.inventory import (
     ClusterOut,
@@ -63,14 +64,14 @@ async def health(request: Request) -> JSON:
     )
 
 
-@router.get("/datacenters", dependencies=READ, **documented(list[DataCenterOut]))
+@router.get("/datacenters", dependencies=READ, **documented(list_of(DataCenterOut)))
 async def datacenters(request: Request, caller: Reader) -> JSON:
     items = engine_of(request).snapshot().datacenters
     mine = visible(caller.principal, items, lambda d: ObjectRef("datacenter", d.name, d.name))
     return JSON([to_dict(d) for d in mine])
 
 
-@router.get("/clusters", dependencies=READ, **documented(list[ClusterOut]))
+@router.get("/clusters", dependencies=READ, **documented(list_of(ClusterOut)))
 async def clusters(request: Request, caller: Reader, datacenter: str | None = None) -> JSON:
     items = engine_of(request).snapshot().clusters
     mine = visible(
@@ -80,7 +81,10 @@ async def clusters(request: Request, caller: Reader, datacenter: str | None = No
 
 
 @router.get(
-    "/hosts", dependencies=READ, summary="Hosts, optionally filtered", **documented(list[HostOut])
+    "/hosts",
+    dependencies=READ,
+    summary="Hosts, optionally filtered",
+    **documented(list_of(HostOut)),
 )
 async def hosts(
     request: Request,
@@ -116,7 +120,7 @@ async def host_detail(request: Request, host: str) -> JSON:
     dependencies=READ,
     summary="VMs, optionally filtered",
     description="Each VM's fields; its disks and NICs are in GET /api/v1/vms/{vm} only.",
-    **documented(list[VmOut]),
+    **documented(list_of(VmOut)),
 )
 async def vms(
     request: Request,

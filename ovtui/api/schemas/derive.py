@@ -49,3 +49,8 @@ def model_of(
     # A dataclass without a docstring gets its signature as __doc__: not a description.
     model.__doc__ = doc or (None if own.startswith(f"{cls.__name__}(") else own)
     return model
+
+
+def list_of(model: Any) -> Any:
+    """list[model] for models built at run time (a static type checker cannot see them)."""
+    return list[model]

@@ -29,7 +29,8 @@ class ErrorBody(BaseModel):
 
 
 WHY: dict[int, str] = {
-    400: "Invalid request: the message names the field and what would be valid",
+    400: "Invalid request: the message names the field and what would be valid (or the body "
+    "could not be decoded at all)",
     401: "Not signed in, or the session expired or was signed out: sign in again",
     403: "Signed in, but no role held on the target grants the permission",
     404: "No such object: the message says how to list them",

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ovtui.api.schemas.derive import model_of
+from ovtui.api.schemas.derive import list_of, model_of
 from ovtui.config.schema import ClusterConfig, SchedulingConfig
 from ovtui.model import VM, Cluster, DataCenter, Disk, Host, Nic
 
@@ -31,14 +31,14 @@ NicOut = model_of(Nic, "Nic")
 HostDetail = model_of(
     Host,
     "HostDetail",
-    add={"vms": list[VmOut]},
-    doc="A host with the VMs it runs",  # type: ignore[valid-type]
+    add={"vms": list_of(VmOut)},
+    doc="A host with the VMs it runs",
 )
 VmDetail = model_of(
     VM,
     "VmDetail",
     exclude=("devices",),
-    add={"disks": list[DiskOut] | None, "nics": list[NicOut] | None},  # type: ignore[valid-type]
+    add={"disks": list_of(DiskOut) | None, "nics": list_of(NicOut) | None},
     doc="A VM with its disks and NICs (null: the domain XML has not been read yet)",
 )
 
