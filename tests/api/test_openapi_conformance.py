@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -251,3 +252,22 @@ def test_the_document_types_every_answer(live: LiveEngine) -> None:
     grant = components["GrantRequest"]["properties"]
     assert grant["role"]["enum"] == list(ROLES) and grant["scope"]["enum"] == list(SCOPES)
     assert set(components["Permission"]["enum"]) == {p.value for p in Permission}
+
+
+def test_a_name_with_a_slash_is_a_404_not_another_route(live: LiveEngine, schema: Any) -> None:
+    """Starlette routes on the decoded path: "prod-a%2Fplan" as {cluster} used to reach the
+    plan route (200 null where a PolicyStatus is documented), "a%2Fstart" as {vm} a 405."""
+    client = live.client(live.login("admin"))
+    for path, name in (
+        ("/policies/{cluster}", "prod-a/plan"),
+        ("/vms/{vm}", "web-frontend-01/start"),
+        ("/hosts/{host}", "kvm-a01/activate"),
+        ("/vms/{vm}", "/"),
+    ):
+        param = path.split("{")[1].rstrip("}")
+        made = schema[f"{API}{path}"]["GET"].Case(path_parameters={param: name})
+        url = API + path.replace(f"{{{param}}}", quote(name, safe=""))
+        response = client.get(url)
+        made.validate_response(response, checks=CHECKS)
+        assert response.status_code == 404, (url, response.text)
+        assert "never contain '/'" in response.json()["error"]["message"]
