@@ -165,6 +165,20 @@ def test_every_answer_signed_in_matches_the_document(live: LiveEngine, schema: A
     assert 200 in fuzz.statuses[f"POST {API}/vms/{{vm}}/migrate"]
 
 
+def test_refusals_to_a_read_only_user_match_the_document(live: LiveEngine, schema: Any) -> None:
+    token = live.login("viewer")
+    fuzz = Fuzz(live)
+    for op in _operations(schema):
+        if (op.method.upper(), op.path) == SIGN_OUT:
+            continue  # signing out is allowed to everyone, and would end this session
+        real = {p: REAL[p] for p in REAL if any(x.name == p for x in op.path_parameters)}
+        fuzz.run(op, lambda: {"Authorization": f"Bearer {token}"}, examples=3,
+                 path_parameters=real or None)  # fmt: skip
+    fuzz.report()
+    for label in (f"POST {API}/grants", f"GET {API}/audit", f"POST {API}/vms/{{vm}}/migrate"):
+        assert 403 in fuzz.statuses[label], (label, fuzz.statuses[label])
+
+
 def test_without_a_valid_token_every_protected_route_answers_401(
     live: LiveEngine, schema: Any
 ) -> None:

@@ -40,8 +40,9 @@ WHY: dict[int, str] = {
     503: "The host is not reachable now",
     504: "The operation did not finish in time",
 }
-# What a FleetError can become (ovtui.api.app.STATUS_OF_KIND): routes that act on the fleet.
-FLEET = (400, 409, 502, 503, 504)
+# What a FleetError can become (ovtui.api.app.STATUS_OF_KIND) on routes that act on the fleet;
+# kind "invalid" (400) only arises for values the request's own validation already refuses.
+FLEET = (409, 502, 503, 504)
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
