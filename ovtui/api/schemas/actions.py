@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
 
 from ovtui.api.schemas.derive import Strict
+from ovtui.fleet.vm_ops import VM_ACTIONS
+
+# The actions the fleet performs, so a new one is documented the moment it exists.
+PowerActionName = StrEnum("PowerActionName", {name: name for name in VM_ACTIONS})  # type: ignore[misc]
 
 
 class VmActionOutcome(Strict):
     vm: str
     uuid: str
     host: str = Field(description="where the VM is now")
-    action: Literal["start", "shutdown", "poweroff", "reboot", "suspend", "resume"]
+    action: PowerActionName
     result: str = Field(description='"done", or "shut off" for shutdown')
     seconds: float
 
