@@ -211,7 +211,8 @@ def _call(
 
 def test_answers_the_demo_fleet_cannot_give_match_the_document(start_engine: Any) -> None:
     """Outcomes the full demo fleet never reaches (an evacuation, activation, a made and
-    withdrawn grant, a refused migration, an automatic round), on the small standard fleet."""
+    withdrawn grant and the scoped role it gives, a refused migration, an automatic round), on
+    the small standard fleet."""
     live = start_engine()
     schema = schemathesis.openapi.from_dict(live.client().get("/openapi.json").json())
     admin, operator = live.login("admin"), live.login("operator")
@@ -230,9 +231,11 @@ def test_answers_the_demo_fleet_cannot_give_match_the_document(start_engine: Any
     denied = call("POST", "/vms/{vm}/migrate", operator, path_parameters={"vm": "web-2"},
                   body={"target": "h2"})  # fmt: skip
     assert denied["error"]["status"] == 403
-    grant = {"user": "someone", "role": "Operator", "scope": "cluster", "object": "c1"}
+    grant = {"user": "viewer", "role": "Operator", "scope": "cluster", "object": "c1"}
     made = call("POST", "/grants", body=grant)
     assert made["origin"] == "api"
+    scoped = call("GET", "/sessions/current", live.login("viewer"))  # a role on one object
+    assert scoped["grants"] == [{"role": "Operator", "scope": "cluster", "object": "c1"}]
     call("DELETE", "/grants/{grant_id}", path_parameters={"grant_id": made["id"]})
     call("PUT", "/policies/{cluster}/mode", path_parameters={"cluster": "c1"},
          body={"mode": "automatic"})  # fmt: skip

@@ -14,7 +14,7 @@ from ovtui.api.schemas.derive import Strict
 # Built from the definitions, so a new role or scope is documented the moment it exists.
 RoleName = StrEnum("RoleName", {name: name for name in ROLES})  # type: ignore[misc]
 ScopeName = StrEnum("ScopeName", {name: name for name in SCOPES})  # type: ignore[misc]
-ObjectScope = Literal["datacenter", "cluster", "host", "vm"]
+ObjectScope = StrEnum("ObjectScope", {s: s for s in SCOPES if s != "system"})  # type: ignore[misc]
 
 
 class ScopedGrant(Strict):
