@@ -8,7 +8,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from ovtui import __version__
+from ovtui.api import openapi
 from ovtui.api.metrics_middleware import MetricsMiddleware
+from ovtui.api.path_guard import EncodedSlashGuard
 from ovtui.api.routes import grants, hosts, inventory, logs, sessions, vms
 from ovtui.api.routes import policies as policy_routes
 from ovtui.engine import Engine
@@ -37,10 +39,12 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
+    app.add_middleware(EncodedSlashGuard)  # inside the metrics: its 404s are counted too
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
     for module in (sessions, inventory, vms, hosts, logs, grants):
         app.include_router(module.router)
     app.include_router(policy_routes.router)
+    openapi.install(app)
 
     @app.exception_handler(FleetError)
     async def fleet_error(_r: Request, exc: FleetError) -> JSONResponse:
