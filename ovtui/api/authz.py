@@ -2,7 +2,8 @@
 
 Require authenticates the bearer token, resolves the target object from the path, asks
 auth.principal.authorize, and audits refusals. tests/api/test_rbac_matrix.py fails for any
-route without a declaration.
+route without a declaration. It leaves the caller in request.state.caller, so that
+ovtui.api.refusal_audit names them when the request is refused later on (404, 409, 422...).
 """
 
 from __future__ import annotations
@@ -34,16 +35,21 @@ def source_of(request: Request) -> str:
     return f"{client.host}:{client.port}" if client and client.host else "unix-socket"
 
 
-def _token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+def bearer_token(header: str) -> str:
+    """The token of an 'Authorization: Bearer TOKEN' header; '' when there is none."""
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _token(request: Request) -> str:
+    token = bearer_token(request.headers.get("authorization", ""))
+    if not token:
         raise HTTPException(
             401,
             "not signed in: send 'Authorization: Bearer TOKEN' "
             "(get one with POST /api/v1/sessions or `ovtui login`)",
         )
-    return token.strip()
+    return token
 
 
 def _target(request: Request, engine: Engine, kind: str | None) -> ObjectRef:
@@ -86,6 +92,7 @@ class Require:
         if principal is None:
             raise HTTPException(401, "session expired or signed out: sign in again")
         caller = Caller(principal, token, source_of(request))
+        request.state.caller = caller
         if self.permission is None:
             return caller
         ref = _target(request, engine, self.target)
