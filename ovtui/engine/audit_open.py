@@ -87,9 +87,12 @@ def open_audit(store_dir: Path, store: Store) -> tuple[JsonlLog, AuditTrail, lis
 
 
 def _end_window(trail_log: JsonlLog, anchor: Anchor | None) -> list[dict[str, Any]]:
-    """The last two records, and every record from the anchored one on (normally none more)."""
+    """The anchored record and any after it (at most one, normally); the last one if none.
+
+    The records before were checked at earlier starts: each damage is alerted once.
+    """
     a = (anchor or EMPTY).seq
-    since = max(0, min(a, trail_log.last_seq) - 2)
+    since = max(0, min(a or trail_log.last_seq, trail_log.last_seq) - 1)
     return trail_log.read(since_seq=since, limit=10_000)
 
 
