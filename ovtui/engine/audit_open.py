@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,13 @@ ACTOR = "engine"
 ANCHORED = "audit_anchored"
 
 
-def open_audit(store_dir: Path, store: Store) -> tuple[JsonlLog, AuditTrail, list[str]]:
-    """The trail's log, the AuditTrail that appends to it, and the problems found at its end."""
+def open_audit(
+    store_dir: Path,
+    store: Store,
+    sinks: Iterable[Callable[[dict[str, Any]], None]] = (),
+) -> tuple[JsonlLog, AuditTrail, list[str]]:
+    """The trail's log, the AuditTrail that appends to it (and forwards to `sinks`, from the
+    records written here on), and the problems found at its end."""
     trail_log = JsonlLog(store_dir / AUDIT_FILE, fsync=True)
     anchor_file = AnchorFile(anchor_path(trail_log.path))
     anchor_file.remove_stale_temps()
@@ -60,6 +66,8 @@ def open_audit(store_dir: Path, store: Store) -> tuple[JsonlLog, AuditTrail, lis
     last_hash = str(last[0].get("hash", GENESIS)) if last else GENESIS
     resume = anchor.seq + 1 if anchor is not None and trail_log.last_seq < anchor.seq else None
     trail = AuditTrail(trail_log.append, last_hash, anchor=anchor_file.write, first_seq=resume)
+    for sink in sinks:
+        trail.add_sink(sink)
     if not store.get_setting(ANCHORED):
         store.set_setting(ANCHORED, True)
     if trail_log.cut_bytes:

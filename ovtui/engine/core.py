@@ -13,6 +13,7 @@ from typing import Any
 from auth.principal import Principal
 from auth.refusal_limit import RefusalLimit
 from auth.sessions import SessionStore
+from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
 from ovtui.config.schema import Config
 from ovtui.engine import maintenance
@@ -43,7 +44,9 @@ class Engine:
         self.store = Store.open(store_dir)
         self.events = JsonlLog(store_dir / "events.jsonl")
         self.migrations = JsonlLog(store_dir / "migrations.jsonl")
-        self.audit_log, self.audit, problems = open_audit(store_dir, self.store)
+        # Syslog first: what the trail's check at start finds is forwarded too.
+        syslog = [SyslogSink(config.auth.audit_syslog)] if config.auth.audit_syslog else []
+        self.audit_log, self.audit, problems = open_audit(store_dir, self.store, syslog)
         self.metrics.audit.problems.set(len(problems))
         self.refusal_limit = RefusalLimit()  # audit records of callers not signed in (401s)
         self.sessions = SessionStore(

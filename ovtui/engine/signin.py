@@ -21,7 +21,6 @@ from auth.ldap_config import LdapSettings
 from auth.local_users import LocalAuthenticator, LocalUser, load_local_users
 from auth.principal import Principal
 from auth.sessions import SessionStore
-from auth.syslog_sink import SyslogSink
 from auth.throttle import Throttle
 from ovtui.config.load import ConfigError
 from ovtui.config.schema import Config, LdapConfig
@@ -216,7 +215,7 @@ def configured_grants(config: Config) -> list[Grant]:
 
 
 def build_signin(config: Config, store: Any, sessions: SessionStore, audit: AuditTrail) -> SignIn:
-    """Sign-in for the engine: local users, LDAP, grants (config + store), throttle, syslog."""
+    """Sign-in for the engine: local users, LDAP, grants (config + store), throttle."""
     auth = config.auth
     users: dict[str, LocalUser] = (
         load_local_users(auth.local_users_file) if auth.local_users_file else {}
@@ -229,8 +228,6 @@ def build_signin(config: Config, store: Any, sessions: SessionStore, audit: Audi
     throttle = Throttle(
         t.max_failures, t.window_seconds, t.lockout_seconds, t.max_failures_per_source
     )
-    if auth.audit_syslog:
-        audit.add_sink(SyslogSink(auth.audit_syslog))
     book = GrantBook(configured_grants(config), stored_grants(store.table(GRANTS_TABLE)))
     return SignIn(
         LocalAuthenticator(users), sessions, audit, ldap, book, throttle, frozenset(users)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auth.audit import AuditTrail, _digest
+from auth.syslog_sink import SyslogSink
 from ovtui.cli.main import main
 from ovtui.engine.audit_open import AUDIT_FILE, open_audit
 from ovtui.store import Store
@@ -237,3 +239,21 @@ def test_the_anchor_never_lags_more_than_one_record() -> None:
     failing[0] = False
     trail.record(actor="a", action="three")  # anchors "two" first, then itself
     assert [s for s, _ in anchored] == [1, 2, 3]
+
+
+def test_the_alert_at_start_is_forwarded_to_syslog_with_its_seq(tmp_path: Path) -> None:
+    trail = _make_trail(tmp_path)
+    trail.write_text("".join(_lines(trail)[:-3]))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(10)
+        sink = SyslogSink(f"udp://127.0.0.1:{listener.getsockname()[1]}")
+        with Store.open(tmp_path) as store:
+            log, _trail, problems = open_audit(tmp_path, store, [sink])
+            log.close()
+        sink.close()
+        message = listener.recvfrom(65535)[0].decode()
+    assert problems and message.startswith("<84>ovtui-audit: ")  # authpriv.warning
+    alert = json.loads(message.split(": ", 1)[1])
+    assert (alert["action"], alert["seq"]) == ("audit.damaged", N + 1)
+    assert f"seq {N - 2}..{N} cut off its end" in alert["detail"]
