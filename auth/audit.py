@@ -27,6 +27,14 @@ _CHAIN_FIELDS = ("seq", "hash")  # seq is the log's own numbering; hash is what 
 _written: ContextVar[list[dict[str, Any]] | None] = ContextVar("audit_written", default=None)
 
 
+def note_left_out() -> None:
+    """Tells the current context's watcher that its refusal was counted, on purpose not written
+    (auth.refusal_limit), so that no other path writes it either."""
+    noted = _written.get()
+    if noted is not None:
+        noted.append({"left_out": True})
+
+
 @contextmanager
 def watching() -> Iterator[list[dict[str, Any]]]:
     """Collects every record written inside the block (in this task and threads it starts)."""

@@ -3,7 +3,8 @@ and one for all sources together, so a flood of bad tokens cannot fill the disk.
 
 Signed-in callers are not limited (each of their records names an accountable user). A request
 refused before anyone was identified (a missing, garbage, forged, expired or signed-out token,
-or a body so broken that the token was never looked at) costs one token of its source's bucket
+a body so broken that the token was never looked at, a refused sign-in; not the one record
+that a user name or source is locked) costs one token of its source's bucket
 and one of the shared bucket; with either empty, the record is dropped and counted. The next
 record written for that source says how many of its refusals were dropped before it, so the
 trail still tells the size of a flood. Sources are client addresses (the port is ignored: a
@@ -21,6 +22,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from auth.throttle import source_address
 
 SOURCE_BURST, SOURCE_INTERVAL = 20, 10.0
 ALL_BURST, ALL_INTERVAL = 200, 1.0
@@ -58,7 +61,11 @@ class RefusalLimit:
         self._lock = threading.Lock()
 
     def admit(self, source: str) -> int | None:
-        """None: drop this record. A number: write it, noting that many dropped before it."""
+        """None: drop this record. A number: write it, noting that many dropped before it.
+
+        `source` is the audit's source ('10.0.0.7:51234', 'unix-socket'); its port is ignored.
+        """
+        source = source_address(source) or source
         now = self._clock()
         with self._lock:
             bucket = self._sources.pop(source, None) or _Bucket(self._source[0], now)

@@ -83,13 +83,12 @@ class RefusalAuditMiddleware:
             caller.principal if caller else (engine.sessions.lookup(token) if token else None)
         )
         client = scope.get("client")
-        address = client[0] if client and client[0] else "unix-socket"
         source = f"{client[0]}:{client[1]}" if client and client[0] else "unix-socket"
         params: dict[str, Any] = {"status": status}
         if principal is None:
             if token:  # which bad token: tells one replayed token from a guessing flood
                 params["token_sha256"] = hashlib.sha256(token.encode()).hexdigest()[:16]
-            dropped = engine.refusal_limit.admit(address)
+            dropped = engine.refusal_limit.admit(source)
             if dropped is None:
                 engine.metrics.audit.dropped.inc()
                 return

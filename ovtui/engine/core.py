@@ -52,7 +52,14 @@ class Engine:
         self.sessions = SessionStore(
             config.auth.session_ttl_minutes * 60, config.auth.session_idle_minutes * 60
         )
-        self.signin = build_signin(config, self.store, self.sessions, self.audit)
+        self.signin = build_signin(
+            config,
+            self.store,
+            self.sessions,
+            self.audit,
+            self.refusal_limit,
+            self.metrics.audit.dropped.inc,
+        )
         self.fleet = Fleet(
             config,
             synthetic_load=synthetic_load,

@@ -192,3 +192,27 @@ async def test_refusals_of_callers_not_signed_in_are_rate_limited_per_source(
     assert (await api.http.get("/api/v1/vms", headers=bad)).status_code == 401
     [rec] = _since(api, before)
     assert rec["params"]["dropped_before"] == 7 and rec["actor"] == ANONYMOUS
+
+
+async def test_a_flood_of_refused_sign_ins_is_rate_limited_and_counted_once(
+    make_api: MakeApi,
+) -> None:
+    api = await make_api("")
+    clock = FakeClock()
+    limit = RefusalLimit(clock, source_burst=3, source_interval=10)
+    api.engine.refusal_limit = api.engine.signin.limit = limit
+    registry = api.engine.metrics.registry
+    before = api.engine.audit_log.last_seq
+    for _ in range(10):
+        assert (await api.login("mallory", "guess")).status_code == 401
+    records = _since(api, before)
+    # 3 refusals, then the one lock record (never limited); 7 left out, each counted once.
+    assert [r["detail"].split(" (")[0].split(":")[0] for r in records] == [
+        "bad credentials", "bad credentials", "bad credentials", "locked after 5 failures"
+    ]  # fmt: skip
+    assert registry.get_sample_value("ovtui_audit_unauthenticated_dropped_total") == 7
+    clock.now += 10
+    before = api.engine.audit_log.last_seq
+    assert (await api.login("mallory", "guess")).status_code == 401
+    [rec] = _since(api, before)
+    assert rec["detail"].startswith("throttled") and rec["params"]["dropped_before"] == 7
