@@ -44,7 +44,6 @@ def open_audit(
     records written here on), and the problems found at its end."""
     trail_log = JsonlLog(store_dir / AUDIT_FILE, fsync=True)
     anchor_file = AnchorFile(anchor_path(trail_log.path))
-    anchor_file.remove_stale_temps()
     problems: list[str] = []
     anchor: Anchor | None = None
     try:
@@ -68,8 +67,6 @@ def open_audit(
     trail = AuditTrail(trail_log.append, last_hash, anchor=anchor_file.write, first_seq=resume)
     for sink in sinks:
         trail.add_sink(sink)
-    if not store.get_setting(ANCHORED):
-        store.set_setting(ANCHORED, True)
     if trail_log.cut_bytes:
         trail.record(
             actor=ACTOR,
@@ -91,6 +88,8 @@ def open_audit(
     elif not trail_log.cut_bytes and (anchor is None or anchor.seq != trail_log.last_seq):
         # First start with anchoring, or stopped between an append and its anchor: catch up.
         anchor_file.write(trail_log.last_seq, last_hash)
+    if not store.get_setting(ANCHORED):  # after the anchor exists: a kill before is no alarm
+        store.set_setting(ANCHORED, True)
     return trail_log, trail, problems
 
 

@@ -12,13 +12,20 @@ from typing import Any
 import pytest
 
 from auth.audit import AuditTrail, _digest
+from auth.audit_anchor import Anchor
 from auth.syslog_sink import SyslogSink
 from ovtui.cli.main import main
 from ovtui.engine.audit_open import AUDIT_FILE, open_audit
 from ovtui.store import Store
-from ovtui.store.audit_anchor import AnchorFile, anchor_path
+from ovtui.store.audit_anchor import SLOT, AnchorFile, anchor_path
 
 N = 12
+
+
+def _anchored(trail: Path) -> Anchor:
+    found = AnchorFile(anchor_path(trail)).read()
+    assert found is not None
+    return found
 
 
 def _make_trail(directory: Path, n: int = N) -> Path:
@@ -75,7 +82,7 @@ def test_verify_reports_a_trail_cut_short_emptied_or_rewritten_at_its_end(
     trail = _make_trail(tmp_path)
     original = _lines(trail)
     anchor = anchor_path(trail)
-    assert json.loads(anchor.read_text())["seq"] == N
+    assert _anchored(trail).seq == N
     assert _verify(trail, capsys)[0] == 0
 
     damages: dict[str, tuple[list[str], str]] = {
@@ -165,7 +172,7 @@ def test_a_missing_anchor_is_damage_once_the_trail_was_anchored(tmp_path: Path) 
     problems, [_, alert] = _reopen(tmp_path)
     assert problems == [f"{anchor_path(trail)} is missing, so truncation cannot be checked"]
     assert alert["action"] == "audit.damaged"
-    assert json.loads(anchor_path(trail).read_text())["seq"] == alert["seq"]
+    assert _anchored(trail).seq == alert["seq"]
 
 
 def test_a_trail_from_before_anchoring_is_anchored_without_alarm(
@@ -180,7 +187,7 @@ def test_a_trail_from_before_anchoring_is_anchored_without_alarm(
     trail.write_text("".join(lines))
     problems, _ = _reopen(tmp_path)
     assert problems == [] and trail.read_text() == "".join(lines)
-    assert json.loads(anchor_path(trail).read_text()) == {"seq": 3, "hash": records[-1]["hash"]}
+    assert _anchored(trail) == Anchor(3, records[-1]["hash"])
     assert _verify(trail, capsys)[0] == 0
 
 
@@ -208,7 +215,7 @@ def test_a_restart_after_a_kill_between_append_and_anchor_verifies(
     before = json.loads(_lines(trail)[-2])
     AnchorFile(anchor_path(trail)).write(before["seq"], before["hash"])  # one behind
     problems, _ = _reopen(tmp_path)
-    assert problems == [] and json.loads(anchor_path(trail).read_text())["seq"] == N
+    assert problems == [] and _anchored(trail).seq == N
     assert trail.read_text().count("\n") == N  # caught up without a record
     assert _verify(trail, capsys)[0] == 0
 
@@ -257,3 +264,19 @@ def test_the_alert_at_start_is_forwarded_to_syslog_with_its_seq(tmp_path: Path) 
     alert = json.loads(message.split(": ", 1)[1])
     assert (alert["action"], alert["seq"]) == ("audit.damaged", N + 1)
     assert f"seq {N - 2}..{N} cut off its end" in alert["detail"]
+
+
+def test_a_torn_anchor_write_falls_back_to_the_record_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trail = _make_trail(tmp_path)
+    anchor = anchor_path(trail)
+    raw = bytearray(anchor.read_bytes())
+    newest = (N % 2) * SLOT
+    raw[newest + 20 : newest + 40] = b"\0" * 20  # a crash tore the write of seq N's slot
+    anchor.write_bytes(bytes(raw))
+    before = json.loads(_lines(trail)[-2])
+    assert AnchorFile(anchor).read() == Anchor(N - 1, before["hash"])
+    assert _verify(trail, capsys)[0] == 0  # one behind: what a kill leaves, no alarm
+    problems, _ = _reopen(tmp_path)
+    assert problems == [] and _anchored(trail).seq == N

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from auth.audit_anchor import Anchor
 from ovtui.cli.main import main
 from ovtui.engine.audit_open import AUDIT_FILE, open_audit
 from ovtui.store import Store
-from ovtui.store.audit_anchor import anchor_path
+from ovtui.store.audit_anchor import AnchorFile, anchor_path
 
 CHILD = Path(__file__).with_name("kill_audit_child.py")
 ROUNDS = 12
@@ -30,6 +31,12 @@ SEED = int(os.environ.get("OVTUI_KILL_SEED", "20240611"))
 WAIT = 60.0  # for one line of progress, so a wedged child cannot hang CI
 
 pytestmark = pytest.mark.slow
+
+
+def _anchored(trail: Path) -> Anchor:
+    found = AnchorFile(anchor_path(trail)).read()
+    assert found is not None
+    return found
 
 
 def _start(directory: Path, *mode: str) -> subprocess.Popen[bytes]:
@@ -85,8 +92,8 @@ def test_a_kill_between_the_append_and_its_anchor_verifies(
             child.wait()
     trail = tmp_path / AUDIT_FILE
     last = json.loads(trail.read_text().splitlines()[-1])
-    assert json.loads(anchor_path(trail).read_text())["seq"] == last["seq"] - 1 == 2
+    assert _anchored(trail).seq == last["seq"] - 1 == 2
     # As found (the engine still down) and after a restart, which catches the anchor up.
     assert main(["audit", "verify", "--file", str(trail)]) == 0
     _restart_verifies(tmp_path, capsys)
-    assert json.loads(anchor_path(trail).read_text()) == {"seq": 3, "hash": last["hash"]}
+    assert _anchored(trail) == Anchor(3, last["hash"])
