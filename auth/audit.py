@@ -112,8 +112,8 @@ class AuditTrail:
                 self._anchor_now(*self._unanchored)  # raises: no second unanchored record
             if self._next_seq is not None:
                 rec = {"seq": self._next_seq, **rec}
-                self._next_seq = None
             stored = self._append(rec)
+            self._next_seq = None
             forwarded = stored if isinstance(stored, dict) else rec
             self._last = rec["hash"]
             if self._anchor is not None:

@@ -38,8 +38,13 @@ class RefusalAuditMiddleware:
             await self.app(scope, receive, send)
             return
         held: list[Message] = []  # an error response's start and body, until it is audited
-        status = 0
+        status, sent = 0, False  # sent: the response has started going out
         with audit.watching() as written:
+
+            async def forward(message: Message) -> None:
+                nonlocal sent
+                sent = True
+                await send(message)
 
             async def send_after_audit(message: Message) -> None:
                 nonlocal status
@@ -54,15 +59,15 @@ class RefusalAuditMiddleware:
                         return
                     self._audit(scope, status, written, _message_of(held))
                     for m in held:
-                        await send(m)
+                        await forward(m)
                     held.clear()
                     return
-                await send(message)
+                await forward(message)
 
             try:
                 await self.app(scope, receive, send_after_audit)
             except Exception as exc:
-                if status == 0:  # nothing sent: the server answers 500 after us
+                if not sent:  # the server answers 500 after us
                     self._audit(scope, 500, written, f"internal error: {type(exc).__name__}")
                 raise
 

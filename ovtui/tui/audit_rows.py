@@ -105,7 +105,7 @@ def chain_status(records: list[dict[str, Any]]) -> ChainStatus:
 
 def record_intact(rec: dict[str, Any]) -> bool:
     """The record's hash matches its content (not whether it follows the one before)."""
-    return not verify_chain([rec], str(rec.get("prev", "")))
+    return not verify_chain([rec], str(rec.get("prev", "")), from_start=False)
 
 
 def detail_text(rec: dict[str, Any]) -> str:
