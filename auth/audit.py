@@ -56,8 +56,10 @@ class AuditTrail:
 
     `anchor(seq, hash)` runs after each append. Order matters for a kill -9: the record is on
     disk before its anchor, so a killed engine leaves the anchor at most one record behind the
-    trail (never ahead, which would look like a cut trail). A failed anchor write is retried
-    before the next append, and that append is refused while it fails, so the lag stays <= 1.
+    trail (never ahead, which would look like a cut trail). A failed anchor write never costs a
+    record (the action it records has happened): it is logged as an error, the next record
+    anchors itself, and if the engine stops first, the lag of more than one is reported at the
+    next start.
     `first_seq` numbers the first record (the engine resumes after a cut trail's anchor, so the
     gap stays visible in the file); later ones follow the sink's numbering.
     """
@@ -73,7 +75,6 @@ class AuditTrail:
         self._append = append
         self._last = last_hash
         self._anchor = anchor
-        self._unanchored: tuple[int, str] | None = None
         self._next_seq = first_seq
         self._lock = threading.Lock()
         self._sinks: list[Callable[[dict[str, Any]], None]] = []
@@ -108,8 +109,6 @@ class AuditTrail:
                 "prev": self._last,
             }
             rec["hash"] = _digest(rec)
-            if self._unanchored is not None:
-                self._anchor_now(*self._unanchored)  # raises: no second unanchored record
             if self._next_seq is not None:
                 rec = {"seq": self._next_seq, **rec}
             stored = self._append(rec)
@@ -117,11 +116,10 @@ class AuditTrail:
             forwarded = stored if isinstance(stored, dict) else rec
             self._last = rec["hash"]
             if self._anchor is not None:
-                self._unanchored = (int(forwarded["seq"]), rec["hash"])
                 try:
-                    self._anchor_now(*self._unanchored)
-                except Exception:  # the record is safe; the next one retries the anchor first
-                    log.exception("audit anchor not written (retried before the next record)")
+                    self._anchor(int(forwarded["seq"]), rec["hash"])
+                except Exception:  # the record is safe; the next one anchors itself
+                    log.exception("AUDIT ANCHOR NOT WRITTEN: the trail is ahead of its anchor")
             _noted = _written.get()
             if _noted is not None:
                 _noted.append(forwarded)
@@ -131,11 +129,6 @@ class AuditTrail:
                 except Exception:  # a forwarding problem must never stop the action or the trail
                     log.exception("audit forwarding failed (the record is in the local trail)")
             return rec
-
-    def _anchor_now(self, seq: int, digest: str) -> None:
-        assert self._anchor is not None
-        self._anchor(seq, digest)
-        self._unanchored = None
 
 
 def verify_chain(

@@ -55,8 +55,8 @@ def anchor_problems(records: Sequence[dict[str, Any]], anchor: Anchor) -> list[s
             )
     if last > s + 1:
         problems.append(
-            f"{_span(s + 2, last)} follow the anchor (seq {s}); the engine is never more than "
-            "one record ahead of it, so these were added by something else (or the anchor is "
-            "an old copy)"
+            f"{_span(s + 2, last)} follow the anchor (seq {s}); the engine keeps it at most one "
+            "record behind, so these were added by something else, or the anchor is an old "
+            "copy, or its writes failed (the engine log says AUDIT ANCHOR NOT WRITTEN)"
         )
     return problems

@@ -118,9 +118,10 @@ def verify(args: argparse.Namespace) -> None:
         print(f"{path}: empty audit trail")
         return
     first, last = records[0].get("seq"), records[-1].get("seq")
+    anchored = "" if args.no_anchor else ", its end matches its anchor"
     print(
         f"{path}: intact: {len(records)} records (seq {first}..{last}), "
-        f"last hash {str(records[-1].get('hash'))[:16]}..."
+        f"last hash {str(records[-1].get('hash'))[:16]}...{anchored}"
     )
 
 

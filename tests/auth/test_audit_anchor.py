@@ -220,7 +220,7 @@ def test_a_restart_after_a_kill_between_append_and_anchor_verifies(
     assert _verify(trail, capsys)[0] == 0
 
 
-def test_the_anchor_never_lags_more_than_one_record() -> None:
+def test_a_failed_anchor_write_never_costs_a_record(tmp_path: Path) -> None:
     records: list[dict[str, Any]] = []
     anchored: list[tuple[int, str]] = []
     failing = [False]
@@ -239,13 +239,24 @@ def test_the_anchor_never_lags_more_than_one_record() -> None:
     trail.record(actor="a", action="one")
     assert anchored == [(1, records[0]["hash"])]
     failing[0] = True
-    trail.record(actor="a", action="two")  # on disk; its anchor failed (logged)
-    with pytest.raises(OSError):
-        trail.record(actor="a", action="three")  # refused: it would be a second unanchored
-    assert [r["action"] for r in records] == ["one", "two"]
+    trail.record(actor="a", action="two")  # the action happened: its record is kept
+    trail.record(actor="a", action="three")
+    assert [r["action"] for r in records] == ["one", "two", "three"] and len(anchored) == 1
     failing[0] = False
-    trail.record(actor="a", action="three")  # anchors "two" first, then itself
-    assert [s for s, _ in anchored] == [1, 2, 3]
+    trail.record(actor="a", action="four")  # anchors itself: caught up
+    assert anchored[-1] == (4, records[-1]["hash"])
+
+
+def test_a_trail_ahead_of_its_anchor_by_more_than_one_is_reported_at_start(
+    tmp_path: Path,
+) -> None:
+    trail = _make_trail(tmp_path)
+    for line in _lines(trail)[-4:-2]:  # the writes for the last two records failed
+        rec = json.loads(line)
+        AnchorFile(anchor_path(trail)).write(rec["seq"], rec["hash"])
+    problems, _ = _reopen(tmp_path)
+    [problem] = problems
+    assert problem.startswith(f"seq {N} follow the anchor (seq {N - 2})")
 
 
 def test_the_alert_at_start_is_forwarded_to_syslog_with_its_seq(tmp_path: Path) -> None:
