@@ -11,6 +11,7 @@ from ovtui import __version__
 from ovtui.api import openapi
 from ovtui.api.metrics_middleware import MetricsMiddleware
 from ovtui.api.path_guard import EncodedSlashGuard
+from ovtui.api.refusal_audit import RefusalAuditMiddleware
 from ovtui.api.routes import grants, hosts, inventory, logs, sessions, vms
 from ovtui.api.routes import policies as policy_routes
 from ovtui.engine import Engine
@@ -41,6 +42,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.state.engine = engine
     app.add_middleware(EncodedSlashGuard)  # inside the metrics: its 404s are counted too
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
+    app.add_middleware(RefusalAuditMiddleware, engine=engine)  # refusals and failures audited
     for module in (sessions, inventory, vms, hosts, logs, grants):
         app.include_router(module.router)
     app.include_router(policy_routes.router)

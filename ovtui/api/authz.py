@@ -5,6 +5,8 @@ auth.principal.authorize, and audits refusals. Each declaration names its scope 
 the object in the path, a list the route filters to what the caller may read, or the whole
 system. tests/api/test_rbac_matrix.py fails for any route without one, and checks every GET
 route for every role against an object inside and one outside a scoped grant.
+It leaves the caller in request.state.caller, so that ovtui.api.refusal_audit names them when
+the request is refused later on (404, 409, 422...).
 """
 
 from __future__ import annotations
@@ -43,16 +45,21 @@ def source_of(request: Request) -> str:
     return f"{client.host}:{client.port}" if client and client.host else "unix-socket"
 
 
-def _token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+def bearer_token(header: str) -> str:
+    """The token of an 'Authorization: Bearer TOKEN' header; '' when there is none."""
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _token(request: Request) -> str:
+    token = bearer_token(request.headers.get("authorization", ""))
+    if not token:
         raise HTTPException(
             401,
             "not signed in: send 'Authorization: Bearer TOKEN' "
             "(get one with POST /api/v1/sessions or `ovtui login`)",
         )
-    return token.strip()
+    return token
 
 
 def vm_ref(vm: VM) -> ObjectRef:
@@ -133,6 +140,7 @@ class Require:
         if principal is None:
             raise HTTPException(401, "session expired or signed out: sign in again")
         caller = Caller(principal, token, source_of(request))
+        request.state.caller = caller
         if self.permission is None:
             return caller
         ref = _target(request, engine, self.target, principal)

@@ -10,12 +10,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from auth.audit import GENESIS, AuditTrail
 from auth.principal import Principal
+from auth.refusal_limit import RefusalLimit
 from auth.sessions import SessionStore
+from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
 from ovtui.config.schema import Config
 from ovtui.engine import maintenance
+from ovtui.engine.audit_open import open_audit
 from ovtui.engine.signin import build_signin
 from ovtui.fleet import actions
 from ovtui.fleet.assemble import LoadModel
@@ -42,13 +44,22 @@ class Engine:
         self.store = Store.open(store_dir)
         self.events = JsonlLog(store_dir / "events.jsonl")
         self.migrations = JsonlLog(store_dir / "migrations.jsonl")
-        self.audit_log = JsonlLog(store_dir / "audit.jsonl", fsync=True)
-        last = self.audit_log.tail(1)
-        self.audit = AuditTrail(self.audit_log.append, last[0]["hash"] if last else GENESIS)
+        # Syslog first: what the trail's check at start finds is forwarded too.
+        syslog = [SyslogSink(config.auth.audit_syslog)] if config.auth.audit_syslog else []
+        self.audit_log, self.audit, problems = open_audit(store_dir, self.store, syslog)
+        self.metrics.audit.problems.set(len(problems))
+        self.refusal_limit = RefusalLimit()  # audit records of callers not signed in (401s)
         self.sessions = SessionStore(
             config.auth.session_ttl_minutes * 60, config.auth.session_idle_minutes * 60
         )
-        self.signin = build_signin(config, self.store, self.sessions, self.audit)
+        self.signin = build_signin(
+            config,
+            self.store,
+            self.sessions,
+            self.audit,
+            self.refusal_limit,
+            self.metrics.audit.dropped.inc,
+        )
         self.fleet = Fleet(
             config,
             synthetic_load=synthetic_load,

@@ -53,7 +53,10 @@ class AuditRecord(_Record):
     action: str = Field(description="login, logout, a permission (refusals) or the action")
     target: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
-    result: Literal["ok", "failed", "denied"]
+    result: Literal["ok", "failed", "denied", "refused", "alert"] = Field(
+        description="denied: 401/403; refused: another 4xx the engine decided; alert: the "
+        "engine found the trail damaged at start"
+    )
     source: str = Field("", description="where the request came from")
     detail: str = ""
     prev: str = Field(description="the hash of the record before")
