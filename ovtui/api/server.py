@@ -45,15 +45,17 @@ def bind_unix_socket(path: Path, mode: int, group: str | None) -> socket.socket:
         path.unlink()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o777 & ~mode)
+    bound = False
     try:
         sock.bind(str(path))
+        bound = True
         os.chmod(path, mode)
         if group:
             os.chown(path, -1, grp.getgrnam(group).gr_gid)
     except (OSError, KeyError) as exc:
         sock.close()
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        if bound:  # ours: take it back (a path someone else bound in between is theirs)
+            path.unlink(missing_ok=True)
         key = "api.socket_group" if group and not isinstance(exc, OSError) else "api.socket"
         raise ListenError(key, f"cannot serve the API on {path}: {exc}") from exc
     finally:

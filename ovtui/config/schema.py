@@ -59,6 +59,8 @@ class ApiSection(_Strict):
             raise ValueError(f'{value!r} is not an octal mode such as "0660"') from None
         if mode & ~0o777 or mode & 0o007:
             raise ValueError(f'{value!r} must not grant access to others; use "0660" or "0600"')
+        if mode & 0o600 != 0o600:
+            raise ValueError(f'{value!r} locks the engine\'s own user out; use "0660" or "0600"')
         return value
 
     @field_validator("tcp")

@@ -210,10 +210,10 @@ def configured_grants(config: Config) -> list[Grant]:
 def build_signin(config: Config, store: Any, sessions: SessionStore, audit: AuditTrail) -> SignIn:
     """Sign-in for the engine: local users, LDAP, grants (config + store), throttle, syslog."""
     auth = config.auth
+    # `ovtui engine` refused a missing file before this (config/preflight.py); an Engine built
+    # in-process (tests, tools) without one simply has no local accounts.
     users: dict[str, LocalUser] = (
-        load_local_users(auth.local_users_file, missing_ok=auth.local_users_optional)
-        if auth.local_users_file
-        else {}
+        load_local_users(auth.local_users_file, missing_ok=True) if auth.local_users_file else {}
     )
     try:
         ldap = LdapAuthenticator(ldap_settings(auth.ldap)) if auth.ldap is not None else None

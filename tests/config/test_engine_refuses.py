@@ -238,3 +238,17 @@ def test_a_missing_power_password_file(root: Path) -> None:
         f"hosts[1].power.password: secret file {secret}: No such file or directory; create it "
         "(mode 0600) or fix the path"
     ]
+
+
+def test_a_socket_another_process_serves_is_left_alone(root: Path) -> None:
+    raw = working_config(root)
+    path = Path(raw["api"]["socket"])
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as other:
+        other.bind(str(path))
+        other.listen()
+        problems = refused(write_config(root, raw))
+        assert path.is_socket()  # still theirs
+    assert problems == [
+        f"api.socket: {path} is served by a running process (another engine?); stop it or "
+        "choose another path"
+    ]

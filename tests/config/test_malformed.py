@@ -102,6 +102,8 @@ FILE_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
      "engine.connect_backoff_max_seconds", "less than or equal to 86400"),
     # [api]
     ("mode as a number", edit(**{"api.socket_mode": 660}), "api.socket_mode", "valid string"),
+    ("mode without the owner", edit(**{"api.socket_mode": "0060"}),
+     "api.socket_mode", "locks the engine's own user out"),
     ("relative socket", edit(**{"api.socket": "api.sock"}), "api.socket", "not an absolute path"),
     ("group as a number", edit(**{"api.socket_group": 0}), "api.socket_group", "valid string"),
     ("tcp port out of range", edit(**{"api": {**TLS, "tcp": "127.0.0.1:70000"}}),
