@@ -9,13 +9,13 @@ the key, the same as a misspelt key, and never half-way through start-up with a 
 
 from __future__ import annotations
 
-import contextlib
 import grp
 import os
 import shutil
 import socket
 import ssl
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from auth.local_users import LocalUsersError, load_local_users
@@ -46,14 +46,35 @@ def environment_errors(config: Config) -> list[Finding]:
     return errors
 
 
+class _Unreachable(Exception):
+    """stat() failed for another reason than absence (a directory on the way not searchable)."""
+
+
 def _stat(path: Path) -> os.stat_result | None:
-    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+    """None when nothing is there; _Unreachable when the path cannot be looked at."""
+    try:
         return path.stat()
-    return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise _Unreachable(
+            f"{path}: {exc.strerror}; fix the permissions on the way to it"
+        ) from None
+
+
+def _unreachable_as(key: str, check: Callable[[], list[Finding]]) -> list[Finding]:
+    try:
+        return check()
+    except _Unreachable as exc:
+        return [(key, str(exc))]
 
 
 def _directory(key: str, path: Path) -> list[Finding]:
     """`path` is a writable directory, or one the engine can create (it does, at start)."""
+    return _unreachable_as(key, lambda: _directory_problems(key, path))
+
+
+def _directory_problems(key: str, path: Path) -> list[Finding]:
     st = _stat(path)
     if st is not None:
         if not stat.S_ISDIR(st.st_mode):
@@ -85,6 +106,8 @@ def unix_socket_problem(path: Path, *, probe: bool = True) -> str | None:
         st = path.lstat()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as exc:
+        return f"{path}: {exc.strerror}; fix the permissions on the way to it"
     if not stat.S_ISSOCK(st.st_mode):
         return f"{path} exists and is not a socket; remove it or choose another path"
     if not probe:
@@ -127,7 +150,10 @@ def _group_problem(group: str) -> str | None:
 
 
 def _readable(path: Path, what: str) -> str | None:
-    st = _stat(path)
+    try:
+        st = _stat(path)
+    except _Unreachable as exc:
+        return str(exc)
     if st is None:
         return f"{path}: no such file; give the path of the {what}"
     if not stat.S_ISREG(st.st_mode):
@@ -192,7 +218,11 @@ def _local_users(auth: AuthSection) -> list[Finding]:
     path = auth.local_users_file
     if path is None:
         return []
-    if not auth.local_users_optional and _stat(path) is None:
+    try:
+        missing = _stat(path) is None
+    except _Unreachable as exc:
+        return [("auth.local_users_file", str(exc))]
+    if not auth.local_users_optional and missing:
         if "local_users_file" in auth.model_fields_set:
             fix = "create it (ovtui hash-password makes the hash) or remove the key"
         else:
