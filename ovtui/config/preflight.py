@@ -116,8 +116,12 @@ def unix_socket_problem(path: Path, *, probe: bool = True) -> str | None:
     client.settimeout(2)
     try:
         client.connect(str(path))
-    except OSError:
+    except ConnectionRefusedError:
         return None  # nobody listens: left by an engine that was killed
+    except TimeoutError:
+        pass  # someone listens and does not accept yet: served all the same
+    except OSError as exc:
+        return f"{path} cannot be checked ({exc.strerror}); remove it or choose another path"
     finally:
         client.close()
     return (
