@@ -265,7 +265,8 @@ def test_clear_text_secret_is_refused_and_not_echoed() -> None:
 def test_secret_refs_resolve_from_file_or_env(tmp_path: Path, monkeypatch) -> None:
     secret = tmp_path / "pw"
     secret.write_text("s3cret\n")
-    config = parse_config(_base(hosts=[_host(power={"password": {"file": str(secret)}})]))
+    power = {"kind": "command", "on": ["on"], "off": ["off"], "password": {"file": str(secret)}}
+    config = parse_config(_base(hosts=[_host(power=power)]))
     ref = config.hosts[0].power.password
     assert ref is not None and ref.resolve() == "s3cret"
     monkeypatch.setenv("OVTUI_TEST_PW", "from-env")

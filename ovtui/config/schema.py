@@ -6,19 +6,17 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from auth.grants import Grant, GrantError
 from auth.ldap_config import DEFAULT_GROUP_FILTER
+from auth.permissions import ROLES
 from auth.syslog_sink import parse_target
+from ovtui.config.base import Strict as _Strict
 from ovtui.config.secrets import SecretRef
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Seconds = Annotated[float, Field(gt=0, le=86400)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -61,6 +59,8 @@ class ApiSection(_Strict):
             raise ValueError(f'{value!r} is not an octal mode such as "0660"') from None
         if mode & ~0o777 or mode & 0o007:
             raise ValueError(f'{value!r} must not grant access to others; use "0660" or "0600"')
+        if mode & 0o600 != 0o600:
+            raise ValueError(f'{value!r} locks the engine\'s own user out; use "0660" or "0600"')
         return value
 
     @field_validator("tcp")
@@ -74,6 +74,11 @@ class ApiSection(_Strict):
     def _tls_for_tcp(self) -> ApiSection:
         if self.tcp and not (self.tls_cert and self.tls_key):
             raise ValueError("tcp needs tls_cert and tls_key: the API never listens in clear")
+        if not self.tcp and (self.tls_cert or self.tls_key):
+            raise ValueError(
+                'tls_cert and tls_key serve only the tcp listener: set tcp = "HOST:PORT" '
+                "or remove them"
+            )
         return self
 
 
@@ -181,6 +186,13 @@ class GrantConfig(_Strict):
     scope: Literal["system", "datacenter", "cluster", "host", "vm"] = "system"
     object: str = ""
 
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value not in ROLES:
+            raise ValueError(f"not a role; use one of {', '.join(ROLES)}")
+        return value
+
     @model_validator(mode="after")
     def _valid(self) -> GrantConfig:
         try:
@@ -212,6 +224,12 @@ class AuthSection(_Strict):
         if value is not None:
             parse_target(value)
         return value
+
+    @property
+    def local_users_optional(self) -> bool:
+        """The default users file may be absent when a directory signs people in (LDAP only);
+        a file named in the config must exist, and so must one when there is no directory."""
+        return "local_users_file" not in self.model_fields_set and self.ldap is not None
 
 
 class DataCenterConfig(_Strict):
@@ -248,6 +266,12 @@ class PowerConfig(_Strict):
     def _commands(self) -> PowerConfig:
         if self.kind == "command" and not (self.on and self.off):
             raise ValueError('kind = "command" needs both on = [...] and off = [...] commands')
+        given = [k for k in ("on", "off", "status", "password") if getattr(self, k) is not None]
+        if self.kind == "none" and given:
+            raise ValueError(
+                f'{", ".join(given)} would never be used with kind = "none": set kind = '
+                '"command" or remove them'
+            )
         return self
 
 

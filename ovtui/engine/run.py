@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from collections.abc import Callable
 
-from collectors.exporter_server import Exporter
+from collectors.exporter_server import Exporter, ExporterError
 from ovtui.api.app import create_app
-from ovtui.api.server import ApiServers
+from ovtui.api.server import ApiServers, ListenError
+from ovtui.config.load import ConfigError
+from ovtui.config.preflight import check_environment
 from ovtui.config.schema import Config, parse_listen
 from ovtui.engine.core import Engine
 from ovtui.engine.gc_tuning import tune_gc
@@ -25,12 +28,32 @@ def synthetic_model_for(config: Config) -> Callable[[str, str, float], float] | 
     return SyntheticLoad().vm_cpu
 
 
+def probe_listen(listen: str) -> None:
+    """Binds and frees the exporter's address, so that a taken one is found before start-up.
+
+    (The exporter itself can only bind once the fleet runs: it reads the fleet's first snapshot.)
+    """
+    host, port = parse_listen(listen)
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise ListenError(
+            "exporter.listen",
+            f"cannot listen on {listen}: {exc.strerror or exc}; stop what holds it or set "
+            "exporter.listen to a free address",
+        ) from None
+
+
 async def run_engine(
     config: Config,
     *,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[Engine], None] | None = None,
 ) -> None:
+    check_environment(config)  # before anything is created: files, group, secrets, socket
     tune_gc()
     engine = Engine(config, synthetic_load=synthetic_model_for(config))
     stop = stop or asyncio.Event()
@@ -40,21 +63,32 @@ async def run_engine(
             loop.add_signal_handler(sig, stop.set)
         except (RuntimeError, ValueError):
             pass  # not the main thread (tests): the caller sets `stop`
-    await engine.start()
     api = ApiServers(create_app(engine), config.api)
-    timeout = config.engine.libvirt_call_timeout_seconds
-    exporter = Exporter(engine.fleet, engine.metrics, call_timeout=timeout)
+    exporter: Exporter | None = None
     try:
-        await api.start()
-        engine.api_tcp_port = api.tcp_port
-        if config.exporter.listen:
-            exporter.start(*parse_listen(config.exporter.listen))
-            engine.exporter_port = exporter.port
+        # Addresses first: one that is taken stops the engine before hosts or jobs start.
+        try:
+            api.bind()
+            engine.api_tcp_port = api.tcp_port
+            if config.exporter.listen:
+                probe_listen(config.exporter.listen)
+            await engine.start()
+            timeout = config.engine.libvirt_call_timeout_seconds
+            exporter = Exporter(engine.fleet, engine.metrics, call_timeout=timeout)
+            await api.start()
+            if config.exporter.listen:
+                exporter.start(*parse_listen(config.exporter.listen))
+                engine.exporter_port = exporter.port
+        except ListenError as exc:
+            raise ConfigError(f"{config.source}: {exc.key}: {exc.message}") from None
+        except ExporterError as exc:
+            raise ConfigError(f"{config.source}: exporter.listen: {exc}") from None
         log.info("engine ready: %d hosts, API on %s", len(config.hosts), config.api.socket)
         if on_ready:
             on_ready(engine)
         await stop.wait()
     finally:
-        await exporter.stop()
+        if exporter is not None:
+            await exporter.stop()
         await api.stop()
         await engine.stop()

@@ -274,19 +274,11 @@ def stored_grants(table: Any) -> Callable[[], Iterable[Grant]]:
 
 
 def configured_grants(config: Config) -> list[Grant]:
-    grants = [
+    # Their objects were checked when the config was loaded (config/crossrefs.py).
+    return [
         Grant(g.role, g.scope, g.object, group=g.group, user=g.user, id=f"config-{i}")
         for i, g in enumerate(config.auth.grants)
     ]
-    known = {
-        "datacenter": {d.name for d in config.datacenters},
-        "cluster": {c.name for c in config.clusters},
-        "host": {h.name for h in config.hosts},
-    }
-    for g in grants:
-        if g.scope in known and g.object not in known[g.scope]:
-            log.warning("grant %s: no %s named %r in the config", g.id, g.scope, g.object)
-    return grants
 
 
 def build_signin(
@@ -299,8 +291,10 @@ def build_signin(
 ) -> SignIn:
     """Sign-in for the engine: local users, LDAP, grants (config + store), throttle."""
     auth = config.auth
+    # `ovtui engine` refused a missing file before this (config/preflight.py); an Engine built
+    # in-process (tests, tools) without one simply has no local accounts.
     users: dict[str, LocalUser] = (
-        load_local_users(auth.local_users_file) if auth.local_users_file else {}
+        load_local_users(auth.local_users_file, missing_ok=True) if auth.local_users_file else {}
     )
     try:
         ldap = LdapAuthenticator(ldap_settings(auth.ldap)) if auth.ldap is not None else None

@@ -405,13 +405,17 @@ def test_engine_refuses_a_users_file_others_can_read(tmp_path: Path) -> None:
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith("I/O warning")]
     assert lines == [
-        f"ovtui: engine not started: {users}: readable by group or others (mode 0644); "
-        f"run: chmod 600 {users}"
+        "ovtui: configuration error:",
+        f"{toml}: auth.local_users_file: {users}: readable by group or others (mode 0644); "
+        f"run: chmod 600 {users}",
     ], proc.stderr
 
 
-def test_a_second_engine_on_the_same_state_is_refused(live: LiveEngine) -> None:
-    toml = live.store_dir.parent / "ovtui.toml"  # what `live` was written from
+def test_a_second_engine_on_the_same_state_is_refused(live: LiveEngine, tmp_path: Path) -> None:
+    written = live.store_dir.parent / "ovtui.toml"  # what `live` was written from
+    toml = tmp_path / "second.toml"  # with the users file that `live` was given
+    users = live.store_dir.parent / "local-users.toml"
+    toml.write_text(written.read_text() + f'\n[auth]\nlocal_users_file = "{users}"\n')
     proc = _ovtui("engine", "--config", str(toml))
     assert proc.returncode == 1
     line = proc.stderr.splitlines()[-1]
@@ -461,12 +465,13 @@ def test_an_exporter_port_in_use_stops_the_engine_with_the_fix(tmp_path: Path) -
         assert 'listen = "127.0.0.1:0"' in text
         toml.write_text(text.replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{port}"'))
         proc = _ovtui("engine", "--config", str(toml))
-    assert proc.returncode == 1, proc.stderr
-    line = proc.stderr.splitlines()[-1]
-    assert line.startswith(
-        f"ovtui: engine not started: the exporter cannot listen on 127.0.0.1:{port}"
-    )
-    assert "[exporter] listen" in line and "Traceback" not in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines()[-2:] == [
+        "ovtui: configuration error:",
+        f"{toml}: exporter.listen: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "stop what holds it or set exporter.listen to a free address",
+    ]
+    assert "Traceback" not in proc.stderr
 
 
 @pytest.mark.slow
