@@ -39,7 +39,8 @@ _STATE_NAMES = {
 }
 # What the lab creates under its root; `down` removes these and the root if it is then empty.
 _LAB_ENTRIES = ("hosts", "guests", "engine", "run", "lab.json", "lab.tmp", "ovtui.toml",
-                "ovtui.tmp", "etc-hosts", "lab.lock", "local-users.toml")  # fmt: skip
+                "ovtui.tmp", "etc-hosts", "lab.lock", "local-users.toml",
+                "admin.password")  # fmt: skip
 
 
 def _quiet(_msg: str) -> None:
@@ -378,6 +379,7 @@ class Lab:
         cpu_model = m.group(1) if m else "qemu64"
         text = config.render(self.root, list(st.hosts.values()), cpu_model, options)
         config.write(self.config_path, text)
+        config.ensure_admin(self.root)
 
     def _kill_strays(self) -> list[int]:
         """Hosts of this lab that the state file lost (a crash between start and save)."""
