@@ -153,7 +153,7 @@ def _kvm_b03() -> list[VmSpec]:
 # Read-only so that nobody can change the demo by mutating a shared dict.
 PROD_A_PARAMS = MappingProxyType({"HighUtilization": 80, "CpuOverCommitDurationMinutes": 2})
 PROD_B_PARAMS = MappingProxyType(
-    {"LowUtilization": 20, "HighUtilization": 80, "CpuOverCommitDurationMinutes": 2}
+    {"ConsolidationMode": "demand", "HighUtilization": 80, "CpuOverCommitDurationMinutes": 2}
 )
 
 

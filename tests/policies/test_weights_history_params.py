@@ -66,7 +66,12 @@ def test_defaults_and_units() -> None:
         ({"HighUtilization": True}, "HighUtilization", "got bool True"),
         ({"HighUtilization": 101}, "HighUtilization", "must be between 1 and 100 %"),
         ({"HostsInReserve": 1.5}, "HostsInReserve", "must be a whole number of hosts"),
-        ({"LowUtilization": 80}, "LowUtilization", "must be below HighUtilization (80 >= 80)"),
+        (
+            {"LowUtilization": 80, "ConsolidationMode": "low_utilization"},
+            "LowUtilization",
+            "must be below HighUtilization (80 >= 80)",
+        ),
+        ({"ConsolidationMode": 1}, "ConsolidationMode", 'must be "demand" or "low_utilization"'),
     ],
 )
 def test_bad_parameters_name_the_key(raw: dict, key: str, text: str) -> None:
