@@ -192,8 +192,10 @@ class _Packing:
         back = self.placed[room.name]
         cpu = room.busy + room.overhead + sum(p.unit.cpu for p in back) + unit.cpu
         mem = room.mem_used + sum(p.unit.memory_mib for p in back) + unit.memory_mib
-        vcpus = room.vcpus + sum(sum(v.vcpus for v in p.unit.vms) for p in (*back,)) + sum(
-            v.vcpus for v in unit.vms
+        vcpus = (
+            room.vcpus
+            + sum(sum(v.vcpus for v in p.unit.vms) for p in (*back,))
+            + sum(v.vcpus for v in unit.vms)
         )
         p = self.params
         return (

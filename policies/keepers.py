@@ -50,13 +50,17 @@ class Need:
 
 
 def capacity(room: HostRoom, params: Params, cpu_share: float) -> tuple[float, float, float]:
-    """What the host can carry for VMs within the limits (measured overhead taken off), or
-    what it runs now when that is more: kept, it keeps its VMs but takes no more."""
-    return (
-        max(room.busy, cpu_share * room.cpus - room.overhead),
-        float(max(room.mem_used, room.mem_limit - params.max_free_memory_over_mib)),
-        max(float(room.vcpus), params.max_vcpus_per_cpu * room.cpus),
+    """What the host can carry for VMs within the limits (measured overhead taken off). A host
+    already at a limit in one resource takes no VM at all, so then it carries what it runs."""
+    limits = (
+        cpu_share * room.cpus - room.overhead,
+        float(room.mem_limit - params.max_free_memory_over_mib),
+        params.max_vcpus_per_cpu * room.cpus,
     )
+    runs = (room.busy, float(room.mem_used), float(room.vcpus))
+    if any(r >= lim for r, lim in zip(runs, limits, strict=True)):
+        return runs
+    return limits
 
 
 def nominal(room: HostRoom, params: Params, cpu_share: float) -> tuple[float, float, float]:

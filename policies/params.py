@@ -115,7 +115,12 @@ class Params:
         return min(self.target + self.tolerance, self.high)
 
     def describe(self) -> dict[str, float | str]:
-        """Back to the operator's names and units (for plans and the API)."""
+        """Back to the operator's names and units (for plans and the API); parameters the
+        other consolidation mode reads are left out, since they do nothing here."""
+        shown = self._all()
+        return {k: v for k, v in shown.items() if MODE_ONLY.get(k, self.mode) == self.mode}
+
+    def _all(self) -> dict[str, float | str]:
         return {
             "HighUtilization": round(self.high * 100, 3),
             "LowUtilization": round(self.low * 100, 3),

@@ -74,7 +74,7 @@ def test_a_parameter_of_the_other_consolidation_mode_is_refused_not_ignored() ->
     (line,) = _problems(
         params={"ConsolidationMode": "low_utilization", "DemandCapacityRatioTarget": 50}
     )
-    assert "DemandCapacityRatioTarget: applies only with ConsolidationMode = \"demand\"" in line
+    assert 'DemandCapacityRatioTarget: applies only with ConsolidationMode = "demand"' in line
     (line,) = _problems(params={"ConsolidationMode": "dpm"})
     assert line.endswith(
         'params.ConsolidationMode: must be "demand" or "low_utilization", got str \'dpm\''

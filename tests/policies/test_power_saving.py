@@ -79,7 +79,8 @@ def test_a_host_that_cannot_be_drained_completely_is_left_alone() -> None:
     s = snap([host("a"), host("c")], vms)
     plan = plan_power_saving(s, "c", P, steady(s))
     assert not plan.steps
-    assert "c is under 20% but cannot be drained: es2: a already runs a member" in "\n".join(plan.notes)
+    notes = "\n".join(plan.notes)
+    assert "c is under 20% but cannot be drained: es2: a already runs a member" in notes
     pinned = snap([host("a"), host("c")], [*_busy("a", 8), vm("p", "c", usage=0.1, pinned=True)])
     plan = plan_power_saving(pinned, "c", P, steady(pinned))
     assert not plan.steps and "p is pinned to c" in "\n".join(plan.notes)
@@ -111,7 +112,8 @@ def test_hysteresis_a_recent_power_action_blocks_release() -> None:
     recent = steady(s, last_power_action=MappingProxyType({"c": NOW - 600}))
     plan = plan_power_saving(s, "c", P, recent)
     assert not plan.steps
-    assert "last power action was 10 min ago (MinPowerActionIntervalMinutes 30)" in "\n".join(plan.notes)
+    notes = "\n".join(plan.notes)
+    assert "last power action was 10 min ago (MinPowerActionIntervalMinutes 30)" in notes
     later = steady(s, last_power_action=MappingProxyType({"c": NOW - 1900}))
     assert plan_power_saving(s, "c", P, later).metrics.hosts_released == 1
 

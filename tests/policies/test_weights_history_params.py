@@ -55,7 +55,16 @@ def test_defaults_and_units() -> None:
     assert (
         parse_params({"HighUtilization": 90, "CpuOverCommitDurationMinutes": 0.5}).duration_s == 30
     )
-    assert set(p.describe()) == set(PARAMS)
+    low_only = {"LowUtilization", "MinFreeMemoryForUnderUtilized"}
+    assert set(p.describe()) == set(PARAMS) - low_only
+    assert p.describe()["ConsolidationMode"] == "demand"
+    assert p.describe()["DemandCapacityRatioTarget"] == 63
+    ovirt = parse_params({"ConsolidationMode": "low_utilization", "LowUtilization": 30})
+    assert (ovirt.mode, ovirt.low) == ("low_utilization", 0.3)
+    assert set(ovirt.describe()) == set(PARAMS) - {
+        "DemandCapacityRatioTarget",
+        "DemandCapacityRatioTolerance",
+    }
 
 
 @pytest.mark.parametrize(
