@@ -22,7 +22,9 @@ MaxVcpusPerCpu is 4 everywhere. Two loads per preset and size:
 Lower bound (heterogeneous hosts): the smallest k such that the k largest hosts cover the CPU
 demand at HighUtilization, the same for committed memory (usable memory within over-commit
 less MaxFreeMemoryForOverUtilized); the bound is the larger k. For identical hosts this is
-max(ceil(CPU demand / 80% of a host), ceil(memory / usable memory of a host)).
+max(ceil(CPU demand / 80% of a host), ceil(memory / usable memory of a host)). "bound_pinned"
+is the same bound when the hosts that run a pinned or non-migratable VM (1% and 1% of the VMs:
+about a third of the hosts) must stay whatever their size, as they must for any planner.
 
 Both planners run without a migration budget here (MaxMigrationsPerRound unbounded) to show what
 one round can reach; in production the budget keeps rounds short. Planning time is the median
@@ -181,17 +183,25 @@ def _fewest(capacities: list[float], need: float) -> int:
     return len(capacities) + 1  # cannot be carried at all
 
 
-def lower_bound(snap: Snapshot, params: Params) -> int:
-    """Hosts the demand needs at least, whatever the packing: see the module doc."""
+def lower_bound(snap: Snapshot, params: Params, *, pinned: bool = False) -> int:
+    """Hosts the demand needs at least, whatever the packing: see the module doc. pinned: the
+    hosts running a pinned or non-migratable VM count first (no planner may release them)."""
     cpu = sum((v.cpu_usage or 0.0) * v.vcpus for v in snap.vms if v.active)
     mem = sum(v.memory_mib for v in snap.vms if v.active)
     overcommit = snap.clusters[0].memory_overcommit_percent
-    cpu_caps = [params.high * h.cpus for h in snap.hosts]
-    mem_caps = [
-        float(h.memory_mib * overcommit // 100 - params.max_free_memory_over_mib)
-        for h in snap.hosts
-    ]
-    return max(_fewest(cpu_caps, cpu), _fewest(mem_caps, mem), 1)
+    stay = {v.host for v in snap.vms if v.active and (v.pinned or not v.migratable)}
+    stay = stay if pinned else set()
+
+    def caps(hosts: list[Host]) -> tuple[list[float], list[float]]:
+        return [params.high * h.cpus for h in hosts], [
+            float(h.memory_mib * overcommit // 100 - params.max_free_memory_over_mib) for h in hosts
+        ]
+
+    fixed_cpu, fixed_mem = caps([h for h in snap.hosts if h.name in stay])
+    cpu_caps, mem_caps = caps([h for h in snap.hosts if h.name not in stay])
+    k_cpu = _fewest(cpu_caps, cpu - sum(fixed_cpu)) if cpu > sum(fixed_cpu) else 0
+    k_mem = _fewest(mem_caps, mem - sum(fixed_mem)) if mem > sum(fixed_mem) else 0
+    return max(len(stay) + max(k_cpu, k_mem), 1)
 
 
 def measure(preset: Preset, hosts: int, vms: int, seed: int) -> dict[str, Any]:
@@ -219,6 +229,7 @@ def measure(preset: Preset, hosts: int, vms: int, seed: int) -> dict[str, Any]:
         "in_service_after": p.hosts_in_service_after,
         "lower_bound": bound,
         "after_per_bound": round(p.hosts_in_service_after / bound, 3),
+        "bound_pinned": lower_bound(quiet, PARAMS, pinned=True),
         "saving_moves": p.migrations,
         "moves_per_released": round(p.migrations / released, 1) if released else "-",
         "saving_over_after": p.hosts_over_after,

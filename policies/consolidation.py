@@ -217,7 +217,7 @@ def _pack(
     When a unit fits nowhere, a host of the batch is kept instead: the most useful one (the
     largest) if it is more useful than the unit's own host and would take the unit, else the
     unit's own host, which then keeps all its VMs. Either becomes a target.
-    -> placements per drained host, and why each kept host of the batch could not go."""
+    -> placements per drained host, and why each host of the batch that stays could not go."""
     items = sorted(
         ((u, r) for r in batch for u in units_of[r.name]),
         key=lambda ur: (-sizer.unit(ur[0]), ur[0].name),
@@ -233,12 +233,14 @@ def _pack(
                 run.spare.pop()
             other = run.spare[-1] if run.spare else room
             if other is room or sizer.host(other) <= sizer.host(room):
-                run.keep(room, f"{unit.name}: {why}")
+                under = f"is under {pct(params.low)} but " if params.mode != "demand" else ""
+                run.keep(room, f"{room.name} {under}cannot be drained: {unit.name}: {why}")
                 break
             if not run.would_take(other, unit):
                 run.spare.pop()  # it would not help this unit; it may still be drained
                 continue
-            run.keep(other, f"kept instead, to take {unit.name} ({why})")
+            run.keep(other, f"{other.name} stays, to take {unit.name}, which fits on no kept "
+                     f"host ({why})")  # fmt: skip
             found, why = run.put(unit)
         if found is not None:
             run.placed[room.name].append(found)
@@ -336,6 +338,7 @@ def consolidate(
     )
     left = budget
     drained: list[tuple[HostRoom, list[Placement], str]] = []
+    kept_back: list[str] = []
     while todo:
         batch, rest = [], []
         for room in todo:
@@ -351,14 +354,19 @@ def consolidate(
         for room in batch:
             if room.name in failed:
                 left += len(room.vms)
-                under = f"is under {pct(params.low)} but " if params.mode != "demand" else ""
-                notes.append(f"{room.name} {under}cannot be drained: {failed[room.name]}")
+                kept_back.append(failed[room.name])
             else:
                 drained.append((room, placed[room.name], whys[room.name]))
         todo = rest
         if not failed:
             break  # the rest did not fit the budget; a failure would have freed some
-    notes += _budget_notes(todo, left, params)
+    if len(kept_back) > NAMED:
+        kept_back = [
+            f"{len(kept_back)} hosts stay in service because some of their VMs fit on no kept "
+            f"host (bin packing needs more room than the totals say), e.g. "
+            + "; ".join(kept_back[:3])
+        ]
+    notes += kept_back + _budget_notes(todo, left, params)
     return release(state, params, obs, running, _moves(state, params, drained), notes)
 
 

@@ -52,24 +52,38 @@ class Need:
 def capacity(room: HostRoom, params: Params, cpu_share: float) -> tuple[float, float, float]:
     """What the host can carry for VMs within the limits (measured overhead taken off). A host
     already at a limit in one resource takes no VM at all, so then it carries what it runs."""
-    limits = (
-        cpu_share * room.cpus - room.overhead,
-        float(room.mem_limit - params.max_free_memory_over_mib),
-        params.max_vcpus_per_cpu * room.cpus,
-    )
-    runs = (room.busy, float(room.mem_used), float(room.vcpus))
-    if any(r >= lim for r, lim in zip(runs, limits, strict=True)):
-        return runs
-    return limits
+    limits = _limits(room, params, cpu_share)
+    runs = _runs(room)
+    return runs if _full(runs, limits) else limits
 
 
 def nominal(room: HostRoom, params: Params, cpu_share: float) -> tuple[float, float, float]:
-    """The same for the hardware alone (for scores: equal hardware, equal score)."""
-    return (
+    """The same for the hardware alone, for scores: equal hardware, equal score, so that a
+    little measured overhead does not outweigh migrations (a host at a limit still scores
+    what it runs)."""
+    hardware = (
         cpu_share * room.cpus,
         float(max(0, room.mem_limit - params.max_free_memory_over_mib)),
         params.max_vcpus_per_cpu * room.cpus,
     )
+    runs = _runs(room)
+    return runs if _full(runs, _limits(room, params, cpu_share)) else hardware
+
+
+def _limits(room: HostRoom, params: Params, cpu_share: float) -> tuple[float, float, float]:
+    return (
+        cpu_share * room.cpus - room.overhead,
+        float(room.mem_limit - params.max_free_memory_over_mib),
+        params.max_vcpus_per_cpu * room.cpus,
+    )
+
+
+def _runs(room: HostRoom) -> tuple[float, float, float]:
+    return (room.busy, float(room.mem_used), float(room.vcpus))
+
+
+def _full(runs: tuple[float, ...], limits: tuple[float, ...]) -> bool:
+    return any(r >= lim for r, lim in zip(runs, limits, strict=True))
 
 
 def _score(cap: tuple[float, float, float], left: list[float], need: tuple[float, ...]) -> float:
