@@ -140,3 +140,21 @@ def test_a_host_that_cannot_be_drained_stays_and_takes_the_others() -> None:
     plan = plan_power_saving(s, "c", parse_params({}), steady(s))
     assert "s1" in _in_service_after(plan) and "s2" in _released(plan)
     assert "s1 cannot be drained: pin is pinned to s1" in plan.notes
+
+
+def test_when_a_vm_fits_on_no_kept_host_the_largest_host_of_the_batch_stays_for_it() -> None:
+    # f (pinned VM) alone carries the totals, but sv may not run beside its anti-affinity
+    # partner on f: rather than keep s for it, the larger l stays and takes it.
+    vms = [
+        vm("pin", "f", vcpus=4, mem=40960, usage=0.1, pinned=True, anti_affinity_group="g"),
+        vm("sv", "s", vcpus=2, mem=18432, usage=0.1, anti_affinity_group="g"),
+        vm("lv", "l", vcpus=2, mem=4096, usage=0.1),
+    ]
+    s = snap([host("f", **SMALL), host("s", **SMALL), host("l", **BIG)], vms)
+    plan = plan_power_saving(s, "c", parse_params({}), steady(s))
+    assert _in_service_after(plan) == {"f", "l"}
+    assert [(st.kind.value, st.vm_name or st.host, st.target) for st in plan.steps] == [
+        ("migrate", "sv", "l"), ("maintenance", "s", "")
+    ]  # fmt: skip
+    assert any(n.startswith("l stays, to take sv, which fits on no kept host (f already runs")
+               for n in plan.notes)  # fmt: skip
