@@ -277,7 +277,13 @@ async def test_only_the_latest_plan_can_be_applied(engine_for) -> None:
 
 
 def power_fleet() -> FleetSpec:
-    params = MappingProxyType({"CpuOverCommitDurationMinutes": 0, "HostsInReserve": 0})
+    params = MappingProxyType(
+        {
+            "CpuOverCommitDurationMinutes": 0,
+            "HostsInReserve": 0,
+            "ConsolidationMode": "low_utilization",
+        }
+    )
     jump = tuple(VmSpec(f"jump-{i}", 1, 2048, "jump") for i in range(2))
     return FleetSpec(
         (DatacenterSpec("dc1"),),
