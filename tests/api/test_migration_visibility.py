@@ -20,10 +20,9 @@ import libvirt
 import pytest
 
 from ovtui.fleet import migration_ops
-from ovtui.testdriver_fleet import vm_uuid
-from tests.conftest import API, LiveEngine, eventually
+from tests.conftest import API, LiveEngine
+from tests.vm_watch import WAIT, Hammer
 
-WAIT = 60.0  # generous: a gate that is never reached is a failure, not a slow machine
 COLD_STEPS = ("define on h2", "destroy on h1", "create on h2", "undefine on h1")
 OFFLINE_STEPS = ("define on h2", "undefine on h1")
 
@@ -98,68 +97,6 @@ def _gate(monkeypatch: pytest.MonkeyPatch, gates: Gates, mode: str) -> None:
         return lambda conn: op(_Conn(conn, gates, "h1"))
 
     monkeypatch.setattr(migration_ops, mode, gated)
-
-
-class Hammer:
-    """Threads asking GET /vms and GET /vms/NAME in a loop, recording what each answer showed."""
-
-    def __init__(self, live: LiveEngine, name: str, threads: int = 3) -> None:
-        self._uuid, self._name = vm_uuid(name), name
-        token = live.login("viewer")
-        self._clients = [
-            httpx.Client(
-                transport=httpx.HTTPTransport(uds=str(live.socket)),
-                base_url="http://ovtui",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=WAIT,
-            )
-            for _ in range(threads)
-        ]
-        self.seen: list[list[list[dict[str, Any]]]] = [[] for _ in range(threads)]
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(threads)
-        ]
-        for t in self._threads:
-            t.start()
-
-    def _run(self, i: int) -> None:
-        client, seen = self._clients[i], self.seen[i]
-        while not self._stop.is_set():
-            listed = client.get(f"{API}/vms").json()
-            seen.append([v for v in listed if v["uuid"] == self._uuid])
-            one = client.get(f"{API}/vms/{self._name}")
-            seen.append([one.json()] if one.status_code == 200 else [])
-
-    def rounds(self) -> list[int]:
-        return [len(s) for s in self.seen]
-
-    def wait_rounds_after(self, before: list[int]) -> None:
-        """Until every thread has had two answers begun after `before` was taken."""
-        eventually(
-            lambda: all(n >= b + 3 for n, b in zip(self.rounds(), before, strict=True)),
-            timeout=WAIT,
-            what="every hammer thread answered again",
-        )
-
-    def stop(self) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(WAIT)
-        for c in self._clients:
-            c.close()
-
-
-def _phase(copies: list[dict[str, Any]], was: str, state: str) -> int:
-    """0 before the move, 1 while migrating, 2 after; fails on anything else."""
-    assert len(copies) == 1, f"the VM listed {len(copies)} times: {copies}"
-    (vm,) = copies
-    where = (vm["host"], vm["state"], vm["migration_source"], vm["migration_target"])
-    if vm["state"] == "migrating":
-        assert where == ("h1", "migrating", "h1", "h2"), vm
-        return 1
-    assert where in {("h1", was, "", ""), ("h2", state, "", "")}, vm
-    return 0 if vm["host"] == "h1" else 2
 
 
 def _shown(api: httpx.Client, name: str) -> list[dict[str, Any]]:
@@ -263,7 +200,7 @@ def test_a_vm_moved_cold_is_listed_once_as_migrating_throughout(
     # the next read after the answer: on the target, running, no longer migrating
     (vm,) = _shown(api, "web-2")
     assert (vm["host"], vm["state"], vm["migration_source"]) == ("h2", "running", "")
-    _check_hammer(hammer, was="running", state="running")
+    hammer.check("h1", "h2", before="running", after="running")
 
 
 def test_a_shut_off_vm_moved_is_listed_once_as_migrating_throughout(
@@ -295,11 +232,4 @@ def test_a_shut_off_vm_moved_is_listed_once_as_migrating_throughout(
     (vm,) = _shown(api, "off-1")
     assert (vm["host"], vm["state"], vm["migration_target"]) == ("h2", "shutoff", "")
     # shut off while moved: it holds no memory on either host meanwhile
-    _check_hammer(hammer, was="shutoff", state="shutoff")
-
-
-def _check_hammer(hammer: Hammer, *, was: str, state: str) -> None:
-    for answers in hammer.seen:
-        phases = [_phase(copies, was, state) for copies in answers]
-        assert phases == sorted(phases), f"went back and forth: {phases}"
-        assert 1 in phases, "no answer while the VM was moving"
+    hammer.check("h1", "h2", before="shutoff", after="shutoff")
