@@ -9,7 +9,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -437,7 +436,6 @@ def test_engine_process_serves_the_cli_and_stops_on_sigterm(tmp_path: Path, monk
         monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
         monkeypatch.setattr(sys, "stdin", io.StringIO(f"{PASSWORD}\n"))
         assert main(["--config", str(toml), "login", "-u", "viewer", "--password-stdin"]) == 0
-        time.sleep(0.3)  # let the hosts connect
         capsys.readouterr()
         assert main(["--config", str(toml), "host", "list", "--json"]) == 0
         hosts = json.loads(capsys.readouterr().out)
