@@ -19,6 +19,7 @@ from ovtui.fleet.assemble import HostFacts, LoadModel, assemble
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
 from ovtui.fleet.lifecycle_names import describe
+from ovtui.fleet.moving import Moving, overlay, settled
 from ovtui.fleet.reading import HostReading, NodeInfo, VmConfig, read_host, read_node
 from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot, VmState
 
@@ -78,6 +79,11 @@ class Fleet:
         # Per host: VMs whose config an event made stale while a read was out (None: no read).
         self._stale_during_read: dict[str, set[str] | None] = {h: None for h in self.links}
         self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
+        # VMs being moved (ovtui.fleet.moving), and per host: reads begun, and which of them
+        # gave the reading now stored (so a move knows when both hosts were read after it).
+        self._moving: dict[str, Moving] = {}
+        self._reads_begun: dict[str, int] = {h: 0 for h in self.links}
+        self._stored_read: dict[str, int] = {h: 0 for h in self.links}
         self._flags: dict[str, tuple[bool, bool]] = {}  # (powered off, maintenance) at rebuild
         self._wake: dict[str, asyncio.Event] = {}
         self._read_locks: dict[str, asyncio.Lock] = {}
@@ -147,6 +153,7 @@ class Fleet:
         polls): the next snapshot shows it within PUBLISH_EVERY_SECONDS."""
         link = self.links[name]
         async with self._read_locks.setdefault(name, asyncio.Lock()), self._read_slots:
+            read_no = self._reads_begun[name] = self._reads_begun[name] + 1
             cache, node = self._configs[name], self._nodes.get(name)
             if node is None:
                 node = self._nodes[name] = await self._counted(
@@ -166,6 +173,7 @@ class Fleet:
             if name in self._readings:
                 self._previous[name] = self._readings[name]
             self._readings[name] = reading
+            self._stored_read[name] = read_no
             self._current.add(name)
             self._rebuild(name, publish=publish)
 
@@ -246,6 +254,40 @@ class Fleet:
                     return d.name
         return uuid
 
+    # -- VMs being moved ---------------------------------------------------------------------
+    def begin_move(self, vm: VM, target: str, mode: str) -> None:
+        """From now on the VM is shown once, as migrating from its host to target."""
+        other = self._moving.get(vm.uuid)
+        if other is not None:
+            raise FleetError(
+                f"migrate {vm.name} refused: it is already migrating from {other.vm.host} to "
+                f"{other.target}; wait until that move ends",
+                kind="conflict",
+                host=vm.host,
+                vm=vm.name,
+            )
+        self._moving[vm.uuid] = Moving(vm, target, mode)
+        self._snapshot = None
+
+    def end_move(self, uuid: str) -> None:
+        """The move is over (done or not): still shown as migrating until both hosts have been
+        read again, so the first snapshot without the overlay has the VM where it really is."""
+        move = self._moving.get(uuid)
+        if move is not None and move.reads_at_end is None:
+            move.reads_at_end = {h: self._reads_begun[h] for h in move.hosts}
+            if self._drop_settled():
+                self._snapshot = None
+
+    def moving(self, uuid: str) -> Moving | None:
+        return self._moving.get(uuid)
+
+    def _drop_settled(self) -> bool:
+        up = {n: link.state == HostState.UP for n, link in self.links.items()}
+        done = [u for u, m in self._moving.items() if settled(m, self._stored_read, up)]
+        for uuid in done:
+            del self._moving[uuid]
+        return bool(done)
+
     # -- snapshot ------------------------------------------------------------------------------
     def _rebuild(self, name: str, *, publish: bool = True) -> None:
         link = self.links[name]
@@ -269,6 +311,8 @@ class Fleet:
         self._views[name] = assemble(
             facts, self._readings.get(name), self._previous.get(name), synthetic
         )
+        if self._moving:
+            self._drop_settled()
         if publish:
             self._snapshot = None
         else:
@@ -291,7 +335,9 @@ class Fleet:
                 datacenters=self._dcs,
                 clusters=self._clusters,
                 hosts=tuple(h for h, _ in views),
-                vms=_without_stale_copies([vm for _, vms in views for vm in vms]),
+                vms=overlay(
+                    _without_stale_copies([vm for _, vms in views for vm in vms]), self._moving
+                ),
             )
         return snap
 

@@ -58,14 +58,14 @@ async def test_lifecycle_events_update_inventory_between_polls(
     conn = fleet.links[host.name].conn
     assert conn is not None
     await asyncio.to_thread(lambda: conn.lookupByUUIDString(vm.uuid).destroy())
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         current = fleet.snapshot().vm(vm.uuid)
         if current is not None and current.state == VmState.SHUTOFF:
             break
         await asyncio.sleep(0.02)
     else:
-        raise AssertionError("the destroy event did not reach the snapshot within 5 s")
+        raise AssertionError("the destroy event did not reach the snapshot within 30 s")
 
 
 class _RacingConn:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -53,21 +51,3 @@ def test_render_and_generate_latest_parse_to_the_same_families() -> None:
         assert mine[name] == theirs[name], name
     text = render(registry).decode()
     assert 'name="we\\"ird\\\\name\\nx"' in text
-
-
-def test_render_is_faster_on_a_big_scrape() -> None:
-    snap = snapshot([host(f"h{i}") for i in range(50)],
-                    [vm(f"v{i}", f"h{i % 50}") for i in range(4000)])  # fmt: skip
-    inputs = ScrapeInput(snap, {})
-    metrics = EngineMetrics()
-    metrics.registry.register(FleetCollector(lambda _b: inputs))
-
-    def best(fn) -> float:
-        times = []
-        for _ in range(3):
-            began = time.perf_counter()
-            fn(metrics.registry)
-            times.append(time.perf_counter() - began)
-        return min(times)
-
-    assert best(render) < best(generate_latest)
