@@ -13,7 +13,7 @@ from fastapi import HTTPException, Request
 
 from auth.permissions import Permission
 from auth.principal import SYSTEM_REF, ObjectRef, Principal, authorize
-from ovtui.api.lookup import find_host, find_vm
+from ovtui.api.lookup import find_host, find_storage, find_vm, storage_ref
 from ovtui.engine import Engine
 
 
@@ -60,6 +60,8 @@ def _target(request: Request, engine: Engine, kind: str | None) -> ObjectRef:
             names = ", ".join(c.name for c in engine.config.clusters)
             raise HTTPException(404, f"no cluster named {name!r} (clusters: {names})")
         return ObjectRef("cluster", cluster.name, cluster.datacenter, cluster.name)
+    if kind == "storage":
+        return storage_ref(find_storage(engine.storage, request.path_params["storage"]))
     return SYSTEM_REF
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from ovtui.config.policy_params import policy_errors
 from ovtui.config.schema import Config
+from ovtui.config.storage_crossrefs import storage_errors
 
 
 def _duplicates(kind: str, names: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -48,4 +49,5 @@ def cross_reference_errors(config: Config) -> list[tuple[str, str]]:
                 )
             )
     errors += policy_errors(config)
+    errors += storage_errors(config)
     return errors

@@ -23,6 +23,7 @@ from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
+from ovtui.storage.service import StorageService
 from ovtui.store import JsonlLog, Store
 from policies.plan import Move
 
@@ -56,11 +57,18 @@ class Engine:
             powered_off=lambda h: self.store.host_state(h).get("power") == "off",
             on_event=self._record_event,
             on_call_error=self.metrics.libvirt_error,
+            unfit_reason=lambda h: self.storage.problem_of(h),
+        )
+        # Storage domains realised as pools on their hosts; a host that cannot activate a shared
+        # one turns non_operational (the fleet asks problem_of when it rebuilds the host).
+        self.storage = StorageService(
+            config, self.fleet.links, on_host_change=self.fleet.invalidate
         )
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
 
     async def start(self) -> None:
         await self.fleet.start()
+        self.storage.start()
         self.policies.start()
 
     async def stop(self) -> None:
@@ -68,6 +76,7 @@ class Engine:
             return
         self._stopped = True
         await self.policies.stop()
+        await self.storage.stop()
         await self.fleet.stop()
         self.store.close()
         for log in (self.events, self.migrations, self.audit_log):

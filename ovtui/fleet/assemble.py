@@ -28,6 +28,9 @@ class HostFacts:
     # False between a reconnect and the first read on the new connection: the reading is from
     # before the outage, so its VMs are shown in state unknown, as while the host was lost.
     reading_current: bool = True
+    # Why the host cannot serve its cluster beyond its CPU (a shared storage domain it cannot
+    # activate: ovtui.storage); "" when nothing is wrong.
+    unfit_reason: str = ""
 
 
 def _vm_usage(
@@ -76,6 +79,8 @@ def assemble(
     if state == HostState.UP and node.cpu_model != cluster.cpu_model:
         state = HostState.NON_OPERATIONAL
         reason = f"CPU model {node.cpu_model!r} differs from cluster {cluster.cpu_model!r}"
+    elif state == HostState.UP and facts.unfit_reason:
+        state, reason = HostState.NON_OPERATIONAL, facts.unfit_reason
     elif state == HostState.UP and facts.maintenance:
         state, reason = HostState.MAINTENANCE, "in maintenance"
     reachable = facts.link_state == HostState.UP and facts.reading_current

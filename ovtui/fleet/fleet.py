@@ -47,16 +47,19 @@ class Fleet:
         powered_off: Callable[[str], bool] = lambda _h: False,
         on_event: EventSink = lambda _e: None,
         on_call_error: CallErrorSink = lambda _h, _c, _k: None,
+        unfit_reason: Callable[[str], str | None] = lambda _h: None,
     ) -> None:
         """`powered_off(host)`: power management switched it off, so it is `down`, not
         non_responsive, while it does not answer (and losing it, or a host in maintenance, is
-        logged at INFO, not as a warning). `on_call_error` counts failed poll calls."""
+        logged at INFO, not as a warning). `on_call_error` counts failed poll calls.
+        `unfit_reason(host)`: why a reachable host is non_operational (storage), else None."""
         self.config = config
         self._synthetic = synthetic_load
         self._maintenance_of = maintenance_of
         self._powered_off = powered_off
         self._on_event = on_event
         self._on_call_error = on_call_error
+        self._unfit_reason = unfit_reason
         eng = config.engine
         self.links: dict[str, HostLink] = {
             h.name: HostLink(
@@ -264,6 +267,7 @@ class Fleet:
             maintenance=maintenance,
             last_seen=self._readings[name].wall if name in self._readings else None,
             reading_current=name in self._current,
+            unfit_reason=self._unfit_reason(name) or "",
         )
         synthetic = self._synthetic if cfg.load == "synthetic" else None
         self._views[name] = assemble(

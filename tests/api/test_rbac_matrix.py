@@ -7,6 +7,7 @@ auth.permissions, so a change to a role or to a route's declaration has to be ma
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,9 @@ from fastapi.routing import APIRoute
 from auth.permissions import ROLES
 from ovtui.api.app import create_app
 from ovtui.api.authz import Public, Require
+from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec
-from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, running_engine
+from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
 
 ALL = frozenset({"SuperUser", "ClusterAdmin", "PowerUser", "Operator", "ReadOnly", "Auditor"})
 PUBLIC = "public"
@@ -83,6 +85,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", f"{API}/policies/{{cluster}}/apply-step"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.apply_step"
     ),
+    # Storage (issue 11): reading is inventory.read.
+    ("GET", f"{API}/storage"): Expect(ALL),
+    ("GET", f"{API}/storage/{{storage}}"): Expect(ALL),
     ("PUT", f"{API}/policies/{{cluster}}/mode"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
@@ -132,6 +137,7 @@ def _request(
     host = "h1" if method == "GET" else "h3"
     url = path.replace("{vm}", vm).replace("{host}", host).replace("{action}", "reboot")
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
+    url = url.replace("{storage}", "shared")
     body: dict[str, Any] | None = None
     if path.endswith("/migrate"):
         body = {"target": "h2"}
@@ -164,8 +170,17 @@ def _new_grant(live: LiveEngine) -> str:
 def live() -> Iterator[LiveEngine]:
     # One engine for the whole matrix: every mutating call uses its own VM (or the empty h3,
     # where maintenance and activation succeed whatever state the previous call left).
-    with running_engine(_spec()) as running:
-        yield running
+    config = fleet_config(_spec())
+    shared = StorageDomainConfig(name="shared", datacenter="dc1", type="shared_dir", path="/vm")
+    config = config.model_copy(update={"storage_domains": [shared]})
+    try:
+        running = LiveEngine(config)
+        try:
+            yield running
+        finally:
+            running.stop()
+    finally:
+        shutil.rmtree(config.engine.store_dir.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

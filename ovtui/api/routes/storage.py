@@ -1,0 +1,48 @@
+"""Storage domains: per domain and per host state, capacity, allocation and available space.
+
+Read from the storage service's cached readings (ovtui.storage.service), never from libvirt.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from auth.permissions import Permission
+from auth.principal import visible
+from ovtui.api.authz import Caller, Require, engine_of
+from ovtui.api.lookup import find_storage, storage_ref
+from ovtui.api.serialize import JSON
+from ovtui.config.storage_schema import StorageDomainConfig
+from ovtui.engine import Engine
+from ovtui.storage.views import domain_view
+
+router = APIRouter(prefix="/api/v1", tags=["storage"], default_response_class=JSON)
+READ = Require(Permission.INVENTORY_READ)
+
+
+def view(engine: Engine, sd: StorageDomainConfig) -> dict[str, Any]:
+    svc = engine.storage
+    return domain_view(sd, [svc.reading(sd.name, h) for h in svc.hosts(sd.name)])
+
+
+@router.get("/storage", summary="Storage domains, each with its state on every host")
+async def storage_list(
+    request: Request,
+    caller: Annotated[Caller, Depends(READ)],
+    datacenter: str | None = None,
+) -> JSON:
+    engine = engine_of(request)
+    mine = visible(caller.principal, engine.storage.domains(), storage_ref)
+    return JSON([view(engine, sd) for sd in mine if datacenter in (None, sd.datacenter)])
+
+
+@router.get(
+    "/storage/{storage}",
+    dependencies=[Depends(Require(Permission.INVENTORY_READ, target="storage"))],
+    summary="One storage domain, with its state on every host",
+)
+async def storage_detail(request: Request, storage: str) -> JSON:
+    engine = engine_of(request)
+    return JSON(view(engine, find_storage(engine.storage, storage)))
