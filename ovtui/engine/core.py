@@ -23,6 +23,7 @@ from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
+from ovtui.storage.disks import DiskService
 from ovtui.storage.service import StorageService
 from ovtui.store import JsonlLog, Store
 from policies.plan import Move
@@ -64,6 +65,7 @@ class Engine:
         self.storage = StorageService(
             config, self.fleet.links, on_host_change=self.fleet.invalidate
         )
+        self.disks = DiskService(self.storage, self.fleet, self.store)
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
 
     async def start(self) -> None:

@@ -204,6 +204,15 @@ class Fleet:
                 log.info("re-read of %s after an action failed: %s", name, exc.message)
                 self.request_refresh(name)
 
+    async def reread_vm(self, host: str, uuid: str) -> None:
+        """A VM's devices changed without a lifecycle event (a disk attached or detached):
+        forget its cached domain XML and re-read the host now."""
+        self._configs[host].pop(uuid, None)
+        stale = self._stale_during_read[host]
+        if stale is not None:
+            stale.add(uuid)
+        await self.refresh_now(host)
+
     def request_refresh(self, name: str) -> None:
         if name in self._wake:
             self._wake[name].set()

@@ -9,6 +9,16 @@ POOL_STATES = {0: "inactive", 1: "building", 2: "active", 3: "degraded", 4: "ina
 
 
 @dataclass(frozen=True, slots=True)
+class VolumeInfo:
+    """One volume of a pool, as libvirt reports it (allocation: bytes really used on disk)."""
+
+    name: str
+    path: str
+    capacity: int
+    allocation: int
+
+
+@dataclass(frozen=True, slots=True)
 class PoolReading:
     """One domain's pool on one host. state: a POOL_STATES value, or `error` (realising or
     reading it failed: `error` says why) or `unknown` (the host cannot be asked: `error` says
@@ -22,6 +32,7 @@ class PoolReading:
     available: int = 0
     error: str = ""
     read_at: float | None = None  # unix time of the reading the sizes come from
+    volumes: tuple[VolumeInfo, ...] = ()
 
     @property
     def usable(self) -> bool:

@@ -12,7 +12,7 @@ import time
 import libvirt
 
 from ovtui.config.storage_schema import StorageDomainConfig
-from ovtui.storage.model import POOL_STATES, PoolReading
+from ovtui.storage.model import POOL_STATES, PoolReading, VolumeInfo
 from ovtui.storage.pool_xml import pool_name, pool_xml
 
 
@@ -36,7 +36,19 @@ def read_pool(pool: libvirt.virStoragePool, domain: str, host: str) -> PoolReadi
         allocation=allocation,
         available=available,
         read_at=time.time(),
+        volumes=tuple(_volumes(pool)) if state == libvirt.VIR_STORAGE_POOL_RUNNING else (),
     )
+
+
+def _volumes(pool: libvirt.virStoragePool) -> list[VolumeInfo]:
+    out = []
+    for vol in pool.listAllVolumes(0):
+        try:
+            _type, capacity, allocation = vol.info()
+            out.append(VolumeInfo(vol.name(), vol.path(), capacity, allocation))
+        except libvirt.libvirtError:
+            continue  # deleted while we listed
+    return sorted(out, key=lambda v: v.name)
 
 
 def lookup_pool(conn: libvirt.virConnect, domain: str) -> libvirt.virStoragePool:

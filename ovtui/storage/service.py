@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ovtui.config.schema import Config
@@ -78,17 +79,7 @@ class StorageService:
         link = self._links[host]
         if link.state != HostState.UP:
             why = f"host is {link.state.value} ({link.reason})" if link.reason else link.state.value
-            base = found or PoolReading(domain, host, "unknown")
-            return PoolReading(
-                domain,
-                host,
-                "unknown",
-                base.capacity,
-                base.allocation,
-                base.available,
-                why,
-                base.read_at,
-            )
+            return replace(found or PoolReading(domain, host, ""), state="unknown", error=why)
         return PoolReading(domain, host, "unknown", error="not read yet")
 
     def hosts(self, domain: str) -> tuple[str, ...]:
@@ -181,16 +172,7 @@ class StorageService:
         old = self.readings.get(pair)
         if reading.state == "error" and old is not None:
             # Keep the last known sizes: a failed refresh does not make the pool empty.
-            reading = PoolReading(
-                reading.domain,
-                reading.host,
-                "error",
-                old.capacity,
-                old.allocation,
-                old.available,
-                reading.error,
-                old.read_at,
-            )
+            reading = replace(old, state="error", error=reading.error)
         if reading.state == "error" and (old is None or old.error != reading.error):
             log.warning("storage domain %s on %s: %s", pair[0], pair[1], reading.error)
         self.readings[pair] = reading

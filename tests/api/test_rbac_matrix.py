@@ -7,6 +7,7 @@ auth.permissions, so a change to a role or to a route's declaration has to be ma
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from ovtui.api.authz import Public, Require
 from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec
 from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
+from tests.storage.helpers import all_read, wait_storage
 
 ALL = frozenset({"SuperUser", "ClusterAdmin", "PowerUser", "Operator", "ReadOnly", "Auditor"})
 PUBLIC = "public"
@@ -33,8 +35,14 @@ class Expect:
     permission: str | None = None  # what a refusal is audited as
     target_kind: str | None = None  # ... and on what kind of object
     audited_as: str | None = None  # the audit action an allowed call records
+    # What an allowed call returns, and the audited result. A few actions cannot succeed on the
+    # test driver (no volume resize, no device hot-plug): they pass authorisation, reach libvirt
+    # and are audited as failed, which is what this table can check.
+    statuses: tuple[int, ...] = (200, 201)
+    result: str = "ok"
 
 
+DISK_ROLES = frozenset({"SuperUser", "ClusterAdmin", "PowerUser"})
 EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{API}/health"): Expect(PUBLIC),
     ("POST", f"{API}/sessions"): Expect(PUBLIC, audited_as="login"),
@@ -88,6 +96,23 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     # Storage (issue 11): reading is inventory.read.
     ("GET", f"{API}/storage"): Expect(ALL),
     ("GET", f"{API}/storage/{{storage}}"): Expect(ALL),
+    ("GET", f"{API}/disks"): Expect(ALL),
+    ("GET", f"{API}/vms/{{vm}}/disks"): Expect(ALL),
+    ("POST", f"{API}/storage/{{storage}}/disks"): Expect(
+        DISK_ROLES, "disk.manage", "storage", "disk.create"
+    ),
+    ("DELETE", f"{API}/storage/{{storage}}/disks/{{disk}}"): Expect(
+        DISK_ROLES, "disk.manage", "storage", "disk.delete"
+    ),
+    ("POST", f"{API}/storage/{{storage}}/disks/{{disk}}/grow"): Expect(
+        DISK_ROLES, "disk.manage", "storage", "disk.grow", (502,), "failed"
+    ),
+    ("POST", f"{API}/vms/{{vm}}/disks"): Expect(
+        DISK_ROLES, "disk.manage", "vm", "disk.attach", (502,), "failed"
+    ),
+    ("DELETE", f"{API}/vms/{{vm}}/disks/{{target}}"): Expect(
+        DISK_ROLES, "disk.manage", "vm", "disk.detach", (400,), "failed"
+    ),
     ("PUT", f"{API}/policies/{{cluster}}/mode"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
@@ -95,7 +120,8 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
 }
-CALLERS = [*sorted(ALL), None]  # None: no Authorization header at all
+CALLERS = [*sorted(ALL), None]
+_DISK_NUMBERS = itertools.count()  # None: no Authorization header at all
 
 
 def _slug(role: str) -> str:
@@ -137,7 +163,9 @@ def _request(
     host = "h1" if method == "GET" else "h3"
     url = path.replace("{vm}", vm).replace("{host}", host).replace("{action}", "reboot")
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
-    url = url.replace("{storage}", "shared")
+    url = url.replace("{storage}", "loc").replace("{target}", "vda")
+    if "{disk}" in path:
+        url = url.replace("{disk}", _new_disk(live))
     body: dict[str, Any] | None = None
     if path.endswith("/migrate"):
         body = {"target": "h2"}
@@ -147,6 +175,12 @@ def _request(
         body = {"username": ROLE_USERS.get(role or "SuperUser"), "password": PASSWORD}
     elif path.endswith("/grants") and method == "POST":
         body = {"user": f"someone-{slug}", "role": "ReadOnly", "scope": "cluster", "object": "c1"}
+    elif path.endswith("/storage/{storage}/disks"):
+        body = {"name": f"new-{next(_DISK_NUMBERS)}", "size_bytes": 1 << 20}
+    elif path.endswith("/grow"):
+        body = {"size_bytes": 1 << 30}
+    elif path.endswith("/vms/{vm}/disks") and method == "POST":
+        body = {"storage": "loc", "disk": _new_disk(live)}
     elif path.endswith("/apply-step"):
         body = {"step": 0}
     elif path.endswith("/mode") and method == "PUT":
@@ -154,6 +188,16 @@ def _request(
     elif path.endswith("/apply"):
         body = {}
     return method, url, body
+
+
+def _new_disk(live: LiveEngine) -> str:
+    """A disk made through the API (by the SuperUser) for the call under test to act on."""
+    name = f"disk-{next(_DISK_NUMBERS)}"
+    resp = live.as_role("SuperUser").post(
+        f"{API}/storage/loc/disks", json={"name": name, "size_bytes": 1 << 20}
+    )
+    assert resp.status_code == 201, resp.text
+    return name
 
 
 def _new_grant(live: LiveEngine) -> str:
@@ -171,8 +215,9 @@ def live() -> Iterator[LiveEngine]:
     # One engine for the whole matrix: every mutating call uses its own VM (or the empty h3,
     # where maintenance and activation succeed whatever state the previous call left).
     config = fleet_config(_spec())
-    shared = StorageDomainConfig(name="shared", datacenter="dc1", type="shared_dir", path="/vm")
-    config = config.model_copy(update={"storage_domains": [shared]})
+    # Local to h1, where the VMs are: test-driver hosts do not share volumes as real ones would.
+    loc = StorageDomainConfig(name="loc", datacenter="dc1", type="local", path="/vm", hosts=["h1"])
+    config = config.model_copy(update={"storage_domains": [loc]})
     try:
         running = LiveEngine(config)
         try:
@@ -261,16 +306,18 @@ def test_matrix(live: LiveEngine, tokens: dict[str, str], key, caller: str | Non
         # Signing out revokes the token it is called with: give it one of its own.
         logout = key == ("DELETE", f"{API}/sessions/current")
         token = live.login(ROLE_USERS[caller]) if logout else tokens[caller]
+    if "storage" in url:
+        wait_storage(live.as_role("SuperUser"), all_read)
     before = live.engine.audit_log.last_seq
     resp = live.client(token).request(method, url, json=body)
     new = live.engine.audit_log.read(since_seq=before)
     user = ROLE_USERS[caller] if caller else None
 
     if expect.allowed == PUBLIC or (caller is not None and caller in expect.allowed):
-        assert resp.status_code in (200, 201), f"{caller} {method} {url}: {resp.text}"
+        assert resp.status_code in expect.statuses, f"{caller} {method} {url}: {resp.text}"
         if expect.audited_as:
             assert [(r["actor"], r["action"], r["result"]) for r in new] == [
-                (user or "admin", expect.audited_as, "ok")
+                (user or "admin", expect.audited_as, expect.result)
             ]
         return
     if caller is None:
