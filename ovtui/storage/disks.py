@@ -53,7 +53,12 @@ class DiskService:
     def volumes_of(self, domain: str) -> list[VolumeInfo]:
         readings = [self.storage.reading(domain, h) for h in self.storage.hosts(domain)]
         best = summary(readings)
-        return list(best.volumes) if best else []
+        sd = self.storage.domain(domain)
+        vols = list(best.volumes) if best else []
+        if sd is not None and sd.type == "iscsi":
+            # LUN 0 of a target is often its controller (size 0), not a disk anyone can use.
+            vols = [v for v in vols if v.capacity > 0]
+        return vols
 
     def records(self, domain: str | None = None) -> list[dict[str, Any]]:
         rows = self.store.table(TABLE).all()

@@ -1,21 +1,16 @@
-"""Storage on a real lab: pools of every directory and block type realised by the engine, disks
-whose allocation is measured on disk, hot-plug into a running guest, live grow, in-use refusal.
+"""Storage on a real lab: a pool of every type realised by the engine, disks whose allocation is
+measured on disk, hot-plug into a running guest, live grow, in-use refusal, iSCSI LUNs.
 
-Two lab hosts, one TCG guest (vm1 on h1). The storage this module makes itself, outside the lab
-(the lab's own shared directory, loop device and tgtd are not built yet, see the README):
-- shared: a directory on this machine's filesystem, which every host namespace sees at the same
-  path (what a shared filesystem mount gives production hosts);
-- local-h2: a directory libvirt creates on h2;
-- block: a 256 MiB loop device that libvirt formats (ext4) and mounts in h1's namespace, detached
-  by this module at the end.
+Two lab hosts, one TCG guest (vm1 on h1). The lab's own storage (ovtui.lab.storage): `shared`
+(a directory every host namespace sees), `block` (a loop device libvirt formats and mounts on
+h1), `san` (tgtd on loopback through iscsi-direct); this module adds `local-h2`, a directory
+libvirt creates on h2.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,7 +23,8 @@ import pytest
 from auth.local_users import LocalUser, write_local_users
 from ovtui.config import Config, load_config
 from ovtui.config.storage_schema import StorageDomainConfig
-from ovtui.lab import Lab
+from ovtui.lab import Lab, procs
+from ovtui.lab.storage import BLOCK_BYTES, LUNS
 from tests.conftest import API, ROLE_USERS, LiveEngine, _password_hash
 from tests.lab.conftest import lab_up
 
@@ -43,55 +39,28 @@ def lab() -> Iterator[Lab]:
     yield from lab_up(hosts=2, guests=1)
 
 
-@pytest.fixture(scope="module")
-def places() -> Iterator[dict[str, Path]]:
-    root = Path(tempfile.mkdtemp(prefix="ovtui-sd-", dir="/tmp"))
-    (root / "shared").mkdir()
-    image = root / "block.img"
-    with image.open("wb") as f:
-        f.truncate(256 * MIB)
-    loop = subprocess.run(
-        ["losetup", "--find", "--show", str(image)], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    try:
-        yield {"root": root, "loop": Path(loop)}
-    finally:
-        subprocess.run(["losetup", "--detach", loop], check=False)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _config(lab: Lab, places: dict[str, Path]) -> Config:
+def _config(lab: Lab) -> Config:
     config = load_config(lab.config_path)
     users = [LocalUser(u, _password_hash(), frozenset({r})) for r, u in ROLE_USERS.items()]
     write_local_users(config.auth.local_users_file, users)
-    dc = config.datacenters[0].name
-    root = places["root"]
-    domains = [
-        StorageDomainConfig(name="shared", datacenter=dc, type="shared_dir", path=root / "shared"),
-        StorageDomainConfig(
-            name="local-h2", datacenter=dc, type="local", path=root / "local-h2", hosts=["h2"]
-        ),
-        StorageDomainConfig(
-            name="block",
-            datacenter=dc,
-            type="fs",
-            path=root / "block-mnt",
-            device=places["loop"],
-            hosts=["h1"],
-        ),
-    ]
+    local = StorageDomainConfig(
+        name="local-h2",
+        datacenter=config.datacenters[0].name,
+        type="local",
+        path=lab.root / "storage" / "local-h2",
+        hosts=["h2"],
+    )
     return config.model_copy(
         update={
-            "storage_domains": domains,
+            "storage_domains": [*config.storage_domains, local],
             "exporter": config.exporter.model_copy(update={"listen": None}),
         }
     )
 
 
 @pytest.fixture(scope="module")
-def live(lab: Lab, places: dict[str, Path]) -> Iterator[LiveEngine]:
-    (places["root"] / "block-mnt").mkdir()
-    engine = LiveEngine(_config(lab, places), wait_hosts=False)
+def live(lab: Lab) -> Iterator[LiveEngine]:
+    engine = LiveEngine(_config(lab), wait_hosts=False)
     try:
         engine.run(engine.engine.fleet.wait_connected(30), timeout=40)
         yield engine
@@ -125,10 +94,11 @@ def test_every_domain_is_active_on_its_hosts(admin: httpx.Client, lab: Lab) -> N
 
     domains = until(all_active, 60, "every storage domain active")
     assert [h["host"] for h in domains["shared"]["hosts"]] == ["h1", "h2"]
+    assert [h["host"] for h in domains["san"]["hosts"]] == ["h1", "h2"]
     assert [h["host"] for h in domains["local-h2"]["hosts"]] == ["h2"]
     block = domains["block"]
-    # ext4 on 256 MiB: a little less than the device once the filesystem's own blocks are out
-    assert 200 * MIB < block["capacity_bytes"] <= 256 * MIB, block
+    # ext4 on the loop device: a little less than the device once the filesystem's blocks are out
+    assert 0.9 * BLOCK_BYTES < block["capacity_bytes"] <= BLOCK_BYTES, block
     assert domains["shared"]["capacity_bytes"] > 0
     conn = lab.connect("h1")
     try:
@@ -148,7 +118,7 @@ def test_every_domain_is_active_on_its_hosts(admin: httpx.Client, lab: Lab) -> N
     ],
 )
 def test_allocation_on_disk_is_what_was_asked(
-    admin: httpx.Client, places: dict[str, Path], fmt: str, allocation: str, low: int, high: int
+    admin: httpx.Client, fmt: str, allocation: str, low: int, high: int
 ) -> None:
     name = f"{fmt}-{allocation}"
     body = {"name": name, "size_bytes": SIZE, "format": fmt, "allocation": allocation}
@@ -210,3 +180,34 @@ def test_hot_plug_live_grow_in_use_refusal_and_detach(
 
     until(detached, 60, "vda released by the guest")
     assert admin.delete(f"{API}/storage/shared/disks/hot").status_code == 200
+
+
+def test_the_iscsi_domain_lists_the_targets_luns_on_every_host(admin: httpx.Client) -> None:
+    def luns() -> list[dict[str, Any]]:
+        found = admin.get(f"{API}/disks", params={"storage": "san"}).json()
+        return found if len(found) == len(LUNS) else []
+
+    found = until(luns, 30, "the target's LUNs")
+    # a LUN is its backing file less the last 512-byte block (what tgtd reports); LUN 0 (the
+    # target's controller, size 0) is not a disk and is not listed
+    assert sorted(d["capacity_bytes"] for d in found) == sorted(n - 512 for n in LUNS)
+    assert all(d["volume"].startswith("unit:0:0:") and not d["managed"] for d in found)
+    san = _domains(admin)["san"]
+    assert [h["state"] for h in san["hosts"]] == ["active", "active"]
+    assert san["pool_type"] == "iscsi-direct"
+
+
+def test_lab_down_stops_tgtd_and_detaches_the_loop_device() -> None:
+    with contextlib.ExitStack() as stack:
+        own = lab_up(hosts=1, guests=0)
+        lab = next(own)
+        stack.callback(lambda: next(own, None))
+        st = lab.storage()
+        assert st.tgtd is not None and procs.alive(st.tgtd)
+        backing = Path(f"/sys/block/{Path(st.loop).name}/loop/backing_file")
+        assert backing.read_text().strip() == str(st.root / "block.img")
+        assert st.shared_dir.is_dir()
+        lab.down()
+        assert not procs.alive(st.tgtd)
+        assert not backing.exists() or backing.read_text().strip() != str(st.root / "block.img")
+        assert not st.root.exists()
