@@ -6,6 +6,7 @@ Every action goes: API handler -> authorisation (ovtui.api.authz) -> Engine.perf
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +25,7 @@ from ovtui.fleet.fleet import Fleet
 from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
 from ovtui.storage.disks import DiskService
+from ovtui.storage.moves import MoveService
 from ovtui.storage.service import StorageService
 from ovtui.store import JsonlLog, Store
 from policies.plan import Move
@@ -66,11 +68,21 @@ class Engine:
             config, self.fleet.links, on_host_change=self.fleet.invalidate
         )
         self.disks = DiskService(self.storage, self.fleet, self.store)
+        self.moves = MoveService(
+            self.fleet,
+            self.storage,
+            self.disks,
+            self.store,
+            config.engine.migration_timeout_seconds,
+        )
+        self._resuming: asyncio.Task[None] | None = None
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
 
     async def start(self) -> None:
         await self.fleet.start()
         self.storage.start()
+        # Disk moves an earlier engine left unfinished: carried on or undone (storage/moves.py).
+        self._resuming = asyncio.create_task(self.moves.resume_all(), name="resume-disk-moves")
         self.policies.start()
 
     async def stop(self) -> None:
@@ -78,6 +90,10 @@ class Engine:
             return
         self._stopped = True
         await self.policies.stop()
+        if self._resuming is not None:
+            self._resuming.cancel()
+            await asyncio.gather(self._resuming, return_exceptions=True)
+        await self.moves.stop()
         await self.storage.stop()
         await self.fleet.stop()
         self.store.close()

@@ -90,14 +90,33 @@ class DiskService:
             "vms": [{"vm": u.vm.name, "uuid": u.vm.uuid, "target": u.target} for u in users],
         }
 
+    def refs(self, domain: str, vol: VolumeInfo) -> set[str]:
+        """How a VM's disk (model.Disk.source) can name this volume: pool/volume, its path,
+        or for an iSCSI LUN the network source libvirt writes after a blockCopy."""
+        found = {f"{pool_name(domain)}/{vol.name}", vol.path}
+        sd = self.storage.domain(domain)
+        if sd is not None and sd.type == "iscsi" and vol.name.startswith("unit:"):
+            found.add(f"iscsi:{sd.target}/{vol.name.rsplit(':', 1)[-1]}")
+        return found
+
     def users(self, domain: str, vol: VolumeInfo) -> list[User]:
-        ref = f"{pool_name(domain)}/{vol.name}"
+        refs = self.refs(domain, vol)
         found = []
         for vm in self.fleet.snapshot().vms:
             for d in vm.devices.disks if vm.devices else ():
-                if d.source == ref or (d.source_type in ("file", "block") and d.source == vol.path):
+                if d.source in refs:
                     found.append(User(vm, d.target))
         return found
+
+    def moved(self, src_domain: str, src_volume: str, dst_domain: str, dst_volume: str) -> None:
+        """A disk move finished: its record (if ovtui made the disk) follows it."""
+        table = self.store.table(TABLE)
+        for r in table.all():
+            if r["domain"] == src_domain and r["volume"] == src_volume:
+                fmt = "raw" if dst_volume.startswith("unit:") else r["format"]
+                table.update(
+                    {"domain": dst_domain, "volume": dst_volume, "format": fmt}, doc_ids=[r.doc_id]
+                )
 
     def _unread_vms(self, sd: StorageDomainConfig) -> list[str]:
         hosts = set(self.storage.hosts(sd.name))
@@ -133,8 +152,7 @@ class DiskService:
             }
             for sd in self.storage.domains():
                 for vol in self.volumes_of(sd.name):
-                    ref = f"{pool_name(sd.name)}/{vol.name}"
-                    if d.source in (ref, vol.path):
+                    if d.source in self.refs(sd.name, vol):
                         rec = next(
                             (r for r in self.records(sd.name) if r["volume"] == vol.name), None
                         )
@@ -158,7 +176,7 @@ class DiskService:
             raise FleetError(f"no storage domain named {name!r} (domains: {names})", kind="invalid")
         return sd
 
-    def _acting_host(self, sd: StorageDomainConfig, prefer: str | None = None) -> str:
+    def acting_host(self, sd: StorageDomainConfig, prefer: str | None = None) -> str:
         """A host where the domain's pool is active now (prefer: the VM's host)."""
         hosts = list(self.storage.hosts(sd.name))
         if prefer in hosts:
@@ -193,7 +211,7 @@ class DiskService:
             raise FleetError(
                 f"storage domain {domain} already has a disk {req.name!r}", kind="conflict"
             )
-        host = self._acting_host(sd)
+        host = self.acting_host(sd)
         reading = self.storage.reading(domain, host)
         warnings = []
         if req.preallocated and req.capacity > reading.available:
@@ -241,7 +259,7 @@ class DiskService:
             )
         allocate = bool(rec and rec["allocation"] == "preallocated")
         running = [u for u in self.users(domain, vol) if u.vm.active]
-        host = self._acting_host(sd, running[0].vm.host if running else None)
+        host = self.acting_host(sd, running[0].vm.host if running else None)
         reading = self.storage.reading(domain, host)
         if allocate and size - vol.capacity > reading.available:
             raise FleetError(
@@ -283,7 +301,7 @@ class DiskService:
                 "disks are not read yet): try again in a few seconds",
                 kind="unavailable",
             )
-        host = self._acting_host(sd)
+        host = self.acting_host(sd)
         await self.fleet.links[host].call(
             lambda conn: volumes.delete(conn, domain, vol.name), action=f"delete disk {disk}"
         )

@@ -60,6 +60,7 @@ class DiskMove:
     bytes_total: int = 0
     error: str = ""
     actor: str = ""
+    bandwidth: int = 0  # bytes/s the copy may use; 0: as fast as it goes
     started_at: float = 0.0
     finished_at: float | None = None
     history: tuple[tuple[str, float], ...] = field(default_factory=tuple)  # (stage, unix time)

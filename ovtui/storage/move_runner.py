@@ -81,7 +81,7 @@ class MoveRunner:
     async def _step(self, m: DiskMove, holder: list[DiskMove]) -> DiskMove:
         d, stage = self.driver, m.stage
         if stage == "new" and m.live:
-            return self._to(await d.create_target(m), "target_created", target_created=True)
+            return self._to(await d.create_target(m), "target_created")  # sets target_created
         if stage == "new":  # cold: the copy creates the target
             m = self._to(m, "copying", target_created=True)
             holder[0] = m

@@ -21,6 +21,7 @@ from auth.permissions import ROLES
 from ovtui.api.app import create_app
 from ovtui.api.authz import Public, Require
 from ovtui.config.storage_schema import StorageDomainConfig
+from ovtui.storage.move_model import DiskMove, Endpoint
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec
 from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
 from tests.storage.helpers import all_read, wait_storage
@@ -113,6 +114,12 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("DELETE", f"{API}/vms/{{vm}}/disks/{{target}}"): Expect(
         DISK_ROLES, "disk.manage", "vm", "disk.detach", (400,), "failed"
     ),
+    # the matrix VMs' vda is a plain file, on no storage domain: the move is refused as such
+    ("POST", f"{API}/vms/{{vm}}/disks/{{target}}/move"): Expect(
+        DISK_ROLES, "disk.manage", "vm", "disk.move", (400,), "failed"
+    ),
+    ("GET", f"{API}/disk-moves"): Expect(ALL),
+    ("GET", f"{API}/disk-moves/{{move}}"): Expect(ALL),
     ("PUT", f"{API}/policies/{{cluster}}/mode"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
@@ -164,6 +171,8 @@ def _request(
     url = path.replace("{vm}", vm).replace("{host}", host).replace("{action}", "reboot")
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
     url = url.replace("{storage}", "loc").replace("{target}", "vda")
+    if "{move}" in path:
+        url = url.replace("{move}", _stored_move(live))
     if "{disk}" in path:
         url = url.replace("{disk}", _new_disk(live))
     body: dict[str, Any] | None = None
@@ -179,6 +188,8 @@ def _request(
         body = {"name": f"new-{next(_DISK_NUMBERS)}", "size_bytes": 1 << 20}
     elif path.endswith("/grow"):
         body = {"size_bytes": 1 << 30}
+    elif path.endswith("/move"):
+        body = {"storage": "loc"}
     elif path.endswith("/vms/{vm}/disks") and method == "POST":
         body = {"storage": "loc", "disk": _new_disk(live)}
     elif path.endswith("/apply-step"):
@@ -198,6 +209,15 @@ def _new_disk(live: LiveEngine) -> str:
     )
     assert resp.status_code == 201, resp.text
     return name
+
+
+def _stored_move(live: LiveEngine) -> str:
+    """A finished disk move of a matrix VM, as the store keeps it."""
+    vm = live.engine.snapshot().vms_named("pw-superuser")[0]
+    src, dst = Endpoint("loc", "a.qcow2", "/vm/a.qcow2"), Endpoint("loc2", "a.qcow2")
+    move = DiskMove("m-rbac", vm.name, vm.uuid, vm.host, "vdb", True, src, dst, 1 << 20)
+    live.engine.store.table("disk_moves").insert(move.at("source_deleted", 1.0).as_dict())
+    return move.id
 
 
 def _new_grant(live: LiveEngine) -> str:

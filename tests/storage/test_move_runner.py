@@ -36,7 +36,7 @@ class FakeDriver:
     async def create_target(self, m: DiskMove) -> DiskMove:
         self._call("create_target")
         self.target_exists = True
-        return replace(m, dest=replace(m.dest, path="/dst/d.qcow2"))
+        return replace(m, dest=replace(m.dest, path="/dst/d.qcow2"), target_created=True)
 
     async def start_copy(self, m: DiskMove) -> None:
         self._call("start_copy")

@@ -1,4 +1,4 @@
-"""Disks: list, create, grow, delete on a storage domain; attach and detach on a VM.
+"""Disks: list, create, grow, delete on a storage domain; attach, detach and move on a VM.
 
 Each change passes Require (RBAC: disk.manage on the domain, or on the VM) and Engine.perform
 (audit), then ovtui.storage.disks.
@@ -6,16 +6,19 @@ Each change passes Require (RBAC: disk.manage on the domain, or on the VM) and E
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from auth.permissions import Permission
-from auth.principal import visible
+from auth.principal import ObjectRef, visible
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_storage, find_vm, storage_ref
 from ovtui.api.serialize import JSON
+from ovtui.engine import Engine
+from ovtui.storage.move_model import DiskMove
 from ovtui.storage.volume_xml import VolumeRequest
 
 router = APIRouter(prefix="/api/v1", tags=["disks"])
@@ -174,3 +177,83 @@ async def disk_detach(
         run,
         caller.source,
     )
+
+
+class MoveDisk(BaseModel):
+    storage: Annotated[str, Field(min_length=1, description="the storage domain to move to")]
+    volume: str | None = Field(
+        None, description="the target volume: required for an iSCSI domain (its LUN, unit:0:0:N)"
+    )
+    bandwidth_mib_s: Annotated[int, Field(ge=0, le=1 << 20)] = Field(
+        0, description="limit the live copy to this many MiB/s (0: no limit)"
+    )
+
+
+@router.post(
+    "/vms/{vm}/disks/{target}/move",
+    summary="Move a VM's disk to another storage domain (live if the VM runs); waits for it",
+    description="Stages are persisted; GET /api/v1/disk-moves shows progress while it runs.",
+)
+async def disk_move(
+    request: Request,
+    vm: str,
+    target: str,
+    body: MoveDisk,
+    caller: Annotated[Caller, Depends(ON_VM)],
+) -> dict[str, Any]:
+    engine = engine_of(request)
+    found = find_vm(engine.snapshot(), vm)
+
+    async def run() -> dict[str, Any]:
+        move = engine.moves.plan(
+            found,
+            target,
+            body.storage,
+            body.volume,
+            caller.principal.name,
+            body.bandwidth_mib_s << 20,
+        )
+        done = await engine.moves.run(move)
+        how = "live" if done.live else "copied while shut off"
+        return {
+            "result": f"{found.name}'s {target} moved to {body.storage} ({how})",
+            **done.as_dict(),
+        }
+
+    params = {"uuid": found.uuid, "target": target, **body.model_dump()}
+    return await engine.perform(
+        caller.principal, "disk.move", f"vm/{found.name}@{found.host}", params, run, caller.source
+    )
+
+
+def _move_ref(engine: Engine, move: DiskMove) -> ObjectRef:
+    """A move is seen by whoever may read its VM (system-wide readers, once the VM is gone)."""
+    vm = engine.snapshot().vm(move.vm_uuid)
+    if vm is None:
+        return ObjectRef("vm", move.vm)
+    return ObjectRef("vm", vm.name, vm.datacenter, vm.cluster, vm.host)
+
+
+@router.get("/disk-moves", summary="Disk moves, running (with progress) and finished")
+async def disk_moves(
+    request: Request, caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ))]
+) -> JSON:
+    engine = engine_of(request)
+    moves = visible(caller.principal, engine.moves.all(), lambda m: _move_ref(engine, m))
+    return JSON([m.as_dict() for m in moves])
+
+
+@router.get(
+    "/disk-moves/{move}",
+    summary="One disk move, with its stages and progress",
+)
+async def disk_move_detail(
+    request: Request,
+    caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ))],
+    move: str,
+) -> JSON:
+    engine = engine_of(request)
+    found = engine.moves.get(move)
+    if found is None or not any(visible(caller.principal, [found], partial(_move_ref, engine))):
+        raise HTTPException(404, f"no disk move {move!r} (list them: GET /api/v1/disk-moves)")
+    return JSON(found.as_dict())
