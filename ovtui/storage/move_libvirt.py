@@ -53,7 +53,11 @@ class LibvirtMoveDriver:
 
     # -- helpers -------------------------------------------------------------------------
     async def _call(self, m: DiskMove, fn: Any, action: str) -> Any:
-        return await self.fleet.links[m.host].call(fn, action=action, vm=m.vm)
+        # A call that hangs here is this VM's QEMU stuck on a storage target (a dead iSCSI
+        # portal stalls its monitor), not a dead host: the move fails, the host stays up.
+        return await self.fleet.links[m.host].call(
+            fn, action=action, vm=m.vm, hung_means_lost=False
+        )
 
     def dest_source(self, m: DiskMove) -> DiskSource:
         sd = self.storage.domain(m.dest.domain)

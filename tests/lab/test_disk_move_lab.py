@@ -9,6 +9,7 @@ tgtd test comes last, since it kills the target.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import threading
 import time
@@ -225,6 +226,77 @@ def test_a_target_domain_too_full_is_refused_and_leaves_nothing(
     after = {d["volume"] for d in admin.get(f"{API}/disks", params={"storage": "block"}).json()}
     assert after == before
     assert _live_source(lab, dev) == "ovtui-shared/big.img"
+
+
+def test_an_engine_killed_mid_copy_resumes_on_restart(admin: httpx.Client, lab: Lab) -> None:
+    """A second engine (its own store and socket) starts a slow copy and is stopped mid-way;
+    the block job runs on in libvirtd, and the engine started again on that store finishes it."""
+    dev = _disk(admin, "resume", 64 * MIB)
+    base = _config(lab)
+    config = base.model_copy(
+        update={
+            "engine": base.engine.model_copy(update={"store_dir": lab.root / "engine-restart"}),
+            "api": base.api.model_copy(update={"socket": lab.root / "run" / "restart.sock"}),
+        }
+    )
+    first = LiveEngine(config, wait_hosts=False)
+    try:
+        first.run(first.engine.fleet.wait_connected(30), timeout=40)
+        until(
+            lambda: all(first.engine.storage.reading(d, "h1").usable for d in ("shared", "block")),
+            60,
+            "pools read",
+        )
+        first.settle()
+        move = first.engine.moves.plan(
+            first.engine.snapshot().vms_named("vm1")[0],
+            dev,
+            "block",
+            None,
+            "test",
+            bandwidth=8 * MIB,
+        )
+        running = asyncio.run_coroutine_threadsafe(first.engine.moves.run(move), first.loop)
+        until(lambda: (first.engine.moves.get(move.id) or move).bytes_done > 0, 60, "copying")
+        assert first.engine.moves.get(move.id).stage == "copying"  # type: ignore[union-attr]
+    finally:
+        first.stop()  # the engine goes; the copy job stays with libvirtd
+    assert running.cancelled() or running.done()
+    second = LiveEngine(config, wait_hosts=False)
+    try:
+        done = until(
+            lambda: (m := second.engine.moves.get(move.id)) and m.finished and m,
+            120,
+            "the move resumed and finished",
+        )
+        assert done.stage == "source_deleted", done
+        assert "ready" in [s for s, _ in done.history]
+    finally:
+        second.stop()
+    assert _live_source(lab, dev) == done.dest.path
+
+
+def test_a_shut_off_vms_disk_moves_by_copying_the_volume(admin: httpx.Client, lab: Lab) -> None:
+    assert admin.post(f"{API}/vms/vm1/poweroff").status_code == 200
+    resp = admin.post(f"{API}/vms/vm1/disks/vda/move", json={"storage": "block"})
+    assert resp.status_code == 200, resp.text
+    move = resp.json()
+    assert not move["live"]
+    assert [s for s, _ in move["history"]] == [
+        "copying",
+        "ready",
+        "definition_updated",
+        "source_deleted",
+    ]
+    conn = lab.connect("h1")
+    try:
+        dom = conn.lookupByName("vm1")
+        disk = find_disk(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), "vda")
+        assert disk is not None and disk.find("source").get("file") == move["dest"]["path"]  # type: ignore[union-attr]
+        dom.create()  # and it boots from its moved disk
+    finally:
+        conn.close()
+    assert not Path(move["source"]["path"]).exists()
 
 
 def test_tgtd_killed_mid_copy_leaves_the_vm_on_its_source(
