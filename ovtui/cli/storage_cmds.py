@@ -1,4 +1,4 @@
-"""`ovtui storage list|show`, `ovtui disk list|create|grow|delete|attach|detach` over the API."""
+"""`ovtui storage list|show`, `ovtui disk list|create|grow|delete|attach|detach|move|moves`."""
 
 from __future__ import annotations
 
@@ -134,6 +134,37 @@ def disk_detach(args: argparse.Namespace) -> None:
     _done(args, client.request("DELETE", f"/api/v1/vms/{args.vm}/disks/{args.target}"))
 
 
+def disk_move(args: argparse.Namespace) -> None:
+    body = {"storage": args.storage, "volume": args.volume, "bandwidth_mib_s": args.bandwidth}
+    result = signed_in_client(args).post(f"/api/v1/vms/{args.vm}/disks/{args.target}/move", body)
+    if args.json:
+        print_json(result)
+        return
+    print(result["result"])
+    stages = result.get("history", [])
+    if len(stages) > 1:
+        took = stages[-1][1] - stages[0][1]
+        print(f"stages: {' -> '.join(s for s, _ in stages)} ({took:.1f} s)")
+
+
+MOVE_COLUMNS: list[Column] = [
+    ("ID", lambda r: r["id"]),
+    ("VM", lambda r: r["vm"]),
+    ("DISK", lambda r: r["target_dev"]),
+    ("FROM", lambda r: r["source"]["domain"]),
+    ("TO", lambda r: r["dest"]["domain"]),
+    ("MODE", lambda r: "live" if r["live"] else "copy"),
+    ("STAGE", lambda r: r["stage"]),
+    ("DONE", lambda r: f"{r['bytes_done'] * 100 // max(r['bytes_total'], 1)}%"),
+    ("ERROR", lambda r: r["error"]),
+]
+
+
+def disk_moves(args: argparse.Namespace) -> None:
+    rows = signed_in_client(args).get("/api/v1/disk-moves")
+    print_json(rows) if args.json else print_table(rows, MOVE_COLUMNS)
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     def with_json(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -182,6 +213,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("vm")
     p.add_argument("target")
     p.set_defaults(func=disk_detach)
+    p = with_json(
+        dk.add_parser("move", help="move a VM's disk to another domain (live if running)")
+    )
+    p.add_argument("vm")
+    p.add_argument("target", help="the VM's device, e.g. vdb")
+    p.add_argument("storage", help="the storage domain to move it to")
+    p.add_argument("--volume", help="the target LUN (unit:0:0:N) on an iSCSI domain")
+    p.add_argument("--bandwidth", type=int, default=0, metavar="MIB_S", help="limit the copy")
+    p.set_defaults(func=disk_move)
+    p = with_json(dk.add_parser("moves", help="disk moves, running (with progress) and past"))
+    p.set_defaults(func=disk_moves)
 
 
 __all__ = ["CliError", "add_parsers", "parse_size"]

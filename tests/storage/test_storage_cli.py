@@ -59,3 +59,8 @@ def test_storage_and_disk_commands(
     assert out.splitlines()[1].split() == ["logs", "loc", "raw", "thin", "2.0G", "0B", "-"]
     code, out, err = cli("disk", "delete", "loc", "logs")
     assert (code, out.strip()) == (0, "deleted logs from loc"), err
+    code, out, err = cli("disk", "move", "app-1", "vda", "loc")
+    assert code == 1
+    assert "app-1's vda (/var/lib/libvirt/images/app-1.qcow2) is not on an ovtui storage" in err
+    code, out, err = cli("disk", "moves", "--json")
+    assert (code, json.loads(out)) == (0, [])
