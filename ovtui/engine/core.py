@@ -61,6 +61,8 @@ class Engine:
             on_event=self._record_event,
             on_call_error=self.metrics.libvirt_error,
             unfit_reason=lambda h: self.storage.problem_of(h),
+            storage_of=lambda h: self.storage.active_on(h),
+            domain_of_disk=lambda source: self.storage.domain_of_disk(source),
         )
         # Storage domains realised as pools on their hosts; a host that cannot activate a shared
         # one turns non_operational (the fleet asks problem_of when it rebuilds the host).

@@ -48,11 +48,15 @@ class Fleet:
         on_event: EventSink = lambda _e: None,
         on_call_error: CallErrorSink = lambda _h, _c, _k: None,
         unfit_reason: Callable[[str], str | None] = lambda _h: None,
+        storage_of: Callable[[str], frozenset[str]] = lambda _h: frozenset(),
+        domain_of_disk: Callable[[str], str | None] = lambda _s: None,
     ) -> None:
         """`powered_off(host)`: power management switched it off, so it is `down`, not
         non_responsive, while it does not answer (and losing it, or a host in maintenance, is
         logged at INFO, not as a warning). `on_call_error` counts failed poll calls.
-        `unfit_reason(host)`: why a reachable host is non_operational (storage), else None."""
+        `unfit_reason(host)`: why a reachable host is non_operational (storage), else None.
+        `storage_of(host)`: the storage domains active there; `domain_of_disk(source)`: which
+        domain holds a disk (both from ovtui.storage, for the scheduler's storage filter)."""
         self.config = config
         self._synthetic = synthetic_load
         self._maintenance_of = maintenance_of
@@ -60,6 +64,8 @@ class Fleet:
         self._on_event = on_event
         self._on_call_error = on_call_error
         self._unfit_reason = unfit_reason
+        self._storage_of = storage_of
+        self._domain_of_disk = domain_of_disk
         eng = config.engine
         self.links: dict[str, HostLink] = {
             h.name: HostLink(
@@ -277,6 +283,8 @@ class Fleet:
             last_seen=self._readings[name].wall if name in self._readings else None,
             reading_current=name in self._current,
             unfit_reason=self._unfit_reason(name) or "",
+            storage_domains=self._storage_of(name),
+            domain_of_disk=self._domain_of_disk,
         )
         synthetic = self._synthetic if cfg.load == "synthetic" else None
         self._views[name] = assemble(

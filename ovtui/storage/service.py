@@ -23,6 +23,7 @@ from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
 from ovtui.model import HostState
 from ovtui.storage.model import PoolReading
+from ovtui.storage.pool_xml import pool_name
 from ovtui.storage.pools import ensure_pool
 from ovtui.storage.topology import hosts_of
 
@@ -52,6 +53,7 @@ class StorageService:
         self._busy: set[Pair] = set()  # a call's thread has not returned (added/removed there)
         self._busy_lock = threading.Lock()
         self._asked: set[Pair] = set()
+        self._disk_index: dict[str, str] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -94,6 +96,30 @@ class StorageService:
             if reading is not None and reading.state in ("error", "inactive", "inaccessible"):
                 return f"cannot activate storage domain {domain}: {reading.error or reading.state}"
         return None
+
+    def active_on(self, host: str) -> frozenset[str]:
+        """The domains whose pool is active on host now."""
+        return frozenset(
+            d
+            for d, h in self._pairs
+            if h == host and self.readings.get((d, h)) and self.readings[(d, h)].usable
+        )
+
+    def domain_of_disk(self, source: str) -> str | None:
+        """Which domain holds a VM disk named `source` (model.Disk.source): pool/volume, a
+        volume's path, or an iSCSI LUN's network name."""
+        return self._disk_index.get(source)
+
+    def _index(self) -> None:
+        index: dict[str, str] = {}
+        for (domain, _h), r in self.readings.items():
+            sd = self._domains[domain]
+            for v in r.volumes:
+                index[f"{pool_name(domain)}/{v.name}"] = domain
+                index[v.path] = domain
+                if sd.type == "iscsi" and v.name.startswith("unit:"):
+                    index[f"iscsi:{sd.target}/{v.name.rsplit(':', 1)[-1]}"] = domain
+        self._disk_index = index
 
     # -- acting ----------------------------------------------------------------------------
     def request(self, domain: str, host: str | None = None) -> None:
@@ -168,7 +194,7 @@ class StorageService:
             self._release(pair)
 
     def _store(self, pair: Pair, reading: PoolReading, connected_at: float | None) -> None:
-        before = self.problem_of(pair[1])
+        before = self.problem_of(pair[1]), self.active_on(pair[1])
         old = self.readings.get(pair)
         if reading.state == "error" and old is not None:
             # Keep the last known sizes: a failed refresh does not make the pool empty.
@@ -178,5 +204,7 @@ class StorageService:
         self.readings[pair] = reading
         self._realised_on[pair] = connected_at
         self._read_mono[pair] = time.monotonic()
-        if self.problem_of(pair[1]) != before:
+        if old is None or old.volumes != reading.volumes:
+            self._index()
+        if (self.problem_of(pair[1]), self.active_on(pair[1])) != before:
             self._on_host_change(pair[1])

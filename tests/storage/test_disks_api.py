@@ -130,6 +130,15 @@ def test_a_disk_in_use_cannot_be_deleted_and_shows_on_its_vm(live: LiveEngine) -
     assert (disks["vdb"]["domain"], disks["vdb"]["format"]) == ("loc", "qcow2")
     assert disks["vdb"]["capacity_bytes"] == GIB
     assert disks["vda"]["domain"] is None  # a file outside every storage domain
+    # what the scheduler's storage filter reads: the VM's domains, each host's active ones
+    live.settle()
+    app = next(v for v in live.engine.snapshot().vms if v.name == "app-1")
+    assert app.storage_domains == ("loc",)
+    hosts = {h["name"]: h for h in admin.get(f"{API}/hosts").json()}
+    assert (hosts["h1"]["storage_domains"], hosts["h2"]["storage_domains"]) == (
+        ["loc"],
+        ["scratch"],
+    )
 
 
 def test_iscsi_disks_are_made_on_the_target_not_by_ovtui(
