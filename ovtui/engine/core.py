@@ -15,6 +15,7 @@ from auth.audit import GENESIS, AuditTrail
 from auth.principal import Principal
 from auth.sessions import SessionStore
 from collectors.engine_metrics import EngineMetrics
+from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
 from ovtui.engine import maintenance
 from ovtui.engine.signin import build_signin
@@ -25,6 +26,7 @@ from ovtui.fleet.fleet import Fleet
 from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
 from ovtui.storage.disks import DiskService
+from ovtui.storage.metrics_input import storage_input
 from ovtui.storage.moves import MoveService
 from ovtui.storage.service import StorageService
 from ovtui.store import JsonlLog, Store
@@ -78,9 +80,29 @@ class Engine:
             config.engine.migration_timeout_seconds,
         )
         self._resuming: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.metrics.registry.register(StorageCollector(self._storage_input))
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
 
+    def _storage_input(self) -> StorageInput:
+        """For the exporter's scrape thread: built on the engine's loop, which owns the data."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return StorageInput()
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            return storage_input(self.storage, self.disks, self.moves)
+
+        async def build() -> StorageInput:
+            return storage_input(self.storage, self.disks, self.moves)
+
+        return asyncio.run_coroutine_threadsafe(build(), loop).result(timeout=5)
+
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         await self.fleet.start()
         self.storage.start()
         # Disk moves an earlier engine left unfinished: carried on or undone (storage/moves.py).
