@@ -65,6 +65,7 @@ class Engine:
             unfit_reason=lambda h: self.storage.problem_of(h),
             storage_of=lambda h: self.storage.active_on(h),
             domain_of_disk=lambda source: self.storage.domain_of_disk(source),
+            disks_shared=lambda vm: self.storage.disks_shared(vm),
         )
         # Storage domains realised as pools on their hosts; a host that cannot activate a shared
         # one turns non_operational (the fleet asks problem_of when it rebuilds the host).

@@ -50,13 +50,15 @@ class Fleet:
         unfit_reason: Callable[[str], str | None] = lambda _h: None,
         storage_of: Callable[[str], frozenset[str]] = lambda _h: frozenset(),
         domain_of_disk: Callable[[str], str | None] = lambda _s: None,
+        disks_shared: Callable[[VM], bool] = lambda _vm: False,
     ) -> None:
         """`powered_off(host)`: power management switched it off, so it is `down`, not
         non_responsive, while it does not answer (and losing it, or a host in maintenance, is
         logged at INFO, not as a warning). `on_call_error` counts failed poll calls.
         `unfit_reason(host)`: why a reachable host is non_operational (storage), else None.
         `storage_of(host)`: the storage domains active there; `domain_of_disk(source)`: which
-        domain holds a disk (both from ovtui.storage, for the scheduler's storage filter)."""
+        domain holds a disk (both from ovtui.storage, for the scheduler's storage filter);
+        `disks_shared(vm)`: every disk of vm is on a shared domain (live migration copies none)."""
         self.config = config
         self._synthetic = synthetic_load
         self._maintenance_of = maintenance_of
@@ -66,6 +68,7 @@ class Fleet:
         self._unfit_reason = unfit_reason
         self._storage_of = storage_of
         self._domain_of_disk = domain_of_disk
+        self.disks_shared = disks_shared
         eng = config.engine
         self.links: dict[str, HostLink] = {
             h.name: HostLink(

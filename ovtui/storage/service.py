@@ -21,7 +21,7 @@ from ovtui.config.schema import Config
 from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
-from ovtui.model import HostState
+from ovtui.model import VM, HostState
 from ovtui.storage.model import PoolReading
 from ovtui.storage.pool_xml import pool_name
 from ovtui.storage.pools import ensure_pool
@@ -109,6 +109,14 @@ class StorageService:
         """Which domain holds a VM disk named `source` (model.Disk.source): pool/volume, a
         volume's path, or an iSCSI LUN's network name."""
         return self._disk_index.get(source)
+
+    def disks_shared(self, vm: VM) -> bool:
+        """Every disk of vm is on a shared domain (and it has one): migration copies no disk."""
+        disks = (
+            [d for d in vm.devices.disks if d.device == "disk" and d.source] if vm.devices else []
+        )
+        domains = [self.domain_of_disk(d.source) for d in disks]
+        return bool(disks) and all(d is not None and self._domains[d].shared for d in domains)
 
     def _index(self) -> None:
         index: dict[str, str] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -195,6 +196,47 @@ def test_the_iscsi_domain_lists_the_targets_luns_on_every_host(admin: httpx.Clie
     san = _domains(admin)["san"]
     assert [h["state"] for h in san["hosts"]] == ["active", "active"]
     assert san["pool_type"] == "iscsi-direct"
+
+
+def test_live_migration_with_a_disk_on_a_shared_domain_copies_no_disk(
+    admin: httpx.Client, lab: Lab
+) -> None:
+    made = admin.post(
+        f"{API}/storage/shared/disks",
+        json={"name": "mig", "size_bytes": 512 * MIB, "format": "raw"},
+    )
+    assert made.status_code == 201, made.text
+    path = made.json()["disk"]["path"]
+    # 512 MiB of data: a migration that copied the disk would send at least that much
+    subprocess.run(
+        [
+            "dd",
+            "if=/dev/urandom",
+            f"of={path}",
+            "bs=4M",
+            "count=128",
+            "conv=notrunc",
+            "status=none",
+        ],
+        check=True,
+    )
+    attached = admin.post(f"{API}/vms/vm1/disks", json={"storage": "shared", "disk": "mig"})
+    assert attached.status_code == 200, attached.text
+    try:
+        for target in ("h2", "h1"):  # there and back: the lab stays as the module found it
+            moved = admin.post(f"{API}/vms/vm1/migrate", json={"target": target})
+            assert moved.status_code == 200, moved.text
+            outcome = moved.json()
+            assert outcome["mode"] == "live"
+            assert outcome["transferred_mib"] < 256, outcome  # the guest's memory, no disk
+            conn = lab.connect(target)
+            try:
+                assert "mig.img" in conn.lookupByName("vm1").XMLDesc(0)  # the same volume
+            finally:
+                conn.close()
+    finally:
+        dev = attached.json()["target"]
+        admin.delete(f"{API}/vms/vm1/disks/{dev}")
 
 
 def test_lab_down_stops_tgtd_and_detaches_the_loop_device() -> None:
