@@ -13,7 +13,7 @@ class Permission(StrEnum):
     VM_MIGRATE = "vm.migrate"
     HOST_MANAGE = "host.manage"  # maintenance, activate, power
     POLICY_MANAGE = "policy.manage"  # change modes, apply plans
-    STORAGE_MANAGE = "storage.manage"  # storage domains (data center scope): refresh
+    STORAGE_MANAGE = "storage.manage"  # storage domains (data center scope): realise now
     DISK_MANAGE = "disk.manage"  # create/grow/delete on a domain; attach/detach/move on a VM
     AUDIT_READ = "audit.read"
     PERMISSIONS_MANAGE = "permissions.manage"

@@ -1,4 +1,4 @@
-"""`ovtui storage list|show`, `ovtui disk list|create|grow|delete|attach|detach|move|moves`."""
+"""`ovtui storage list|show|refresh` and `ovtui disk ...`: domains and disks over the API."""
 
 from __future__ import annotations
 
@@ -75,6 +75,16 @@ def storage_show(args: argparse.Namespace) -> None:
         ("ERROR", lambda h: h["error"]),
     ]
     print_table(row["hosts"], host_cols)
+
+
+def storage_refresh(args: argparse.Namespace) -> None:
+    row = signed_in_client(args).post(f"/api/v1/storage/{args.name}/refresh")
+    if args.json:
+        print_json(row)
+        return
+    print(f"{args.name}: {row['result']}")
+    for h in row["hosts"]:
+        print(f"  {h['host']}: {h['state']}" + (f" ({h['error']})" if h["error"] else ""))
 
 
 def disk_list(args: argparse.Namespace) -> None:
@@ -179,6 +189,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = with_json(st.add_parser("show", help="one storage domain, host by host"))
     p.add_argument("name")
     p.set_defaults(func=storage_show)
+    p = with_json(st.add_parser("refresh", help="realise and read the domain on its hosts now"))
+    p.add_argument("name")
+    p.set_defaults(func=storage_refresh)
 
     dk = sub.add_parser("disk", help="disks on storage domains").add_subparsers(
         dest="disk_command", required=True, metavar="ACTION"

@@ -97,6 +97,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     # Storage (issue 11): reading is inventory.read.
     ("GET", f"{API}/storage"): Expect(ALL),
     ("GET", f"{API}/storage/{{storage}}"): Expect(ALL),
+    ("POST", f"{API}/storage/{{storage}}/refresh"): Expect(
+        frozenset({"SuperUser"}), "storage.manage", "storage", "storage.refresh"
+    ),
     ("GET", f"{API}/disks"): Expect(ALL),
     ("GET", f"{API}/vms/{{vm}}/disks"): Expect(ALL),
     ("POST", f"{API}/storage/{{storage}}/disks"): Expect(

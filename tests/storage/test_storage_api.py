@@ -71,3 +71,11 @@ def test_a_host_that_cannot_activate_a_shared_domain_is_non_operational(
     assert hosts["h1"]["state"] == "up"
     assert hosts["h2"]["state"] == "non_operational"
     assert hosts["h2"]["state_reason"].startswith("cannot activate storage domain shared: ")
+    # storage.manage (SuperUser) may ask for it again now; it is audited
+    again = admin.post(f"{API}/storage/shared/refresh")
+    assert again.status_code == 200, again.text
+    assert again.json()["result"] == "1 of 2 hosts active"
+    refused = live.as_role("ClusterAdmin").post(f"{API}/storage/shared/refresh")
+    assert refused.status_code == 403
+    audited = [(r["action"], r["result"]) for r in live.engine.audit_log.read(since_seq=0)]
+    assert ("storage.refresh", "ok") in audited and ("storage.manage", "denied") in audited

@@ -5,6 +5,7 @@ Read from the storage service's cached readings (ovtui.storage.service), never f
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -46,3 +47,29 @@ async def storage_list(
 async def storage_detail(request: Request, storage: str) -> JSON:
     engine = engine_of(request)
     return JSON(view(engine, find_storage(engine.storage, storage)))
+
+
+@router.post(
+    "/storage/{storage}/refresh",
+    summary="Realise and read the domain's pool on each of its hosts now",
+    description="Defines, builds, starts and refreshes what is missing (as the engine does on "
+    "its own every refresh_seconds); returns the fresh readings.",
+)
+async def storage_refresh(
+    request: Request,
+    storage: str,
+    caller: Annotated[Caller, Depends(Require(Permission.STORAGE_MANAGE, target="storage"))],
+) -> dict[str, Any]:
+    engine = engine_of(request)
+    sd = find_storage(engine.storage, storage)
+
+    async def run() -> dict[str, Any]:
+        hosts = engine.storage.hosts(sd.name)
+        readings = await asyncio.gather(*(engine.storage.refresh(sd.name, h) for h in hosts))
+        bad = [r for r in readings if not r.usable]
+        summary = f"{len(readings) - len(bad)} of {len(readings)} hosts active"
+        return {"result": summary, **view(engine, sd)}
+
+    return await engine.perform(
+        caller.principal, "storage.refresh", f"storage/{sd.name}", {}, run, caller.source
+    )
