@@ -15,8 +15,9 @@ from ovtui.tui.storage_view import StorageScreen
 from tests.conftest import API, LiveEngine
 from tests.storage.helpers import all_read, storage_spec, wait_storage, with_domains
 
-from .conftest import wait_for
+from .conftest import DemoEngine, wait_for
 from .policy_fleet import Session
+from .test_command_line import command
 
 GIB = 1 << 30
 
@@ -104,3 +105,22 @@ async def test_domains_disks_and_moves(live: LiveEngine) -> None:
         ]
         moves = str(screen.query_one("#storage-moves", Static).render())
         assert "app-1 vdb loc→other copying ▇▇▇░░░░░░░  25% (1.0G/4.0G)" in moves
+
+
+async def test_the_demo_opens_its_storage_with_a_command(engine: DemoEngine) -> None:
+    app = engine.app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.polls, what="a poll")
+        await command(pilot, app, "storage")
+        screen = app.screen
+        assert isinstance(screen, StorageScreen), app.command_error
+
+        def active() -> bool:
+            table = screen.query_one("#storage-domains", KeyedTable)
+            return (
+                screen.loads > 0
+                and table.row_count == 1
+                and str(table.get_row("dc1-shared")[2]) == "active"
+            )
+
+        await wait_for(pilot, active, timeout=20, what="the demo's shared domain, active")
