@@ -43,6 +43,17 @@ def demo_grants() -> str:
     return "\n".join(out)
 
 
+def demo_storage() -> str:
+    """One shared domain per data center (test-driver pools: no files are made)."""
+    out = []
+    for dc in demo_spec().datacenters:
+        out.append(
+            f'[[storage_domains]]\nname = "{dc.name}-shared"\ndatacenter = "{dc.name}"\n'
+            f'type = "shared_dir"\npath = "/srv/ovtui/{dc.name}-shared"\n'
+        )
+    return "\n".join(out)
+
+
 def prepare_demo(directory: Path) -> Path:
     """Writes the fleet, the engine config and demo accounts; returns the config path."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -58,6 +69,7 @@ def prepare_demo(directory: Path) -> Path:
     )
     with config.open("a") as fh:
         fh.write(f'\n[auth]\nlocal_users_file = "{users.resolve()}"\n\n{demo_grants()}')
+        fh.write(f"\n{demo_storage()}")
     return config
 
 

@@ -86,6 +86,9 @@ class Host:
     maintenance: bool = False
     power_management: bool = False
     last_seen: float | None = None  # unix time of the last successful poll
+    # Storage domains whose pool is active on this host now (ovtui.storage); a VM whose disks
+    # live on a domain not in here cannot run here (policies/filters/storage.py).
+    storage_domains: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,8 @@ class VM:
     # Disks and NICs: served by GET /api/v1/vms/{vm} only (lists stay lean, see serialize.py).
     # None: not read yet. Not part of equality: a VM is the same VM whatever its devices.
     devices: VmDevices | None = field(default=None, compare=False, repr=False)
+    # Storage domains holding this VM's disks (from its disks and the domains' volumes).
+    storage_domains: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def active(self) -> bool:

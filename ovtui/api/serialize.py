@@ -24,6 +24,8 @@ def to_dict(obj: VM | Host | Cluster | DataCenter) -> dict[str, Any]:
     out = {name: getattr(obj, name) for name in _FIELDS[type(obj)]}
     if isinstance(obj, Cluster):
         out["scheduling_params"] = dict(obj.scheduling_params)
+    elif isinstance(obj, Host):
+        out["storage_domains"] = sorted(obj.storage_domains)
     return out
 
 

@@ -14,6 +14,7 @@ from auth.permissions import ROLES
 from auth.syslog_sink import parse_target
 from ovtui.config.base import Strict as _Strict
 from ovtui.config.secrets import SecretRef
+from ovtui.config.storage_schema import StorageDomainConfig
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Seconds = Annotated[float, Field(gt=0, le=86400)]
@@ -303,6 +304,7 @@ class Config(_Strict):
     datacenters: list[DataCenterConfig] = Field(default_factory=list)
     clusters: list[ClusterConfig] = Field(default_factory=list)
     hosts: list[HostConfig] = Field(default_factory=list)
+    storage_domains: list[StorageDomainConfig] = Field(default_factory=list)  # storage_schema.py
     # Where the file came from, for messages; not a TOML key.
     source: str = Field(default="<memory>", exclude=True)
 

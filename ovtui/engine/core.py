@@ -6,6 +6,7 @@ Every action goes: API handler -> authorisation (ovtui.api.authz) -> Engine.perf
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +16,7 @@ from auth.refusal_limit import RefusalLimit
 from auth.sessions import SessionStore
 from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
+from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
 from ovtui.engine import maintenance
 from ovtui.engine.audit_open import open_audit
@@ -25,6 +27,10 @@ from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
+from ovtui.storage.disks import DiskService
+from ovtui.storage.metrics_input import storage_input
+from ovtui.storage.moves import MoveService
+from ovtui.storage.service import StorageService
 from ovtui.store import JsonlLog, Store
 from policies.plan import Move
 
@@ -67,11 +73,52 @@ class Engine:
             powered_off=lambda h: self.store.host_state(h).get("power") == "off",
             on_event=self._record_event,
             on_call_error=self.metrics.libvirt_error,
+            unfit_reason=lambda h: self.storage.problem_of(h),
+            storage_of=lambda h: self.storage.active_on(h),
+            domain_of_disk=lambda source: self.storage.domain_of_disk(source),
+            disks_shared=lambda vm: self.storage.disks_shared(vm),
         )
+        # Storage domains realised as pools on their hosts; a host that cannot activate a shared
+        # one turns non_operational (the fleet asks problem_of when it rebuilds the host).
+        self.storage = StorageService(
+            config, self.fleet.links, on_host_change=self.fleet.invalidate
+        )
+        self.disks = DiskService(self.storage, self.fleet, self.store)
+        self.moves = MoveService(
+            self.fleet,
+            self.storage,
+            self.disks,
+            self.store,
+            config.engine.migration_timeout_seconds,
+        )
+        self._resuming: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.metrics.registry.register(StorageCollector(self._storage_input))
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
 
+    def _storage_input(self) -> StorageInput:
+        """For the exporter's scrape thread: built on the engine's loop, which owns the data."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return StorageInput()
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            return storage_input(self.storage, self.disks, self.moves)
+
+        async def build() -> StorageInput:
+            return storage_input(self.storage, self.disks, self.moves)
+
+        return asyncio.run_coroutine_threadsafe(build(), loop).result(timeout=5)
+
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         await self.fleet.start()
+        self.storage.start()
+        # Disk moves an earlier engine left unfinished: carried on or undone (storage/moves.py).
+        self._resuming = asyncio.create_task(self.moves.resume_all(), name="resume-disk-moves")
         self.policies.start()
 
     async def stop(self) -> None:
@@ -79,6 +126,11 @@ class Engine:
             return
         self._stopped = True
         await self.policies.stop()
+        if self._resuming is not None:
+            self._resuming.cancel()
+            await asyncio.gather(self._resuming, return_exceptions=True)
+        await self.moves.stop()
+        await self.storage.stop()
         await self.fleet.stop()
         self.store.close()
         for log in (self.events, self.migrations, self.audit_log):

@@ -117,7 +117,8 @@ async def migrate(fleet: Fleet, vm: VM, target: str) -> Outcome:
     if not vm.active:
         mode, op = "offline", migration_ops.offline(vm.uuid, dest.conn)
     elif source.live_migration and dest.live_migration:
-        mode, op = "live", migration_ops.live(vm.uuid, dest.conn, dest.cfg.migration_uri)
+        shared = fleet.disks_shared(vm)
+        mode, op = "live", migration_ops.live(vm.uuid, dest.conn, dest.cfg.migration_uri, shared)
     else:
         mode, op = "cold", migration_ops.cold(vm.uuid, dest.conn)
     fleet.begin_move(vm, target, mode)

@@ -48,16 +48,28 @@ class Fleet:
         powered_off: Callable[[str], bool] = lambda _h: False,
         on_event: EventSink = lambda _e: None,
         on_call_error: CallErrorSink = lambda _h, _c, _k: None,
+        unfit_reason: Callable[[str], str | None] = lambda _h: None,
+        storage_of: Callable[[str], frozenset[str]] = lambda _h: frozenset(),
+        domain_of_disk: Callable[[str], str | None] = lambda _s: None,
+        disks_shared: Callable[[VM], bool] = lambda _vm: False,
     ) -> None:
         """`powered_off(host)`: power management switched it off, so it is `down`, not
         non_responsive, while it does not answer (and losing it, or a host in maintenance, is
-        logged at INFO, not as a warning). `on_call_error` counts failed poll calls."""
+        logged at INFO, not as a warning). `on_call_error` counts failed poll calls.
+        `unfit_reason(host)`: why a reachable host is non_operational (storage), else None.
+        `storage_of(host)`: the storage domains active there; `domain_of_disk(source)`: which
+        domain holds a disk (both from ovtui.storage, for the scheduler's storage filter);
+        `disks_shared(vm)`: every disk of vm is on a shared domain (live migration copies none)."""
         self.config = config
         self._synthetic = synthetic_load
         self._maintenance_of = maintenance_of
         self._powered_off = powered_off
         self._on_event = on_event
         self._on_call_error = on_call_error
+        self._unfit_reason = unfit_reason
+        self._storage_of = storage_of
+        self._domain_of_disk = domain_of_disk
+        self.disks_shared = disks_shared
         eng = config.engine
         self.links: dict[str, HostLink] = {
             h.name: HostLink(
@@ -209,6 +221,15 @@ class Fleet:
                 log.info("re-read of %s after an action failed: %s", name, exc.message)
                 self.request_refresh(name)
 
+    async def reread_vm(self, host: str, uuid: str) -> None:
+        """A VM's devices changed without a lifecycle event (a disk attached or detached):
+        forget its cached domain XML and re-read the host now."""
+        self._configs[host].pop(uuid, None)
+        stale = self._stale_during_read[host]
+        if stale is not None:
+            stale.add(uuid)
+        await self.refresh_now(host)
+
     def request_refresh(self, name: str) -> None:
         if name in self._wake:
             self._wake[name].set()
@@ -306,6 +327,9 @@ class Fleet:
             maintenance=maintenance,
             last_seen=self._readings[name].wall if name in self._readings else None,
             reading_current=name in self._current,
+            unfit_reason=self._unfit_reason(name) or "",
+            storage_domains=self._storage_of(name),
+            domain_of_disk=self._domain_of_disk,
         )
         synthetic = self._synthetic if cfg.load == "synthetic" else None
         self._views[name] = assemble(

@@ -40,6 +40,7 @@ import pytest
 
 from collectors.host_metrics import MEASURED_ONLY as HOST_MEASURED
 from collectors.vm_metrics import MEASURED_ONLY as VM_MEASURED
+from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.testdriver_fleet import demo_spec
 from tests.conftest import API, LiveEngine, eventually, fleet_config
 from tests.metrics.dashboard_exprs import concrete, dashboards, panel_exprs, variable_queries
@@ -132,10 +133,30 @@ class Prometheus:
 @pytest.fixture
 def demo(start_engine) -> LiveEngine:
     config = fleet_config(demo_spec())
-    config = config.model_copy(
-        update={"exporter": config.exporter.model_copy(update={"listen": "127.0.0.1:0"})}
+    # one storage domain (a directory on the first host) with a disk: the storage panels' data
+    first = config.hosts[0]
+    local = StorageDomainConfig(
+        name="images",
+        datacenter=config.datacenter_of(first.cluster),
+        type="local",
+        path=Path("/var/lib/images"),
+        hosts=[first.name],
     )
-    return start_engine(config=config)
+    config = config.model_copy(
+        update={
+            "exporter": config.exporter.model_copy(update={"listen": "127.0.0.1:0"}),
+            "storage_domains": [local],
+        }
+    )
+    live = start_engine(config=config)
+    admin = live.as_role("SuperUser")
+    disk = {"name": "d1", "size_bytes": 1 << 30}
+
+    def made() -> bool:  # refused (503) until the engine has realised the pool
+        return admin.post(f"{API}/storage/images/disks", json=disk).status_code == 201
+
+    eventually(made, 15, "a disk on the storage domain")
+    return live
 
 
 @pytest.fixture
@@ -162,9 +183,13 @@ def _cause_events(demo: LiveEngine) -> None:
     assert resp.status_code == 200, resp.text
     metrics = demo.engine.metrics
     metrics.plans.record(
-        cluster="prod-a", policy="evenly_distributed", imbalance_before=0.3, imbalance_after=0.1,
-        hosts_released=0, migrations=2,
-    )  # fmt: skip
+        cluster="prod-a",
+        policy="evenly_distributed",
+        imbalance_before=0.3,
+        imbalance_after=0.1,
+        hosts_released=0,
+        migrations=2,
+    )
     metrics.jobs.declare("balance-prod-a")
     with metrics.jobs.track("balance-prod-a"):
         pass
