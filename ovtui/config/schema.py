@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from auth.grants import Grant, GrantError
 from auth.ldap_config import DEFAULT_GROUP_FILTER
 from auth.syslog_sink import parse_target
+from ovtui.config.ovirt_section import OvirtApiSection
 from ovtui.config.secrets import SecretRef
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -51,6 +52,7 @@ class ApiSection(_Strict):
     tcp: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    ovirt: OvirtApiSection = OvirtApiSection()
 
     @field_validator("socket_mode")
     @classmethod
@@ -74,6 +76,10 @@ class ApiSection(_Strict):
     def _tls_for_tcp(self) -> ApiSection:
         if self.tcp and not (self.tls_cert and self.tls_key):
             raise ValueError("tcp needs tls_cert and tls_key: the API never listens in clear")
+        if self.ovirt.enabled and not self.tcp:
+            raise ValueError(
+                "ovirt.enabled needs tcp (with TLS): the oVirt SDK cannot use a socket"
+            )
         return self
 
 
