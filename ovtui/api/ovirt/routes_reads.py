@@ -16,6 +16,7 @@ from ovtui.api.ovirt import entities as ent
 from ovtui.api.ovirt.authz import host_by_id, require
 from ovtui.api.ovirt.common import inflight, listing, select, started_at
 from ovtui.api.ovirt.ids import BLANK_TEMPLATE_ID
+from ovtui.api.ovirt.search import Field
 from ovtui.api.ovirt.xml import BASE, Xml, link, respond, sub
 from ovtui.model import VM, Cluster, DataCenter, Host, Snapshot
 
@@ -261,7 +262,16 @@ async def datacenter_clusters(request: Request, caller: Reader, id: str) -> Xml:
 @router.get("/templates")
 async def templates(request: Request, caller: Reader) -> Xml:
     # ovtui has no templates yet (provisioning is another room): only oVirt's Blank.
-    mine = select(request, ["Blank"], {"name": lambda t: t, "id": lambda _t: BLANK_TEMPLATE_ID})
+    # Every VM of this engine is based on Blank: `vm.name=X` finds it for any VM X one may read.
+    caller_vms = [
+        v.name for v in visible(caller.principal, engine_of(request).snapshot().vms, _vm_ref)
+    ]
+    fields: dict[str, Field[str]] = {
+        "name": lambda t: t,
+        "id": lambda _t: BLANK_TEMPLATE_ID,
+        "vm.name": lambda _t: caller_vms,
+    }
+    mine = select(request, ["Blank"], fields)
     return listing("templates", (ent.blank_template_xml() for _ in mine))
 
 

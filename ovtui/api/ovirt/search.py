@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
-Field = Callable[[T], str | None]
+Field = Callable[[T], str | Iterable[str] | None]  # several values: any may match
 
 _TERM = re.compile(r'\s*([A-Za-z_.]+)\s*(!=|=)\s*("([^"]*)"|[^\s"]+)\s*$')
 _JOIN = re.compile(r"\s+(and|or)\s+", re.IGNORECASE)
@@ -65,11 +65,11 @@ def matcher(
     groups = parse(expression, fields)
 
     def one(term: Term, obj: T) -> bool:
-        value = fields[term.field](obj) or ""
-        pattern = term.pattern
-        if not case_sensitive:
-            value, pattern = value.lower(), pattern.lower()
-        hit = re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), value) is not None
+        got = fields[term.field](obj)
+        values = [got or ""] if got is None or isinstance(got, str) else list(got)
+        flags = 0 if case_sensitive else re.IGNORECASE
+        regex = re.compile(".*".join(map(re.escape, term.pattern.split("*"))), flags)
+        hit = any(regex.fullmatch(v) for v in values)
         return hit != term.negate
 
     return lambda obj: any(all(one(t, obj) for t in g) for g in groups)

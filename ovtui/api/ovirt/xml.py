@@ -36,7 +36,9 @@ def rel_links(el: ET.Element, path: str, *rels: str) -> None:
 
 
 def respond(el: ET.Element, status: int = 200) -> Xml:
-    return Xml(ET.tostring(el, encoding="utf-8", xml_declaration=True), status)
+    # <tag></tag>, not <tag />: the SDK reads the short form of a text element as None
+    data = ET.tostring(el, encoding="utf-8", xml_declaration=True, short_empty_elements=False)
+    return Xml(data, status)
 
 
 def fault(status: int, reason: str, detail: str) -> Xml:
