@@ -7,6 +7,7 @@ import time
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 
 from ovtui.api.ovirt import routes_actions, routes_events, routes_reads, routes_sso
 from ovtui.api.ovirt.inflight import InFlight
@@ -15,6 +16,7 @@ from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
 
 PREFIX = "/ovirt-engine"
+GZIP_FROM = 8 * 1024  # bytes; smaller answers (faults, single objects) go out as they are
 STATUS_OF_KIND = {
     "invalid": 400,
     "conflict": 409,
@@ -29,6 +31,9 @@ def create_ovirt_app(engine: Engine) -> FastAPI:
     app.state.engine = engine
     app.state.inflight = InFlight.of(engine)
     app.state.started_at = time.time()
+    # The SDK asks for gzip. Uncompressed, a large list arrives in many TLS records and the
+    # SDK's pycurl loop often waits out its 1 s select() for data curl has already read.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_FROM)
     for module in (routes_sso, routes_reads, routes_actions, routes_events):
         app.include_router(module.router)
 
