@@ -183,3 +183,17 @@ def test_logout_revokes_the_token(ovirt_engine: OvirtEngine) -> None:
     assert ovirt_engine.live.engine.sessions.lookup(token) is not None
     conn.close(logout=True)
     assert ovirt_engine.live.engine.sessions.lookup(token) is None
+
+
+def test_an_update_is_answered_only_when_it_changes_nothing(ovirt_engine: OvirtEngine) -> None:
+    with ovirt_engine.connection() as conn:
+        vms = conn.system_service().vms_service()
+        [vm] = vms.list(search="name=web-1")
+        service = vms.vm_service(vm.id)
+        same = service.update(types.Vm(name="web-1", memory=vm.memory))
+        assert same.name == "web-1"
+        with pytest.raises(sdk.Error, match=r"cannot change web-1.*memory differs.*400"):
+            service.update(types.Vm(memory=vm.memory * 2))
+        with pytest.raises(sdk.Error, match=r"description differs"):
+            service.update(types.Vm(description="renamed"))
+    assert ovirt_engine.live.engine.snapshot().vms_named("web-1")[0].memory_mib == 4096
