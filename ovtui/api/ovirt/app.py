@@ -38,10 +38,11 @@ def create_ovirt_app(engine: Engine) -> FastAPI:
         app.include_router(module.router)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_r: Request, exc: StarletteHTTPException) -> Xml:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Xml:
         detail = str(exc.detail)
-        if exc.status_code == 404 and detail == "Not Found":
-            detail = "not in ovtui's oVirt API subset (or no such object)"
+        if exc.status_code in (404, 405) and detail in ("Not Found", "Method Not Allowed"):
+            what = f"{request.method} {request.url.path}"
+            detail = f"{what} is not in ovtui's oVirt API subset (see the README, oVirt tooling)"
         return fault(exc.status_code, reason_of(exc.status_code), detail)
 
     @app.exception_handler(FleetError)

@@ -107,7 +107,7 @@ VM_SUBCOLLECTIONS = {
 }
 
 
-def host_xml(host: Host, snap: Snapshot, status: str) -> ET.Element:
+def host_xml(host: Host, snap: Snapshot, status: str, migrating: int = 0) -> ET.Element:
     ident = host_id(host.name)
     el = entity("host", "hosts", ident)
     sub(el, "name", host.name)
@@ -137,7 +137,7 @@ def host_xml(host: Host, snap: Snapshot, status: str) -> ET.Element:
     vms = snap.vms_on(host.name)
     summary = sub(el, "summary")
     sub(summary, "active", sum(1 for v in vms if v.active))
-    sub(summary, "migrating", 0)
+    sub(summary, "migrating", migrating)
     sub(summary, "total", len(vms))
     sub(el, "update_available", False)
     sub(el, "external_status", "ok")

@@ -20,6 +20,7 @@ from ovtui.fleet.errors import FleetError
 log = logging.getLogger(__name__)
 _REGISTRIES: weakref.WeakKeyDictionary[object, InFlight] = weakref.WeakKeyDictionary()
 ACCEPT_SECONDS = 1.0
+EVACUATING = "preparing_for_maintenance"
 
 
 class InFlight:
@@ -37,6 +38,14 @@ class InFlight:
 
     def status(self, kind: str, ident: str) -> str | None:
         return self._status.get((kind, ident))
+
+    def vm_status(self, uuid: str, host: str, active: bool) -> str | None:
+        """A VM's transitional status: its own action, or `migrating` while the host it is on
+        is being evacuated (every VM there moves, or the evacuation is refused up front)."""
+        own = self._status.get(("vm", uuid))
+        if own is None and active and self._status.get(("host", host)) == EVACUATING:
+            return "migrating"
+        return own
 
     async def run(self, kind: str, ident: str, status: str, work: Awaitable[Any]) -> None:
         """Starts `work`; raises its error if it fails within ACCEPT_SECONDS, else returns while

@@ -14,6 +14,7 @@ from ovtui.api.ovirt import body
 from ovtui.api.ovirt import entities as ent
 from ovtui.api.ovirt.authz import host_by_id, require
 from ovtui.api.ovirt.common import inflight, started_at
+from ovtui.api.ovirt.inflight import EVACUATING
 from ovtui.api.ovirt.xml import Xml, action_complete, respond
 from ovtui.engine import Engine
 from ovtui.model import VM, Host, Snapshot, VmState
@@ -125,7 +126,7 @@ async def vm_update(request: Request, id: str, caller: Read) -> Xml:
             400,
             f"this engine cannot change {vm.name} through the oVirt API: " + "; ".join(problems),
         )
-    status = ent.vm_status(vm, inflight(request).status("vm", vm.uuid))
+    status = ent.vm_status(vm, inflight(request).vm_status(vm.uuid, vm.host, vm.active))
     return respond(ent.vm_xml(vm, status, started_at(request)))
 
 
@@ -172,7 +173,7 @@ async def host_deactivate(request: Request, id: str, caller: Manage) -> Xml:
     body.refuse_unknown(action, IGNORED | {"stop_gluster_service"}, "deactivate")
     reason = body.text(action, "reason") or "oVirt API: deactivate"
     work = engine.enter_maintenance(caller.principal, host.name, reason, caller.source)
-    await inflight(request).run("host", host.name, "preparing_for_maintenance", work)
+    await inflight(request).run("host", host.name, EVACUATING, work)
     return action_complete()
 
 

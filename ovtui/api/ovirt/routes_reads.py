@@ -46,7 +46,7 @@ def _dc_ref(d: DataCenter) -> ObjectRef:
 
 
 def _vm_el(request: Request, vm: VM) -> ET.Element:
-    status = ent.vm_status(vm, inflight(request).status("vm", vm.uuid))
+    status = ent.vm_status(vm, inflight(request).vm_status(vm.uuid, vm.host, vm.active))
     return ent.vm_xml(vm, status, started_at(request))
 
 
@@ -55,7 +55,13 @@ def _host_status(request: Request, host: Host) -> str:
 
 
 def _host_el(request: Request, snap: Snapshot, host: Host) -> ET.Element:
-    return ent.host_xml(host, snap, _host_status(request, host))
+    flights = inflight(request)
+    moving = sum(
+        1
+        for v in snap.vms_on(host.name)
+        if flights.vm_status(v.uuid, v.host, v.active) == "migrating"
+    )
+    return ent.host_xml(host, snap, _host_status(request, host), moving)
 
 
 @router.get("")
@@ -98,7 +104,7 @@ async def vms(request: Request, caller: Reader) -> Xml:
         "cluster": lambda v: v.cluster,
         "host": lambda v: v.host if v.active else None,
         "datacenter": lambda v: v.datacenter,
-        "status": lambda v: ent.vm_status(v, flights.status("vm", v.uuid)),
+        "status": lambda v: ent.vm_status(v, flights.vm_status(v.uuid, v.host, v.active)),
         "id": lambda v: v.uuid,
     }
     mine = select(request, visible(caller.principal, snap.vms, _vm_ref), fields)
