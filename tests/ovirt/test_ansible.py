@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ovtui.api.ovirt.ids import stable_id
 from tests.ovirt.ansible_run import run
 from tests.ovirt.conftest import OvirtEngine, ovirt_config, start
 
@@ -33,13 +34,15 @@ def test_playbook_of_ovirt_modules_is_idempotent(engine: OvirtEngine, tmp_path: 
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     r = json.loads(out.read_text())
-    assert [v["name"] for v in r["vm_info"]["ovirt_vms"]] == ["web-2"]
+    [vm] = r["vm_info"]["ovirt_vms"]
+    assert vm["name"] == "web-2" and vm["host"]["id"] == stable_id("host", "h1")
+    assert len(r["event_info"]["ovirt_events"]) == 2
     assert r["host_info"]["ovirt_hosts"][0]["status"] == "up"
     assert {c["name"] for c in r["cluster_info"]["ovirt_clusters"]} == {"c1", "c2"}
     assert {d["name"] for d in r["dc_info"]["ovirt_datacenters"]} == {"dc1", "dc2"}
     changed = {k: v["changed"] for k, v in r.items() if "changed" in v}
     assert changed == {
-        "vm_info": False, "host_info": False, "cluster_info": False, "dc_info": False,
+        "vm_info": False, "event_info": False, "host_info": False, "cluster_info": False, "dc_info": False,
         "stop1": True, "stop2": False, "run1": True, "run2": False,
         "migrate1": True, "migrate2": False, "maint1": True, "maint2": False,
         "present1": True, "present2": False,
