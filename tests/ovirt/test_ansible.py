@@ -42,7 +42,8 @@ def test_playbook_of_ovirt_modules_is_idempotent(engine: OvirtEngine, tmp_path: 
     assert {d["name"] for d in r["dc_info"]["ovirt_datacenters"]} == {"dc1", "dc2"}
     changed = {k: v["changed"] for k, v in r.items() if "changed" in v}
     assert changed == {
-        "vm_info": False, "event_info": False, "host_info": False, "cluster_info": False, "dc_info": False,
+        "vm_info": False, "event_info": False, "host_info": False, "cluster_info": False,
+        "dc_info": False,
         "stop1": True, "stop2": False, "run1": True, "run2": False,
         "migrate1": True, "migrate2": False, "maint1": True, "maint2": False,
         "present1": True, "present2": False,
