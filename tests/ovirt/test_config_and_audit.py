@@ -66,7 +66,7 @@ def test_refusals_answer_faults_and_are_audited(ovirt_engine: OvirtEngine) -> No
         assert resp.status_code == 401 and resp.headers["content-type"].startswith(
             "application/xml"
         )
-        assert "<fault><reason>Unauthorized</reason>" in resp.text
+        assert resp.text.startswith("<fault><reason>Unauthorized</reason>")
         token = client.post(
             "/ovirt-engine/sso/oauth/token",
             data={"grant_type": "password", "scope": "ovirt-app-api",
@@ -84,6 +84,7 @@ def test_refusals_answer_faults_and_are_audited(ovirt_engine: OvirtEngine) -> No
     refused = [(r["result"], r["params"]["status"]) for r in records if "status" in r["params"]]
     assert refused == [("denied", 401), ("refused", 404), ("refused", 404), ("refused", 400)]
     assert [r["action"] for r in records].count("login") == 1
+    assert "unsupported search term 'memory&gt;1'" in records[-1]["detail"]
 
 
 def test_large_answers_are_gzipped_when_asked(ovirt_engine: OvirtEngine) -> None:

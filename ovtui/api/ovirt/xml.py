@@ -35,9 +35,11 @@ def rel_links(el: ET.Element, path: str, *rels: str) -> None:
         ET.SubElement(el, "link", {"href": f"{BASE}/{path}/{rel}", "rel": rel})
 
 
-def respond(el: ET.Element, status: int = 200) -> Xml:
+def respond(el: ET.Element, status: int = 200, declaration: bool = True) -> Xml:
     # <tag></tag>, not <tag />: the SDK reads the short form of a text element as None
-    data = ET.tostring(el, encoding="utf-8", xml_declaration=True, short_empty_elements=False)
+    data = ET.tostring(
+        el, encoding="utf-8", xml_declaration=declaration, short_empty_elements=False
+    )
     return Xml(data, status)
 
 
@@ -45,7 +47,9 @@ def fault(status: int, reason: str, detail: str) -> Xml:
     root = ET.Element("fault")
     sub(root, "reason", reason)
     sub(root, "detail", detail)
-    return respond(root, status)
+    # No declaration: the audit of a refusal (ovtui.api.refusal_audit) keeps the first 200
+    # bytes of a body that is not JSON, and they should be the reason and the detail.
+    return respond(root, status, declaration=False)
 
 
 REASONS = {
