@@ -197,3 +197,20 @@ def test_an_update_is_answered_only_when_it_changes_nothing(ovirt_engine: OvirtE
         with pytest.raises(sdk.Error, match=r"description differs"):
             service.update(types.Vm(description="renamed"))
     assert ovirt_engine.live.engine.snapshot().vms_named("web-1")[0].memory_mib == 4096
+
+
+def test_what_an_action_cannot_honour_is_refused_by_name(ovirt_engine: OvirtEngine) -> None:
+    with ovirt_engine.connection() as conn:
+        vms = conn.system_service().vms_service()
+        [vm] = vms.list(search="name=off-1")  # shut off, on h1
+        service = vms.vm_service(vm.id)
+        with pytest.raises(sdk.Error, match=r"start: use_cloud_init not supported.*400"):
+            service.start(use_cloud_init=True)
+        elsewhere = types.Vm(
+            placement_policy=types.VmPlacementPolicy(hosts=[types.Host(name="h2")])
+        )
+        with pytest.raises(sdk.Error, match=r"off-1 is defined on h1.*400"):
+            service.start(vm=elsewhere)
+        with pytest.raises(sdk.NotFoundError, match=r"'cancelmigration' is not in this subset"):
+            service.cancel_migration()
+        assert service.get().status == types.VmStatus.DOWN  # nothing was started
