@@ -49,6 +49,11 @@ def test_lists_and_gets_speak_the_sdk(ovirt_engine: OvirtEngine) -> None:
         vm_service = system.vms_service().vm_service(web.id)
         assert vm_service.get().name == "web-1"
         assert vm_service.numa_nodes_service().list() == []
+        [nic] = vm_service.nics_service().list()  # from the domain XML
+        native = snap.vms_named("web-1")[0].devices
+        assert native is not None and nic.mac.address == native.nics[0].mac
+        assert nic.interface == types.NicInterface.VIRTIO and nic.name == "nic1"
+        assert vm_service.nics_service().nic_service(nic.id).get().mac.address == nic.mac.address
 
 
 def test_search_by_name_quoted_wildcard_and_case(ovirt_engine: OvirtEngine) -> None:

@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 
 from ovtui.api.ovirt.ids import BLANK_TEMPLATE_ID, stable_id
 from ovtui.api.ovirt.xml import entity, link, rel_links, sub
-from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot, VmState
+from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Nic, Snapshot, VmState
 
 MIB = 1024 * 1024
 # libvirt state -> oVirt VmStatus. ovtui's "suspend" pauses the guest in memory (oVirt's writes
@@ -90,14 +90,15 @@ def vm_xml(vm: VM, status: str, created: float) -> ET.Element:
         link(el, "host", "hosts", host_id(vm.host))
     link(el, "cluster", "clusters", cluster_id(vm.cluster))
     link(el, "template", "templates", BLANK_TEMPLATE_ID)
-    rel_links(el, f"vms/{vm.uuid}", *VM_SUBCOLLECTIONS)
+    rel_links(el, f"vms/{vm.uuid}", "nics", *VM_SUBCOLLECTIONS)
     return el
 
 
 # Sub-collections tooling reads (ovirt_vm, the inventory plugin), answered empty because ovtui
 # has none of these for a VM: no vNUMA topology is read, no guest agent reports devices, ovtui
 # has no tags or affinity labels, and statistics live in the native API and Prometheus. Others
-# (nics, diskattachments, snapshots, permissions...) are a 404 fault: outside this subset.
+# (diskattachments, snapshots, permissions...) are a 404 fault: outside this subset. `nics`
+# is served from the domain XML (routes_reads.vm_nics).
 VM_SUBCOLLECTIONS = {
     "numanodes": "vm_numa_nodes",
     "reporteddevices": "reported_devices",
@@ -105,6 +106,26 @@ VM_SUBCOLLECTIONS = {
     "statistics": "statistics",
     "affinitylabels": "affinity_labels",
 }
+
+
+NIC_MODELS = {"virtio", "e1000", "e1000e", "rtl8139"}  # oVirt's NicInterface values we can name
+
+
+def nic_id(vm_uuid: str, mac: str) -> str:
+    return stable_id("nic", f"{vm_uuid}/{mac}")
+
+
+def nic_xml(vm: VM, nic: Nic, index: int) -> ET.Element:
+    """A VM's interface from its domain XML. ovtui has no vNIC profiles: none is linked."""
+    el = entity("nic", f"vms/{vm.uuid}/nics", nic_id(vm.uuid, nic.mac))
+    sub(el, "name", f"nic{index}")  # libvirt interfaces have no name; oVirt's default names
+    if nic.model in NIC_MODELS:
+        sub(el, "interface", nic.model)
+    sub(sub(el, "mac"), "address", nic.mac)
+    sub(el, "plugged", True)
+    sub(el, "linked", True)
+    link(el, "vm", "vms", vm.uuid)
+    return el
 
 
 def host_xml(host: Host, snap: Snapshot, status: str, migrating: int = 0) -> ET.Element:

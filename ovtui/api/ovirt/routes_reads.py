@@ -18,7 +18,7 @@ from ovtui.api.ovirt.common import inflight, listing, select, started_at
 from ovtui.api.ovirt.ids import BLANK_TEMPLATE_ID
 from ovtui.api.ovirt.search import Field
 from ovtui.api.ovirt.xml import BASE, Xml, link, respond, sub
-from ovtui.model import VM, Cluster, DataCenter, Host, Snapshot
+from ovtui.model import VM, Cluster, DataCenter, Host, Nic, Snapshot
 
 router = APIRouter(prefix="/api")
 Reader = Annotated[Caller, Depends(require(Permission.INVENTORY_READ, "list"))]
@@ -116,6 +116,26 @@ async def vm(request: Request, id: str) -> Xml:
     return respond(_vm_el(request, target_vm(request)))
 
 
+def _nics(request: Request) -> list[tuple[VM, Nic, int]]:
+    vm = target_vm(request)
+    if vm.devices is None:  # read from the domain XML once per VM, soon after it is seen
+        raise HTTPException(503, f"the devices of {vm.name} are not read yet: try again shortly")
+    return [(vm, nic, i) for i, nic in enumerate(vm.devices.nics, start=1)]
+
+
+@router.get("/vms/{id}/nics", dependencies=READ_VM)
+async def vm_nics(request: Request, id: str) -> Xml:
+    return listing("nics", (ent.nic_xml(*n) for n in _nics(request)))
+
+
+@router.get("/vms/{id}/nics/{nic}", dependencies=READ_VM)
+async def vm_nic(request: Request, id: str, nic: str) -> Xml:
+    found = next((n for n in _nics(request) if ent.nic_id(n[0].uuid, n[1].mac) == nic), None)
+    if found is None:
+        raise HTTPException(404, f"no NIC with id {nic!r} on this VM")
+    return respond(ent.nic_xml(*found))
+
+
 @router.get("/vms/{id}/{collection}", dependencies=READ_VM)
 async def vm_subcollection(id: str, collection: str) -> Xml:
     return _empty(ent.VM_SUBCOLLECTIONS, "vm", collection)
@@ -127,7 +147,7 @@ def _empty(served: dict[str, str], kind: str, collection: str) -> Xml:
         raise HTTPException(
             404,
             f"/{kind}s/{{id}}/{collection} is not in ovtui's oVirt API subset "
-            f"(served: {', '.join(sorted(served))})",
+            f"(served: {', '.join(sorted([*served, *(['nics'] if kind == 'vm' else [])]))})",
         )
     return listing(tag, ())
 
