@@ -3,7 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision
+APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision libxml2-dev
 
 .PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 
@@ -54,6 +54,7 @@ bench: venv
 	$(BIN)/python -m bench.policy_figures
 	$(BIN)/python -m bench.tui_figures
 	$(BIN)/python -m bench.micro_figures
+	$(BIN)/python -m bench.ovirt_figures
 
 bench-lab: venv
 	$(BIN)/python -m bench.lab_figures

@@ -47,6 +47,10 @@ def create_app(engine: Engine) -> FastAPI:
         app.include_router(module.router)
     app.include_router(policy_routes.router)
     openapi.install(app)
+    if engine.config.api.ovirt.enabled:  # its own app: XML, <fault> errors, not in /openapi.json
+        from ovtui.api.ovirt.app import PREFIX, create_ovirt_app
+
+        app.mount(PREFIX, create_ovirt_app(engine))
 
     @app.exception_handler(FleetError)
     async def fleet_error(_r: Request, exc: FleetError) -> JSONResponse:

@@ -13,6 +13,7 @@ from auth.ldap_config import DEFAULT_GROUP_FILTER
 from auth.permissions import ROLES
 from auth.syslog_sink import parse_target
 from ovtui.config.base import Strict as _Strict
+from ovtui.config.ovirt_section import OvirtApiSection
 from ovtui.config.secrets import SecretRef
 from ovtui.config.storage_schema import StorageDomainConfig
 
@@ -50,6 +51,7 @@ class ApiSection(_Strict):
     tcp: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    ovirt: OvirtApiSection = OvirtApiSection()
 
     @field_validator("socket_mode")
     @classmethod
@@ -79,6 +81,10 @@ class ApiSection(_Strict):
             raise ValueError(
                 'tls_cert and tls_key serve only the tcp listener: set tcp = "HOST:PORT" '
                 "or remove them"
+            )
+        if self.ovirt.enabled and not self.tcp:
+            raise ValueError(
+                "ovirt.enabled needs tcp (with TLS): the oVirt SDK cannot use a socket"
             )
         return self
 
