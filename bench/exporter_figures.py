@@ -11,6 +11,9 @@ For each size, side by side in one run:
 - two:       two scrapers at once on expired statistics (two Prometheus servers): wall time of
              both; each host is still read once
 - memory:    engine RSS before the first scrape (inventory only), after the scrapes, and its peak
+- CPU:       the engine process's CPU seconds (user + system, /proc) over each cold and warm
+             scrape, medians; `idle_cpu_%` is its CPU over 5 s without scrapes (polls only), the
+             background that the scrape figures include
 Load on these fleets is synthetic (test driver: statistics are state-only, so a scrape carries
 inventory, state and utilisation series; real libvirtd hosts add CPU, balloon, vCPU, disk and
 network counters per VM). The figures are about the exporter's own work.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import gzip
+import os
 import socket
 import statistics
 import tempfile
@@ -99,6 +103,11 @@ def _value(body: bytes, name: str) -> float:
     return float("nan")
 
 
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _peak_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
@@ -125,13 +134,21 @@ def _engine(config: Path, port: int, hosts: int, repeat: int) -> dict[str, Any]:
             time.sleep(0.5)
         time.sleep(REUSE_WINDOW + 0.5)  # let the statistics read above expire
         rss_before = rss_mib(proc.pid)
-        cold, waits, warm = [], [], []
+        idle_from = _cpu_s(proc.pid)
+        time.sleep(REUSE_WINDOW)
+        idle = (_cpu_s(proc.pid) - idle_from) / REUSE_WINDOW
+        cold, waits, warm, cold_cpu, warm_cpu = [], [], [], [], []
         for _ in range(3):
-            began = time.perf_counter()
+            cpu, began = _cpu_s(proc.pid), time.perf_counter()
             body = _scrape(port)
             cold.append(time.perf_counter() - began)
+            cold_cpu.append(_cpu_s(proc.pid) - cpu)
             waits.append(_value(body, "ovtui_exporter_collect_duration_seconds"))
-            warm += timed(lambda: _scrape(port), repeat)
+            for _i in range(repeat):
+                cpu, began = _cpu_s(proc.pid), time.perf_counter()
+                _scrape(port)
+                warm.append(time.perf_counter() - began)
+                warm_cpu.append(_cpu_s(proc.pid) - cpu)
             time.sleep(REUSE_WINDOW + 0.5)
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             began = time.perf_counter()
@@ -142,6 +159,9 @@ def _engine(config: Path, port: int, hosts: int, repeat: int) -> dict[str, Any]:
             "scrape_cold_ms": med_ms(cold),
             "collect_wait_ms": round(statistics.median(waits) * 1000, 1),
             "scrape_warm_ms": med_ms(warm),
+            "cold_cpu_s": round(statistics.median(cold_cpu), 3),
+            "warm_cpu_s": round(statistics.median(warm_cpu), 3),
+            "idle_cpu_%": round(idle * 100, 1),
             "two_scrapers_ms": round(two * 1000, 1),
             "hosts_up_in_scrape": int(_count_up(body)),
             "samples": samples,

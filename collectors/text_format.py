@@ -26,7 +26,7 @@ _SUFFIXES = ("_created", "_gsum", "_gcount")
 _SEEN: dict[float, str] = {}
 
 
-def _value(v: float) -> str:
+def value(v: float) -> str:
     """floatToGoString, remembered: most values repeat (1.0 on every info series, vCPU counts)."""
     text = _SEEN.get(v)
     if text is None:
@@ -36,20 +36,20 @@ def _value(v: float) -> str:
     return text
 
 
-def _escape(v: str) -> str:
+def escape(v: str) -> str:
     if "\\" in v or '"' in v or "\n" in v:
         return v.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
     return v
 
 
-def _line(name: str, labels: dict[str, str], value: float, timestamp: Any) -> str:
+def _line(name: str, labels: dict[str, str], v: float, timestamp: Any) -> str:
     if labels:
-        inner = ",".join([f'{k}="{_escape(v)}"' for k, v in labels.items()])
+        inner = ",".join([f'{k}="{escape(x)}"' for k, x in labels.items()])
         head = f"{name}{{{inner}}}"
     else:
         head = name
     tail = "" if timestamp is None else f" {int(float(timestamp) * 1000):d}"
-    return f"{head} {_value(value)}{tail}\n"
+    return f"{head} {value(v)}{tail}\n"
 
 
 def _metric(metric: Metric) -> Iterator[str]:
@@ -60,6 +60,10 @@ def _metric(metric: Metric) -> Iterator[str]:
         name += "_info"
     doc = metric.documentation.replace("\\", r"\\").replace("\n", r"\n")
     yield f"# HELP {name} {doc}\n# TYPE {name} {_TYPES.get(kind, kind)}\n"
+    text = getattr(metric, "text", None)  # collectors.host_blocks.TextFamily: already written
+    if isinstance(text, str):
+        yield text
+        return
     extra: dict[str, list[str]] = {}
     for s in metric.samples:
         suffix = next((x for x in _SUFFIXES if s.name == metric.name + x), None)
