@@ -14,16 +14,18 @@ For each size, side by side in one run:
 - CPU:       the engine process's CPU seconds (user + system, /proc) over each cold and warm
              scrape, medians; `idle_cpu_%` is its CPU over 5 s without scrapes (polls only), the
              background that the scrape figures include
-Load on these fleets is synthetic (test driver: statistics are state-only, so a scrape carries
-inventory, state and utilisation series; real libvirtd hosts add CPU, balloon, vCPU, disk and
-network counters per VM). The figures are about the exporter's own work.
+The test driver is served by a libvirtd of its own (bench/testdriver_daemon.py; `--driver
+inprocess`: test:/// inside the engine), so RPC round trips are real and its memory is not the
+engine's. Load on these fleets is synthetic (test driver: statistics are state-only, so a
+scrape carries inventory, state and utilisation series; real libvirtd hosts add CPU, balloon,
+vCPU, disk and network counters per VM). The figures are about the exporter's own work.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import gzip
-import os
 import socket
 import statistics
 import tempfile
@@ -35,6 +37,7 @@ from typing import Any
 import libvirt
 
 from bench.common import med_ms, print_table, rss_mib, sized_main, timed
+from bench.testdriver_daemon import TestDriverDaemon, cpu_s
 from collectors.bulk_stats import DOMAIN_STATS, NOWAIT
 from ovtui.config import load_config
 from ovtui.demo import start_engine, stop_engine
@@ -103,11 +106,6 @@ def _value(body: bytes, name: str) -> float:
     return float("nan")
 
 
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _peak_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
@@ -134,21 +132,21 @@ def _engine(config: Path, port: int, hosts: int, repeat: int) -> dict[str, Any]:
             time.sleep(0.5)
         time.sleep(REUSE_WINDOW + 0.5)  # let the statistics read above expire
         rss_before = rss_mib(proc.pid)
-        idle_from = _cpu_s(proc.pid)
+        idle_from = cpu_s(proc.pid)
         time.sleep(REUSE_WINDOW)
-        idle = (_cpu_s(proc.pid) - idle_from) / REUSE_WINDOW
+        idle = (cpu_s(proc.pid) - idle_from) / REUSE_WINDOW
         cold, waits, warm, cold_cpu, warm_cpu = [], [], [], [], []
         for _ in range(3):
-            cpu, began = _cpu_s(proc.pid), time.perf_counter()
+            cpu, began = cpu_s(proc.pid), time.perf_counter()
             body = _scrape(port)
             cold.append(time.perf_counter() - began)
-            cold_cpu.append(_cpu_s(proc.pid) - cpu)
+            cold_cpu.append(cpu_s(proc.pid) - cpu)
             waits.append(_value(body, "ovtui_exporter_collect_duration_seconds"))
             for _i in range(repeat):
-                cpu, began = _cpu_s(proc.pid), time.perf_counter()
+                cpu, began = cpu_s(proc.pid), time.perf_counter()
                 _scrape(port)
                 warm.append(time.perf_counter() - began)
-                warm_cpu.append(_cpu_s(proc.pid) - cpu)
+                warm_cpu.append(cpu_s(proc.pid) - cpu)
             time.sleep(REUSE_WINDOW + 0.5)
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             began = time.perf_counter()
@@ -183,17 +181,24 @@ def _count_up(body: bytes) -> float:
     )
 
 
-def run(sizes: tuple[int, ...] = SIZES, repeat: int = 5) -> list[dict[str, Any]]:
+def run(
+    sizes: tuple[int, ...] = SIZES, repeat: int = 5, driver: str = "daemon"
+) -> list[dict[str, Any]]:
     rows = []
     for hosts in sizes:
         port = _free_port()
         config = _fleet(hosts, port)
-        uris = [h.uri for h in load_config(config).hosts]
-        floor = _floor(uris)
-        measured = _engine(config, port, hosts, repeat)
+        with contextlib.ExitStack() as stack:
+            if driver == "daemon":
+                daemon = stack.enter_context(TestDriverDaemon(config.parent))
+                daemon.serve(config)
+            uris = [h.uri for h in load_config(config).hosts]
+            floor = _floor(uris)
+            measured = _engine(config, port, hosts, repeat)
         row = {
             "hosts": hosts,
             "vms": hosts * VMS_PER_HOST,
+            "driver": driver,
             "libvirt_floor_ms": round(floor * 1000, 1),
             **measured,
             "cold/floor": round(measured["scrape_cold_ms"] / (floor * 1000), 1),
@@ -204,7 +209,7 @@ def run(sizes: tuple[int, ...] = SIZES, repeat: int = 5) -> list[dict[str, Any]]
 
 
 def main() -> None:
-    sized_main("exporter", __doc__, run, SIZES, repeat=5)
+    sized_main("exporter", __doc__, run, SIZES, repeat=5, drivers=True)
 
 
 if __name__ == "__main__":
