@@ -137,12 +137,31 @@ def _single() -> list[str]:
         fig = Figure("exporter_lab", "", "scrape_cold_ms", "ms", "libvirt_floor_ms")
         label = f"cold scrape on the lab ({r['hosts']} hosts, {r['vms']} guests)"
         out.append(_one_size(label, _cell(r, fig), f"`exporter_lab.json` {lab['when'][:10]}"))
+    polls = _load("poll_lab") or {"rows": [], "when": ""}
+    for r in polls["rows"]:
+        text = (
+            f"{r['round_trips_per_host']} round trips, {r['wall_ms_per_host']} ms, "
+            f"libvirtd CPU {r['libvirtd_cpu_ms_per_host']} ms per host "
+            f"({r['hosts']} hosts, {r['vms']} guests)"
+        )
+        out.append(_one_size(f"lab: {r['way']}", text, f"`poll_lab.json` {polls['when'][:10]}"))
+    runs = _load("lab") or {"rows": [], "when": ""}
+    for r in runs["rows"]:
+        if isinstance(r.get("wall_s"), int | float):
+            text = f"{r['wall_s']} s"
+            if isinstance(r.get("downtime_ms"), int | float):
+                text += f", downtime {r['downtime_ms']} ms (max {r['downtime_max_ms']})"
+            out.append(_one_size(f"lab: {r['what']}", text, f"`lab.json` {runs['when'][:10]}"))
     return out
 
 
 def _one_size(label: str, cell: str, when: str) -> str:
     sizes = len({r["hosts"] for f in SIZED if (d := _load(f.source)) for r in d["rows"]})
-    return "| " + " | ".join([label, cell, *[""] * (sizes - 1), "", "", when]) + " |"
+    return _row([label, cell, *[""] * (sizes - 1), "", "", when])
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
 def write_readme(readme: Path, lines: list[str]) -> None:
