@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import libvirt
 
 from ovtui.fleet.fleet import Fleet
 from ovtui.fleet.reading import VmConfig, parse_config, read_host
+from ovtui.model import VM
 from ovtui.testdriver_fleet import synthetic_spec
 from tests.fleet.conftest import fleet_config
 
@@ -60,13 +62,13 @@ def _poll_calls(vms: int) -> tuple[int, int]:
     conn = libvirt.open(config.hosts[0].uri)
     try:
         counted = _Calls(conn)
-        node = read_host(counted, {}).node  # type: ignore[arg-type]
+        node = read_host(counted, {}).node
         counted.calls = 0
         fresh: dict[str, VmConfig] = {}
-        read_host(counted, {}, node, fresh)  # type: ignore[arg-type]
+        read_host(counted, {}, node, fresh)
         first = counted.calls
         counted.calls = 0
-        reading = read_host(counted, fresh, node, {})  # type: ignore[arg-type]
+        reading = read_host(counted, fresh, node, {})
         assert len(reading.domains) == vms
         return first, counted.calls
     finally:
@@ -118,7 +120,7 @@ def test_a_config_without_sizes_reads_as_zero_not_an_error() -> None:
     assert (cfg.vcpus, cfg.memory_mib, cfg.memory_current_mib) == (0, 0, 0)
 
 
-async def test_a_balloon_change_is_seen_by_the_next_poll(started) -> None:
+async def test_a_balloon_change_is_seen_by_the_next_poll(started: Callable[..., Any]) -> None:
     config = fleet_config(synthetic_spec(1, 3, seed=9), poll_interval_seconds=3600)
     fleet: Fleet = await started(config)
     host = config.hosts[0].name
@@ -131,7 +133,13 @@ async def test_a_balloon_change_is_seen_by_the_next_poll(started) -> None:
     await fleet.links[host].call(shrink, action="balloon")
     await fleet.refresh(host)
     # polls do not read the XML again by themselves: the cached figure stands...
-    assert fleet.snapshot().vm(vm.uuid).memory_current_mib == vm.memory_current_mib
+    assert _vm(fleet, vm.uuid).memory_current_mib == vm.memory_current_mib
     fleet._balloon_changed(host, vm.uuid)  # what libvirt's BALLOON_CHANGE event calls
     await fleet.refresh(host)
-    assert fleet.snapshot().vm(vm.uuid).memory_current_mib == half // 1024
+    assert _vm(fleet, vm.uuid).memory_current_mib == half // 1024
+
+
+def _vm(fleet: Fleet, uuid: str) -> VM:
+    found = fleet.snapshot().vm(uuid)
+    assert found is not None
+    return found

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from collectors.fleet_collector import FleetCollector, ScrapeInput
 from collectors.host_blocks import BlockFamily
+from collectors.stats_cache import HostScrape
 from collectors.text_format import render
 from ovtui.model import HostState, Snapshot, VmState
 from tests.metrics.fakes import host, snapshot, stats, up, vm
@@ -85,7 +86,7 @@ def test_an_unchanged_host_is_reused_and_a_changed_one_rebuilt() -> None:
     assert blocks.rebuilt == 3  # nothing changed: every host's text reused
     # h1 re-polled: new objects, new load; h0 and h2 untouched
     vms[1] = replace(vms[1], cpu_usage=0.75)
-    hosts[1] = replace(hosts[1], cpu_usage=0.1, last_seen=hosts[1].last_seen + 5)
+    hosts[1] = replace(hosts[1], cpu_usage=0.1, last_seen=(hosts[1].last_seen or 0) + 5)
     scrapes.now = ScrapeInput(snapshot(hosts, vms))
     text = scrapes.text()
     assert blocks.rebuilt == 4
@@ -94,7 +95,7 @@ def test_an_unchanged_host_is_reused_and_a_changed_one_rebuilt() -> None:
     assert text == _fresh(scrapes.now)
 
 
-def _changes() -> list[Snapshot | tuple[Snapshot, dict]]:
+def _changes() -> list[tuple[Snapshot, dict[str, HostScrape]]]:
     """A run of fleet changes, each one a snapshot (and statistics) after the one before."""
     h1, h2 = host("h1"), host("h2")
     a, b, c = vm("a"), vm("b"), vm("c", "h2")
@@ -123,7 +124,7 @@ def test_after_every_change_the_cached_text_is_what_a_fresh_collector_writes() -
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian package prometheus) missing")
-def test_cached_text_passes_promtool_check_metrics_after_every_change(tmp_path) -> None:
+def test_cached_text_passes_promtool_check_metrics_after_every_change() -> None:
     first, *rest = _changes()
     scrapes = Scrapes(ScrapeInput(first[0], first[1]))
     for snap, found in [first, *rest]:
