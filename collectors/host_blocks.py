@@ -110,6 +110,10 @@ def line(name: str, label_text: str, v: float) -> str:
     return f"{name}{label_text} {value(v)}\n"
 
 
+def _same_objects(a: list[str], b: list[str]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
 def _changed(old: HostInputs | None, new: HostInputs) -> frozenset[str]:
     if old is None:
         return INPUTS
@@ -139,17 +143,24 @@ class HostBlocks:
         self.families = tuple(families)
         self._blocks: dict[str, tuple[HostInputs, list[str]]] = {}
         self._lock = threading.Lock()  # two scrapers at once: one builds, the other reuses
+        # Per family: the host texts it was joined from (by identity) and the joined text, so
+        # that an unchanged family is the very same string as last time (collectors.gzip_text
+        # then reuses its compressed bytes too).
+        self._joined: list[tuple[list[str], str]] = [([], "")] * len(self.families)
         self.rebuilt = 0  # host blocks (re)built so far, for tests and benchmarks
 
     def render(self, hosts: Iterable[HostInputs]) -> list[TextFamily]:
         with self._lock:
             blocks = {h.name: self._block(h) for h in hosts}
             self._blocks = {n: self._blocks[n] for n in blocks}  # hosts gone: blocks gone
-        out = []
-        for i, fam in enumerate(self.families):
-            text = "".join([texts[i] for texts in blocks.values()])
-            if text:  # a family the driver cannot fill is left out, not sent empty
-                out.append(TextFamily(fam, text))
+            out = []
+            for i, fam in enumerate(self.families):
+                parts = [texts[i] for texts in blocks.values()]
+                if not _same_objects(parts, self._joined[i][0]):  # (kept: no id is reused)
+                    self._joined[i] = (parts, "".join(parts))
+                text = self._joined[i][1]
+                if text:  # a family the driver cannot fill is left out, not sent empty
+                    out.append(TextFamily(fam, text))
         return out
 
     def _block(self, new: HostInputs) -> list[str]:
@@ -159,7 +170,9 @@ class HostBlocks:
         texts = list(texts)
         for i, fam in enumerate(self.families):
             if fam.uses & changed:
-                texts[i] = "".join(fam.lines(new))
+                text = "".join(fam.lines(new))
+                if text != texts[i]:  # the same text stays the same object
+                    texts[i] = text
         self.rebuilt += bool(changed - {"scrape"})
         self._blocks[new.name] = (new, texts)
         return texts

@@ -11,7 +11,7 @@ line (tests/metrics/test_text_format.py parses both and compares them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client.core import Metric
@@ -30,7 +30,10 @@ def value(v: float) -> str:
     """floatToGoString, remembered: most values repeat (1.0 on every info series, vCPU counts)."""
     text = _SEEN.get(v)
     if text is None:
-        text = floatToGoString(v)
+        f = float(v)
+        # Finite and below 1e6, floatToGoString is repr (Go writes exponents sooner only for
+        # larger numbers): skip its checks for the values that miss the memo (utilisations).
+        text = repr(f) if -1e6 < f < 1e6 else floatToGoString(f)
         if len(_SEEN) < 4096:
             _SEEN[v] = text
     return text
@@ -78,5 +81,25 @@ def _metric(metric: Metric) -> Iterator[str]:
 
 
 def render(registry: Collector) -> bytes:
-    metrics: Iterable[Metric] = registry.collect()
-    return "".join([part for m in metrics for part in _metric(m)]).encode()
+    return "".join([text for _key, text in render_parts(registry)]).encode()
+
+
+def render_parts(registry: Collector) -> list[tuple[str | None, str]]:
+    """The text in order, as (key, text): a family already written as text
+    (collectors.host_blocks.TextFamily) is a part of its own keyed by its name, so that
+    collectors.gzip_text can reuse its compressed form; everything between is one part keyed None.
+    """
+    parts: list[tuple[str | None, str]] = []
+    loose: list[str] = []
+    for m in registry.collect():
+        text = getattr(m, "text", None)
+        if isinstance(text, str):
+            head, _body = _metric(m)
+            loose.append(head)
+            parts += [(None, "".join(loose)), (m.name, text)]
+            loose = []
+        else:
+            loose += _metric(m)
+    if loose:
+        parts.append((None, "".join(loose)))
+    return parts

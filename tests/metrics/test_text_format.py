@@ -71,3 +71,21 @@ def test_render_is_faster_on_a_big_scrape() -> None:
         return min(times)
 
     assert best(render) < best(generate_latest)
+
+
+def test_values_are_written_as_floattogostring_writes_them() -> None:
+    import math
+    import random
+
+    from prometheus_client.utils import floatToGoString
+
+    from collectors.text_format import value
+
+    rng = random.Random(15)
+    edges = [0, 1, -1, 4, 0.5, 1e-05, 999999.5, 1e6, 1e6 + 0.5, 123456789.0, -2.5e9, 8589934592,
+             1.5e18, float("inf"), float("-inf"), math.nan, 1e-300, 0.1 + 0.2]  # fmt: skip
+    values = (
+        edges + [rng.random() for _ in range(200)] + [rng.uniform(-1e9, 1e9) for _ in range(200)]
+    )
+    for v in values:
+        assert value(v) == floatToGoString(v), v
