@@ -55,11 +55,13 @@ bench: venv
 	$(BIN)/python -m bench.tui_figures
 	$(BIN)/python -m bench.micro_figures
 	$(BIN)/python -m bench.ovirt_figures
+	$(BIN)/python -m bench.summary --readme README.md
 
 bench-lab: venv
 	$(BIN)/python -m bench.lab_figures
 	$(BIN)/python -m bench.exporter_lab_figures
 	$(BIN)/python -m bench.storage_figures
+	$(BIN)/python -m bench.poll_lab_figures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

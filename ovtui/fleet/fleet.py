@@ -77,6 +77,7 @@ class Fleet:
                 call_timeout=eng.libvirt_call_timeout_seconds,
                 backoff_max=eng.connect_backoff_max_seconds,
                 on_lifecycle=self._lifecycle,
+                on_balloon=self._balloon_changed,
                 on_state_change=self._link_state_changed,
                 expected_down=self._expected_down,
             )
@@ -173,11 +174,15 @@ class Fleet:
                 )
             fresh: dict[str, VmConfig] = {}
             stale = self._stale_during_read[name] = set()
+            cpu_time = link.cfg.load != "synthetic"  # synthetic load never looks at cpu.time
             try:
                 reading = await self._counted(
                     name,
                     POLL_DOMAINS,
-                    link.call(lambda conn: read_host(conn, cache, node, fresh), action="list VMs"),
+                    link.call(
+                        lambda conn: read_host(conn, cache, node, fresh, cpu_time=cpu_time),
+                        action="list VMs",
+                    ),
                 )
             finally:
                 self._stale_during_read[name] = None
@@ -246,6 +251,14 @@ class Fleet:
             {"kind": "vm", "host": host, "vm": vm, "uuid": uuid, "what": describe(event, detail)}
         )
         self.request_refresh(host)
+
+    def _balloon_changed(self, host: str, uuid: str) -> None:
+        """The guest's current memory changed: its config is read again by the next poll (not
+        at once: a balloon driver can report often, and the figure is not urgent)."""
+        self._configs[host].pop(uuid, None)
+        stale = self._stale_during_read[host]
+        if stale is not None:
+            stale.add(uuid)
 
     def _flags_of(self, host: str) -> tuple[bool, bool]:
         return self._powered_off(host), self._maintenance_of(host)

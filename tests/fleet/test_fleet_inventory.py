@@ -69,13 +69,13 @@ async def test_lifecycle_events_update_inventory_between_polls(
 
 
 class _RacingConn:
-    """Lists domains, then undefines one before it is read: a VM vanishing mid-listing."""
+    """Lists domains, then undefines one before its XML is read: a VM vanishing mid-listing."""
 
     def __init__(self, conn: libvirt.virConnect, victim: str) -> None:
         self._conn, self._victim = conn, victim
 
-    def listAllDomains(self) -> list[libvirt.virDomain]:
-        doms = self._conn.listAllDomains()
+    def getAllDomainStats(self, *args: int) -> list[tuple[libvirt.virDomain, dict]]:
+        doms = self._conn.getAllDomainStats(*args)
         dom = self._conn.lookupByUUIDString(self._victim)
         if dom.isActive():
             dom.destroy()

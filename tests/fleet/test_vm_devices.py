@@ -81,13 +81,13 @@ async def test_nic_target_follows_start_and_stop(started, small_spec: FleetSpec)
 
 
 class _CountingConn:
-    """Counts XMLDesc calls of the domains it lists."""
+    """Counts XMLDesc calls of the domains it reports."""
 
     def __init__(self, conn: libvirt.virConnect) -> None:
         self._conn, self.xml_reads = conn, 0
 
-    def listAllDomains(self) -> list[object]:
-        return [_CountingDom(d, self) for d in self._conn.listAllDomains()]
+    def getAllDomainStats(self, *args: int) -> list[tuple[object, dict]]:
+        return [(_CountingDom(d, self), r) for d, r in self._conn.getAllDomainStats(*args)]
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._conn, name)

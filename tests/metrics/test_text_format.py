@@ -51,3 +51,39 @@ def test_render_and_generate_latest_parse_to_the_same_families() -> None:
         assert mine[name] == theirs[name], name
     text = render(registry).decode()
     assert 'name="we\\"ird\\\\name\\nx"' in text
+
+
+def test_values_are_written_as_floattogostring_writes_them() -> None:
+    import math
+    import random
+
+    from prometheus_client.utils import floatToGoString
+
+    from collectors.text_format import value
+
+    rng = random.Random(15)
+    edges = [0, 1, -1, 4, 0.5, 1e-05, 999999.5, 1e6, 1e6 + 0.5, 123456789.0, -2.5e9, 8589934592,
+             1.5e18, float("inf"), float("-inf"), math.nan, 1e-300, 0.1 + 0.2]  # fmt: skip
+    values = (
+        edges + [rng.random() for _ in range(200)] + [rng.uniform(-1e9, 1e9) for _ in range(200)]
+    )
+    for v in values:
+        assert value(v) == floatToGoString(v), v
+
+
+def test_render_parts_key_big_written_families_and_join_to_what_render_writes() -> None:
+    from collectors.text_format import OWN_PART, render_parts
+
+    registry = _registry().registry
+    parts = render_parts(registry)
+    keyed = [key for key, _text in parts if key is not None]
+    assert all(len(text) >= OWN_PART for key, text in parts if key is not None)
+    assert all(text.startswith("ovtui_") for key, text in parts if key is not None)
+    big = snapshot([host(f"h{i}") for i in range(20)],
+                   [vm(f"v{i}", f"h{i % 20}") for i in range(800)])  # fmt: skip
+    reg = EngineMetrics().registry
+    reg.register(FleetCollector(lambda _b: ScrapeInput(big, {})))
+    keyed = [key for key, _text in render_parts(reg) if key is not None]
+    assert "ovtui_vm_info" in keyed and "ovtui_host_info" not in keyed  # 20 hosts: small
+    joined = "".join(text for _key, text in render_parts(reg))
+    assert _parsed(joined.encode()).keys() == _parsed(render(reg)).keys()
