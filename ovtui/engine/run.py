@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from ovtui.config.preflight import check_environment
 from ovtui.config.schema import Config, parse_listen
 from ovtui.engine.core import Engine
 from ovtui.engine.gc_tuning import tune_gc
+from ovtui.engine.sd_notify import notify
 
 log = logging.getLogger("ovtui.engine")
 
@@ -47,6 +49,16 @@ def probe_listen(listen: str) -> None:
         ) from None
 
 
+def reopen_logs(engine: Engine) -> None:
+    """SIGHUP (`systemctl reload`, after logrotate): events and migrations go to new files.
+
+    The audit trail is never rotated: its hash chain and anchor cover the whole file.
+    """
+    for stream in (engine.events, engine.migrations):
+        if stream.reopen():
+            log.info("%s was rotated: writing a new file", stream.path)
+
+
 async def run_engine(
     config: Config,
     *,
@@ -58,9 +70,10 @@ async def run_engine(
     engine = Engine(config, synthetic_load=synthetic_model_for(config))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig, handler in ((signal.SIGTERM, stop.set), (signal.SIGINT, stop.set),
+                         (signal.SIGHUP, lambda: reopen_logs(engine))):  # fmt: skip
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, handler)
         except (RuntimeError, ValueError):
             pass  # not the main thread (tests): the caller sets `stop`
     api = ApiServers(create_app(engine), config.api)
@@ -84,9 +97,11 @@ async def run_engine(
         except ExporterError as exc:
             raise ConfigError(f"{config.source}: exporter.listen: {exc}") from None
         log.info("engine ready: %d hosts, API on %s", len(config.hosts), config.api.socket)
+        notify(f"READY=1\nSTATUS=serving {len(config.hosts)} hosts\nMAINPID={os.getpid()}")
         if on_ready:
             on_ready(engine)
         await stop.wait()
+        notify("STOPPING=1")
     finally:
         if exporter is not None:
             await exporter.stop()

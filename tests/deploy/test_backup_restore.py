@@ -47,8 +47,10 @@ def test_a_backup_of_a_running_engine_restores_into_a_new_engine(
 ) -> None:
     old = start_engine()
     admin = old.as_role("SuperUser")
-    r = admin.post(f"{API}/grants", json={"user": "frank", "role": "Operator", "scope": "cluster",
-                                          "object": "c1"})  # fmt: skip
+    r = admin.post(
+        f"{API}/grants",
+        json={"user": "frank", "role": "Operator", "scope": "cluster", "object": "c1"},
+    )
     assert r.status_code == 201, r.text
     assert admin.put(f"{API}/policies/c1/mode", json={"mode": "off"}).status_code == 200
     r = admin.post(f"{API}/hosts/h2/maintenance", json={"reason": "disk swap"})
@@ -76,11 +78,13 @@ def test_a_backup_of_a_running_engine_restores_into_a_new_engine(
     old.stop()
 
     config = fleet_config(standard_spec())
-    code, out = _verify(["restore", "--store-dir", str(config.engine.store_dir), str(archive)],
-                        capsys)  # fmt: skip
+    code, out = _verify(
+        ["restore", "--store-dir", str(config.engine.store_dir), str(archive)], capsys
+    )
     assert code == 0, out
-    code, out = _verify(["audit", "verify", "--file", str(config.engine.store_dir / "audit.jsonl")],
-                        capsys)  # fmt: skip
+    code, out = _verify(
+        ["audit", "verify", "--file", str(config.engine.store_dir / "audit.jsonl")], capsys
+    )
     assert code == 0 and "intact" in out, out
 
     new = start_engine(config=config)
