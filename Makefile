@@ -53,6 +53,7 @@ bench: venv
 	$(BIN)/python -m bench.exporter_figures
 	$(BIN)/python -m bench.policy_figures
 	$(BIN)/python -m bench.tui_figures
+	$(BIN)/python -m bench.deploy_figures
 
 bench-lab: venv
 	$(BIN)/python -m bench.lab_figures
