@@ -46,7 +46,8 @@ def standby_app(database: PgDatabase) -> FastAPI:
             f"state; the active engine is {leader.get('holder') or 'unknown'} (fencing token "
             f"{leader.get('token')}, since {leader.get('since')}): send requests there"
         )
-        return JSONResponse({"detail": detail, "active": leader}, status_code=503)
+        body = {"status": 503, "message": detail, "kind": "standby", "detail": {"active": leader}}
+        return JSONResponse({"error": body}, status_code=503)  # the API's one error shape
 
     return app
 

@@ -45,7 +45,9 @@ def test_the_standby_takes_over_when_the_active_engine_is_killed(
         with b.client() as c:
             refused = c.post("/api/v1/sessions", json={"username": "admin", "password": "x"})
         assert refused.status_code == 503
-        assert f":{a.pid}" in refused.json()["detail"] and "standby" in refused.json()["detail"]
+        error = refused.json()["error"]
+        assert error["kind"] == "standby" and f":{a.pid}" in error["message"]
+        assert error["detail"]["active"]["holder"].endswith(f":{a.pid}")
 
         token = a.login()
         acknowledged: list[str] = []
