@@ -20,9 +20,17 @@ def _store_dir(args: argparse.Namespace) -> Path:
     if args.store_dir:
         return Path(args.store_dir)
     try:
-        return load_config(args.config).engine.store_dir
+        engine = load_config(args.config).engine
     except ConfigError as exc:
         raise CliError(f"{exc}\n(or name the directory: --store-dir DIR)", 2) from None
+    if engine.postgresql:
+        raise CliError(
+            "this engine's state is in PostgreSQL (engine.postgresql): back it up with the "
+            "database's tools (pg_dump, or pg_basebackup with WAL archiving); README "
+            '"Deployment"',
+            2,
+        )
+    return engine.store_dir
 
 
 def backup(args: argparse.Namespace) -> None:

@@ -69,7 +69,7 @@ def identity() -> str:
 class PgDatabase:
     """Thread-safe: one connection, used under one lock (the engine writes little, often)."""
 
-    def __init__(self, dsn: str, *, holder: str | None = None) -> None:
+    def __init__(self, dsn: str, *, holder: str | None = None, migrate: bool = True) -> None:
         self.dsn, self.where = dsn, describe(dsn)
         self.holder = holder or identity()
         self.token: int | None = None  # set while this engine is the active one
@@ -88,7 +88,8 @@ class PgDatabase:
                 f"cannot connect to the state database {self.where}: {str(exc).strip()}; check "
                 "engine.postgresql in the config and that the server runs and accepts this host"
             ) from None
-        self._bring_up_to_date()
+        if migrate:  # readers (ovtui audit verify) look, and change nothing
+            self._bring_up_to_date()
 
     # -- schema ------------------------------------------------------------------------------
     def _bring_up_to_date(self) -> None:

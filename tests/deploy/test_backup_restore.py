@@ -157,3 +157,13 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(
     with pytest.raises(StoreError, match=r"audit\.jsonl does not match its checksum"):
         restore_backup(damaged, target)
     assert not any(target.glob("*.json*"))
+
+
+def test_backup_of_a_postgresql_engine_says_to_use_the_databases_tools(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "ovtui.toml"
+    config.write_text('[engine]\npostgresql = "host=db1 dbname=ovtui"\n')
+    assert main(["backup", "--config", str(config), str(tmp_path / "b.tar.gz")]) == 2
+    assert "back it up with the database's tools (pg_dump" in capsys.readouterr().err
+    assert not (tmp_path / "b.tar.gz").exists()

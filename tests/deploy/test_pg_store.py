@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import psycopg
 import pytest
 from tinydb import TinyDB, where
@@ -15,6 +18,13 @@ def _leading(dsn: str, holder: str = "a") -> PgDatabase:
     db = PgDatabase(dsn, holder=holder)
     assert db.try_lead()
     return db
+
+
+def _eventually_leads(db: PgDatabase, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not db.try_lead():
+        assert time.monotonic() < deadline, "the lock was never released"
+        time.sleep(0.02)
 
 
 def test_documents_settings_and_tables_survive_a_reopen(pg_dsn: str) -> None:
@@ -93,7 +103,7 @@ def test_one_engine_leads_and_a_deposed_one_cannot_write(pg_dsn: str) -> None:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE application_name = 'ovtui-engine engine-a'"
         )
-    assert b.try_lead()
+    _eventually_leads(b)  # pg_terminate_backend signals; the session ends a moment later
     assert b.token == (a.token or 0) + 1
     # Even reconnected, a's token is stale: every write is refused (fencing).
     a.conn = psycopg.connect(pg_dsn, autocommit=True)
@@ -122,3 +132,26 @@ def test_a_dsn_with_a_clear_password_is_refused_in_the_config() -> None:
     with pytest.raises(ValidationError, match="password in clear: put it in a passfile"):
         EngineSection(postgresql="host=db1 dbname=ovtui user=ovtui password=secret")
     assert EngineSection(postgresql="host=db1 dbname=ovtui passfile=/etc/ovtui/pgpass").postgresql
+
+
+def test_audit_verify_reads_the_trail_from_postgres(
+    pg_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from auth.audit import GENESIS, AuditTrail
+    from ovtui.cli.main import main
+
+    db = _leading(pg_dsn)
+    state = open_postgres(db)
+    trail = AuditTrail(state.audit.append, GENESIS, anchor=state.anchor.write)
+    for i in range(3):
+        trail.record(actor="admin", action="grants.add", target=f"grant/{i}")
+    config = tmp_path / "ovtui.toml"
+    config.write_text(f'[engine]\npostgresql = "{pg_dsn}"\n')
+    assert main(["audit", "verify", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "intact: 3 records" in out and "its end matches its anchor" in out
+    with db.write() as conn:  # cut the last record off, as an intruder with SQL access would
+        conn.execute("DELETE FROM ovtui_log WHERE stream = 'audit' AND seq = 3")
+    assert main(["audit", "verify", "--config", str(config)]) == 1
+    assert "cut off its end (truncated)" in capsys.readouterr().out
+    state.close()
