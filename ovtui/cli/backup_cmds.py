@@ -57,10 +57,28 @@ def backup(args: argparse.Namespace) -> None:
     )
 
 
-def restore(args: argparse.Namespace) -> None:
-    target = _store_dir(args)
+def _postgres(args: argparse.Namespace) -> str | None:
+    if args.store_dir:
+        return None
     try:
-        manifest = restore_backup(Path(args.archive), target)
+        return load_config(args.config).engine.postgresql
+    except ConfigError as exc:
+        raise CliError(f"{exc}\n(or name the directory: --store-dir DIR)", 2) from None
+
+
+def restore(args: argparse.Namespace) -> None:
+    dsn = _postgres(args)
+    target: Path | str
+    try:
+        if dsn:
+            from ovtui.store.pg_database import describe
+            from ovtui.store.pg_restore import restore_to_postgres
+
+            target = describe(dsn)
+            manifest = restore_to_postgres(Path(args.archive), dsn)
+        else:
+            target = _store_dir(args)
+            manifest = restore_backup(Path(args.archive), target)
     except StoreError as exc:
         raise CliError(f"nothing restored: {exc.message}", 1) from None
     except OSError as exc:
@@ -81,7 +99,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--store-dir", help="the state directory (default: the config's store_dir)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=backup)
-    p = sub.add_parser("restore", help="put a backup into an empty state directory")
+    p = sub.add_parser(
+        "restore", help="put a backup into an empty state directory (or PostgreSQL database)"
+    )
     p.add_argument("archive", help="an archive made by `ovtui backup`")
     p.add_argument("--store-dir", help="the state directory (default: the config's store_dir)")
     p.add_argument("--json", action="store_true")

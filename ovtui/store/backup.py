@@ -144,21 +144,7 @@ def restore_backup(archive: Path, store_dir: Path) -> dict[str, Any]:
     written. New files get the owner of `store_dir` (restore runs as root, the engine as ovtui).
     """
     manifest, files = read_backup(archive)
-    latest = latest_version(MIGRATIONS)
-    schema = manifest.get("schema_version")
-    if not isinstance(schema, int) or schema > latest:
-        raise StoreError(
-            f"{archive} holds state at schema {schema}, this ovtui ({__version__}) knows up to "
-            f"{latest}: install the ovtui that made it ({manifest.get('ovtui_version')}) or newer",
-            path=archive,
-        )
-    problems = _audit_problems(files)
-    if problems:
-        raise StoreError(
-            f"{archive}: its audit trail does not verify ({'; '.join(problems[:3])}): the "
-            "backup was damaged after it was taken; use another one",
-            path=archive,
-        )
+    check_backup(archive, manifest, files)
     store_dir = Path(store_dir)
     store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     lock = DirLock(store_dir)
@@ -189,6 +175,25 @@ def restore_backup(archive: Path, store_dir: Path) -> dict[str, Any]:
     finally:
         lock.release()
     return manifest
+
+
+def check_backup(archive: Path, manifest: dict[str, Any], files: dict[str, bytes]) -> None:
+    """A schema this ovtui knows, and an audit trail that verifies against its anchor."""
+    latest = latest_version(MIGRATIONS)
+    schema = manifest.get("schema_version")
+    if not isinstance(schema, int) or schema > latest:
+        raise StoreError(
+            f"{archive} holds state at schema {schema}, this ovtui ({__version__}) knows up to "
+            f"{latest}: install the ovtui that made it ({manifest.get('ovtui_version')}) or newer",
+            path=archive,
+        )
+    problems = _audit_problems(files)
+    if problems:
+        raise StoreError(
+            f"{archive}: its audit trail does not verify ({'; '.join(problems[:3])}): the "
+            "backup was damaged after it was taken; use another one",
+            path=archive,
+        )
 
 
 def _audit_problems(files: dict[str, bytes]) -> list[str]:

@@ -155,3 +155,34 @@ def test_audit_verify_reads_the_trail_from_postgres(
     assert main(["audit", "verify", "--config", str(config)]) == 1
     assert "cut off its end (truncated)" in capsys.readouterr().out
     state.close()
+
+
+def test_an_all_in_one_backup_restores_into_postgres_and_an_engine_runs_on_it(
+    pg_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from ovtui.cli.main import main
+    from ovtui.store.backup import take_backup
+    from tests.deploy.engines import EngineProcess, engine_config
+
+    files = tmp_path / "files"
+    shutil.copytree(Path(__file__).parents[1] / "store/fixtures/state-0.1.0", files)
+    archive = take_backup(files, tmp_path / "b.tar.gz").path
+    config = engine_config(tmp_path / "e", pg_dsn)
+    assert main(["restore", "--config", str(config), str(archive)]) == 0, capsys.readouterr()
+    assert "restored" in capsys.readouterr().out
+    assert main(["restore", "--config", str(config), str(archive)]) == 1
+    assert "already holds ovtui state" in capsys.readouterr().err
+    engine = EngineProcess(config)
+    try:
+        engine.wait_status("ok")
+        with engine.client(engine.login()) as c:
+            assert any(g.get("user") == "frank" for g in c.get("/api/v1/grants").json())
+            hosts = {h["name"]: h for h in c.get("/api/v1/hosts").json()}
+            assert hosts["h2"]["maintenance"] is True
+    finally:
+        engine.stop()
+    assert main(["audit", "verify", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "intact" in out and "its end matches its anchor" in out
