@@ -3,7 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision libxml2-dev
+APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision libxml2-dev logrotate systemd postgresql
 
 .PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 
@@ -55,6 +55,7 @@ bench: venv
 	$(BIN)/python -m bench.tui_figures
 	$(BIN)/python -m bench.micro_figures
 	$(BIN)/python -m bench.ovirt_figures
+	$(BIN)/python -m bench.deploy_figures
 	$(BIN)/python -m bench.summary --readme README.md
 
 bench-lab: venv

@@ -42,6 +42,30 @@ class EngineSection(_Strict):
     # Host reads in flight at once, fleet-wide. Unbounded, 500 host threads fight over the GIL
     # and a full refresh takes twice as long (bench/core_figures.py); 16 still hides RPC latency.
     max_parallel_reads: Annotated[int, Field(ge=1, le=1024)] = 16
+    # The distributed deployment: the state in PostgreSQL (a libpq DSN, e.g. "host=db1
+    # dbname=ovtui user=ovtui passfile=/etc/ovtui/pgpass"); engines on the same database elect
+    # one active engine, the others wait as standbys (README "Deployment"). None: TinyDB files.
+    postgresql: str | None = None
+    standby_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+
+    @field_validator("postgresql")
+    @classmethod
+    def _dsn(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            params = conninfo_to_dict(value)
+        except ProgrammingError as exc:
+            raise ValueError(f"not a libpq connection string: {exc}") from None
+        if "password" in params:
+            raise ValueError(
+                "holds a password in clear: put it in a passfile (passfile=/etc/ovtui/pgpass, "
+                "mode 0600) or use client certificates (sslcert=, sslkey=)"
+            )
+        return value
 
 
 class ApiSection(_Strict):

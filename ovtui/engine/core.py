@@ -19,7 +19,7 @@ from collectors.engine_metrics import EngineMetrics
 from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
 from ovtui.engine import maintenance
-from ovtui.engine.audit_open import open_audit
+from ovtui.engine.audit_open import open_audit_on
 from ovtui.engine.signin import build_signin
 from ovtui.fleet import actions
 from ovtui.fleet.assemble import LoadModel
@@ -31,7 +31,8 @@ from ovtui.storage.disks import DiskService
 from ovtui.storage.metrics_input import storage_input
 from ovtui.storage.moves import MoveService
 from ovtui.storage.service import StorageService
-from ovtui.store import JsonlLog, Store
+from ovtui.store import Store
+from ovtui.store.state import Log, State, open_files
 from policies.plan import Move
 
 log = logging.getLogger(__name__)
@@ -40,19 +41,27 @@ MIGRATION_FIGURES = ("downtime_ms", "job_ms", "transferred_mib")
 
 
 class Engine:
-    def __init__(self, config: Config, *, synthetic_load: LoadModel | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        synthetic_load: LoadModel | None = None,
+        state: State | None = None,
+    ) -> None:
         self.config = config
         self._stopped = False
         self.api_tcp_port: int | None = None  # set once the TCP listener is bound (port 0 = any)
         self.exporter_port: int | None = None  # set once /metrics is bound (port 0 = any)
         self.metrics = EngineMetrics()  # API, jobs, migrations, plans; served by the exporter
-        store_dir = config.engine.store_dir
-        self.store = Store.open(store_dir)
-        self.events = JsonlLog(store_dir / "events.jsonl")
-        self.migrations = JsonlLog(store_dir / "migrations.jsonl")
+        # Files in store_dir, or PostgreSQL (ovtui.store.state): the rest does not know which.
+        self.state = state or open_files(config.engine.store_dir)
+        self.store: Store = self.state.store
+        self.events: Log = self.state.events
+        self.migrations: Log = self.state.migrations
+        self.audit_log: Log = self.state.audit
         # Syslog first: what the trail's check at start finds is forwarded too.
         syslog = [SyslogSink(config.auth.audit_syslog)] if config.auth.audit_syslog else []
-        self.audit_log, self.audit, problems = open_audit(store_dir, self.store, syslog)
+        self.audit, problems = open_audit_on(self.audit_log, self.state.anchor, self.store, syslog)
         self.metrics.audit.problems.set(len(problems))
         self.refusal_limit = RefusalLimit()  # audit records of callers not signed in (401s)
         self.sessions = SessionStore(
@@ -132,9 +141,7 @@ class Engine:
         await self.moves.stop()
         await self.storage.stop()
         await self.fleet.stop()
-        self.store.close()
-        for log in (self.events, self.migrations, self.audit_log):
-            log.close()
+        self.state.close()
 
     def snapshot(self) -> Snapshot:
         return self.fleet.snapshot()

@@ -381,7 +381,8 @@ def test_engine_with_a_wrong_key_exits_2_naming_file_and_key(tmp_path: Path, whe
         "ovtui: configuration error:",
         f"{bad}: engine.poll_intervall_seconds: unknown key (valid keys: store_dir, "
         "poll_interval_seconds, libvirt_call_timeout_seconds, connect_backoff_max_seconds, "
-        "shutdown_timeout_seconds, migration_timeout_seconds, max_parallel_reads)",
+        "shutdown_timeout_seconds, migration_timeout_seconds, max_parallel_reads, postgresql, "
+        "standby_poll_seconds)",
     ]
 
 
