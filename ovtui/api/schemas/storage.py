@@ -27,7 +27,7 @@ class HostReading(Strict):
     """The domain's pool on one host, as last read (sizes 0 before the first reading)."""
 
     host: str
-    state: PoolState = Field(  # type: ignore[valid-type]
+    state: PoolState = Field(
         description="libvirt's pool state; error: realising or reading it failed; unknown: the "
         "host cannot be asked (`error` says why)"
     )
@@ -43,10 +43,10 @@ class StorageDomain(Strict):
 
     name: str
     datacenter: str
-    type: StorageType  # type: ignore[valid-type]
+    type: StorageType
     shared: bool = Field(description="seen by every host of the data center")
     pool: str = Field(description="the libvirt pool's name on each host")
-    pool_type: PoolType  # type: ignore[valid-type]
+    pool_type: PoolType
     params: dict[str, str] = Field(description="the type's keys (path, device, portal, ...)")
     state: DomainState = Field(
         description="active: on every host; degraded: on some; unavailable: on none"
@@ -74,8 +74,8 @@ class DiskRow(Strict):
     domain: str
     volume: str
     path: str
-    format: Format  # type: ignore[valid-type]
-    allocation_policy: Allocation | Literal["unknown"]  # type: ignore[valid-type]
+    format: Format
+    allocation_policy: Allocation | Literal["unknown"]
     capacity_bytes: int = Field(ge=0)
     allocation_bytes: int = Field(ge=0)
     managed: bool = Field(description="created by ovtui (recorded in its store)")
@@ -92,7 +92,7 @@ class VmDiskRow(Strict):
     source: str
     domain: str | None
     volume: str | None
-    format: Format | None  # type: ignore[valid-type]
+    format: Format | None
     capacity_bytes: int | None
     allocation_bytes: int | None
 
@@ -125,7 +125,7 @@ _MOVE_TYPES = {
     "stage": MoveStage,
     "source": MoveEndpoint,
     "dest": MoveEndpoint,
-    "history": list[tuple[MoveStage, float]],  # type: ignore[valid-type]
+    "history": list[tuple[MoveStage, float]],
 }
 DiskMoveOut = model_of(
     DiskMove,
