@@ -19,6 +19,7 @@ from ovtui.fleet.errors import FleetError
 
 STATUS_OF_KIND = {
     "invalid": 400,
+    "not_found": 404,  # a named object (a disk, a storage domain) does not exist
     "conflict": 409,
     "hypervisor": 502,
     "unavailable": 503,

@@ -131,7 +131,7 @@ class DiskService:
         if vol is None:
             names = ", ".join(v.name for v in self.volumes_of(domain)) or "none"
             raise FleetError(
-                f"storage domain {domain} has no disk {disk!r} (disks: {names})", kind="invalid"
+                f"storage domain {domain} has no disk {disk!r} (disks: {names})", kind="not_found"
             )
         return sd, vol, rec
 
@@ -146,6 +146,7 @@ class DiskService:
                 "source_type": d.source_type,
                 "source": d.source,
                 "domain": None,
+                "volume": None,
                 "format": None,
                 "capacity_bytes": None,
                 "allocation_bytes": None,
@@ -173,7 +174,9 @@ class DiskService:
         sd = self.storage.domain(name)
         if sd is None:
             names = ", ".join(d.name for d in self.storage.domains()) or "none configured"
-            raise FleetError(f"no storage domain named {name!r} (domains: {names})", kind="invalid")
+            raise FleetError(
+                f"no storage domain named {name!r} (domains: {names})", kind="not_found"
+            )
         return sd
 
     def acting_host(self, sd: StorageDomainConfig, prefer: str | None = None) -> str:
@@ -360,7 +363,9 @@ class DiskService:
         if disk is None:
             have = ", ".join(d.target for d in vm.devices.disks) if vm.devices else "not read yet"
             raise FleetError(
-                f"{vm.name} has no disk {target} (its disks: {have})", kind="invalid", vm=vm.name
+                f"{vm.name} has no disk {target} (its disks: {have})",
+                kind="not_found",
+                vm=vm.name,
             )
         if disk.source_type != "volume" or domain_of_pool(disk.source.partition("/")[0]) is None:
             raise FleetError(

@@ -98,7 +98,7 @@ class MoveService:
             have = ", ".join(d.target for d in vm.devices.disks) if vm.devices else "not read yet"
             raise FleetError(
                 f"{vm.name} has no disk {target_dev} (its disks: {have})",
-                kind="invalid",
+                kind="not_found",
                 vm=vm.name,
             )
         source = self._source_of(vm, disk.source)
@@ -114,7 +114,7 @@ class MoveService:
             names = ", ".join(d.name for d in self.storage.domains())
             raise FleetError(
                 f"no storage domain named {dest_domain!r} (domains: {names})",
-                kind="invalid",
+                kind="not_found",
                 vm=vm.name,
             )
         if dest.name == src_domain:

@@ -15,6 +15,18 @@ from auth.permissions import Permission
 from auth.principal import ObjectRef, visible
 from ovtui.api.authz import Caller, Require, engine_of, target_vm
 from ovtui.api.lookup import find_storage, storage_ref
+from ovtui.api.schemas.errors import FLEET, documented
+from ovtui.api.schemas.storage import (
+    DiskAttached,
+    DiskCreated,
+    DiskGrown,
+    DiskMoveOut,
+    DiskMoveOutcome,
+    DiskMoves,
+    DiskRows,
+    Done,
+    VmDiskRows,
+)
 from ovtui.api.serialize import JSON
 from ovtui.engine import Engine
 from ovtui.storage.move_model import DiskMove
@@ -47,7 +59,11 @@ class AttachDisk(BaseModel):
     disk: Annotated[str, Field(min_length=1, description="disk name (or volume name)")]
 
 
-@router.get("/disks", summary="Disks of every storage domain, with the VMs that use them")
+@router.get(
+    "/disks",
+    summary="Disks of every storage domain, with the VMs that use them",
+    **documented(DiskRows),
+)
 async def disk_list(
     request: Request,
     caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ, target="list"))],
@@ -63,13 +79,20 @@ async def disk_list(
     "/vms/{vm}/disks",
     dependencies=[Depends(Require(Permission.INVENTORY_READ, target="vm"))],
     summary="A VM's disks with their storage domain, format, capacity and allocation",
+    **documented(VmDiskRows),
 )
 async def vm_disks(request: Request, vm: str) -> JSON:
     engine = engine_of(request)
     return JSON(engine.disks.vm_disks(target_vm(request)))
 
 
-@router.post("/storage/{storage}/disks", status_code=201, summary="Create a disk")
+@router.post(
+    "/storage/{storage}/disks",
+    summary="Create a disk",
+    description="400: the domain is iSCSI (its LUNs are made on the target); 409: the name is "
+    "taken, or a preallocated disk does not fit.",
+    **documented(DiskCreated, 400, *FLEET, status=201, description="Created"),
+)
 async def disk_create(
     request: Request,
     storage: str,
@@ -89,7 +112,13 @@ async def disk_create(
     )
 
 
-@router.post("/storage/{storage}/disks/{disk}/grow", summary="Grow a disk (live if in use)")
+@router.post(
+    "/storage/{storage}/disks/{disk}/grow",
+    summary="Grow a disk (live if in use)",
+    description="400: the size is not larger than the disk's; 409: a preallocated disk's growth "
+    "does not fit.",
+    **documented(DiskGrown, 400, *FLEET),
+)
 async def disk_grow(
     request: Request,
     storage: str,
@@ -113,7 +142,12 @@ async def disk_grow(
     )
 
 
-@router.delete("/storage/{storage}/disks/{disk}", summary="Delete a disk no VM uses")
+@router.delete(
+    "/storage/{storage}/disks/{disk}",
+    summary="Delete a disk no VM uses",
+    description="409: a VM uses it; 503: the VMs of the domain's hosts are not all read yet.",
+    **documented(Done, *FLEET),
+)
 async def disk_delete(
     request: Request,
     storage: str,
@@ -131,7 +165,13 @@ async def disk_delete(
     )
 
 
-@router.post("/vms/{vm}/disks", summary="Attach a disk (hot-plug, virtio, if the VM runs)")
+@router.post(
+    "/vms/{vm}/disks",
+    summary="Attach a disk (hot-plug, virtio, if the VM runs)",
+    description="404: no such storage domain or disk; 409: the VM's host does not see the "
+    "domain, or another VM uses the disk.",
+    **documented(DiskAttached, *FLEET),
+)
 async def disk_attach(
     request: Request,
     vm: str,
@@ -155,7 +195,13 @@ async def disk_attach(
     )
 
 
-@router.delete("/vms/{vm}/disks/{target}", summary="Detach a disk (its guest device, e.g. vdb)")
+@router.delete(
+    "/vms/{vm}/disks/{target}",
+    summary="Detach a disk (its guest device, e.g. vdb)",
+    description="404: the VM has no such device; 400: it is not on an ovtui storage domain "
+    "(ovtui detaches only its own).",
+    **documented(Done, 400, *FLEET),
+)
 async def disk_detach(
     request: Request,
     vm: str,
@@ -191,7 +237,12 @@ class MoveDisk(BaseModel):
 @router.post(
     "/vms/{vm}/disks/{target}/move",
     summary="Move a VM's disk to another storage domain (live if the VM runs); waits for it",
-    description="Stages are persisted; GET /api/v1/disk-moves shows progress while it runs.",
+    description="Stages are persisted; GET /api/v1/disk-moves shows progress while it runs. "
+    "404: the VM has no such device, or no such storage domain; 400: the disk is not on an ovtui "
+    "storage domain, is already on the target, or an iSCSI target needs `volume`; 409: the VM's "
+    "host does not see the target, the disk is moving already, or the VM is neither running nor "
+    "shut off.",
+    **documented(DiskMoveOutcome, 400, *FLEET),
 )
 async def disk_move(
     request: Request,
@@ -233,7 +284,11 @@ def _move_ref(engine: Engine, move: DiskMove) -> ObjectRef:
     return ObjectRef("vm", vm.name, vm.datacenter, vm.cluster, vm.host)
 
 
-@router.get("/disk-moves", summary="Disk moves, running (with progress) and finished")
+@router.get(
+    "/disk-moves",
+    summary="Disk moves, running (with progress) and finished",
+    **documented(DiskMoves),
+)
 async def disk_moves(
     request: Request,
     caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ, target="list"))],
@@ -247,6 +302,7 @@ async def disk_moves(
     "/disk-moves/{move}",
     dependencies=[Depends(Require(Permission.INVENTORY_READ, target="move"))],
     summary="One disk move, with its stages and progress",
+    **documented(DiskMoveOut),
 )
 async def disk_move_detail(request: Request, move: str) -> JSON:
     found: DiskMove = request.state.move  # resolved and authorised as its VM (api/authz.py)

@@ -14,6 +14,8 @@ from auth.permissions import Permission
 from auth.principal import visible
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_storage, storage_ref
+from ovtui.api.schemas.errors import documented
+from ovtui.api.schemas.storage import StorageDomain, StorageDomains, StorageRefreshed
 from ovtui.api.serialize import JSON
 from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.engine import Engine
@@ -28,7 +30,11 @@ def view(engine: Engine, sd: StorageDomainConfig) -> dict[str, Any]:
     return domain_view(sd, [svc.reading(sd.name, h) for h in svc.hosts(sd.name)])
 
 
-@router.get("/storage", summary="Storage domains, each with its state on every host")
+@router.get(
+    "/storage",
+    summary="Storage domains, each with its state on every host",
+    **documented(StorageDomains),
+)
 async def storage_list(
     request: Request,
     caller: Annotated[Caller, Depends(READ)],
@@ -43,6 +49,7 @@ async def storage_list(
     "/storage/{storage}",
     dependencies=[Depends(Require(Permission.INVENTORY_READ, target="storage"))],
     summary="One storage domain, with its state on every host",
+    **documented(StorageDomain),
 )
 async def storage_detail(request: Request, storage: str) -> JSON:
     engine = engine_of(request)
@@ -53,7 +60,9 @@ async def storage_detail(request: Request, storage: str) -> JSON:
     "/storage/{storage}/refresh",
     summary="Realise and read the domain's pool on each of its hosts now",
     description="Defines, builds, starts and refreshes what is missing (as the engine does on "
-    "its own every refresh_seconds); returns the fresh readings.",
+    "its own every refresh_seconds); returns the fresh readings (a host where it failed is in "
+    "state error, with why).",
+    **documented(StorageRefreshed),
 )
 async def storage_refresh(
     request: Request,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FleetKind = Literal["invalid", "conflict", "hypervisor", "unavailable", "timeout"]
+FleetKind = Literal["invalid", "not_found", "conflict", "hypervisor", "unavailable", "timeout"]
 
 
 class ErrorDetail(BaseModel):
