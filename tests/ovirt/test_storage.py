@@ -4,6 +4,7 @@ made through the native API."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from ovtui.api.ovirt.ids import stable_id  # noqa: E402
 from ovtui.config.storage_schema import StorageDomainConfig  # noqa: E402
 from ovtui.storage.move_model import DiskMove, Endpoint  # noqa: E402
 from tests.conftest import API  # noqa: E402
+from tests.ovirt.ansible_run import run  # noqa: E402
 from tests.ovirt.conftest import OvirtEngine, ovirt_config, start  # noqa: E402
 from tests.storage.helpers import all_read, wait_storage  # noqa: E402
 
 GIB = 1 << 30
+HERE = Path(__file__).parent
 VOLUME = (
     "<volume type='file'><name>data.qcow2</name><key>/var/lib/vm/data.qcow2</key>"
     f"<capacity unit='bytes'>{GIB}</capacity><allocation unit='bytes'>{GIB // 4}</allocation>"
@@ -151,3 +154,22 @@ def test_unknown_storage_ids_are_audited_refusals(engine: OvirtEngine) -> None:
     refused = [r for r in log.read(since_seq=before) if "status" in r["params"]]
     assert [(r["result"], r["params"]["status"]) for r in refused] == [("refused", 404)]
     assert "no storage domain named" in refused[0]["detail"]
+
+
+@pytest.mark.slow  # three module runs, each a fresh Python
+def test_ansible_storage_info_modules(engine: OvirtEngine, tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = run(
+        "ansible-playbook", "-i", "localhost,", str(HERE / "storage_playbook.yml"),
+        "-e", f"engine_url={engine.url} ca_file={engine.ca} out={out}",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    r = json.loads(out.read_text())
+    [sd] = r["sd_info"]["ovirt_storage_domains"]
+    assert sd["name"] == "loc" and sd["storage"]["type"] == "localfs"
+    assert sd["committed"] == 3 * GIB
+    [disk] = r["disk_info"]["ovirt_disks"]
+    assert disk["provisioned_size"] == 2 * GIB and disk["format"] == "cow"
+    [vm] = r["vm_info"]["ovirt_vms"]
+    [att] = vm["disk_attachments"]  # fetch_nested follows the VM's diskattachments link
+    assert att["id"] == stable_id("disk", "loc/data.qcow2")  # an attachment's ID is its disk's
