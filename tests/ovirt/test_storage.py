@@ -14,6 +14,7 @@ sdk = pytest.importorskip("ovirtsdk4")
 import ovirtsdk4.types as types  # noqa: E402
 
 from ovtui.api.ovirt.ids import stable_id  # noqa: E402
+from ovtui.config.schema import GrantConfig  # noqa: E402
 from ovtui.config.storage_schema import StorageDomainConfig  # noqa: E402
 from ovtui.storage.move_model import DiskMove, Endpoint  # noqa: E402
 from tests.conftest import API  # noqa: E402
@@ -45,6 +46,13 @@ def _prepare(root: Path) -> None:
     at = text.index("<name>web-1</name>")
     end = text.index("</devices>", at)
     node.write_text((text[:end] + vdb + text[end:]).replace("</node>", pool + "</node>"))
+    # dc2reader: no role of its own, ReadOnly on dc2 only (granted in the fixture)
+    users = root / "local-users.toml"
+    text = users.read_text()
+    hashed = text.split('password_hash = "', 1)[1].split('"', 1)[0]
+    users.write_text(
+        text + f'\n[[users]]\nname = "dc2reader"\npassword_hash = "{hashed}"\nroles = []\n'
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +61,9 @@ def engine() -> Iterator[OvirtEngine]:
     loc = StorageDomainConfig(
         name="loc", datacenter="dc1", type="local", path="/var/lib/vm", hosts=["h1"]
     )
-    running = start(config.model_copy(update={"storage_domains": [loc]}), ca)
+    grant = GrantConfig(user="dc2reader", role="ReadOnly", scope="datacenter", object="dc2")
+    auth = config.auth.model_copy(update={"grants": [*config.auth.grants, grant]})
+    running = start(config.model_copy(update={"storage_domains": [loc], "auth": auth}), ca)
     admin = running.live.as_role("SuperUser")
     wait_storage(admin, all_read)
     made = admin.post(f"{API}/storage/loc/disks", json={"name": "scratch", "size_bytes": 2 * GIB})
@@ -154,6 +164,21 @@ def test_unknown_storage_ids_are_audited_refusals(engine: OvirtEngine) -> None:
     refused = [r for r in log.read(since_seq=before) if "status" in r["params"]]
     assert [(r["result"], r["params"]["status"]) for r in refused] == [("refused", 404)]
     assert "no storage domain named" in refused[0]["detail"]
+
+
+def test_storage_outside_the_callers_scope_is_not_shown(engine: OvirtEngine) -> None:
+    with engine.connection("dc2reader@internal") as conn:
+        system = conn.system_service()
+        assert [d.name for d in system.data_centers_service().list()] == ["dc2"]
+        assert system.storage_domains_service().list() == []  # loc is in dc1
+        assert system.disks_service().list() == []
+        sd = system.storage_domains_service().storage_domain_service(
+            stable_id("storagedomain", "loc")
+        )
+        with pytest.raises(sdk.Error, match=r"inventory.read.*403"):
+            sd.get()
+        with pytest.raises(sdk.NotFoundError):
+            system.disks_service().disk_service(stable_id("disk", "loc/data.qcow2")).get()
 
 
 @pytest.mark.slow  # three module runs, each a fresh Python
