@@ -7,7 +7,7 @@ about a second, and tests that change the fleet put it back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,12 @@ class OvirtEngine:
         return sdk.Connection(url=self.url, username=user, password=password, ca_file=str(self.ca))
 
 
-def ovirt_config(root: Path | None = None, **ovirt: object) -> tuple[Config, Path]:
+def ovirt_config(
+    root: Path | None = None, prepare: Callable[[Path], None] | None = None, **ovirt: object
+) -> tuple[Config, Path]:
     root = root or short_tempdir()
     ca, cert, key = make_ca(root)
-    config = fleet_config(standard_spec(), root, poll_interval_seconds=0.5)
+    config = fleet_config(standard_spec(), root, prepare=prepare, poll_interval_seconds=0.5)
     section = config.api.ovirt.model_copy(update={"enabled": True, **ovirt})
     api = config.api.model_copy(
         update={"tcp": "127.0.0.1:0", "tls_cert": cert, "tls_key": key, "ovirt": section}

@@ -9,7 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from ovtui.api.ovirt import routes_actions, routes_events, routes_reads, routes_sso
+from ovtui.api.ovirt import (
+    routes_actions,
+    routes_events,
+    routes_reads,
+    routes_sso,
+    routes_storage,
+)
 from ovtui.api.ovirt.inflight import InFlight
 from ovtui.api.ovirt.xml import Xml, fault, reason_of
 from ovtui.engine import Engine
@@ -34,7 +40,8 @@ def create_ovirt_app(engine: Engine) -> FastAPI:
     # The SDK asks for gzip. Uncompressed, a large list arrives in many TLS records and the
     # SDK's pycurl loop often waits out its 1 s select() for data curl has already read.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_FROM)
-    for module in (routes_sso, routes_reads, routes_actions, routes_events):
+    # routes_storage first: its /vms/{id}/diskattachments precedes routes_reads' catch-all.
+    for module in (routes_sso, routes_storage, routes_reads, routes_actions, routes_events):
         app.include_router(module.router)
 
     @app.exception_handler(StarletteHTTPException)

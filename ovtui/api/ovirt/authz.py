@@ -1,8 +1,9 @@
 """Require, as in the native API, for paths that name objects by oVirt ID.
 
-oVirt paths carry IDs (a VM's UUID, or the derived UUID of a host); ovtui.api.authz.Require
-resolves the path's `vm`/`host` parameter. This translates the ID into that parameter and hands
-over to Require: the same RBAC decision, the same audit of refusals, the same caller record.
+oVirt paths carry IDs (a VM's UUID, or the derived UUID of a host or storage domain);
+ovtui.api.authz.Require resolves the path's `vm`/`host`/`storage` parameter. This translates the
+ID into that parameter and hands over to Require: the same RBAC decision, the same audit of
+refusals, the same caller record.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fastapi import Request
 from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.ovirt.entities import host_id
+from ovtui.api.ovirt.entities_storage import sd_id
 from ovtui.model import Host, Snapshot
 
 
@@ -29,6 +31,10 @@ class OvirtRequire(Require):
             # Unknown: Require answers 404 once the caller is known to be signed in.
             host = host_by_id(engine_of(request).snapshot(), ident)
             params["host"] = host.name if host else ident
+        elif self.target == "storage":  # a storage domain's ID is derived from its name
+            engine = engine_of(request)
+            sd = next((d for d in engine.storage.domains() if sd_id(d.name) == ident), None)
+            params["storage"] = sd.name if sd else ident
         return await super().__call__(request)
 
 

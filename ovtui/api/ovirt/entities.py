@@ -90,15 +90,15 @@ def vm_xml(vm: VM, status: str, created: float) -> ET.Element:
         link(el, "host", "hosts", host_id(vm.host))
     link(el, "cluster", "clusters", cluster_id(vm.cluster))
     link(el, "template", "templates", BLANK_TEMPLATE_ID)
-    rel_links(el, f"vms/{vm.uuid}", "nics", *VM_SUBCOLLECTIONS)
+    rel_links(el, f"vms/{vm.uuid}", "nics", "diskattachments", *VM_SUBCOLLECTIONS)
     return el
 
 
 # Sub-collections tooling reads (ovirt_vm, the inventory plugin), answered empty because ovtui
 # has none of these for a VM: no vNUMA topology is read, no guest agent reports devices, ovtui
 # has no tags or affinity labels, and statistics live in the native API and Prometheus. Others
-# (diskattachments, snapshots, permissions...) are a 404 fault: outside this subset. `nics`
-# is served from the domain XML (routes_reads.vm_nics).
+# (snapshots, permissions...) are a 404 fault: outside this subset. `nics` is served from the
+# domain XML (routes_reads.vm_nics), `diskattachments` from the storage layer (routes_storage).
 VM_SUBCOLLECTIONS = {
     "numanodes": "vm_numa_nodes",
     "reporteddevices": "reported_devices",

@@ -141,13 +141,16 @@ async def vm_subcollection(id: str, collection: str) -> Xml:
     return _empty(ent.VM_SUBCOLLECTIONS, "vm", collection)
 
 
+VM_SERVED = ("nics", "diskattachments")  # routes of their own (diskattachments: routes_storage)
+
+
 def _empty(served: dict[str, str], kind: str, collection: str) -> Xml:
     tag = served.get(collection)
     if tag is None:
         raise HTTPException(
             404,
             f"/{kind}s/{{id}}/{collection} is not in ovtui's oVirt API subset "
-            f"(served: {', '.join(sorted([*served, *(['nics'] if kind == 'vm' else [])]))})",
+            f"(served: {', '.join(sorted([*served, *(VM_SERVED if kind == 'vm' else [])]))})",
         )
     return listing(tag, ())
 
@@ -306,21 +309,3 @@ async def template(caller: Reader, id: str) -> Xml:
     if id != BLANK_TEMPLATE_ID:
         raise HTTPException(404, f"no template with id {id!r}: this engine has only Blank")
     return respond(ent.blank_template_xml())
-
-
-# -- storage: not modelled by this engine yet ------------------------------------------------------
-@router.get("/storagedomains")
-async def storage_domains(request: Request, caller: Reader) -> Xml:
-    select(request, [], {"name": lambda s: s})  # the search is still checked
-    return listing("storage_domains", ())
-
-
-@router.get("/disks")
-async def disks(request: Request, caller: Reader) -> Xml:
-    select(request, [], {"name": lambda s: s})
-    return listing("disks", ())
-
-
-@router.get("/datacenters/{id}/storagedomains")
-async def datacenter_storage(caller: Reader, id: str) -> Xml:
-    return listing("storage_domains", ())
