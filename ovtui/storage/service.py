@@ -50,6 +50,9 @@ class StorageService:
         self.readings: dict[Pair, PoolReading] = {}
         self._realised_on: dict[Pair, float | None] = {}  # link.connected_at when last read
         self._read_mono: dict[Pair, float] = {}
+        # Pool calls that timed out, since when: a daemon that hangs as a whole times out here
+        # too, and that host is non_responsive (its poll says so), not non_operational.
+        self._hung_since: dict[Pair, float] = {}
         self._busy: set[Pair] = set()  # a call's thread has not returned (added/removed there)
         self._busy_lock = threading.Lock()
         self._asked: set[Pair] = set()
@@ -93,6 +96,9 @@ class StorageService:
             if h != host or not self._domains[domain].shared:
                 continue
             reading = self.readings.get((domain, host))
+            hung = self._hung_since.get((domain, host))
+            if hung is not None and time.monotonic() - hung < self._hung_grace(host):
+                continue  # the host's own poll decides first whether it answers at all
             if reading is not None and reading.state in ("error", "inactive", "inaccessible"):
                 return f"cannot activate storage domain {domain}: {reading.error or reading.state}"
         return None
@@ -176,6 +182,7 @@ class StorageService:
             )
         except FleetError as exc:
             if exc.kind == "timeout":  # its thread is still inside libvirt: stays busy
+                self._hung_since.setdefault(pair, time.monotonic())
                 reading = PoolReading(domain, host, "error", error=f"{exc.message} (pool hung?)")
             else:
                 self._release(pair)  # it returned, or never started
@@ -183,6 +190,11 @@ class StorageService:
                     return  # the host went away before libvirt was asked: its state says so
                 reading = PoolReading(domain, host, "error", error=exc.message)
         self._store(pair, reading, connected_at)
+
+    def _hung_grace(self, host: str) -> float:
+        """How long a hung pool call is taken for a hung host: a poll and its timeout, twice."""
+        link = self._links[host]
+        return 2 * (link.call_timeout + self.config.engine.poll_interval_seconds)
 
     def _claim(self, pair: Pair) -> bool:
         with self._busy_lock:
@@ -210,6 +222,8 @@ class StorageService:
         if reading.state == "error" and (old is None or old.error != reading.error):
             log.warning("storage domain %s on %s: %s", pair[0], pair[1], reading.error)
         self.readings[pair] = reading
+        if reading.state != "error":
+            self._hung_since.pop(pair, None)
         self._realised_on[pair] = connected_at
         self._read_mono[pair] = time.monotonic()
         if old is None or old.volumes != reading.volumes:
