@@ -11,6 +11,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from ovtui.tui.keyed_table import Cell
+from ovtui.tui.nav_table import NavTable
 
 MAX_ROWS = 1000  # older rows are dropped: the engine keeps the full log
 KIND_STYLE = {"host": "cyan", "vm": "green", "migration": "magenta", "policy": "yellow"}
@@ -30,7 +31,7 @@ class EventsView(Widget):
     """
 
     def compose(self) -> ComposeResult:
-        yield DataTable[Cell](id="events-table", cursor_type="row", zebra_stripes=True)
+        yield NavTable(id="events-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="events-denied", markup=False)
 
     @property

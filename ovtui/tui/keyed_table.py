@@ -10,8 +10,9 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ovtui.tui.fmt import sort_key_of
+from ovtui.tui.nav_table import Cell, NavTable
 
-Cell = str | Text
+__all__ = ["Cell", "Col", "KeyedTable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,11 @@ class Col:
     width: int | None = None  # None: fit the content
 
 
-class KeyedTable(DataTable[Cell]):
+REBUILD_MIN = 50  # rows added and removed in one sync beyond which the table is rebuilt,
+REBUILD_SHARE = 4  # ... if they are also more than a quarter of it
+
+
+class KeyedTable(NavTable):
     """Rows are synced from a {key: cells} mapping: changed cells are updated, new rows added,
     vanished rows removed. The cursor stays on the same row key whatever happens around it."""
 
@@ -37,7 +42,7 @@ class KeyedTable(DataTable[Cell]):
     ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._cols = tuple(columns)
-        self._cache: dict[str, tuple[Cell, ...]] = {}
+        self._cache: dict[str, Sequence[Cell]] = {}
         self._widest: dict[str, int] = {}
         self.sort_column: str | None = sort
         self.sort_reverse = False
@@ -61,31 +66,79 @@ class KeyedTable(DataTable[Cell]):
         return [str(row.key.value) for row in self.ordered_rows]
 
     def sync(self, rows: Mapping[str, Sequence[Cell]]) -> None:
+        """Only what differs is touched: a row whose cells are the same object as last time is
+        skipped without a look, one with equal cells after a comparison. When many rows come
+        or go at once (a filter typed or cleared), the table is rebuilt in order instead: one
+        pass, where removing rows one by one costs a pass over the table each."""
         keep = self.cursor_key
+        cache = self._cache
+        gone = [k for k in cache if k not in rows]
+        added = len(rows) - (len(cache) - len(gone))  # each key is either kept or new
+        if len(gone) + added > max(REBUILD_MIN, len(cache) // REBUILD_SHARE):
+            self._rebuild(rows, keep)
+            return
         reorder = False
-        for key in [k for k in self._cache if k not in rows]:
+        for key in gone:
             self.remove_row(key)
-            del self._cache[key]
+            del cache[key]
         sort_index = next((i for i, c in enumerate(self._cols) if c.key == self.sort_column), -1)
-        for i, col in enumerate(self._cols):
-            # Widest content, measured here: DataTable only measures at its next render.
-            widest = max((len(str(cells[i])) for cells in rows.values()), default=0)
-            self._widest[col.key] = max(self._widest.get(col.key, 0), widest)
         for key, cells in rows.items():
-            old = self._cache.get(key)
+            old = cache.get(key)
+            if old is cells:
+                continue
             if old is None:
+                self._measure(cells)
                 self.add_row(*cells, key=key)
                 reorder = True
             else:
                 for i, (col, new, prev) in enumerate(zip(self._cols, cells, old, strict=True)):
                     if new != prev:
-                        self.update_cell(key, col.key, new, update_width=col.width is None)
+                        grew = self._measure_one(col, new) and col.width is None
+                        # Widths only grow: asking DataTable to re-measure a cell that got
+                        # narrower makes it measure the whole column.
+                        self.update_cell(key, col.key, new, update_width=grew)
                         reorder |= i == sort_index
-            self._cache[key] = tuple(cells)
+            cache[key] = cells
         if reorder:
             self._label_sort()  # widths may have grown: maybe room for the arrow now
             self._apply_sort()
         self.select_key(keep)
+
+    def _rebuild(self, rows: Mapping[str, Sequence[Cell]], keep: str | None) -> None:
+        self.clear()
+        self._cache = dict(rows)
+        for cells in rows.values():
+            self._measure(cells)
+        for key in self._ordered(rows):
+            self.add_row(*rows[key], key=key)
+        self._label_sort()
+        self.select_key(keep)
+
+    def _ordered(self, rows: Mapping[str, Sequence[Cell]]) -> list[str]:
+        """Row keys in the order _apply_sort would leave them."""
+        index = next((i for i, c in enumerate(self._cols) if c.key == self.sort_column), None)
+        if index is None:
+            return list(rows)
+        if index == 0:
+            return sorted(rows, key=lambda k: sort_key_of(rows[k][0]), reverse=self.sort_reverse)
+        return sorted(
+            rows,
+            key=lambda k: (sort_key_of(rows[k][index]), sort_key_of(rows[k][0])),
+            reverse=self.sort_reverse,
+        )
+
+    def _measure(self, cells: Sequence[Cell]) -> None:
+        for col, cell in zip(self._cols, cells, strict=True):
+            self._measure_one(col, cell)
+
+    def _measure_one(self, col: Col, cell: Cell) -> bool:
+        """Widest content, measured here (DataTable only measures at its next render);
+        True if this cell widened its column."""
+        width = len(str(cell))
+        if width > self._widest.get(col.key, 0):
+            self._widest[col.key] = width
+            return True
+        return False
 
     def select_key(self, key: str | None) -> None:
         if key is None or key not in self._cache:
