@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import os
 import re
 import statistics
 import sys
@@ -53,6 +55,7 @@ FLOOR_MARKER = "floor: first frame"
 BIG_TABLE = 60  # rows: more than a 50-line window shows
 NO_RESULT = 5.0  # s: a key whose result has not shown by then does nothing (reported null)
 TYPING_GAP = 0.125  # 8 keys a second
+_LAUNCHES = itertools.count()
 _NAME = re.compile(r"\b[a-z]+-\d{6}\b")
 TABS = {"overview": ("0", "CPU trend"), "hosts": ("1", "Migr"), "vms": ("2", "vCPU"),
         "events": ("3", "Detail")}  # fmt: skip
@@ -118,6 +121,11 @@ def _run_floor() -> None:
     Floor().run()
 
 
+def _server() -> str:
+    """A tmux server of its own for each launch: one being stopped cannot take the next one."""
+    return f"ovb-{os.getpid()}-{next(_LAUNCHES)}"
+
+
 def _names(screen: str) -> set[str]:
     return set(_NAME.findall(screen))
 
@@ -167,7 +175,7 @@ def _dashboard_launch(socket: Path, fleet: Fleet, idle: float, memory: float,
                       engine_pid: int) -> dict[str, Any]:  # fmt: skip
     ovtui = str(Path(sys.executable).with_name("ovtui"))
     env = {"OVTUI_TOKEN": fleet.token}
-    t = Tmux([ovtui, "--socket", str(socket), "dashboard"], env, SIZE, "ovb")
+    t = Tmux([ovtui, "--socket", str(socket), "dashboard"], env, SIZE, _server())
     names = fleet.vms
     out: dict[str, Any] = {}
     try:
@@ -200,7 +208,7 @@ def _dashboard_launch(socket: Path, fleet: Fleet, idle: float, memory: float,
 
 
 def _floor_launch(idle: float) -> dict[str, Any]:
-    t = Tmux([sys.executable, "-m", "bench.tui_figures", "--floor-app"], {}, SIZE, "ovbf")
+    t = Tmux([sys.executable, "-m", "bench.tui_figures", "--floor-app"], {}, SIZE, _server())
     try:
         first = t.wait(lambda s: FLOOR_MARKER in s, 60, t.began)
         time.sleep(1.0)

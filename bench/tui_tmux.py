@@ -46,7 +46,6 @@ class Tmux:
         )
         self.began = time.perf_counter()
         self._tmux("new-session", "-d", "-s", "bench", "-x", str(cols), "-y", str(rows), command)
-        self._tmux("set-option", "-t", "bench", "remain-on-exit", "on")
         self.pid = int(self._tmux("display-message", "-p", "-t", "bench", "#{pane_pid}").strip())
         out = self._tmux("display-message", "-p", "#{pid}")
         self.server_pid = int(out.strip())
