@@ -17,6 +17,8 @@ it, the floor: an empty Textual app (one Static) in the same window. Per size, p
                 `/` filter typed at 8 keys a second (from the last key until only the match
                 is listed) and as one burst, Esc (filter gone, the list back), tab keys 0-3.
                 Each key figure is the median over the launches (and over its repeats).
+- floor:        the empty app's start, idle CPU, RSS, and a key that updates its one line
+                (what this machine's load alone costs a key, measured the same way).
 - refresh:      bench/tui_refresh.py, in-process: one VM-table refresh, changed and unchanged.
 
 The machine is shared and noisy: medians of REPEAT launches. Reference from the issue:
@@ -115,8 +117,13 @@ def _run_floor() -> None:
     from textual.widgets import Static
 
     class Floor(App[None]):
+        BINDINGS = [("x", "press")]
+
         def compose(self) -> ComposeResult:
             yield Static(FLOOR_MARKER)
+
+        def action_press(self) -> None:  # the floor of a key's latency: one Static updated
+            self.query_one(Static).update(f"{FLOOR_MARKER}: pressed")
 
     Floor().run()
 
@@ -213,8 +220,9 @@ def _floor_launch(idle: float) -> dict[str, Any]:
         first = t.wait(lambda s: FLOOR_MARKER in s, 60, t.began)
         time.sleep(1.0)
         cpu, rss = t.idle(idle)
+        key = t.press("x", lambda s: "pressed" in s)
         return {"first_frame_s": round(first, 2), "idle_pct": round(cpu, 1),
-                "rss_mib": round(rss[-1], 1)}  # fmt: skip
+                "rss_mib": round(rss[-1], 1), "key_ms": _ms(key)}  # fmt: skip
     finally:
         t.stop()
 
@@ -275,7 +283,7 @@ def main() -> None:
     if args.floor_app:
         _run_floor()
         return
-    sizes = tuple(int(s) for s in args.sizes.split(","))
+    sizes = tuple(int(s) for s in args.sizes.split(",") if s)  # "": the floor only
     rows = run(sizes, args.repeat, args.idle, args.memory)
     for row in rows:
         print(f"\n{row['app']} at {row['vms']} VMs")

@@ -112,6 +112,11 @@ class KeyedTable(NavTable):
             self._measure(cells)
         for key in self._ordered(rows):
             self.add_row(*rows[key], key=key)
+        # Sized now rather than at idle: DataTable would otherwise draw the top of the table
+        # once before scrolling to the kept row (a screenful of cells rendered for nothing).
+        self._require_update_dimensions = False
+        self._new_rows.clear()
+        self._update_dimensions(())
         self._label_sort()
         self.select_key(keep)
 
