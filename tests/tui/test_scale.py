@@ -163,3 +163,37 @@ async def test_a_big_fleets_vm_list_is_read_every_few_ticks(
         assert again.vms is not first.vms and len(again.vms) == 121
     finally:
         await client.aclose()
+
+
+async def test_the_events_table_drops_its_oldest_rows_in_one_pass() -> None:
+    from textual.app import App, ComposeResult
+
+    from ovtui.tui.events_view import MAX_ROWS, TRIM_SLACK, EventsView
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield EventsView()
+
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.query_one(EventsView)
+        removed: list[object] = []
+        real = view.table.remove_row
+
+        def counted(key: Any) -> None:
+            removed.append(key)
+            real(key)
+
+        view.table.remove_row = counted  # type: ignore[method-assign,assignment]
+        seq = 0
+        for _ in range(8):  # 1 600 events, 200 a poll
+            batch = [{"seq": seq + i, "kind": "vm", "what": "started"} for i in range(200)]
+            seq += 200
+            view.add(batch)
+            await pilot.pause()
+        table = view.table
+        assert removed == []  # no pass over the table per dropped row
+        assert MAX_ROWS <= table.row_count <= MAX_ROWS + TRIM_SLACK
+        keys = [int(str(r.key.value)) for r in table.ordered_rows]
+        assert keys == list(range(seq - len(keys), seq))  # the newest, oldest first
+        assert table.cursor_row == table.row_count - 1  # still following the newest
