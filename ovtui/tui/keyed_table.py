@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from ovtui.tui.fmt import sort_key_of
 from ovtui.tui.nav_table import Cell, NavTable
@@ -110,8 +111,7 @@ class KeyedTable(NavTable):
         self._cache = dict(rows)
         for cells in rows.values():
             self._measure(cells)
-        for key in self._ordered(rows):
-            self.add_row(*rows[key], key=key)
+        self._load(self._ordered(rows), rows)
         # Sized now rather than at idle: DataTable would otherwise draw the top of the table
         # once before scrolling to the kept row (a screenful of cells rendered for nothing).
         self._require_update_dimensions = False
@@ -119,6 +119,22 @@ class KeyedTable(NavTable):
         self._update_dimensions(())
         self._label_sort()
         self.select_key(keep)
+
+    def _load(self, order: list[str], rows: Mapping[str, Sequence[Cell]]) -> None:
+        """add_row for each row of an empty table, in one go: add_row revalidates the cursor and
+        rebuilds its view of the columns per row, a third of a 20 000-row rebuild."""
+        columns = [c.key for c in self.ordered_columns]
+        keys = [RowKey(k) for k in order]
+        for key in keys:
+            cells = rows[str(key.value)]
+            self._data[key] = dict(zip(columns, cells, strict=True))
+            self.rows[key] = Row(key, 1)
+        self._row_locations = TwoWayDict({key: i for i, key in enumerate(keys)})
+        self._update_count += 1
+        self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows now there
+        if keys and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()  # as add_row does for a first row
+        self.refresh()
 
     def _ordered(self, rows: Mapping[str, Sequence[Cell]]) -> list[str]:
         """Row keys in the order _apply_sort would leave them."""
