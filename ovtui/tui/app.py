@@ -30,6 +30,7 @@ from ovtui.tui.command_prompt import CommandPrompt
 from ovtui.tui.commands import CommandError, help_lines, parse
 from ovtui.tui.dashboard import TAB_TITLES, DashboardScreen
 from ovtui.tui.fmt import SYNTHETIC_MARK
+from ovtui.tui.gc_tuning import tune_gc
 from ovtui.tui.help_screen import HelpScreen, keys_of
 from ovtui.tui.history import History
 from ovtui.tui.host_actions import HostActionRequested, HostActionRunner
@@ -362,4 +363,5 @@ class OvtuiApp(App[None]):
 
 def run_dashboard(socket: Path, token: str | None, *, demo: bool = False) -> None:
     """Runs the dashboard in this terminal until the user quits; signs in first if needed."""
+    tune_gc()
     OvtuiApp(socket, token, demo=demo, user=getpass.getuser()).run()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
+from textual.geometry import Offset
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, Row, RowKey
 
@@ -75,19 +76,21 @@ class KeyedTable(NavTable):
         keep = self.cursor_key
         cache = self._cache
         gone = [k for k in cache if k not in rows]
-        added = len(rows) - (len(cache) - len(gone))  # each key is either kept or new
-        if len(gone) + added > max(REBUILD_MIN, len(cache) // REBUILD_SHARE):
-            self._rebuild(rows, keep)
+        # Rows new or changed; a row handed over as the same cells object is skipped unseen.
+        touched = [k for k, cells in rows.items() if not _same(cache.get(k), cells)]
+        if len(gone) + len(touched) > max(REBUILD_MIN, len(cache) // REBUILD_SHARE):
+            # Many at once (a filter typed or cleared, a synthetic load moving every VM, a
+            # hidden tab catching up): DataTable's per-cell update repaints per call.
+            self._rebuild(rows, keep, self.scroll_offset if keep is not None else None)
             return
         reorder = False
         for key in gone:
             self.remove_row(key)
             del cache[key]
         sort_index = next((i for i, c in enumerate(self._cols) if c.key == self.sort_column), -1)
-        for key, cells in rows.items():
+        for key in touched:
+            cells = rows[key]
             old = cache.get(key)
-            if old is cells:
-                continue
             if old is None:
                 self._measure(cells)
                 self.add_row(*cells, key=key)
@@ -106,7 +109,9 @@ class KeyedTable(NavTable):
             self._apply_sort()
         self.select_key(keep)
 
-    def _rebuild(self, rows: Mapping[str, Sequence[Cell]], keep: str | None) -> None:
+    def _rebuild(
+        self, rows: Mapping[str, Sequence[Cell]], keep: str | None, scroll: Offset | None = None
+    ) -> None:
         self.clear()
         self._cache = dict(rows)
         for cells in rows.values():
@@ -118,6 +123,8 @@ class KeyedTable(NavTable):
         self._new_rows.clear()
         self._update_dimensions(())
         self._label_sort()
+        if scroll is not None:  # a refresh, not a new filter: the view stays where it was
+            self.scroll_to(scroll.x, scroll.y, animate=False, immediate=True)
         self.select_key(keep)
 
     def _load(self, order: list[str], rows: Mapping[str, Sequence[Cell]]) -> None:
@@ -222,6 +229,16 @@ class KeyedTable(NavTable):
             arrow = ("▼" if self.sort_reverse else "▲") if room else ""
             column.label = Text(col.label + arrow, style="bold underline")
         self.refresh()
+
+
+def _same(old: Sequence[Cell] | None, new: Sequence[Cell]) -> bool:
+    if old is new:
+        return True
+    return (
+        old is not None
+        and len(old) == len(new)
+        and all(a == b for a, b in zip(old, new, strict=True))
+    )
 
 
 def _by_both(cells: tuple[Cell, Cell]) -> tuple[object, ...]:
