@@ -30,7 +30,7 @@ from ovtui.tui.command_prompt import CommandPrompt
 from ovtui.tui.commands import CommandError, help_lines, parse
 from ovtui.tui.dashboard import TAB_TITLES, DashboardScreen
 from ovtui.tui.fmt import SYNTHETIC_MARK
-from ovtui.tui.gc_tuning import tune_gc
+from ovtui.tui.gc_tuning import Collector, tune_gc
 from ovtui.tui.help_screen import HelpScreen, keys_of
 from ovtui.tui.history import History
 from ovtui.tui.host_actions import HostActionRequested, HostActionRunner
@@ -88,6 +88,7 @@ class OvtuiApp(App[None]):
         self.login_user = user  # pre-filled on the sign-in screen
         self.signed_in_here = False  # then quitting signs out: the session ends with the TUI
         self.polls = 0  # completed fleet polls; tests wait on it
+        self.collector = Collector()  # see gc_tuning: cyclic garbage collected every 30 s
         self.command_error: str | None = None  # the last `:` command's refusal; tests read it
         changed = self._activity_changed
         self.vm_actions = VmActionRunner(
@@ -237,6 +238,7 @@ class OvtuiApp(App[None]):
         self._last_ok = time.time()
         self.polls += 1
         self._redraw_chrome()
+        self.collector.after_poll()
 
     def alerts(self) -> list[Alert]:
         mine = [Alert("error", f"your action failed: {t}") for t in self.chrome.activity.failures]

@@ -197,3 +197,15 @@ async def test_the_events_table_drops_its_oldest_rows_in_one_pass() -> None:
         keys = [int(str(r.key.value)) for r in table.ordered_rows]
         assert keys == list(range(seq - len(keys), seq))  # the newest, oldest first
         assert table.cursor_row == table.row_count - 1  # still following the newest
+
+
+def test_the_collector_runs_a_full_collection_once_its_time_has_come() -> None:
+    from ovtui.tui.gc_tuning import Collector
+
+    collector = Collector(every=0.0)
+    counts = gc.get_stats()[2]["collections"]
+    collector.after_poll()
+    assert collector.runs == 1 and gc.get_stats()[2]["collections"] > counts
+    later = Collector(every=3600.0)
+    later.after_poll()
+    assert later.runs == 0
