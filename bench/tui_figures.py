@@ -1,56 +1,74 @@
-"""Terminal dashboard figures on a fleet of 1000 VMs (25 hosts x 40, libvirt test driver).
+"""Terminal dashboard figures at 100, 1 000 and 20 000 VMs (libvirt test driver, synthetic load).
 
-Side by side in one run, for `ovtui dashboard` and for an empty Textual app (the floor: one
-Static, nothing else):
+`ovtui dashboard` runs in a 200x50 tmux window (bench/tui_tmux.py) as an operator would start
+it, against an engine on a generated fleet (hosts x VMs per host: 5x20, 25x40, 500x40); next to
+it, the floor: an empty Textual app (one Static) in the same window. Per size, per launch:
 
-- first frame: process start (`ovtui dashboard` as an operator would type it, in a real pty of
-               160x48) until the first frame that shows the fleet (the top bar's "1000 VMs",
-               written after sign-in check, the first poll of hosts, VMs and clusters, and
-               every table filled); for the floor, until its one line of text appears.
-               Includes the interpreter's start and every import.
-- RSS:         resident memory of the app's process right after that frame.
-- idle CPU:    CPU time of the app's process over IDLE seconds with no key pressed (the
-               dashboard still polls every 2 s and refreshes its tables: that is its idle),
-               as % of one core; the engine's own CPU over the same window is shown apart.
-- refresh:     see bench/tui_refresh.py: one VM-table refresh of the 1000 rows with the keyed
-               diff, against the naive clear-and-add-all floor.
+- first frame:  process start until the screen shows the top bar's "N VMs" (sign-in check,
+                first poll of hosts, VMs and clusters, overview drawn). Includes the
+                interpreter's start and every import.
+- to VM list:   process start until `2` (pressed right after the first frame) shows VM rows.
+- idle CPU:     % of one core the app's process used over IDLE s with no key pressed, on each
+                tab (overview, hosts, VMs, events); the dashboard still polls every 2 s.
+- RSS:          resident memory at the start and end of a MEMORY s idle on the VMs tab, and
+                its slope in MiB per minute.
+- keys:         ms from send-keys until capture-pane (polled every 20 ms) shows the key's
+                result: G/End (last row shown), g/Home (first row), ctrl+End/ctrl+Home, the
+                `/` filter typed at 8 keys a second (from the last key until only the match
+                is listed) and as one burst, Esc (filter gone, the list back), tab keys 0-3.
+                Each key figure is the median over the launches (and over its repeats).
+- floor:        the empty app's start, idle CPU, RSS, and a key that updates its one line
+                (what this machine's load alone costs a key, measured the same way).
+- refresh:      bench/tui_refresh.py, in-process: one VM-table refresh, changed and unchanged.
 
-Each launch figure is the median of REPEAT launches. Load on the fleet is synthetic. Reference
-from the issue: virtui-manager starts in ~1 s and uses ~100 MB RSS at 300 VMs.
+The machine is shared and noisy: medians of REPEAT launches. Reference from the issue:
+virtui-manager idles at 4.8-5.1% of a core and starts in 3.3-5.7 s at 1 000 VMs.
 
-    python -m bench.tui_figures [--repeat 5] [--idle 10]
+    python -m bench.tui_figures [--sizes 100,1000,20000] [--repeat 3] [--idle 10] [--memory 60]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import os
+import re
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import print_table, rss_mib, save
-from bench.tui_pty import cpu_seconds, launch
+from bench.common import print_table, save
 from bench.tui_refresh import measure
+from bench.tui_tmux import Tmux, cpu_seconds
 from ovtui.client import Client
 from ovtui.demo import start_engine, stop_engine
 from ovtui.testdriver_fleet import synthetic_spec, write_fleet
+from ovtui.tui.fmt import sort_key_of
 
-HOSTS, VMS_PER_HOST = 25, 40
-SIZE = (160, 48)
+SHAPES = {100: (5, 20), 1000: (25, 40), 20000: (500, 40)}  # VMs -> (hosts, VMs per host)
+SIZE = (200, 50)
 PASSWORD = "bench"
 FLOOR_MARKER = "floor: first frame"
+BIG_TABLE = 60  # rows: more than a 50-line window shows
+NO_RESULT = 5.0  # s: a key whose result has not shown by then does nothing (reported null)
+TYPING_GAP = 0.125  # 8 keys a second
+_LAUNCHES = itertools.count()
+_NAME = re.compile(r"\b[a-z]+-\d{6}\b")
+TABS = {"overview": ("0", "CPU trend"), "hosts": ("1", "Migr"), "vms": ("2", "vCPU"),
+        "events": ("3", "Detail")}  # fmt: skip
 
 
-def _fleet() -> Path:
+def _fleet(hosts: int, per_host: int) -> Path:
     from auth.local_users import LocalUser, write_local_users
     from auth.passwords import hash_password
 
     root = Path(tempfile.mkdtemp(prefix="ovb-"))
-    config = write_fleet(synthetic_spec(HOSTS, VMS_PER_HOST, seed=1), root)
+    config = write_fleet(synthetic_spec(hosts, per_host, seed=1), root)
     users = root / "users.toml"
     write_local_users(
         users, [LocalUser("admin", hash_password(PASSWORD, n=2**12), frozenset({"ReadOnly"}))]
@@ -60,111 +78,217 @@ def _fleet() -> Path:
     return config
 
 
-def _engine_ready(socket: Path, proc: Any, log: Path) -> str:
-    client = Client(socket, timeout=60)
+@dataclass(frozen=True)
+class Fleet:
+    token: str
+    vms: list[str]  # names in the VM table's order
+    ends: dict[str, tuple[str, str]]  # tab -> (first row's text, last row's text), big tables
+
+
+def _engine_ready(socket: Path, proc: Any, log: Path, hosts: int) -> Fleet:
+    client = Client(socket, timeout=120)
     while True:
         try:
-            if client.get("/api/v1/health")["hosts_up"] == HOSTS:
+            if client.get("/api/v1/health")["hosts_read"] == hosts:
                 break
         except Exception:
             if proc.poll() is not None:
                 raise SystemExit(log.read_text()) from None
-        time.sleep(0.1)
+        time.sleep(0.2)
     client.login("admin", PASSWORD)
-    while sum(h["vms_running"] > 0 for h in client.get("/api/v1/hosts")) < HOSTS:
-        time.sleep(0.1)
+    while sum(h["vms_running"] > 0 for h in client.get("/api/v1/hosts")) < hosts:
+        time.sleep(0.2)
+    vms = sorted((str(v["name"]) for v in client.get("/api/v1/vms")), key=sort_key_of)
+    host_rows = client.get("/api/v1/hosts")
     token = client.token or ""
     client.close()
-    return token
+    ends = {"vms": (vms[0], vms[-1])}
+    if len(host_rows) > BIG_TABLE:
+        names = sorted((str(h["name"]) for h in host_rows), key=sort_key_of)
+        ends["hosts"] = (names[0], names[-1])
+        tree = sorted((str(h["datacenter"]), str(h["cluster"]), str(h["name"])) for h in host_rows)
+        ends["overview"] = (tree[0][0], tree[-1][2])
+    return Fleet(token, vms, ends)
 
 
 def _run_floor() -> None:
-    """The floor app itself (run in the pty by `python -m bench.tui_figures --floor-app`)."""
+    """The floor app itself (run in tmux by `python -m bench.tui_figures --floor-app`)."""
     from textual.app import App, ComposeResult
     from textual.widgets import Static
 
     class Floor(App[None]):
+        BINDINGS = [("x", "press")]
+
         def compose(self) -> ComposeResult:
             yield Static(FLOOR_MARKER)
+
+        def action_press(self) -> None:  # the floor of a key's latency: one Static updated
+            self.query_one(Static).update(f"{FLOOR_MARKER}: pressed")
 
     Floor().run()
 
 
-def _launches(argv: list[str], marker: str, env: dict[str, str], engine_pid: int, repeat: int,
-              idle: float) -> dict[str, Any]:  # fmt: skip
-    first, rss, cpu, engine_cpu = [], [], [], []
-    for _ in range(repeat):
-        run = launch(argv, marker.encode(), env, SIZE, timeout=120)
+def _server() -> str:
+    """A tmux server of its own for each launch: one being stopped cannot take the next one."""
+    return f"ovb-{os.getpid()}-{next(_LAUNCHES)}"
+
+
+def _names(screen: str) -> set[str]:
+    return set(_NAME.findall(screen))
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000)
+
+
+def _table_ends(t: Tmux, first: str, last: str, tab: str) -> dict[str, float | None]:
+    """G/End/ctrl+End to the last row, g/Home/ctrl+Home to the first, on one tab's table (one
+    with more rows than the window: then the row's text shows only once the cursor is there)."""
+    out: dict[str, float | None] = {}
+    for down, up in (("G", "g"), ("End", "Home"), ("C-End", "C-Home")):
         try:
-            first.append(run.first_frame_s)
-            rss.append(rss_mib(run.proc.pid))
-            run.drain(1.0)  # let the first frame's follow-up work settle before idling
-            mine, engine = cpu_seconds(run.proc.pid), cpu_seconds(engine_pid)
-            run.drain(idle)
-            cpu.append((cpu_seconds(run.proc.pid) - mine) / idle * 100)
-            engine_cpu.append((cpu_seconds(engine_pid) - engine) / idle * 100)
-        finally:
-            run.stop()
+            out[f"{tab}_{down}_ms"] = _ms(t.press(down, lambda s: last in s, timeout=NO_RESULT))
+        except TimeoutError:  # the key does nothing: then the way back cannot be timed either
+            out[f"{tab}_{down}_ms"] = out[f"{tab}_{up}_ms"] = None
+            continue
+        out[f"{tab}_{up}_ms"] = _ms(t.press(up, lambda s: first in s, timeout=NO_RESULT))
+    return out
+
+
+def _filter_keys(t: Tmux, names: list[str]) -> dict[str, float]:
+    target = names[len(names) * 3 // 4]
+    only = lambda s: _names(s) == {target}  # noqa: E731
+    back = lambda s: len(_names(s)) >= min(5, len(names))  # noqa: E731
+    t.wait(lambda s: "vCPU" in s and len(_names(s)) > 1, 20, time.perf_counter())
+    t.press("/", lambda s: "filter VMs" in s)
+    for ch in target:
+        t.text(ch)
+        time.sleep(TYPING_GAP)
+    typed = _ms(t.wait(only, 30, time.perf_counter() - TYPING_GAP))
+    esc = _ms(t.press("Escape", lambda s: "filter VMs" not in s and back(s)))
+    t.press("/", lambda s: "filter VMs" in s)
+    began = time.perf_counter()
+    t.text(target)
+    burst = _ms(t.wait(only, 30, began))
+    esc2 = _ms(t.press("Escape", lambda s: "filter VMs" not in s and back(s)))
     return {
-        "first_frame_s": round(statistics.median(first), 2),
-        "first_frame_max_s": round(max(first), 2),
-        "rss_mib": round(statistics.median(rss), 1),
-        "idle_cpu_pct": round(statistics.median(cpu), 1),
-        "engine_cpu_pct": round(statistics.median(engine_cpu), 1),
+        "filter_typed_ms": typed,
+        "filter_burst_ms": burst,
+        "esc_ms": round(statistics.median([esc, esc2])),
     }
 
 
-def run(repeat: int, idle: float) -> list[dict[str, Any]]:
-    config = _fleet()
+def _dashboard_launch(socket: Path, fleet: Fleet, idle: float, memory: float,
+                      engine_pid: int) -> dict[str, Any]:  # fmt: skip
+    ovtui = str(Path(sys.executable).with_name("ovtui"))
+    env = {"OVTUI_TOKEN": fleet.token}
+    t = Tmux([ovtui, "--socket", str(socket), "dashboard"], env, SIZE, _server())
+    names = fleet.vms
+    out: dict[str, Any] = {}
+    try:
+        marker = f"{len(names)} VMs"
+        out["first_frame_s"] = round(t.wait(lambda s: marker in s, 120, t.began), 2)
+        t.keys("2")
+        out["to_vm_list_s"] = round(t.wait(lambda s: names[0] in s, 60, t.began), 2)
+        for tab, (key, mark) in TABS.items():
+            out[f"key_{key}_ms"] = _ms(t.press(key, lambda s, m=mark: m in s))  # type: ignore[misc]
+            time.sleep(2.5)  # a poll lands after the switch; then idle
+            engine0 = cpu_seconds(engine_pid)
+            cpu, _ = t.idle(idle)
+            out[f"idle_{tab}_pct"] = round(cpu, 1)
+            engine = (cpu_seconds(engine_pid) - engine0) / idle * 100
+            out.setdefault("engine_cpu_pct", round(engine, 1))
+        for tab, (first, last) in fleet.ends.items():
+            key, mark = TABS[tab]
+            t.press(key, lambda s, m=mark: m in s)  # type: ignore[misc]
+            time.sleep(0.5)
+            out.update(_table_ends(t, first, last, tab))
+        t.press("2", lambda s: "vCPU" in s)
+        out.update(_filter_keys(t, names))
+        time.sleep(2.5)
+        _, rss = t.idle(memory)
+        out["rss_start_mib"], out["rss_end_mib"] = round(rss[0], 1), round(rss[-1], 1)
+        out["rss_mib_per_min"] = round((rss[-1] - rss[0]) / memory * 60, 2)
+    finally:
+        t.stop()
+    return out
+
+
+def _floor_launch(idle: float) -> dict[str, Any]:
+    t = Tmux([sys.executable, "-m", "bench.tui_figures", "--floor-app"], {}, SIZE, _server())
+    try:
+        first = t.wait(lambda s: FLOOR_MARKER in s, 60, t.began)
+        time.sleep(1.0)
+        cpu, rss = t.idle(idle)
+        key = t.press("x", lambda s: "pressed" in s)
+        return {"first_frame_s": round(first, 2), "idle_pct": round(cpu, 1),
+                "rss_mib": round(rss[-1], 1), "key_ms": _ms(key)}  # fmt: skip
+    finally:
+        t.stop()
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = [k for k in runs[0] if all(k in r for r in runs)]
+    out: dict[str, Any] = {}
+    for k in keys:
+        values = [r[k] for r in runs if r[k] is not None]
+        if not values:
+            out[k] = None
+            continue
+        med = statistics.median(values)
+        out[k] = round(med, 2) if isinstance(med, float) else med
+    return out
+
+
+def run_size(vms: int, repeat: int, idle: float, memory: float) -> dict[str, Any]:
+    hosts, per_host = SHAPES[vms]
+    config = _fleet(hosts, per_host)
     root = config.parent
     log = root / "engine.log"
     engine = start_engine(config, log)
     try:
         socket = root / "api.sock"
-        token = _engine_ready(socket, engine, log)
-        vms = HOSTS * VMS_PER_HOST
-        ovtui = str(Path(sys.executable).with_name("ovtui"))
-        dash = _launches(
-            [ovtui, "--socket", str(socket), "dashboard"],
-            f"{vms} VMs",
-            {"OVTUI_TOKEN": token},
-            engine.pid,
-            repeat,
-            idle,
-        )
-        floor = _launches(
-            [sys.executable, "-m", "bench.tui_figures", "--floor-app"],
-            FLOOR_MARKER,
-            {},
-            engine.pid,
-            repeat,
-            idle,
-        )
-        refresh = asyncio.run(measure(socket, token, repeat=max(repeat, 7)))
+        fleet = _engine_ready(socket, engine, log, hosts)
+        runs = []
+        for i in range(repeat):
+            runs.append(_dashboard_launch(socket, fleet, idle, memory, engine.pid))
+            print(f"  {vms} VMs, launch {i + 1}: {runs[-1]}", flush=True)
+        refresh = asyncio.run(measure(socket, fleet.token, repeat=5))
     finally:
         stop_engine(engine)
-    return [
-        {"app": "ovtui dashboard", "vms": vms, **dash},
-        {"app": "empty Textual app (floor)", "vms": 0, **floor},
-        {"app": "VM table refresh (in-process)", **refresh},
-    ]
+    row = {"app": "ovtui dashboard", "vms": len(fleet.vms), **_median(runs)}
+    row["rss_max_mib_per_min"] = max(r["rss_mib_per_min"] for r in runs)
+    row["refresh"] = refresh
+    return row
+
+
+def run(sizes: tuple[int, ...], repeat: int, idle: float, memory: float) -> list[dict[str, Any]]:
+    rows = [{"app": "empty Textual app (floor)", "vms": 0,
+             **_median([_floor_launch(idle) for _ in range(repeat)])}]  # fmt: skip
+    print(f"  floor: {rows[0]}", flush=True)
+    for vms in sizes:
+        rows.append(run_size(vms, repeat, idle, memory))
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle per launch")
+    parser.add_argument("--sizes", default="100,1000,20000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle per tab")
+    parser.add_argument("--memory", type=float, default=60.0, help="seconds of RSS watching")
+    parser.add_argument("--save", default="tui", help="results name (bench/results/NAME.json)")
     parser.add_argument("--floor-app", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_app:
         _run_floor()
         return
-    rows = run(args.repeat, args.idle)
-    print_table(rows[:2])
-    print()
-    print_table(rows[2:])
-    print("\nreference (issue): virtui-manager ~1 s to start, ~100 MB RSS at 300 VMs")
-    path = save("tui", rows, __doc__ or "")
+    sizes = tuple(int(s) for s in args.sizes.split(",") if s)  # "": the floor only
+    rows = run(sizes, args.repeat, args.idle, args.memory)
+    for row in rows:
+        print(f"\n{row['app']} at {row['vms']} VMs")
+        print_table([{k: v for k, v in row.items() if k not in ("app", "refresh")}])
+    path = save(args.save, rows, __doc__ or "")
     print(f"\nsaved {path}")
 
 

@@ -30,6 +30,7 @@ from ovtui.tui.command_prompt import CommandPrompt
 from ovtui.tui.commands import CommandError, help_lines, parse
 from ovtui.tui.dashboard import TAB_TITLES, DashboardScreen
 from ovtui.tui.fmt import SYNTHETIC_MARK
+from ovtui.tui.gc_tuning import Collector, tune_gc
 from ovtui.tui.help_screen import HelpScreen, keys_of
 from ovtui.tui.history import History
 from ovtui.tui.host_actions import HostActionRequested, HostActionRunner
@@ -87,6 +88,7 @@ class OvtuiApp(App[None]):
         self.login_user = user  # pre-filled on the sign-in screen
         self.signed_in_here = False  # then quitting signs out: the session ends with the TUI
         self.polls = 0  # completed fleet polls; tests wait on it
+        self.collector = Collector()  # see gc_tuning: cyclic garbage collected every 30 s
         self.command_error: str | None = None  # the last `:` command's refusal; tests read it
         changed = self._activity_changed
         self.vm_actions = VmActionRunner(
@@ -101,6 +103,7 @@ class OvtuiApp(App[None]):
         self.dashboard = DashboardScreen(self.chrome)
         self._started = False
         self._polling = False
+        self._want_vms = False
         self._events_denied = False
         self._last_ok: float | None = None
         self._who = ""
@@ -143,7 +146,7 @@ class OvtuiApp(App[None]):
             await self._start()
         else:
             self._redraw_chrome()
-            self.poll_now()
+            self.poll_now(vms=True)
 
     async def on_unmount(self) -> None:
         if self.signed_in_here and self.client.token:
@@ -158,7 +161,10 @@ class OvtuiApp(App[None]):
         if isinstance(self.screen, FleetScreen) and self.screen is not self.dashboard:
             self.screen.reload()
 
-    def poll_now(self) -> None:
+    def poll_now(self, vms: bool = False) -> None:
+        """`vms`: read the VM list in this poll even where it is read only every few ticks
+        (after an action, its VMs' states matter now); asked during a poll, the next has it."""
+        self._want_vms |= vms
         # One poll at a time: a slow engine gets no pile of requests, just a later retry.
         if self._started and not self._polling:
             self._polling = True
@@ -168,7 +174,8 @@ class OvtuiApp(App[None]):
         try:
             if self.user is None:
                 self._apply_session(await self.poller.session())
-            self.post_message(FleetUpdated(await self.poller.fleet()))
+            vms, self._want_vms = self._want_vms, False
+            self.post_message(FleetUpdated(await self.poller.fleet(vms=vms)))
             if not self._events_denied:
                 await self._poll_events()
         except ApiError as exc:
@@ -202,9 +209,10 @@ class OvtuiApp(App[None]):
 
     # -- what the poll brings ----------------------------------------------------------------
     def on_fleet_updated(self, msg: FleetUpdated) -> None:
+        if msg.data.vms is not self.fleet.vms:  # the VM list was read in this poll
+            self.vm_history.record(msg.data)
         data = self.fleet = msg.data
         self.history.record(data)
-        self.vm_history.record(data)
         with suppress(NoMatches):  # a poll that lands while the app shuts down
             self.dashboard.vms.set_rights(self.rights)  # no-ops unless a sign-in changed them
             self.dashboard.hosts.set_rights(self.rights)
@@ -216,9 +224,12 @@ class OvtuiApp(App[None]):
                     screen.show_trend()
         self.host_actions.polled()
         # Most important first: at 80 columns the end (the time) is what gets cut.
+        every = self.poller.vm_ticks * self.refresh_seconds
+        vms = f"{len(data.vms)} VMs" + (
+            f" (read every {every:g} s)" if every > self.refresh_seconds else ""
+        )
         self.chrome.summary = (
-            f"{self._who} · {len(data.hosts)} hosts · {len(data.vms)} VMs · "
-            f"{time.strftime('%H:%M:%S')}"
+            f"{self._who} · {len(data.hosts)} hosts · {vms} · {time.strftime('%H:%M:%S')}"
         )
         self.chrome.synthetic = data.synthetic
         if self.chrome.problem:
@@ -227,6 +238,7 @@ class OvtuiApp(App[None]):
         self._last_ok = time.time()
         self.polls += 1
         self._redraw_chrome()
+        self.collector.after_poll()
 
     def alerts(self) -> list[Alert]:
         mine = [Alert("error", f"your action failed: {t}") for t in self.chrome.activity.failures]
@@ -267,7 +279,7 @@ class OvtuiApp(App[None]):
 
     def _activity_changed(self) -> None:
         self._redraw_chrome()
-        self.poll_now()
+        self.poll_now(vms=True)
 
     # -- navigation (also what the `:` commands call) ------------------------------------------
     def show_tab(self, tab: str, cluster: str | None = None) -> None:
@@ -353,4 +365,5 @@ class OvtuiApp(App[None]):
 
 def run_dashboard(socket: Path, token: str | None, *, demo: bool = False) -> None:
     """Runs the dashboard in this terminal until the user quits; signs in first if needed."""
+    tune_gc()
     OvtuiApp(socket, token, demo=demo, user=getpass.getuser()).run()

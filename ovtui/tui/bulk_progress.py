@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from ovtui.tui.bulk_job import BulkJob
+from ovtui.tui.nav_table import NavTable
 
 
 class BulkProgress(ModalScreen[None]):
@@ -31,7 +32,7 @@ class BulkProgress(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("", id="bulk-title", markup=False)
-            yield DataTable[str](id="bulk-items", cursor_type="row")
+            yield NavTable(id="bulk-items", cursor_type="row")
             yield Static("Esc: hide (the action goes on)", id="bulk-hint")
 
     def on_mount(self) -> None:

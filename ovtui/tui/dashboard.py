@@ -57,11 +57,29 @@ class DashboardScreen(FleetScreen):
     def events(self) -> EventsView:
         return self.query_one(EventsView)
 
+    def on_mount(self) -> None:  # FleetScreen.on_mount runs too (Textual calls each class's)
+        self._set_live()
+
+    def on_screen_resume(self) -> None:
+        self._set_live()
+
+    def on_screen_suspend(self) -> None:
+        self._set_live()
+
+    def _set_live(self) -> None:
+        """Only the tab on show is kept up to date at each poll: the others catch up when shown
+        (their tables would cost a sync each poll for nobody to see)."""
+        active = self.query_one(TabbedContent).active if self.is_current else None
+        self.overview.set_live(active == "overview")
+        self.hosts.set_live(active == "hosts")
+        self.vms.set_live(active == "vms")
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         self.query_one(f"#{tab}", TabPane).query(DataTable).first().focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # Keys follow the table on show: the footer then lists that tab's actions.
+        self._set_live()
         if event.pane is not None:
             event.pane.query(DataTable).first().focus()

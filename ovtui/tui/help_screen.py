@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from ovtui.tui.nav_table import NavTable
+
 
 def _ours(node: object, binding: Binding) -> bool:
     """Declared by an ovtui class? Textual's own keys (focus cycling, copy, ctrl+q, table
@@ -64,7 +66,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"Keys — {self.title_text}   (esc closes)", id="help-title", markup=False)
-            yield DataTable[str](id="help-keys", cursor_type="none", show_header=False)
+            yield NavTable(id="help-keys", cursor_type="none", show_header=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

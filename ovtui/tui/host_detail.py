@@ -21,7 +21,8 @@ from ovtui.tui.chrome import Chrome, FleetScreen
 from ovtui.tui.columns import VM_COLUMNS, vm_cells
 from ovtui.tui.events_view import KIND_STYLE
 from ovtui.tui.host_actions import HOST_ACTION_BINDINGS, HostActionRequested, host_action_allowed
-from ovtui.tui.keyed_table import Cell, KeyedTable
+from ovtui.tui.keyed_table import KeyedTable
+from ovtui.tui.nav_table import NavTable
 from ovtui.tui.poller import Poller
 from ovtui.tui.rights import Rights
 from ovtui.tui.rows import FleetData, HostRow, VmRow
@@ -92,7 +93,7 @@ class HostDetailScreen(FleetScreen):
         yield Static(f"{self.host_name}: loading…", id="capacity", markup=False)
         yield KeyedTable(VM_COLUMNS, sort="name", id="host-vms")
         yield Static("Recent events (newest first)", id="events-title", markup=False)
-        yield DataTable[Cell](id="host-events", cursor_type="row", zebra_stripes=True)
+        yield NavTable(id="host-events", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#capacity", Static).border_title = f"host {self.host_name}"

@@ -11,9 +11,9 @@ from textual.widgets import DataTable, Static
 
 from ovtui.tui.columns import HOST_COLUMNS, host_cells
 from ovtui.tui.host_actions import HOST_ACTION_BINDINGS, HostActionRequested, host_action_allowed
-from ovtui.tui.keyed_table import KeyedTable
+from ovtui.tui.keyed_table import Cell, KeyedTable
 from ovtui.tui.rights import Rights
-from ovtui.tui.rows import FleetData, HostRow
+from ovtui.tui.rows import FleetData, HostRow, VmRow
 
 
 class HostsView(Widget):
@@ -35,6 +35,11 @@ class HostsView(Widget):
         self.cluster: str | None = None
         self._hosts: dict[str, HostRow] = {}
         self._data = FleetData()
+        self._shown: FleetData | None = None
+        self._cells: dict[str, tuple[HostRow, int, list[Cell]]] = {}  # name -> what made them
+        self._defined: Counter[str] = Counter()
+        self._defined_of: tuple[VmRow, ...] | None = None
+        self.live = True  # see VmsView.live
 
     def compose(self) -> ComposeResult:
         yield Static("", id="host-scope", markup=False)
@@ -46,17 +51,40 @@ class HostsView(Widget):
 
     def show(self, data: FleetData) -> None:
         self._data = data
+        if self.live or self._shown is None:
+            self._sync()
+
+    def set_live(self, live: bool) -> None:
+        self.live = live
+        if live and self._shown is not self._data:
+            self._sync()
+
+    def _sync(self) -> None:
+        data = self._shown = self._data
+        if data.vms is not self._defined_of:  # counted again only when the VMs were read
+            self._defined, self._defined_of = Counter(v.host for v in data.vms), data.vms
+        old = self._hosts
         self._hosts = {h.name: h for h in data.hosts if self.cluster in (None, h.cluster)}
-        defined = Counter(v.host for v in data.vms)
-        self.table.sync({n: host_cells(h, defined[n]) for n, h in self._hosts.items()})
-        self.refresh_bindings()  # a host entering or leaving maintenance changes its keys
+        self.table.sync({n: self._cells_of(h, self._defined[n]) for n, h in self._hosts.items()})
+        if len(self._cells) > len(self._hosts):
+            self._cells = {k: c for k, c in self._cells.items() if k in self._hosts}
+        if any(_keys_of(h) != _keys_of(old.get(n)) for n, h in self._hosts.items()):
+            self.refresh_bindings()  # a host entering or leaving maintenance changes its keys
+
+    def _cells_of(self, host: HostRow, defined: int) -> list[Cell]:
+        made = self._cells.get(host.name)
+        if made is not None and made[1] == defined and made[0] == host:
+            return made[2]
+        cells = host_cells(host, defined)
+        self._cells[host.name] = (host, defined, cells)
+        return cells
 
     def set_cluster(self, cluster: str | None) -> None:
         self.cluster = cluster
         scope = self.query_one("#host-scope", Static)
         scope.update(f"cluster {cluster} (:hosts shows all)" if cluster else "")
         scope.set_class(cluster is not None, "-shown")
-        self.show(self._data)
+        self._sync()
 
     def set_rights(self, rights: Rights) -> None:
         if rights != self.rights:
@@ -82,3 +110,8 @@ class HostsView(Widget):
         event.stop()
         if event.row_key.value is not None:
             self.post_message(self.OpenHost(event.row_key.value))
+
+
+def _keys_of(host: HostRow | None) -> tuple[object, ...]:
+    """What the host's action keys depend on."""
+    return () if host is None else (host.state, host.maintenance, host.cluster)

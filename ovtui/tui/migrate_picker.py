@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from ovtui.tui import fmt
-from ovtui.tui.keyed_table import Cell
+from ovtui.tui.nav_table import NavTable
 from ovtui.tui.rows import FleetData, VmRow
 
 
@@ -41,7 +41,7 @@ class MigratePicker(ModalScreen[str | None]):
                 id="picker-title",
                 markup=False,
             )
-            yield DataTable[Cell](id="targets", cursor_type="row")
+            yield NavTable(id="targets", cursor_type="row")
             synthetic = any(h.synthetic for h in self.targets)
             hint = "Enter: pick · Esc: cancel · free = left within the cluster's over-commit"
             if synthetic:

@@ -57,6 +57,9 @@ class OverviewView(Widget):
         super().__init__()
         self.history = History()
         self.synthetic: dict[str, bool] = {}
+        self.live = True  # see VmsView.live
+        self._pending: tuple[FleetData, History, list[Alert]] | None = None
+        self._filled = False
 
     def compose(self) -> ComposeResult:
         yield Static("no alerts", id="alerts")
@@ -75,6 +78,18 @@ class OverviewView(Widget):
         return self.query_one(TreeTable)
 
     def show(self, fleet: FleetData, history: History, alerts: list[Alert]) -> None:
+        if self.live or not self._filled:
+            self._show(fleet, history, alerts)
+        else:
+            self._pending = (fleet, history, alerts)
+
+    def set_live(self, live: bool) -> None:
+        self.live = live
+        if live and self._pending is not None:
+            self._show(*self._pending)
+
+    def _show(self, fleet: FleetData, history: History, alerts: list[Alert]) -> None:
+        self._pending, self._filled = None, True
         self.history = history
         self.synthetic = {h.name: h.synthetic for h in fleet.hosts}
         self.table.sync(overview_rows(fleet, history))

@@ -140,11 +140,17 @@ class FleetData:
 
     @classmethod
     def from_json(
-        cls, hosts: list[dict[str, Any]], vms: list[dict[str, Any]], clusters: list[dict[str, Any]]
+        cls,
+        hosts: list[dict[str, Any]],
+        vms: list[dict[str, Any]],
+        clusters: list[dict[str, Any]],
+        *,
+        parsed: tuple[VmRow, ...] | None = None,
     ) -> FleetData:
+        """`parsed`: VMs already parsed (an earlier reading kept), instead of `vms`."""
         return cls(
             hosts=tuple(HostRow.from_json(h) for h in hosts),
-            vms=tuple(VmRow.from_json(v) for v in vms),
+            vms=parsed if parsed is not None else tuple(VmRow.from_json(v) for v in vms),
             overcommit={
                 str(c["name"]): int(c.get("memory_overcommit_percent") or 100) for c in clusters
             },

@@ -16,7 +16,7 @@ from ovtui.client import ApiError
 from ovtui.tui import fmt
 from ovtui.tui.chrome import Chrome, FleetScreen
 from ovtui.tui.events_view import local_time
-from ovtui.tui.keyed_table import Cell
+from ovtui.tui.nav_table import NavTable
 from ovtui.tui.poller import Poller
 from ovtui.tui.rights import Rights
 from ovtui.tui.rows import VmRow
@@ -113,7 +113,7 @@ class VmDetailScreen(FleetScreen):
                 yield Static("Mem", classes="spark-label")
                 yield TrendLine(id="vm-spark-memory")
         yield Static("Recent migrations (newest first)", id="migrations-title")
-        yield DataTable[Cell](id="migrations", cursor_type="row", zebra_stripes=True)
+        yield NavTable(id="migrations", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#fields", Static).border_title = f"VM {self.vm.name}"

@@ -3,6 +3,10 @@
 Space selects rows (ctrl+a: every row shown); the action keys then act on the selection, with
 one confirmation, instead of on the cursor's VM. The selection is a set of UUIDs, so refreshes,
 sorting and filtering keep it.
+
+At fleet scale (20 000 VMs) a refresh must cost little: a VM's cells are formatted again only
+when its row from the engine changed, the table is synced only while the tab is shown (a hidden
+tab catches up when it is shown again), and the filter is applied once typing pauses.
 """
 
 from __future__ import annotations
@@ -10,16 +14,19 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from ovtui.tui.columns import VM_COLUMNS, vm_cells
 from ovtui.tui.filter_box import show_problem
 from ovtui.tui.filtering import FilterError, VmFilter, compile_filter
-from ovtui.tui.keyed_table import KeyedTable
+from ovtui.tui.keyed_table import Cell, KeyedTable
 from ovtui.tui.rights import Rights
 from ovtui.tui.rows import FleetData, VmRow
 from ovtui.tui.vm_actions import VM_ACTION_BINDINGS, VmActionRequested, action_allowed
+
+FILTER_PAUSE = 0.06  # s after the last key before the filter is applied (typing stays smooth)
 
 
 class BulkActionRequested(Message):
@@ -57,6 +64,12 @@ class VmsView(Widget):
         self.cluster: str | None = None
         self.selection: set[str] = set()
         self._vms: dict[str, VmRow] = {}
+        self._read: tuple[VmRow, ...] | None = None  # the poll's VMs last shown
+        self._cells: dict[str, tuple[VmRow, bool, list[Cell]]] = {}  # uuid -> what made them
+        self.live = True  # synced at each poll; the dashboard clears it while the tab is hidden
+        self._stale = False
+        self._filter_timer: Timer | None = None
+        self._pending: VmFilter | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="vm-scope", markup=False)
@@ -75,16 +88,39 @@ class VmsView(Widget):
         return self.query_one("#vm-filter", Input)
 
     def show(self, data: FleetData) -> None:
+        if data.vms is self._read:
+            return  # the poll did not read the VMs anew: nothing to compare
+        first = self._read is None
+        self._read = data.vms
         self._vms = {v.uuid: v for v in data.vms}
         self.selection &= self._vms.keys()  # a VM that is gone is no longer selected
-        self._sync()
+        if len(self._cells) > len(self._vms):
+            self._cells = {k: c for k, c in self._cells.items() if k in self._vms}
+        if self.live or first:  # the first poll fills every tab: switching to it is instant
+            self._sync()
+        else:
+            self._stale = True
+
+    def set_live(self, live: bool) -> None:
+        self.live = live
+        if live and self._stale:
+            self._sync()
+
+    def _cells_of(self, vm: VmRow, selected: bool) -> list[Cell]:
+        made = self._cells.get(vm.uuid)
+        if made is not None and made[1] == selected and (made[0] is vm or made[0] == vm):
+            return made[2]  # the same list object: the table skips the row without a look
+        cells = vm_cells(vm, selected)
+        self._cells[vm.uuid] = (vm, selected, cells)
+        return cells
 
     def shown(self, vm: VmRow) -> bool:
         return (self.cluster in (None, vm.cluster)) and (self.filter is None or self.filter(vm))
 
     def _sync(self) -> None:
-        sel = self.selection
-        self.table.sync({k: vm_cells(v, k in sel) for k, v in self._vms.items() if self.shown(v)})
+        self._stale = False
+        sel, cells = self.selection, self._cells_of
+        self.table.sync({k: cells(v, k in sel) for k, v in self._vms.items() if self.shown(v)})
         self._show_scope()
 
     def _show_scope(self) -> None:
@@ -175,6 +211,7 @@ class VmsView(Widget):
         self.filter_input.focus()
 
     def action_clear_filter(self) -> None:
+        self._cancel_pending()
         self.filter_input.value = ""  # Input.Changed resets the filter
         self.filter_input.remove_class("-shown")
         show_problem(self.filter_input, None)
@@ -186,19 +223,38 @@ class VmsView(Widget):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         try:
-            self.filter = compile_filter(event.value)
+            wanted = compile_filter(event.value)
         except FilterError as exc:
             show_problem(self.filter_input, str(exc))
             return
         show_problem(self.filter_input, None)
+        if (wanted and wanted.text) == (self.filter and self.filter.text):
+            self._cancel_pending()
+            return
+        # Applied when typing pauses: each key would otherwise re-filter the whole fleet.
+        self._cancel_pending()
+        self._pending = wanted
+        self._filter_timer = self.set_timer(FILTER_PAUSE, self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        self._filter_timer = None
+        self.filter = self._pending
         self._sync()
+
+    def _cancel_pending(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if not event.value.strip():
             self.action_clear_filter()
-        else:
-            self.table.focus()
+            return
+        if self._filter_timer is not None:  # Enter applies what was typed at once
+            self._cancel_pending()
+            self._apply_pending()
+        self.table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -1,0 +1,114 @@
+"""The dashboard's base table: DataTable with the keys of less and k9s, and bounded memory.
+
+`G`/`End` go to the last row, `g`/`Home` to the first (DataTable's own Home/End move between
+columns, which a row cursor has no use for); ctrl+End/ctrl+Home stay as DataTable has them.
+
+DataTable caches what it rendered (cells, rows, lines) under keys that include a counter of
+changes to the table, so every change makes all of it dead; yet the caches keep it until they
+are full (10 000 cells per table). Polled every 2 s, each table grew by a screenful of dead
+renders per poll. Here the first line drawn after a change drops them.
+
+For the same reason a poll that changed one cell made DataTable render every visible cell
+again. Cells are rendered here through a cache keyed by the cell's value (the object: a view
+that re-formats only changed rows hands the table the same objects) and where it is drawn, so
+only the cells that changed are rendered again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.strip import Strip
+from textual.widgets import DataTable
+
+Cell = str | Text
+SegmentLines = list[list[Segment]]
+CELLS_DRAWN = 4096  # rendered cells kept: a few screenfuls at 200 columns
+
+
+class NavTable(DataTable[Cell]):
+    BINDINGS = [
+        Binding("G,end", "scroll_bottom", "last", show=False, key_display="G/end",
+                tooltip="go to the last row"),
+        Binding("g,home", "scroll_top", "first", show=False, key_display="g/home",
+                tooltip="go to the first row"),
+    ]  # fmt: skip
+
+    _drawn_at = -1  # DataTable's change counter when the render caches were last known live
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cells_drawn: LRUCache[tuple[object, ...], tuple[object, SegmentLines]] = LRUCache(
+            CELLS_DRAWN
+        )
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        if row_index < 0 or column_index < 0:  # header and row labels: few, and rarely drawn
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        value = self._data[row_key][column_key]  # type: ignore[index]
+        key = (
+            row_key,
+            column_key,
+            row_index,  # the rendered cell carries its coordinates (for the mouse)
+            column_index,
+            base_style,
+            width,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+        )
+        hit = self._cells_drawn.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._cells_drawn[key] = (value, lines)
+        return lines
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cells_drawn.clear()
+
+    def render_line(self, y: int) -> Strip:
+        if self._update_count != self._drawn_at:
+            self._drop_dead_renders()
+        return super().render_line(y)
+
+    def _drop_dead_renders(self) -> None:
+        self._drawn_at = self._update_count
+        for cache in (
+            self._row_render_cache,
+            self._cell_render_cache,
+            self._row_renderable_cache,
+            self._line_cache,
+        ):
+            cache.clear()
+
+    def retained_renders(self) -> int:
+        """Entries held in the render caches (what the retained-objects test counts)."""
+        return sum(
+            len(c)
+            for c in (
+                self._row_render_cache,
+                self._cell_render_cache,
+                self._row_renderable_cache,
+                self._line_cache,
+                self._cells_drawn,
+            )
+        )

@@ -1,0 +1,211 @@
+"""The dashboard at fleet scale: keys to the ends of every table, memory that stays flat across
+polls, a filter applied once typing pauses, hidden tabs left alone, the VM list read less often.
+
+Nothing here is timed (the machine is shared): the tests count what is kept and what is done.
+bench/tui_figures.py measures the times.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+from textual.strip import Strip
+from textual.widgets import DataTable, Input
+
+from ovtui.client import AsyncClient
+from ovtui.tui import poller as poller_module
+from ovtui.tui.app import OvtuiApp
+from ovtui.tui.poller import Poller
+
+from .conftest import DemoEngine, wait_for, wait_polls
+from .test_dashboard import loaded
+
+TABS = {"0": "overview-table", "1": "hosts-table", "2": "vms-table", "3": "events-table"}
+
+
+async def test_G_End_and_g_Home_go_to_the_last_and_first_row_of_every_table(
+    engine: DemoEngine,
+) -> None:
+    app = engine.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        await wait_for(pilot, lambda: app.dashboard.events.table.row_count > 1, what="events")
+        for key, table_id in TABS.items():
+            await pilot.press(key)
+            table = app.screen.query_one(f"#{table_id}", DataTable)
+            assert table.has_focus and table.row_count > 1
+            last = table.row_count - 1
+            for down, up in (("G", "g"), ("end", "home")):
+                await pilot.press(down)
+                assert table.cursor_row == table.row_count - 1 >= last - 1, (table_id, down)
+                await pilot.press(up)
+                assert table.cursor_row == 0, (table_id, up)
+
+
+def _retained(app: OvtuiApp) -> tuple[int, int]:
+    """(entries in the dashboard tables' render caches, Strip objects alive) after a collect."""
+    gc.collect()
+    entries = 0
+    for table in app.dashboard.query(DataTable):
+        for name in ("_row_render_cache", "_cell_render_cache", "_line_cache", "_cells_drawn"):
+            cache = getattr(table, name, None)
+            entries += len(cache) if cache is not None else 0
+    strips = sum(1 for o in gc.get_objects() if isinstance(o, Strip))
+    return entries, strips
+
+
+async def test_no_screen_retains_more_objects_poll_after_poll(engine: DemoEngine) -> None:
+    # Each poll brings new load figures (synthetic): DataTable rendered them under new cache
+    # keys and kept the dead renders until 10 000 cells per table, ~11 MiB a minute.
+    app = engine.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        for key, table_id in TABS.items():
+            await pilot.press(key)
+            table = app.screen.query_one(f"#{table_id}", DataTable)
+            await wait_polls(pilot, app, 3)
+            await pilot.pause()
+            entries, strips = _retained(app)
+            changes = table._update_count
+            await wait_polls(pilot, app, 12)
+            await pilot.pause()
+            entries2, strips2 = _retained(app)
+            if table_id == "overview-table":  # its trend column moves at every poll
+                assert table._update_count > changes, "no change to retain"
+            # One screenful of live renders is what a table needs; they are replaced, not added.
+            assert entries2 <= entries + 40, (table_id, entries, entries2)
+            assert strips2 <= strips + 40, (table_id, strips, strips2)
+
+
+async def test_the_filter_is_applied_once_typing_pauses(engine: DemoEngine) -> None:
+    app = engine.app()
+    async with app.run_test() as pilot:
+        await loaded(pilot, app)
+        view = app.dashboard.vms
+        await pilot.press("2", "slash")
+        syncs: list[Any] = []
+        real = view._sync
+
+        def counted() -> None:
+            syncs.append(view.filter)
+            real()
+
+        view._sync = counted  # type: ignore[method-assign]
+        box = view.query_one(Input)
+        for text in ("k", "ka", "kaf", "kafk", "kafka"):  # keys faster than the pause
+            box.value = text
+        await wait_for(pilot, lambda: view.filter is not None, what="the filter")
+        await pilot.pause(0.2)
+        filters = [f.text for f in syncs if f is not None]
+        assert set(filters) == {"kafka"}, filters  # not once per key
+        assert 0 < view.table.row_count < 121
+        assert all("kafka" in str(view.table.get_cell(k, "name")) for k in view.table.keys)
+
+
+async def test_clearing_a_filter_rebuilds_in_order_and_keeps_the_cursor(engine: DemoEngine) -> None:
+    app = engine.app()
+    async with app.run_test() as pilot:
+        await loaded(pilot, app)
+        view = app.dashboard.vms
+        await pilot.press("2", "slash", *"kafka", "enter")
+        await wait_for(pilot, lambda: 0 < view.table.row_count < 121, what="filtered")
+        await pilot.press("down")
+        kept = view.table.cursor_key
+        await pilot.press("slash", "escape")
+        await wait_for(pilot, lambda: view.table.row_count == 121, what="all rows back")
+        assert view.table.cursor_key == kept
+        names = [str(view.table.get_cell(k, "name")).lower() for k in view.table.keys]
+        assert names == sorted(names)
+
+
+async def test_a_hidden_tab_is_not_synced_and_catches_up_when_shown(engine: DemoEngine) -> None:
+    app = engine.app()
+    async with app.run_test() as pilot:
+        await loaded(pilot, app)
+        view = app.dashboard.vms  # the overview is on show
+        calls: list[int] = []
+        real = view._sync
+
+        def counted() -> None:
+            calls.append(app.polls)
+            real()
+
+        view._sync = counted  # type: ignore[method-assign]
+        await wait_polls(pilot, app, 4)
+        assert calls == []
+        await pilot.press("2")
+        assert calls  # caught up on show
+        shown = {k: str(view.table.get_cell(k, "cpu")) for k in view.table.keys}
+        fresh = {v.uuid: v for v in app.fleet.vms}
+        from ovtui.tui.columns import vm_cells
+
+        assert shown == {k: str(vm_cells(fresh[k])[6]) for k in shown}
+        synced = len(calls)
+        await wait_polls(pilot, app, 2)
+        assert len(calls) > synced  # on show: synced at each poll again
+
+
+async def test_a_big_fleets_vm_list_is_read_every_few_ticks(
+    engine: DemoEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(poller_module, "VMS_PER_TICK", 50)  # 121 demo VMs: every 3rd tick
+    client = AsyncClient(engine.socket, engine.token())
+    try:
+        poller = Poller(client)
+        first = await poller.fleet()
+        assert len(first.vms) == 121 and poller.vm_ticks == 3
+        second, third = await poller.fleet(), await poller.fleet()
+        assert second.vms is first.vms and third.vms is first.vms  # not read again
+        assert (await poller.fleet()).vms is not first.vms  # the third tick after: read
+        again = await poller.fleet(vms=True)  # an action: read at once
+        assert again.vms is not first.vms and len(again.vms) == 121
+    finally:
+        await client.aclose()
+
+
+async def test_the_events_table_drops_its_oldest_rows_in_one_pass() -> None:
+    from textual.app import App, ComposeResult
+
+    from ovtui.tui.events_view import MAX_ROWS, TRIM_SLACK, EventsView
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield EventsView()
+
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.query_one(EventsView)
+        removed: list[object] = []
+        real = view.table.remove_row
+
+        def counted(key: Any) -> None:
+            removed.append(key)
+            real(key)
+
+        view.table.remove_row = counted  # type: ignore[method-assign,assignment]
+        seq = 0
+        for _ in range(8):  # 1 600 events, 200 a poll
+            batch = [{"seq": seq + i, "kind": "vm", "what": "started"} for i in range(200)]
+            seq += 200
+            view.add(batch)
+            await pilot.pause()
+        table = view.table
+        assert removed == []  # no pass over the table per dropped row
+        assert MAX_ROWS <= table.row_count <= MAX_ROWS + TRIM_SLACK
+        keys = [int(str(r.key.value)) for r in table.ordered_rows]
+        assert keys == list(range(seq - len(keys), seq))  # the newest, oldest first
+        assert table.cursor_row == table.row_count - 1  # still following the newest
+
+
+def test_the_collector_runs_a_full_collection_once_its_time_has_come() -> None:
+    from ovtui.tui.gc_tuning import Collector
+
+    collector = Collector(every=0.0)
+    counts = gc.get_stats()[2]["collections"]
+    collector.after_poll()
+    assert collector.runs == 1 and gc.get_stats()[2]["collections"] > counts
+    later = Collector(every=3600.0)
+    later.after_poll()
+    assert later.runs == 0
