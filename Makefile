@@ -3,7 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision
+APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision openipmi ipmitool fence-agents
 
 .PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 

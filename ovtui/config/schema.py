@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from auth.grants import Grant, GrantError
 from auth.ldap_config import DEFAULT_GROUP_FILTER
 from auth.syslog_sink import parse_target
+from ovtui.config.ha_schema import HaConfig
+from ovtui.config.power_schema import PowerConfig
 from ovtui.config.secrets import SecretRef
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -235,20 +237,7 @@ class ClusterConfig(_Strict):
     memory_overcommit_percent: Annotated[int, Field(ge=100, le=1000)] = 100
     resiliency: Literal["migrate", "migrate_ha_only", "none"] = "migrate"
     scheduling: SchedulingConfig = SchedulingConfig()
-
-
-class PowerConfig(_Strict):
-    kind: Literal["none", "command"] = "none"
-    on: list[str] | None = None
-    off: list[str] | None = None
-    status: list[str] | None = None
-    password: SecretRef | None = None
-
-    @model_validator(mode="after")
-    def _commands(self) -> PowerConfig:
-        if self.kind == "command" and not (self.on and self.off):
-            raise ValueError('kind = "command" needs both on = [...] and off = [...] commands')
-        return self
+    ha: HaConfig = HaConfig()  # fencing guards and HA restarts (config/ha_schema.py)
 
 
 class HostConfig(_Strict):
