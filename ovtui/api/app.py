@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 
 from ovtui import __version__
 from ovtui.api.metrics_middleware import MetricsMiddleware
-from ovtui.api.routes import grants, hosts, inventory, logs, sessions, vms
+from ovtui.api.routes import grants, ha, hosts, inventory, logs, sessions, vms
 from ovtui.api.routes import policies as policy_routes
 from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
@@ -38,7 +38,7 @@ def create_app(engine: Engine) -> FastAPI:
     )
     app.state.engine = engine
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
-    for module in (sessions, inventory, vms, hosts, logs, grants):
+    for module in (sessions, inventory, ha, vms, hosts, logs, grants):
         app.include_router(module.router)
     app.include_router(policy_routes.router)
 

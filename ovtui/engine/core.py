@@ -21,12 +21,15 @@ from ovtui.fleet import actions
 from ovtui.fleet.assemble import LoadModel
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
+from ovtui.ha.service import HaService
 from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
 from ovtui.store import JsonlLog, Store
 from policies.plan import Move
 
 log = logging.getLogger(__name__)
+HA_PRINCIPAL = Principal("system:ha", frozenset({"SuperUser"}), source="system")
+Run = Callable[[], Awaitable[dict[str, Any]]]
 # What a live migration reports besides its duration (ovtui.fleet.migration_ops.job_figures).
 MIGRATION_FIGURES = ("downtime_ms", "job_ms", "transferred_mib")
 
@@ -56,17 +59,24 @@ class Engine:
             powered_off=lambda h: self.store.host_state(h).get("power") == "off",
             on_event=self._record_event,
             on_call_error=self.metrics.libvirt_error,
+            ha_of=lambda uuid: self.ha.ha_of(uuid),
+            on_lifecycle=lambda *event: self.ha.on_lifecycle(*event),
         )
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
+        # Fencing and HA restarts (ovtui/ha); it acts as the system principal "system:ha".
+        self.ha = HaService(config, self.store, self.fleet, self._ha_act, self._record_event,
+                            self.metrics.ha)  # fmt: skip
 
     async def start(self) -> None:
         await self.fleet.start()
         self.policies.start()
+        await self.ha.start()
 
     async def stop(self) -> None:
         if self._stopped:
             return
         self._stopped = True
+        await self.ha.stop()
         await self.policies.stop()
         await self.fleet.stop()
         self.store.close()
@@ -78,6 +88,11 @@ class Engine:
 
     def _record_event(self, event: dict[str, Any]) -> None:
         self.events.append(event)
+
+    async def _ha_act(
+        self, action: str, target: str, params: dict[str, Any], run: Run
+    ) -> dict[str, Any]:
+        return await self.perform(HA_PRINCIPAL, action, target, params, run, "system:ha")
 
     # -- audited actions -----------------------------------------------------------------------
     async def perform(

@@ -47,6 +47,8 @@ class Fleet:
         powered_off: Callable[[str], bool] = lambda _h: False,
         on_event: EventSink = lambda _e: None,
         on_call_error: CallErrorSink = lambda _h, _c, _k: None,
+        ha_of: Callable[[str], tuple[bool, int] | None] = lambda _u: None,
+        on_lifecycle: Callable[[str, str, int, int], None] = lambda _h, _u, _e, _d: None,
     ) -> None:
         """`powered_off(host)`: power management switched it off, so it is `down`, not
         non_responsive, while it does not answer (and losing it, or a host in maintenance, is
@@ -57,6 +59,8 @@ class Fleet:
         self._powered_off = powered_off
         self._on_event = on_event
         self._on_call_error = on_call_error
+        self._ha_of = ha_of  # HA flag and priority overrides (ovtui/ha)
+        self._on_lifecycle_raw = on_lifecycle  # libvirt's event and detail codes, for HA
         eng = config.engine
         self.links: dict[str, HostLink] = {
             h.name: HostLink(
@@ -213,6 +217,7 @@ class Fleet:
             if stale is not None:
                 stale.add(uuid)
         vm = self._find_name(host, uuid)
+        self._on_lifecycle_raw(host, uuid, event, detail)
         self._on_event(
             {"kind": "vm", "host": host, "vm": vm, "uuid": uuid, "what": describe(event, detail)}
         )
@@ -264,6 +269,7 @@ class Fleet:
             maintenance=maintenance,
             last_seen=self._readings[name].wall if name in self._readings else None,
             reading_current=name in self._current,
+            ha_of=self._ha_of,
         )
         synthetic = self._synthetic if cfg.load == "synthetic" else None
         self._views[name] = assemble(

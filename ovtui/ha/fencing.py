@@ -132,15 +132,23 @@ def _fence_failed(st: HaState, rec: HostRecord, now: float, why: str, log: Log) 
     _stage(rec, "suspect", now)
 
 
-def confirm_rebooted(st: HaState, host: str, who: str, now: float, log: Log) -> bool:
-    """An operator says the host was rebooted (or is off): its VMs may run elsewhere."""
+def confirm_rebooted(
+    st: HaState, host: str, who: str, now: float, log: Log, powered_off: bool = False
+) -> bool:
+    """An operator says the host was rebooted (or is off): its VMs may run elsewhere.
+    powered_off: an operator's fence whose power-off was confirmed, from any stage."""
     rec = st.host(host)
-    if rec.stage in ("up", "fenced", "powering_on"):
+    if rec.stage in IN_FLIGHT_HOST_STAGES or (
+        not powered_off and rec.stage in ("up", "fenced", "powering_on")
+    ):
         return False
     rec.fenced_at, rec.fenced_by = now, who
+    if powered_off:
+        rec.last_power_op = now
     st.count("fence:manual")
     _stage(rec, "fenced", now)
-    log(f"host {host}: {who} confirmed it has been rebooted: fenced")
+    how = "fenced it (power-off confirmed)" if powered_off else "confirmed it has been rebooted"
+    log(f"host {host}: {who} {how}: fenced")
     return True
 
 

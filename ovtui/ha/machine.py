@@ -21,6 +21,7 @@ class VmStopped:
 class Confirmed:
     host: str
     who: str
+    powered_off: bool = False  # an operator's fence through power management, not a word
 
 
 Event = VmStopped | Confirmed
@@ -39,7 +40,7 @@ def tick(
             recovery.on_fenced(st, world, res.cmd.host, log)
     for ev in events:
         if isinstance(ev, Confirmed):
-            if fencing.confirm_rebooted(st, ev.host, ev.who, world.now, log):
+            if fencing.confirm_rebooted(st, ev.host, ev.who, world.now, log, ev.powered_off):
                 recovery.on_fenced(st, world, ev.host, log)
         else:
             recovery.on_vm_stopped(st, world, ev.uuid, ev.host, ev.crashed, log)

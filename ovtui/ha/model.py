@@ -127,6 +127,8 @@ class HaState:
     # Non-HA VMs of fenced hosts: they stay down and are reported. uuid -> [name, host, since]
     left_down: dict[str, list[Any]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)  # "fence:ok", "restart:failed", ...
+    # HA VMs restarted away from a host: uuid -> that host, whose stale definition goes
+    moved: dict[str, str] = field(default_factory=dict)
 
     def host(self, name: str) -> HostRecord:
         rec = self.hosts.get(name)
@@ -149,4 +151,5 @@ class HaState:
             recoveries={k: Recovery(**v) for k, v in data.get("recoveries", {}).items()},
             left_down={k: list(v) for k, v in data.get("left_down", {}).items()},
             counters={k: int(v) for k, v in data.get("counters", {}).items()},
+            moved={str(k): str(v) for k, v in data.get("moved", {}).items()},
         )

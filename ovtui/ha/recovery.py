@@ -92,6 +92,8 @@ def on_result(st: HaState, world: World, res: Result, log: Log) -> None:
     if res.ok:
         st.count("restart:ok")
         log(f"vm {r.name}: restarted on {res.detail}")
+        if res.detail != r.source:
+            st.moved[r.uuid] = r.source
         del st.recoveries[r.uuid]
         return
     g = world.guards_of(_cluster(world, r))

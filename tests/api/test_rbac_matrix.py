@@ -32,9 +32,10 @@ from auth.permissions import ROLES, Permission
 from auth.principal import FILTERED_LISTS
 from ovtui.api.app import create_app
 from ovtui.api.authz import TARGETS, Public, Require
+from ovtui.config.power_schema import PowerConfig
 from ovtui.config.schema import GrantConfig
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec, vm_uuid
-from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config, running_engine
+from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
 
 ALL = frozenset({"SuperUser", "ClusterAdmin", "PowerUser", "Operator", "ReadOnly", "Auditor"})
 PUBLIC = "public"
@@ -46,6 +47,8 @@ class Expect:
     permission: str | None = None  # what a refusal is audited as
     target_kind: str | None = None  # ... and on what kind of object
     audited_as: str | None = None  # the audit action an allowed call records
+    status: int = 200  # what an allowed call answers (409: authorised, refused by the engine)
+    result: str = "ok"  # ... and the audit result it records
 
 
 EXPECTED: dict[tuple[str, str], Expect] = {
@@ -83,6 +86,26 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ),
     ("DELETE", f"{API}/grants/{{grant_id}}"): Expect(
         frozenset({"SuperUser"}), "permissions.manage", "system", "grants.delete"
+    ),
+    # High availability (issue 13): power and fencing are host.fence, HA flags vm.ha.
+    ("GET", f"{API}/ha"): Expect(ALL),
+    ("POST", f"{API}/hosts/{{host}}/power"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}), "host.fence", "host", "host.power_on"
+    ),
+    ("POST", f"{API}/hosts/{{host}}/fence"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}), "host.fence", "host", "host.fence"
+    ),
+    # h3 answers: there is no reboot to confirm (409), but the call was authorised and audited.
+    ("POST", f"{API}/hosts/{{host}}/confirm-rebooted"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}),
+        "host.fence",
+        "host",
+        "host.confirm_rebooted",
+        status=409,
+        result="failed",
+    ),
+    ("PUT", f"{API}/vms/{{vm}}/ha"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}), "vm.ha", "vm", "vm.ha"
     ),
     # Scheduling policies (issue 5): reading is inventory.read; changes are policy.manage.
     ("GET", f"{API}/policies"): Expect(ALL),
@@ -156,6 +179,10 @@ def _request(
         body = {"username": ROLE_USERS.get(role or "SuperUser"), "password": PASSWORD}
     elif path.endswith("/grants") and method == "POST":
         body = {"user": f"someone-{slug}", "role": "ReadOnly", "scope": "cluster", "object": "c1"}
+    elif path.endswith("/power"):
+        body = {"action": "on"}
+    elif path.endswith("/ha") and method == "PUT":
+        body = {"ha": True, "priority": 50}
     elif path.endswith("/apply-step"):
         body = {"step": 0}
     elif path.endswith("/mode") and method == "PUT":
@@ -179,8 +206,17 @@ def _new_grant(live: LiveEngine) -> str:
 def live() -> Iterator[LiveEngine]:
     # One engine for the whole matrix: every mutating call uses its own VM (or the empty h3,
     # where maintenance and activation succeed whatever state the previous call left).
-    with running_engine(_spec()) as running:
-        yield running
+    # h3 has command power management (a BMC that obeys at once and reports off), so that
+    # power and fence calls succeed for the roles allowed them.
+    config = fleet_config(_spec())
+    off = PowerConfig(kind="command", on=["true"], off=["true"], status=["sh", "-c", "exit 3"])
+    hosts = [h.model_copy(update={"power": off}) if h.name == "h3" else h for h in config.hosts]
+    live = LiveEngine(config.model_copy(update={"hosts": hosts}))
+    try:
+        yield live
+    finally:
+        live.stop()
+        shutil.rmtree(config.engine.store_dir.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -267,10 +303,11 @@ def test_matrix(live: LiveEngine, tokens: dict[str, str], key, caller: str | Non
     user = ROLE_USERS[caller] if caller else None
 
     if expect.allowed == PUBLIC or (caller is not None and caller in expect.allowed):
-        assert resp.status_code in (200, 201), f"{caller} {method} {url}: {resp.text}"
+        ok = (200, 201) if expect.status == 200 else (expect.status,)
+        assert resp.status_code in ok, f"{caller} {method} {url}: {resp.text}"
         if expect.audited_as:
             assert [(r["actor"], r["action"], r["result"]) for r in new] == [
-                (user or "admin", expect.audited_as, "ok")
+                (user or "admin", expect.audited_as, expect.result)
             ]
         return
     if caller is None:
