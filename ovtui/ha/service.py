@@ -333,11 +333,16 @@ class HaService:
                 family = self.metrics.fence_ops if kind == "fence" else self.metrics.restarts
                 family.labels(result).inc(value - seen)
                 self._counted[key] = value
-        waiting = sum(1 for r in self.state.recoveries.values())
-        waiting += sum(
-            1 for r in self.state.hosts.values() if r.stage not in ("up", "fenced")
-            for _u, (_n, ha, _p) in r.running.items() if ha
-        )  # fmt: skip
+        # HA VMs of hosts lost and not fenced yet, by their flag of now, and recoveries
+        ha_now = {v.uuid for v in snap.vms if v.highly_available}
+        lost = {
+            u
+            for r in self.state.hosts.values()
+            if r.stage not in ("up", "fenced")
+            for u in r.running
+            if u in ha_now
+        }
+        waiting = len(lost | set(self.state.recoveries))
         self.metrics.vms_down.set(waiting)
         self.metrics.hosts_unfenced.set(
             sum(

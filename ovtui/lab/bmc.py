@@ -25,6 +25,7 @@ PACKAGES = ("openipmi", "ipmitool", "fence-agents")
 USER = "admin"
 _PORT_BASE = 20000
 _OVTUI_PARENT = Path(__file__).resolve().parents[2]  # so the chassis script finds this ovtui
+_CHASSIS = Path(__file__).resolve().with_name("chassis.py")
 
 
 def port_for(paths: LabPaths, index: int) -> int:
@@ -85,7 +86,7 @@ def prepare(paths: LabPaths, host: HostState) -> Path:
         "#!/bin/sh\n# ipmi_sim's chassis control for lab host "
         f"{host.name}: ovtui/lab/chassis.py\n"
         f'PYTHONPATH="{_OVTUI_PARENT}${{PYTHONPATH:+:$PYTHONPATH}}" exec "{sys.executable}" '
-        f'-m ovtui.lab.chassis "{paths.root}" "{host.name}" "$@"\n',
+        f'"{_CHASSIS}" "{paths.root}" "{host.name}" "$@"\n',
         encoding="utf-8",
     )
     chassis.chmod(0o700)
@@ -96,7 +97,7 @@ def prepare(paths: LabPaths, host: HostState) -> Path:
     return d
 
 
-def start(paths: LabPaths, host: HostState, timeout: float = 10.0) -> None:
+def start(paths: LabPaths, host: HostState, timeout: float = 30.0) -> None:
     """Start the host's ipmi_sim (if it does not run) and wait until it answers."""
     if host.bmc is not None and procs.alive(host.bmc):
         return
@@ -121,7 +122,8 @@ def start(paths: LabPaths, host: HostState, timeout: float = 10.0) -> None:
 
 def answers(paths: LabPaths, host: HostState) -> bool:
     argv = ["ipmitool", "-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", str(host.bmc_port)]
-    argv += ["-U", USER, "-E", "-N", "1", "-R", "1", "chassis", "power", "status"]
+    # `mc info` is answered by ipmi_sim itself, without running the chassis control.
+    argv += ["-U", USER, "-E", "-N", "1", "-R", "1", "mc", "info"]
     env = {**os.environ, "IPMI_PASSWORD": _password(paths)}
     return subprocess.run(argv, env=env, capture_output=True).returncode == 0
 

@@ -35,6 +35,10 @@ async def run_tool(
         ) from None
     try:
         out, _ = await asyncio.wait_for(proc.communicate(stdin), timeout)
+    except asyncio.CancelledError:  # the engine stops: leave no power tool running
+        proc.kill()
+        await asyncio.shield(proc.wait())
+        raise
     except TimeoutError:
         proc.kill()
         await proc.wait()
