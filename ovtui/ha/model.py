@@ -118,6 +118,9 @@ class Recovery:
     next_try: float = 0.0
     target: str = ""
     last_error: str = ""
+    # A crash is reported before the next read shows it: until the VM has been seen down
+    # once, a "running" in the snapshot is the old read, not a restart.
+    seen_down: bool = False
 
 
 @dataclass(slots=True)

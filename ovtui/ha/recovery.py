@@ -12,6 +12,8 @@ from collections.abc import Callable
 from ovtui.ha.model import UNKNOWN_STATES, Cmd, HaState, Recovery, Result, World
 
 Log = Callable[[str], None]
+#: How long a crashed VM may still show as running (the read after the event is late).
+STALE_READ = 30.0
 
 
 def on_fenced(st: HaState, world: World, host: str, log: Log) -> None:
@@ -61,7 +63,12 @@ def step(st: HaState, world: World, out: list[Cmd], log: Log) -> None:
             continue
         vm = world.vms.get(r.uuid)
         where = world.hosts.get(vm.host) if vm is not None else None
-        if vm is not None and vm.active and where is not None and where.state == "up":
+        running = vm is not None and vm.active and where is not None and where.state == "up"
+        if not running:
+            r.seen_down = True
+        elif r.cause == "crashed" and not r.seen_down and world.now - r.created < STALE_READ:
+            continue  # the snapshot predates the crash: wait for the read the event asked for
+        if running and vm is not None:
             log(f"vm {r.name}: running on {vm.host}: recovery done")
             del st.recoveries[r.uuid]
             continue

@@ -9,6 +9,8 @@ ever run on two hosts at once.
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import time
 from collections.abc import Iterator
 
@@ -196,6 +198,27 @@ def test_half_the_cluster_unreachable_fences_nobody(lab: Lab) -> None:
         time.sleep(5)
         assert "non-responsive" in ha_status(admin)["hosts"]["h1"]["held"]
         assert not _audit(live, "host.fence_power_off") and not _audit(live, "vm.ha_restart")
+    finally:
+        live.stop()
+        _heal_all(lab)
+
+
+def test_a_crashed_ha_vm_is_restarted_a_shut_down_one_is_not(lab: Lab) -> None:
+    live = _engine(lab)
+    try:
+        admin = live.as_role("SuperUser")
+        _ready(admin, "vm1", "vm2")
+        v1, v2 = vm_where(admin, "vm1"), vm_where(admin, "vm2")
+        (pid,) = lab.qemu_pids(v1["host"], "vm1")
+        os.kill(pid, signal.SIGKILL)  # QEMU dies under libvirt: a crash (STOPPED, FAILED)
+        until(lambda: _audit(live, "vm.ha_restart"), 60, "vm1 restarted")
+        until(lambda: vm_where(admin, "vm1")["state"] == "running", 60, "vm1 running")
+        assert lab.qemu_pids(vm_where(admin, "vm1")["host"], "vm1") != [pid]
+        resp = admin.post(f"{API}/vms/vm2/poweroff")  # a user stops it: it stays stopped
+        assert resp.status_code == 200, resp.text
+        time.sleep(8)
+        assert vm_where(admin, "vm2")["state"] == "shutoff" and v2["host"]
+        assert [r["params"]["uuid"] for r in _audit(live, "vm.ha_restart")] == [v1["uuid"]]
     finally:
         live.stop()
         _heal_all(lab)
