@@ -65,7 +65,7 @@ class Engine:
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
         # Fencing and HA restarts (ovtui/ha); it acts as the system principal "system:ha".
         self.ha = HaService(config, self.store, self.fleet, self._ha_act, self._record_event,
-                            self.metrics.ha)  # fmt: skip
+                            self.metrics.ha, migrate=self._resiliency_migrate)  # fmt: skip
 
     async def start(self) -> None:
         await self.fleet.start()
@@ -93,6 +93,9 @@ class Engine:
         self, action: str, target: str, params: dict[str, Any], run: Run
     ) -> dict[str, Any]:
         return await self.perform(HA_PRINCIPAL, action, target, params, run, "system:ha")
+
+    async def _resiliency_migrate(self, vm: VM, target: str) -> dict[str, Any]:
+        return await self.migrate(HA_PRINCIPAL, vm, target, "system:ha resiliency")
 
     # -- audited actions -----------------------------------------------------------------------
     async def perform(

@@ -27,6 +27,7 @@ from ovtui.fleet.fleet import Fleet
 from ovtui.ha import machine
 from ovtui.ha.machine import Confirmed, Event, VmStopped
 from ovtui.ha.model import Cmd, HaState, Result
+from ovtui.ha.resiliency import Migrate, Resiliency
 from ovtui.ha.world import build_world
 from ovtui.model import VM, HostState, Snapshot
 from ovtui.store import Store
@@ -55,6 +56,7 @@ class HaService:
         on_event: Callable[[dict[str, Any]], None],
         metrics: HaMetrics,
         *,
+        migrate: Migrate | None = None,
         interval: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -73,8 +75,10 @@ class HaService:
         self._tasks: set[asyncio.Task[None]] = set()
         self._restart_lock = asyncio.Lock()
         self._loop: asyncio.Task[None] | None = None
+        self._resilient: asyncio.Task[None] | None = None
         self._counted: dict[str, int] = dict(self.state.counters)
         self._hosts = {h.name: h for h in config.hosts}
+        self.resiliency = Resiliency(migrate, self._log) if migrate is not None else None
 
     # -- what the fleet asks -------------------------------------------------------------------
     def ha_of(self, uuid: str) -> tuple[bool, int] | None:
@@ -96,9 +100,9 @@ class HaService:
         self._loop = asyncio.create_task(self._forever(), name="ha")
 
     async def stop(self) -> None:
-        for task in [t for t in (self._loop,) if t] + list(self._tasks):
+        for task in [t for t in (self._loop, self._resilient) if t] + list(self._tasks):
             task.cancel()
-        tasks = [t for t in (self._loop,) if t] + list(self._tasks)
+        tasks = [t for t in (self._loop, self._resilient) if t] + list(self._tasks)
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _forever(self) -> None:
@@ -121,6 +125,15 @@ class HaService:
         for cmd in cmds:
             self._launch(cmd)
         await self._tidy(snap)
+        if self.resiliency is not None and self._resilient is None:
+            # in a task of its own: migrations take seconds, ticks must not wait for them
+            self._resilient = asyncio.create_task(self.resiliency.step(snap, self.clock()))
+            self._resilient.add_done_callback(self._resiliency_done)
+
+    def _resiliency_done(self, task: asyncio.Task[None]) -> None:
+        self._resilient = None
+        if not task.cancelled() and task.exception() is not None:
+            log.error("resiliency step failed", exc_info=task.exception())
 
     # -- operator actions (the engine audits them) ---------------------------------------------
     def confirm_rebooted(self, host: str, who: str) -> dict[str, Any]:
