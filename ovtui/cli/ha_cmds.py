@@ -50,6 +50,8 @@ def ha_status(args: argparse.Namespace) -> None:
     for name, h in sorted(lost.items()):
         extra = h["held"] or h["last_error"] or (f"by {h['fenced_by']}" if h["fenced_by"] else "")
         print(f"  {name:10} {h['stage']:20} {now - h['since']:6.0f} s  {extra}")
+    for cluster, r in st.get("reservation", {}).items():
+        print(f"HA reservation {cluster}: {'ok' if r['ok'] else 'LOST'} ({r['detail']})")
     print("recoveries: none" if not st["recoveries"] else "recoveries:")
     for r in st["recoveries"]:
         print(f"  {r['vm']:18} prio {r['priority']:3}  from {r['from']:8} {r['stage']:8} "

@@ -76,6 +76,8 @@ class HaService:
         self._restart_lock = asyncio.Lock()
         self._loop: asyncio.Task[None] | None = None
         self._resilient: asyncio.Task[None] | None = None
+        # per cluster, as of the last tick: {"ok", "detail", "ha_vms"} (policies/ha_reservation)
+        self.reservations: dict[str, dict[str, Any]] = {}
         self._counted: dict[str, int] = dict(self.state.counters)
         self._hosts = {h.name: h for h in config.hosts}
         self.resiliency = Resiliency(migrate, self._log) if migrate is not None else None
@@ -195,6 +197,7 @@ class HaService:
                 }
                 for r in sorted(st.recoveries.values(), key=lambda r: (-r.priority, r.name))
             ],
+            "reservation": dict(sorted(self.reservations.items())),
             "left_down": [
                 {"vm": v[0], "uuid": u, "host": v[1], "since": v[2]}
                 for u, v in sorted(st.left_down.items())
@@ -366,6 +369,6 @@ class HaService:
         )
         prio = {v.uuid: v.ha_priority for v in snap.vms}
         for c in snap.clusters:
-            self.metrics.reservation.labels(c.name).set(
-                1.0 if ha_reservation(snap, c.name, prio).ok else 0.0
-            )
+            res = ha_reservation(snap, c.name, prio)
+            self.reservations[c.name] = {"ok": res.ok, "detail": res.detail, "ha_vms": res.ha_vms}
+            self.metrics.reservation.labels(c.name).set(1.0 if res.ok else 0.0)

@@ -35,6 +35,9 @@ def test_ha_status_and_confirm_on_a_host_that_answers(start_engine) -> None:  # 
     live.run(live.engine.ha.tick())
     status = admin.get(f"{API}/ha").json()
     assert status["hosts"]["h1"]["stage"] == "up" and status["recoveries"] == []
+    # web-1 (HA, 4 GiB) on h1 fits on h2: c1 keeps its reservation
+    assert status["reservation"]["c1"] == {
+        "ok": True, "detail": "every host's HA VMs fit on the others", "ha_vms": 1}  # fmt: skip
     resp = admin.post(f"{API}/hosts/h1/confirm-rebooted")
     assert resp.status_code == 409 and "only a non-responsive host" in resp.text
     no_pm = admin.post(f"{API}/hosts/h1/power", json={"action": "off"})

@@ -511,7 +511,8 @@ def test_vm_ha_and_ha_status(acting) -> None:
     assert _state(live, "web-2")["ha_priority"] == 80
     live.run(live.engine.ha.tick())
     code, out, _ = cli("ha")
-    assert code == 0 and out.startswith("hosts: all up\nrecoveries: none")
+    assert code == 0 and out.startswith("hosts: all up\nHA reservation c1: ")
+    assert "recoveries: none" in out
     code, out, _ = cli("ha", "--json")
     assert json.loads(out)["hosts"]["h1"]["stage"] == "up"
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from auth.permissions import Permission
 from auth.principal import ObjectRef
-from ovtui.api.authz import Caller, Require, engine_of, may_read, target_vm
+from ovtui.api.authz import Caller, Require, cluster_ref, engine_of, may_read, target_vm
 from ovtui.api.lookup import find_host
 from ovtui.engine import ha_actions
 
@@ -68,8 +68,15 @@ class LeftDown(BaseModel):
     since: float
 
 
+class Reservation(BaseModel):
+    ok: bool = Field(description="the other hosts can take the HA VMs of any one failed host")
+    detail: str
+    ha_vms: int
+
+
 class HaStatus(BaseModel):
     hosts: dict[str, HostHa]
+    reservation: dict[str, Reservation] = Field(description="per cluster")
     recoveries: list[RecoveryInfo]
     left_down: list[LeftDown] = Field(description="non-HA VMs of fenced hosts: they stay down")
 
@@ -94,6 +101,11 @@ async def ha_status(request: Request, caller: Reader) -> dict[str, object]:
     return {
         "hosts": {n: v for n, v in status["hosts"].items() if readable(n)},
         "recoveries": [r for r in status["recoveries"] if readable(r["from"])],
+        "reservation": {
+            c: v
+            for c, v in status["reservation"].items()
+            if may_read(caller.principal, cluster_ref(c, engine.config.datacenter_of(c)))
+        },
         "left_down": [v for v in status["left_down"] if readable(v["host"])],
     }
 
