@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import libvirt
 import pytest
 
 from ovtui.lab import Lab, LabError
@@ -51,10 +52,21 @@ def _ready(admin: httpx.Client, *ha_vms: str) -> None:
 
 def _heal_all(lab: Lab) -> None:
     """Every host running, every guest defined once and running (where it ended up)."""
-    for host in lab.host_names():
-        if lab.status().host(host).status != "running":
-            lab.heal(host)
-    conns = {h: lab.connect(h) for h in lab.host_names()}
+
+    def connect(host: str) -> object:
+        # the BMC's power-on (a detached `lab heal`) may still be starting libvirtd
+        deadline = time.monotonic() + 60
+        while True:
+            if lab.status().host(host).status != "running":
+                lab.heal(host)
+            try:
+                return lab.connect(host)
+            except libvirt.libvirtError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    conns = {h: connect(h) for h in lab.host_names()}
     try:
         found: dict[str, list[tuple[str, object]]] = {}
         for host, conn in conns.items():
