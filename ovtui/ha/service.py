@@ -10,6 +10,7 @@ never stalls the others; restarts run one at a time, in the order issued (priori
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -65,6 +66,7 @@ class HaService:
         self.interval, self.clock = interval, clock
         self.started_at = clock()
         self.state = HaState.from_json(store.get_setting(STATE_KEY))
+        self._saved = ""  # the JSON last written to the store
         docs = store.table("vm_settings").all()
         self._settings: dict[str, tuple[bool, int]] = {
             d["uuid"]: (bool(d["ha"]), int(d.get("ha_priority", 0))) for d in docs if "ha" in d
@@ -330,7 +332,13 @@ class HaService:
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _persist(self) -> None:
-        self.store.set_setting(STATE_KEY, self.state.to_json())
+        """Written when it changed (a tick that changes nothing writes nothing: the store's
+        writes are whole-file, fsynced)."""
+        doc = self.state.to_json()
+        text = json.dumps(doc, sort_keys=True)
+        if text != self._saved:
+            self.store.set_setting(STATE_KEY, doc)
+            self._saved = text
 
     def _log(self, lines: list[str]) -> None:
         for line in lines:
