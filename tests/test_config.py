@@ -71,6 +71,12 @@ def test_the_annotated_example_loads() -> None:
     ]
     (host,) = config.hosts
     assert (host.name, host.uri) == ("kvm-01", "qemu+ssh://root@kvm-01.example/system")
+    (shared,) = config.storage_domains
+    assert (shared.name, shared.type, str(shared.path)) == (
+        "shared",
+        "shared_dir",
+        "/srv/ovtui/shared",
+    )
     assert host.power.kind == "command" and host.power.off == [
         "/usr/local/sbin/power",
         "off",
@@ -265,7 +271,8 @@ def test_clear_text_secret_is_refused_and_not_echoed() -> None:
 def test_secret_refs_resolve_from_file_or_env(tmp_path: Path, monkeypatch) -> None:
     secret = tmp_path / "pw"
     secret.write_text("s3cret\n")
-    config = parse_config(_base(hosts=[_host(power={"password": {"file": str(secret)}})]))
+    power = {"kind": "command", "on": ["on"], "off": ["off"], "password": {"file": str(secret)}}
+    config = parse_config(_base(hosts=[_host(power=power)]))
     ref = config.hosts[0].power.password
     assert ref is not None and ref.resolve() == "s3cret"
     monkeypatch.setenv("OVTUI_TEST_PW", "from-env")

@@ -8,8 +8,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from ovtui import __version__
+from ovtui.api import openapi
 from ovtui.api.metrics_middleware import MetricsMiddleware
-from ovtui.api.routes import grants, ha, hosts, inventory, logs, sessions, vms
+from ovtui.api.path_guard import EncodedSlashGuard
+from ovtui.api.refusal_audit import RefusalAuditMiddleware
+from ovtui.api.routes import disks, grants, ha, hosts, inventory, logs, sessions, storage, vms
 from ovtui.api.routes import policies as policy_routes
 from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
@@ -37,10 +40,17 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
+    app.add_middleware(EncodedSlashGuard)  # inside the metrics: its 404s are counted too
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
-    for module in (sessions, inventory, ha, vms, hosts, logs, grants):
+    app.add_middleware(RefusalAuditMiddleware, engine=engine)  # refusals and failures audited
+    for module in (sessions, inventory, ha, disks, vms, hosts, logs, grants, storage):
         app.include_router(module.router)
     app.include_router(policy_routes.router)
+    openapi.install(app)
+    if engine.config.api.ovirt.enabled:  # its own app: XML, <fault> errors, not in /openapi.json
+        from ovtui.api.ovirt.app import PREFIX, create_ovirt_app
+
+        app.mount(PREFIX, create_ovirt_app(engine))
 
     @app.exception_handler(FleetError)
     async def fleet_error(_r: Request, exc: FleetError) -> JSONResponse:

@@ -5,6 +5,8 @@ auth.principal.authorize, and audits refusals. Each declaration names its scope 
 the object in the path, a list the route filters to what the caller may read, or the whole
 system. tests/api/test_rbac_matrix.py fails for any route without one, and checks every GET
 route for every role against an object inside and one outside a scoped grant.
+It leaves the caller in request.state.caller, so that ovtui.api.refusal_audit names them when
+the request is refused later on (404, 409, 422...).
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from fastapi import HTTPException, Request
 
 from auth.permissions import Permission
 from auth.principal import FILTERED_LISTS, SYSTEM_REF, ObjectRef, Principal, authorize
-from ovtui.api.lookup import find_host, find_vm
+from ovtui.api.lookup import find_host, find_vm, storage_ref
 from ovtui.engine import Engine
 from ovtui.model import VM
 
 # What a route authorises on. "vm", "host", "cluster": the object its path names (a grant on
 # it, or on something containing it, is needed). "list": the whole system, passed by any grant
 # of the permission — the route must then answer only with what the caller may read
-# (auth.principal.visible / may_read). "system": a system-wide role only.
-TARGETS = ("vm", "host", "cluster", "list", "system")
+# (auth.principal.visible / may_read). "system": a system-wide role only. "storage": the storage
+# domain its path names (inside its data center: a grant on that data center or system-wide).
+# "move": the disk move its path names, read as its VM is.
+TARGETS = ("vm", "host", "cluster", "storage", "move", "list", "system")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +47,21 @@ def source_of(request: Request) -> str:
     return f"{client.host}:{client.port}" if client and client.host else "unix-socket"
 
 
-def _token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+def bearer_token(header: str) -> str:
+    """The token of an 'Authorization: Bearer TOKEN' header; '' when there is none."""
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _token(request: Request) -> str:
+    token = bearer_token(request.headers.get("authorization", ""))
+    if not token:
         raise HTTPException(
             401,
             "not signed in: send 'Authorization: Bearer TOKEN' "
             "(get one with POST /api/v1/sessions or `ovtui login`)",
         )
-    return token.strip()
+    return token
 
 
 def vm_ref(vm: VM) -> ObjectRef:
@@ -91,6 +100,26 @@ def _target(request: Request, engine: Engine, kind: str | None, who: Principal) 
                 f"no cluster named {name!r} (clusters: {', '.join(mine) or 'none you may read'})",
             )
         return cluster_ref(cluster.name, cluster.datacenter)
+    if kind == "storage":
+        name = request.path_params["storage"]
+        sd = engine.storage.domain(name)
+        if sd is None:
+            mine = [d.name for d in engine.storage.domains() if may_read(who, storage_ref(d))]
+            raise HTTPException(
+                404,
+                f"no storage domain named {name!r} "
+                f"(domains: {', '.join(mine) or 'none you may read'})",
+            )
+        return storage_ref(sd)
+    if kind == "move":  # a disk move is read as its VM is
+        move = engine.moves.get(request.path_params["move"])
+        if move is None:
+            raise HTTPException(
+                404, f"no disk move {request.path_params['move']!r} (GET /api/v1/disk-moves)"
+            )
+        request.state.move = move
+        moved = engine.snapshot().vm(move.vm_uuid)
+        return vm_ref(moved) if moved is not None else ObjectRef("vm", move.vm)
     return SYSTEM_REF
 
 
@@ -133,6 +162,7 @@ class Require:
         if principal is None:
             raise HTTPException(401, "session expired or signed out: sign in again")
         caller = Caller(principal, token, source_of(request))
+        request.state.caller = caller
         if self.permission is None:
             return caller
         ref = _target(request, engine, self.target, principal)
@@ -146,11 +176,15 @@ class Require:
                 source=caller.source,
                 detail="permission missing",
             )
-            # Named as the caller named it: a UUID outside the grant must not reveal the name.
-            named = request.path_params.get(ref.kind, ref.name)
+            # Named as the caller named it: a UUID outside the grant must not reveal the name,
+            # nor a disk move its VM.
+            kind = "disk move" if self.target == "move" else ref.kind
+            named = request.path_params.get(
+                self.target or "", request.path_params.get(ref.kind, ref.name)
+            )
             raise HTTPException(
                 403,
-                f"{principal.name} may not {self.permission.value} on {ref.kind} "
+                f"{principal.name} may not {self.permission.value} on {kind} "
                 f"{named}: none of roles {sorted(principal.roles)} grants it",
             )
         return caller

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from ovtui.config.base import Strict
 
 Secs = Annotated[float, Field(ge=0, le=86400)]
 
 
-class HaConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class HaConfig(Strict):
     # Cluster fencing policy "fencing enabled": off, a non-responsive host is only reported.
     fencing_enabled: bool = True
     # "Skip fencing if connectivity broken": with this share of the cluster's hosts (or more)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from ovtui.config.base import Strict
 from ovtui.config.secrets import SecretRef
 
 _IPMI_NEEDS = ("address", "user", "password")
 
 
-class PowerConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class PowerConfig(Strict):
     kind: Literal["none", "command", "ipmi"] = "none"
     # kind = "command"
     on: list[str] | None = None
@@ -45,6 +44,14 @@ class PowerConfig(BaseModel):
     def _complete(self) -> PowerConfig:
         if self.kind == "command" and not (self.on and self.off):
             raise ValueError('kind = "command" needs both on = [...] and off = [...] commands')
+        if self.kind == "none":
+            keys = ("on", "off", "status", "reboot", "password", "address", "user", "soft_fence")
+            given = [k for k in keys if getattr(self, k) is not None]
+            if given:
+                raise ValueError(
+                    f'{", ".join(given)} would never be used with kind = "none": set kind = '
+                    '"command" or "ipmi", or remove them'
+                )
         if self.kind == "ipmi":
             missing = [k for k in _IPMI_NEEDS if getattr(self, k) in (None, "")]
             if missing:

@@ -31,6 +31,12 @@ class HostFacts:
     # The operator's HA flag and priority for a VM uuid (kept in the store), None: the domain
     # XML's metadata says. A dict lookup: called for every VM of every rebuild.
     ha_of: Callable[[str], tuple[bool, int] | None] = lambda _uuid: None
+    # Why the host cannot serve its cluster beyond its CPU (a shared storage domain it cannot
+    # activate: ovtui.storage); "" when nothing is wrong.
+    unfit_reason: str = ""
+    storage_domains: frozenset[str] = frozenset()  # active on this host
+    # A disk's source (model.Disk.source) -> the storage domain holding it, or None.
+    domain_of_disk: Callable[[str], str | None] = lambda _s: None
 
 
 def _vm_usage(
@@ -72,6 +78,7 @@ def assemble(
             live_migration=facts.live_migration,
             maintenance=facts.maintenance,
             power_management=cfg.power.kind != "none",
+            storage_domains=facts.storage_domains,
         )
         return host, ()
     node = reading.node
@@ -79,6 +86,8 @@ def assemble(
     if state == HostState.UP and node.cpu_model != cluster.cpu_model:
         state = HostState.NON_OPERATIONAL
         reason = f"CPU model {node.cpu_model!r} differs from cluster {cluster.cpu_model!r}"
+    elif state == HostState.UP and facts.unfit_reason:
+        state, reason = HostState.NON_OPERATIONAL, facts.unfit_reason
     elif state == HostState.UP and facts.maintenance:
         state, reason = HostState.MAINTENANCE, "in maintenance"
     reachable = facts.link_state == HostState.UP and facts.reading_current
@@ -110,6 +119,7 @@ def assemble(
             persistent=d.persistent,
             memory_current_mib=d.memory_current_mib,
             devices=d.devices,
+            storage_domains=_domains_of(d, facts.domain_of_disk),
         )
         vms.append(vm)
         if vm.active and usage is not None:
@@ -135,5 +145,13 @@ def assemble(
         maintenance=facts.maintenance,
         power_management=cfg.power.kind != "none",
         last_seen=facts.last_seen,
+        storage_domains=facts.storage_domains,
     )
     return host, tuple(vms)
+
+
+def _domains_of(d: DomainReading, domain_of: Callable[[str], str | None]) -> tuple[str, ...]:
+    if d.devices is None:
+        return ()
+    found = (domain_of(disk.source) for disk in d.devices.disks if disk.source)
+    return tuple(sorted({name for name in found if name is not None}))

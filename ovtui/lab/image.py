@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,17 @@ from ovtui.lab.packages import Say, apt_get
 
 KERNEL_META = "linux-image-amd64"
 BUSYBOX = "busybox-static"
-_MODULES = ("drivers/acpi/button.ko", "drivers/input/evdev.ko")
+_MODULES = (
+    "drivers/acpi/button.ko",
+    "drivers/input/evdev.ko",
+    # virtio-blk (hot-plugged disks), loaded by the init script in this order
+    "drivers/virtio/virtio_ring.ko",
+    "drivers/virtio/virtio.ko",
+    "drivers/virtio/virtio_pci_modern_dev.ko",
+    "drivers/virtio/virtio_pci_legacy_dev.ko",
+    "drivers/virtio/virtio_pci.ko",
+    "drivers/block/virtio_blk.ko",
+)
 _FORMAT = "2"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 
@@ -42,7 +53,7 @@ class GuestImage:
 
 
 def _key() -> str:
-    text = _FORMAT + guestinit.INIT + guestinit.POWER_BUTTON
+    text = _FORMAT + guestinit.INIT + guestinit.POWER_BUTTON + " ".join(_MODULES)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -164,8 +175,11 @@ def build(cache: Path, say: Say = print) -> GuestImage:
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-        for old in final.parent.iterdir():  # images of an older init script are dead weight
-            if old != final:
+        # Images of another init script are removed only once unused for a week: labs of other
+        # checkouts (another init script) may run QEMUs that boot from them right now.
+        week_ago = time.time() - 7 * 86400
+        for old in final.parent.iterdir():
+            if old != final and old.stat().st_mtime < week_ago:
                 shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

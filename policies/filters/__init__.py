@@ -14,6 +14,7 @@ from policies.filters.host_state import HostStateFilter
 from policies.filters.memory import MemoryFilter
 from policies.filters.movable import MovableFilter, why_immovable
 from policies.filters.same_cluster import SameClusterFilter
+from policies.filters.storage import StorageFilter
 from policies.filters.vcpu_ratio import VcpuRatioFilter
 from policies.state import HostRoom
 
@@ -22,6 +23,7 @@ FILTERS: tuple[HostFilter, ...] = (
     SameClusterFilter(),
     HostStateFilter(),
     CpuModelFilter(),
+    StorageFilter(),
     MemoryFilter(),
     VcpuRatioFilter(),
     AntiAffinityFilter(),

@@ -29,7 +29,12 @@ LDAP = {
 
 
 def auth(**section: object) -> dict[str, object]:
-    return {"auth": section}
+    # prod-a exists: a grant on a cluster the config does not define is refused (crossrefs).
+    return {
+        "auth": section,
+        "datacenters": [{"name": "dc1"}],
+        "clusters": [{"name": "prod-a", "datacenter": "dc1", "cpu_model": "Skylake-Server"}],
+    }
 
 
 def problems(raw: dict[str, object]) -> str:
@@ -94,7 +99,7 @@ def test_plain_ldap_needs_the_explicit_insecure_flag() -> None:
 @pytest.mark.parametrize(
     ("grant", "message"),
     [
-        ({"user": "a", "role": "God"}, "role: unknown 'God'"),
+        ({"user": "a", "role": "God"}, "auth.grants[0].role: not a role; use one of SuperUser"),
         ({"user": "a", "role": "ReadOnly", "scope": "cluster"}, "needs object"),
         ({"group": "cn=x", "user": "a", "role": "ReadOnly"}, "exactly one of group or user"),
         ({"user": "a", "role": "ReadOnly", "scope": "rack", "object": "r1"}, "scope"),
@@ -128,7 +133,7 @@ def test_a_missing_ca_file_stops_the_engine_with_a_config_error(tmp_path: Path) 
     path = write_fleet(two_cluster_spec(), tmp_path)
     with path.open("a") as fh:
         fh.write(
-            '\n[auth]\nlocal_users_file = "/nonexistent"\n[auth.ldap]\n'
+            "\n[auth]\n[auth.ldap]\n"
             'urls = ["ldaps://127.0.0.1:1"]\nca_file = "/nonexistent/ca.pem"\n'
             'user_dn_template = "uid={username},dc=x"\n'
         )

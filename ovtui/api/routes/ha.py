@@ -12,6 +12,7 @@ from auth.permissions import Permission
 from auth.principal import ObjectRef
 from ovtui.api.authz import Caller, Require, cluster_ref, engine_of, may_read, target_vm
 from ovtui.api.lookup import find_host
+from ovtui.api.schemas.errors import FLEET, documented
 from ovtui.engine import ha_actions
 
 router = APIRouter(prefix="/api/v1", tags=["high availability"])
@@ -86,7 +87,7 @@ def _host(request: Request, host: str) -> str:
 
 
 @router.get("/ha", summary="HA status: hosts being fenced, recoveries in progress, VMs left down",
-            response_model=HaStatus, response_model_by_alias=True)  # fmt: skip
+            **documented(HaStatus))  # fmt: skip
 async def ha_status(request: Request, caller: Reader) -> dict[str, object]:
     engine = engine_of(request)
     snap = engine.snapshot()
@@ -110,8 +111,9 @@ async def ha_status(request: Request, caller: Reader) -> dict[str, object]:
     }
 
 
+# 400: the host has no power management ([hosts.power] kind = "none").
 @router.post("/hosts/{host}/power", summary="Power status, on, off or reboot through its BMC",
-             response_model=PowerResult)  # fmt: skip
+             **documented(PowerResult, 400, *FLEET))  # fmt: skip
 async def host_power(
     request: Request, host: str, body: PowerRequest, caller: Fencer
 ) -> dict[str, object]:
@@ -121,7 +123,7 @@ async def host_power(
 
 
 @router.post("/hosts/{host}/fence", summary="Fence now: power off, confirm off, power on",
-             response_model=ActionResult)  # fmt: skip
+             **documented(ActionResult, 400, *FLEET))  # fmt: skip
 async def host_fence(request: Request, host: str, caller: Fencer) -> dict[str, object]:
     engine = engine_of(request)
     return await ha_actions.fence(engine, caller.principal, _host(request, host), caller.source)
@@ -129,7 +131,7 @@ async def host_fence(request: Request, host: str, caller: Fencer) -> dict[str, o
 
 @router.post(
     "/hosts/{host}/confirm-rebooted",
-    response_model=ActionResult,
+    **documented(ActionResult, *FLEET),
     summary="Confirm a non-responsive host has been rebooted: its HA VMs restart",
 )
 async def host_confirm_rebooted(request: Request, host: str, caller: Fencer) -> dict[str, object]:
@@ -139,7 +141,7 @@ async def host_confirm_rebooted(request: Request, host: str, caller: Fencer) -> 
 
 
 @router.put("/vms/{vm}/ha", summary="Set a VM's HA flag and restart priority (0-100)",
-            response_model=ActionResult)  # fmt: skip
+            **documented(ActionResult, *FLEET))  # fmt: skip
 async def vm_ha(
     request: Request,
     vm: str,

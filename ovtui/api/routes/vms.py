@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 
 from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of, target_vm
+from ovtui.api.schemas.actions import MigrationOutcome, VmActionOutcome
+from ovtui.api.schemas.errors import FLEET, documented
 
 router = APIRouter(prefix="/api/v1", tags=["vm actions"])
 # Order matters: /migrate must be matched before the /{action} catch-all.
@@ -28,7 +30,11 @@ class MigrateRequest(BaseModel):
     target: Annotated[str, Field(min_length=1, max_length=64, description="destination host")]
 
 
-@router.post("/vms/{vm}/migrate", summary="Migrate (live where possible) to another host")
+@router.post(
+    "/vms/{vm}/migrate",
+    summary="Migrate (live where possible) to another host",
+    **documented(MigrationOutcome, *FLEET),
+)
 async def vm_migrate(
     request: Request,
     vm: str,
@@ -40,7 +46,11 @@ async def vm_migrate(
     return await engine.migrate(caller.principal, target, body.target, caller.source)
 
 
-@router.post("/vms/{vm}/{action}", summary="Power action; waits for the outcome")
+@router.post(
+    "/vms/{vm}/{action}",
+    summary="Power action; waits for the outcome",
+    **documented(VmActionOutcome, *FLEET),
+)
 async def vm_power(
     request: Request,
     vm: str,
