@@ -3,7 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision libxml2-dev logrotate systemd postgresql
+APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision libxml2-dev logrotate systemd postgresql openipmi ipmitool fence-agents
 
 .PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 
@@ -61,6 +61,7 @@ bench: venv
 bench-lab: venv
 	$(BIN)/python -m bench.lab_figures
 	$(BIN)/python -m bench.exporter_lab_figures
+	$(BIN)/python -m bench.ha_lab_figures
 	$(BIN)/python -m bench.storage_figures
 	$(BIN)/python -m bench.poll_lab_figures
 

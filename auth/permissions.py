@@ -12,6 +12,8 @@ class Permission(StrEnum):
     VM_CONSOLE = "vm.console"
     VM_MIGRATE = "vm.migrate"
     HOST_MANAGE = "host.manage"  # maintenance, activate, power
+    HOST_FENCE = "host.fence"  # power status/on/off, fence, confirm a host has been rebooted
+    VM_HA = "vm.ha"  # a VM's HA flag and restart priority
     POLICY_MANAGE = "policy.manage"  # change modes, apply plans
     STORAGE_MANAGE = "storage.manage"  # storage domains (data center scope): realise now
     DISK_MANAGE = "disk.manage"  # create/grow/delete on a domain; attach/detach/move on a VM
@@ -25,7 +27,8 @@ _READ = frozenset({P.INVENTORY_READ, P.EVENTS_READ})
 ROLES: dict[str, frozenset[Permission]] = {
     "SuperUser": frozenset(Permission),
     "ClusterAdmin": _READ
-    | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.HOST_MANAGE, P.POLICY_MANAGE, P.DISK_MANAGE},
+    | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.HOST_MANAGE, P.POLICY_MANAGE, P.HOST_FENCE}
+    | {P.VM_HA, P.DISK_MANAGE},
     "PowerUser": _READ | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.DISK_MANAGE},
     "Operator": _READ | {P.VM_POWER, P.VM_CONSOLE},
     "ReadOnly": _READ,

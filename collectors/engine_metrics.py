@@ -18,6 +18,7 @@ from prometheus_client import (
 from collectors.api_metrics import ApiMetrics
 from collectors.audit_metrics import AuditMetrics
 from collectors.bulk_stats import BULK, POLL_DOMAINS
+from collectors.ha_metrics import HaMetrics
 from collectors.job_metrics import JobMetrics
 from collectors.migration_metrics import MigrationMetrics
 from collectors.plan_metrics import PlanMetrics
@@ -35,6 +36,7 @@ class EngineMetrics:
         self.jobs = JobMetrics(self.registry)
         self.migrations = MigrationMetrics(self.registry)
         self.plans = PlanMetrics(self.registry)
+        self.ha = HaMetrics(self.registry)
         self.libvirt_errors = Counter(
             "ovtui_libvirt_call_errors",
             "Failed libvirt calls of the inventory poll and the statistics reader, by host, "

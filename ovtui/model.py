@@ -132,6 +132,7 @@ class VM:
     cpu_usage: float | None = None  # 0..1 of the VM's own vCPUs
     load_source: LoadSource = LoadSource.MEASURED
     highly_available: bool = False
+    ha_priority: int = 0  # 0..100: HA restarts go highest first (set through the API, stored)
     pinned: bool = False
     migratable: bool = True
     role: str = ""

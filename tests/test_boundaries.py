@@ -24,6 +24,11 @@ CONTRACTS = {
     "ovtui.tui.policies_view": {"libvirt", "ldap3", "tinydb", "fastapi", "apscheduler"},
     "ovtui.tui.audit_view": {"libvirt", "ldap3", "tinydb", "fastapi", "apscheduler"},
     "ovtui.client": {"libvirt", "ldap3", "tinydb", "fastapi", "textual"},
+    # HA: the planners are pure, and so is the state machine with its simulator
+    "policies.ha_restart": IO_LIBS | {"fastapi", "httpx"},
+    "policies.ha_reservation": IO_LIBS | {"fastapi", "httpx"},
+    "policies.resiliency": IO_LIBS | {"fastapi", "httpx"},
+    "ovtui.ha.simulator": IO_LIBS | {"fastapi", "httpx", "pydantic"},
     # storage XML builders are pure: unit-tested without libvirt
     "ovtui.storage.pool_xml": IO_LIBS | {"fastapi"},
     "ovtui.storage.volume_xml": IO_LIBS | {"fastapi"},
@@ -40,6 +45,13 @@ def _loaded(module: str) -> set[str]:
 def test_package_boundary(module: str) -> None:
     leaked = _loaded(module) & CONTRACTS[module]
     assert not leaked, f"importing {module} loads {sorted(leaked)}, which DESIGN.md forbids"
+
+
+def test_the_ha_service_does_not_import_the_engine() -> None:
+    """DESIGN.md: the engine composes the HA service and hands it what it needs."""
+    code = "import json, sys, ovtui.ha.service; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert not [m for m in json.loads(out.stdout) if m.startswith(("ovtui.engine", "ovtui.api"))]
 
 
 # Lower rooms never import higher ones, not even for type checking: the engine composes its

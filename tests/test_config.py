@@ -324,3 +324,59 @@ def test_loaded_file_problems_name_the_file(tmp_path: Path) -> None:
     lines = str(info.value).splitlines()
     assert f"{path}: hosts[0].uril: unknown key (valid keys: {HOST_KEYS})" in lines
     assert f"{path}: hosts[0].uri: Field required" in "\n".join(lines)
+
+
+def test_ipmi_power_needs_address_user_and_a_password_reference() -> None:
+    (msg,) = _problems(_base(hosts=[_host(power={"kind": "ipmi", "address": "10.0.0.9"})]))
+    assert msg.startswith('hosts[0].power: kind = "ipmi" needs user, password')
+    (msg,) = _problems(
+        _base(
+            hosts=[
+                _host(
+                    power={
+                        "kind": "ipmi",
+                        "address": "a",
+                        "user": "u",
+                        "password": {"env": "P"},
+                        "cipher": 99,
+                    }
+                )
+            ]
+        )
+    )
+    assert msg.startswith("hosts[0].power.cipher:")
+    (msg,) = _problems(
+        _base(
+            hosts=[
+                _host(power={"kind": "ipmi", "address": "a", "user": "u", "password": "clear-text"})
+            ]
+        )
+    )
+    assert msg.startswith("hosts[0].power.password:") and "clear-text" not in msg
+    ok = parse_config(
+        _base(
+            hosts=[
+                _host(
+                    power={
+                        "kind": "ipmi",
+                        "address": "a",
+                        "user": "u",
+                        "password": {"file": "/etc/ovtui/bmc-h1"},
+                    }
+                )
+            ]
+        )
+    )
+    assert ok.hosts[0].power.cipher == 3 and ok.hosts[0].power.lanplus
+
+
+def test_cluster_ha_guards_have_ovirts_defaults_and_are_checked() -> None:
+    cfg = parse_config(_base())
+    ha = cfg.clusters[0].ha
+    assert (ha.skip_fencing_unreachable_percent, ha.disable_fence_at_startup_seconds) == (50, 300)
+    assert (ha.fence_quiet_time_seconds, ha.priority_wait_seconds) == (180, 600)
+    assert (ha.restart_retry_seconds, ha.restart_retries, ha.restart_retry_long_seconds) == (
+        30, 10, 1800)  # fmt: skip
+    cl = {"name": "c1", "datacenter": "dc1", "cpu_model": "x", "ha": {"fence_quiet_seconds": 1}}
+    (msg,) = _problems(_base(clusters=[cl]))
+    assert msg.startswith("clusters[0].ha.fence_quiet_seconds: unknown key")

@@ -12,7 +12,7 @@ from ovtui.api import openapi
 from ovtui.api.metrics_middleware import MetricsMiddleware
 from ovtui.api.path_guard import EncodedSlashGuard
 from ovtui.api.refusal_audit import RefusalAuditMiddleware
-from ovtui.api.routes import disks, grants, hosts, inventory, logs, sessions, storage, vms
+from ovtui.api.routes import disks, grants, ha, hosts, inventory, logs, sessions, storage, vms
 from ovtui.api.routes import policies as policy_routes
 from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
@@ -44,7 +44,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.add_middleware(EncodedSlashGuard)  # inside the metrics: its 404s are counted too
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
     app.add_middleware(RefusalAuditMiddleware, engine=engine)  # refusals and failures audited
-    for module in (sessions, inventory, disks, vms, hosts, logs, grants, storage):
+    for module in (sessions, inventory, ha, disks, vms, hosts, logs, grants, storage):
         app.include_router(module.router)
     app.include_router(policy_routes.router)
     openapi.install(app)

@@ -25,20 +25,31 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         status = 500
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        observed = False
         began = time.perf_counter()
-        self.metrics.in_flight.inc()
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
+
+        def observe() -> None:
+            nonlocal observed
+            observed = True
             self.metrics.in_flight.dec()
             route = getattr(scope.get("route"), "path", None) or UNMATCHED
             method = scope.get("method", "")
             method = method if method in METHODS else "other"
             self.metrics.observe(route, method, status, time.perf_counter() - began)
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Counted before the last byte leaves: a client that has its answer and then
+                # scrapes /metrics finds its request counted.
+                observe()
+            await send(message)
+
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            if not observed:
+                observe()

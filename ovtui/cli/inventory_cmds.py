@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ovtui.cli import ha_cmds
 from ovtui.cli.connect import signed_in_client
 from ovtui.cli.output import Column, pct, print_json, print_record, print_table, synthetic_note
 
@@ -173,6 +174,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("vm", help="name or UUID")
     p.add_argument("target", help="destination host")
     p.set_defaults(func=vm_migrate)
+    ha_cmds.add_vm_parsers(vm, with_json)
 
     host = sub.add_parser("host", help="list and inspect hosts").add_subparsers(
         dest="host_cmd", required=True
@@ -191,6 +193,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = with_json(host.add_parser("activate", help="return a host from maintenance"))
     p.add_argument("host")
     p.set_defaults(func=host_activate)
+    ha_cmds.add_host_parsers(host, with_json)
 
     p = with_json(sub.add_parser("events", help="recent events"))
     p.add_argument("--limit", type=int, default=50)

@@ -12,6 +12,7 @@ from ovtui import __version__
 from ovtui.cli import (
     audit_cmds,
     backup_cmds,
+    ha_cmds,
     inventory_cmds,
     policy_cmds,
     session_cmds,
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     inventory_cmds.add_parsers(sub)
     audit_cmds.add_parsers(sub)
     policy_cmds.add_parsers(sub)
+    ha_cmds.add_parsers(sub)
     storage_cmds.add_parsers(sub)
     backup_cmds.add_parsers(sub)
     try:

@@ -13,7 +13,9 @@ from auth.ldap_config import DEFAULT_GROUP_FILTER
 from auth.permissions import ROLES
 from auth.syslog_sink import parse_target
 from ovtui.config.base import Strict as _Strict
+from ovtui.config.ha_schema import HaConfig
 from ovtui.config.ovirt_section import OvirtApiSection
+from ovtui.config.power_schema import PowerConfig
 from ovtui.config.secrets import SecretRef
 from ovtui.config.storage_schema import StorageDomainConfig
 
@@ -284,26 +286,7 @@ class ClusterConfig(_Strict):
     memory_overcommit_percent: Annotated[int, Field(ge=100, le=1000)] = 100
     resiliency: Literal["migrate", "migrate_ha_only", "none"] = "migrate"
     scheduling: SchedulingConfig = SchedulingConfig()
-
-
-class PowerConfig(_Strict):
-    kind: Literal["none", "command"] = "none"
-    on: list[str] | None = None
-    off: list[str] | None = None
-    status: list[str] | None = None
-    password: SecretRef | None = None
-
-    @model_validator(mode="after")
-    def _commands(self) -> PowerConfig:
-        if self.kind == "command" and not (self.on and self.off):
-            raise ValueError('kind = "command" needs both on = [...] and off = [...] commands')
-        given = [k for k in ("on", "off", "status", "password") if getattr(self, k) is not None]
-        if self.kind == "none" and given:
-            raise ValueError(
-                f'{", ".join(given)} would never be used with kind = "none": set kind = '
-                '"command" or remove them'
-            )
-        return self
+    ha: HaConfig = HaConfig()  # fencing guards and HA restarts (config/ha_schema.py)
 
 
 class HostConfig(_Strict):

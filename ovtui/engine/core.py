@@ -25,6 +25,7 @@ from ovtui.fleet import actions
 from ovtui.fleet.assemble import LoadModel
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
+from ovtui.ha.service import HaService
 from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
 from ovtui.storage.disks import DiskService
@@ -36,6 +37,8 @@ from ovtui.store.state import Log, State, open_files
 from policies.plan import Move
 
 log = logging.getLogger(__name__)
+HA_PRINCIPAL = Principal("system:ha", frozenset({"SuperUser"}), source="system")
+Run = Callable[[], Awaitable[dict[str, Any]]]
 # What a live migration reports besides its duration (ovtui.fleet.migration_ops.job_figures).
 MIGRATION_FIGURES = ("downtime_ms", "job_ms", "transferred_mib")
 
@@ -82,6 +85,8 @@ class Engine:
             powered_off=lambda h: self.store.host_state(h).get("power") == "off",
             on_event=self._record_event,
             on_call_error=self.metrics.libvirt_error,
+            ha_of=lambda uuid: self.ha.ha_of(uuid),
+            on_lifecycle=lambda *event: self.ha.on_lifecycle(*event),
             unfit_reason=lambda h: self.storage.problem_of(h),
             storage_of=lambda h: self.storage.active_on(h),
             domain_of_disk=lambda source: self.storage.domain_of_disk(source),
@@ -104,6 +109,9 @@ class Engine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.metrics.registry.register(StorageCollector(self._storage_input))
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
+        # Fencing and HA restarts (ovtui/ha); it acts as the system principal "system:ha".
+        self.ha = HaService(config, self.store, self.fleet, self._ha_act, self._record_event,
+                            self.metrics.ha, migrate=self._resiliency_migrate)  # fmt: skip
 
     def _storage_input(self) -> StorageInput:
         """For the exporter's scrape thread: built on the engine's loop, which owns the data."""
@@ -129,11 +137,13 @@ class Engine:
         # Disk moves an earlier engine left unfinished: carried on or undone (storage/moves.py).
         self._resuming = asyncio.create_task(self.moves.resume_all(), name="resume-disk-moves")
         self.policies.start()
+        await self.ha.start()
 
     async def stop(self) -> None:
         if self._stopped:
             return
         self._stopped = True
+        await self.ha.stop()
         await self.policies.stop()
         if self._resuming is not None:
             self._resuming.cancel()
@@ -148,6 +158,14 @@ class Engine:
 
     def _record_event(self, event: dict[str, Any]) -> None:
         self.events.append(event)
+
+    async def _ha_act(
+        self, action: str, target: str, params: dict[str, Any], run: Run
+    ) -> dict[str, Any]:
+        return await self.perform(HA_PRINCIPAL, action, target, params, run, "system:ha")
+
+    async def _resiliency_migrate(self, vm: VM, target: str) -> dict[str, Any]:
+        return await self.migrate(HA_PRINCIPAL, vm, target, "system:ha resiliency")
 
     # -- audited actions -----------------------------------------------------------------------
     async def perform(

@@ -28,6 +28,9 @@ class HostFacts:
     # False between a reconnect and the first read on the new connection: the reading is from
     # before the outage, so its VMs are shown in state unknown, as while the host was lost.
     reading_current: bool = True
+    # The operator's HA flag and priority for a VM uuid (kept in the store), None: the domain
+    # XML's metadata says. A dict lookup: called for every VM of every rebuild.
+    ha_of: Callable[[str], tuple[bool, int] | None] = lambda _uuid: None
     # Why the host cannot serve its cluster beyond its CPU (a shared storage domain it cannot
     # activate: ovtui.storage); "" when nothing is wrong.
     unfit_reason: str = ""
@@ -94,6 +97,7 @@ def assemble(
     busy_vcpus = 0.0
     for d in reading.domains:
         usage = _vm_usage(d, prev, elapsed, reading.wall, synthetic) if reachable else None
+        ha = facts.ha_of(d.uuid) or (d.meta.highly_available, 0)
         vm = VM(
             uuid=d.uuid,
             name=d.name,
@@ -105,7 +109,8 @@ def assemble(
             memory_mib=d.memory_mib,
             cpu_usage=usage,
             load_source=source,
-            highly_available=d.meta.highly_available,
+            highly_available=ha[0],
+            ha_priority=ha[1],
             pinned=d.meta.pinned,
             migratable=d.meta.migratable,
             role=d.meta.role,

@@ -48,6 +48,8 @@ class Fleet:
         powered_off: Callable[[str], bool] = lambda _h: False,
         on_event: EventSink = lambda _e: None,
         on_call_error: CallErrorSink = lambda _h, _c, _k: None,
+        ha_of: Callable[[str], tuple[bool, int] | None] = lambda _u: None,
+        on_lifecycle: Callable[[str, str, int, int], None] = lambda _h, _u, _e, _d: None,
         unfit_reason: Callable[[str], str | None] = lambda _h: None,
         storage_of: Callable[[str], frozenset[str]] = lambda _h: frozenset(),
         domain_of_disk: Callable[[str], str | None] = lambda _s: None,
@@ -66,6 +68,8 @@ class Fleet:
         self._powered_off = powered_off
         self._on_event = on_event
         self._on_call_error = on_call_error
+        self._ha_of = ha_of  # HA flag and priority overrides (ovtui/ha)
+        self._on_lifecycle_raw = on_lifecycle  # libvirt's event and detail codes, for HA
         self._unfit_reason = unfit_reason
         self._storage_of = storage_of
         self._domain_of_disk = domain_of_disk
@@ -247,6 +251,7 @@ class Fleet:
             if stale is not None:
                 stale.add(uuid)
         vm = self._find_name(host, uuid)
+        self._on_lifecycle_raw(host, uuid, event, detail)
         self._on_event(
             {"kind": "vm", "host": host, "vm": vm, "uuid": uuid, "what": describe(event, detail)}
         )
@@ -340,6 +345,7 @@ class Fleet:
             maintenance=maintenance,
             last_seen=self._readings[name].wall if name in self._readings else None,
             reading_current=name in self._current,
+            ha_of=self._ha_of,
             unfit_reason=self._unfit_reason(name) or "",
             storage_domains=self._storage_of(name),
             domain_of_disk=self._domain_of_disk,

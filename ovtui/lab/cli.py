@@ -51,6 +51,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     up.add_argument("--memory", type=int, default=96, help="MiB per guest (default 96)")
     up.add_argument("--vcpus", type=int, default=1, help="vCPUs per guest (default 1)")
     up.add_argument("--no-wait", action="store_true", help="do not wait for guests to boot")
+    up.add_argument(
+        "--bmc", action="store_true", help="give every host an IPMI BMC (ipmi_sim) on 127.0.0.1"
+    )
     st = sub.add_parser("status", help="show hosts and guests; with HOST, exit 3 if it is down")
     st.add_argument("host", nargs="?")
     st.add_argument("--json", action="store_true", help="machine-readable output")
@@ -58,6 +61,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     fail = sub.add_parser("fail", help="simulate a host failure: kill its libvirtd and QEMUs")
     fail.add_argument("host")
     fail.add_argument("--hang", action="store_true", help="freeze it (SIGSTOP) instead")
+    fail.add_argument(
+        "--daemon", action="store_true", help="with --hang: freeze only libvirtd (QEMUs run on)"
+    )
+    fail.add_argument("--then-heal", action="store_true", help="a power cycle: fail, then heal")
     heal = sub.add_parser("heal", help="bring a failed or frozen host back")
     heal.add_argument("host")
     heal.add_argument("--start-guests", action="store_true", help="also start its guests")
@@ -84,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
     cmd = args.lab_command
     try:
         if cmd == "up":
-            print(lab.up(args.hosts, args.vms, args.memory, args.vcpus, wait_boot=not args.no_wait)
-                  .render())  # fmt: skip
+            print(lab.up(args.hosts, args.vms, args.memory, args.vcpus, wait_boot=not args.no_wait,
+                         bmc=args.bmc).render())  # fmt: skip
         elif cmd == "status":
             report = lab.status()
             if args.host:
@@ -100,8 +107,14 @@ def run(args: argparse.Namespace) -> int:
             report = lab.down()
             print(f"lab in {lab.root} is down ({len(report.hosts)} hosts stopped)")
         elif cmd == "fail":
-            lab.fail(args.host, hang=args.hang)
-            print(f"host {args.host} {'frozen' if args.hang else 'failed'}")
+            if args.hang and args.daemon:
+                print(f"host {args.host}: libvirtd (PID {lab.freeze_daemon(args.host)}) frozen")
+            else:
+                lab.fail(args.host, hang=args.hang)
+                print(f"host {args.host} {'frozen' if args.hang else 'failed'}")
+            if args.then_heal:
+                lab.heal(args.host)
+                print(f"host {args.host} running again")
         elif cmd == "heal":
             lab.heal(args.host, start_guests=args.start_guests)
             print(f"host {args.host} running: {lab.uris()[args.host]}")

@@ -42,12 +42,34 @@ def _lab_command(root: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "ovtui.lab", "--root", str(root), *args]
 
 
+def _power(root: Path, host: HostState, bmc_password: Path | None) -> list[str]:
+    """The host's BMC when it has one (`lab up --bmc`), else commands that call fail/heal."""
+    if host.bmc_port is not None and bmc_password is not None:
+        return [
+            'kind = "ipmi"',
+            'address = "127.0.0.1"',
+            f"port = {host.bmc_port}",
+            'user = "admin"',
+            f"password = {{ file = {_s(str(bmc_password))} }}",
+            "lanplus = true",
+            "cipher = 3",
+            "timeout_seconds = 30.0",
+        ]
+    return [
+        'kind = "command"',
+        f"on = {_list(_lab_command(root, 'heal', host.name))}",
+        f"off = {_list(_lab_command(root, 'fail', host.name))}",
+        f"status = {_list(_lab_command(root, 'status', host.name))}",
+    ]
+
+
 def render(
     root: Path,
     hosts: Sequence[HostState],
     cpu_model: str,
     opts: ConfigOptions,
     storage: Sequence[str] = (),
+    bmc_password: Path | None = None,
 ) -> str:
     """`storage`: the [[storage_domains]] lines (ovtui.lab.storage.domains_toml)."""
     lines = [
@@ -104,10 +126,7 @@ def render(
             'load = "measured"',
             "",
             "[hosts.power]",
-            'kind = "command"',
-            f"on = {_list(_lab_command(root, 'heal', host.name))}",
-            f"off = {_list(_lab_command(root, 'fail', host.name))}",
-            f"status = {_list(_lab_command(root, 'status', host.name))}",
+            *_power(root, host, bmc_password),
         ]
     return "\n".join([*lines, *storage]) + "\n"
 

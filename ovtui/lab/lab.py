@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from typing import Any
 
 import libvirt
 
+from ovtui.lab import bmc as bmcmod
 from ovtui.lab import config, conn, guestinit, procs
 from ovtui.lab import guests as guestmod
 from ovtui.lab import host as hostmod
@@ -41,7 +43,7 @@ _STATE_NAMES = {
 # What the lab creates under its root; `down` removes these and the root if it is then empty.
 _LAB_ENTRIES = ("hosts", "guests", "engine", "run", "lab.json", "lab.tmp", "ovtui.toml",
                 "ovtui.tmp", "etc-hosts", "lab.lock", "local-users.toml",
-                "admin.password", "storage")  # fmt: skip
+                "admin.password", "storage", "bmc")  # fmt: skip
 
 
 def _quiet(_msg: str) -> None:
@@ -140,14 +142,16 @@ class Lab:
         vcpus: int = 1,
         options: config.ConfigOptions | None = None,
         wait_boot: bool = True,
+        bmc: bool = False,
     ) -> LabReport:
-        """Start what is missing of an N-host, M-guest lab; report what already ran."""
+        """Start what is missing of an N-host, M-guest lab; report what already ran.
+        bmc: every host also gets an IPMI BMC (ipmi_sim) that powers it off and on (bmc.py)."""
         if os.geteuid() != 0:
             raise LabError("the lab runs libvirtd and QEMU as root: run `ovtui lab up` as root")
         self.paths.check()
         if not 1 <= hosts <= hostmod.MAX_HOSTS:
             raise LabError(f"--hosts must be 1..{hostmod.MAX_HOSTS}, not {hosts}")
-        ensure_installed(self.say)
+        ensure_installed(self.say, bmcmod.PACKAGES if bmc else ())
         image = ensure_image(self.cache, self.say)
         with self._locked() as st:
             st.image = {"kernel": str(image.kernel), "initrd": str(image.initrd)}
@@ -156,6 +160,11 @@ class Lab:
             names = [hostmod.host_name(i) for i in range(1, hosts + 1)]
             hostmod.write_hosts_file(self.paths, sorted(set(names) | set(st.hosts)))
             self._start_hosts(st, names)
+            if bmc:
+                for name in names:
+                    bmcmod.start(self.paths, st.hosts[name])
+                    self._save(st)
+                    self.say(f"BMC of {name} on 127.0.0.1:{st.hosts[name].bmc_port}")
             specs = [
                 guestmod.GuestSpec(guestmod.guest_name(i), memory_mib, vcpus, st.guests.get(n, 0))
                 for i in range(1, guests + 1)
@@ -171,6 +180,7 @@ class Lab:
             report = self.status()
             left: list[int] = []
             for h in st.hosts.values():
+                left += bmcmod.stop(h)
                 left += hostmod.kill(h)
                 h.status = "stopped"
             left += self._kill_strays()
@@ -204,6 +214,28 @@ class Lab:
                 if left:
                     raise LabError(f"host {host}: processes {left} survived SIGKILL")
                 h.status = "failed"
+
+    def freeze_daemon(self, host: str) -> int:
+        """SIGSTOP only the host's libvirtd: its QEMUs run on, the host answers nothing (split
+        brain). `fail` (a power-off) or `down` ends it; returns the daemon's PID."""
+        h = self._host(self.state(), host)
+        ref = hostmod.daemon(h)
+        if ref is None or not procs.signal_ref(ref, signal.SIGSTOP):
+            raise LabError(f"host {host}: libvirtd is not running")
+        return ref.pid
+
+    def bmc_reachable(self, host: str, reachable: bool) -> None:
+        """Freeze (False) or thaw (True) the host's BMC: an unreachable BMC, for tests."""
+        h = self._host(self.state(), host)
+        if not (bmcmod.thaw(h) if reachable else bmcmod.freeze(h)):
+            raise LabError(f"host {host} has no running BMC: `lab up --bmc`")
+
+    def bmc_address(self, host: str) -> tuple[str, int, str, Path]:
+        """(address, port, user, password file) of the host's BMC."""
+        h = self._host(self.state(), host)
+        if h.bmc_port is None:
+            raise LabError(f"host {host} has no BMC: `lab up --bmc`")
+        return "127.0.0.1", h.bmc_port, bmcmod.USER, bmcmod.password_file(self.paths)
 
     def kill_daemon(self, host: str, timeout: float = 15.0) -> int:
         """SIGKILL the host's libvirtd by PID, as a crash would; returns that PID.
@@ -387,7 +419,9 @@ class Lab:
         first = min(st.hosts.values(), key=lambda h: h.index).name
         lab_storage = storagemod.LabStorage.from_json(st.storage)
         domains = storagemod.domains_toml(lab_storage, config.DATACENTER, first)
-        text = config.render(self.root, list(st.hosts.values()), cpu_model, options, domains)
+        hosts = list(st.hosts.values())
+        bmc_password = bmcmod.password_file(self.paths)
+        text = config.render(self.root, hosts, cpu_model, options, domains, bmc_password)
         config.write(self.config_path, text)
         config.ensure_admin(self.root)
 

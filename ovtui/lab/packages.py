@@ -61,11 +61,11 @@ def apt_install(packages: Sequence[str], say: Say) -> None:
             raise RuntimeError(f"apt-get install {' '.join(packages)} failed:\n{done.stderr}")
 
 
-def ensure_installed(say: Say = print) -> None:
+def ensure_installed(say: Say = print, extra: Sequence[str] = ()) -> None:
     """Install what is missing, create the QEMU account and libvirt's mount points."""
     if os.geteuid() != 0:
         raise PermissionError("the lab runs libvirtd and QEMU as root: run it as root")
-    missing = missing_packages()
+    missing = missing_packages((*PACKAGES, *extra))
     if missing:
         apt_install(missing, say)
     if subprocess.run(["getent", "group", QEMU_ACCOUNT], capture_output=True).returncode != 0:

@@ -30,18 +30,21 @@ class HostState:
     outer: ProcRef | None = None  # the `unshare` process we started
     init: ProcRef | None = None  # PID 1 of the host's PID namespace, seen from outside
     pid_ns: int | None = None  # inode of that namespace: every process of the host is in it
+    bmc: ProcRef | None = None  # the host's ipmi_sim (`lab up --bmc`), see bmc.py
+    bmc_port: int | None = None  # its IPMI-over-LAN port on 127.0.0.1
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["outer"] = self.outer.to_json() if self.outer else None
         data["init"] = self.init.to_json() if self.init else None
+        data["bmc"] = self.bmc.to_json() if self.bmc else None
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HostState:
         data = dict(data)
         data["migration_ports"] = tuple(data["migration_ports"])
-        for key in ("outer", "init"):
+        for key in ("outer", "init", "bmc"):
             data[key] = ProcRef.from_json(data[key]) if data.get(key) else None
         return cls(**data)
 

@@ -25,10 +25,18 @@ from ovtui.tui.rows import FleetData, HostRow
 from ovtui.tui.vm_actions import Outcome
 
 HOST_MANAGE = "host.manage"
+HOST_FENCE = "host.fence"
 
 HOST_ACTION_BINDINGS = [
     Binding("M", "host('maintenance')", "maint", tooltip="maintenance: move its VMs off, flag"),
     Binding("A", "host('activate')", "activate", tooltip="activate: back from maintenance"),
+    Binding("F", "host('fence')", "fence", tooltip="fence: power off, confirm, power on (BMC)"),
+    Binding(
+        "C",
+        "host('confirm-rebooted')",
+        "confirm reboot",
+        tooltip="confirm a non-responsive host has been rebooted: its HA VMs restart",
+    ),
 ]
 
 
@@ -38,6 +46,12 @@ def host_action_allowed(
     """Offered only where it applies: maintenance on an active host, activate on one in it."""
     if action != "host" or not parameters:
         return True
+    if host is not None and parameters[0] in ("fence", "confirm-rebooted"):
+        if not rights.on_host(HOST_FENCE, host):
+            return False
+        if parameters[0] == "fence":
+            return host.power_management
+        return host.state == "non_responsive"
     if host is None or not rights.on_host(HOST_MANAGE, host):
         return False
     return host.maintenance == (parameters[0] == "activate")
@@ -84,6 +98,17 @@ class HostActionRunner:
         await self.perform(host.name, action)
 
     def _question(self, host: HostRow, action: str) -> str:
+        if action == "fence":
+            return (
+                f"Fence {host.name}?\nIts BMC powers it off (every VM on it stops at once), "
+                "confirms it is off, and powers it on again. Its HA VMs restart elsewhere."
+            )
+        if action == "confirm-rebooted":
+            return (
+                f"Confirm {host.name} has been rebooted?\nOnly if you made sure it is off or "
+                "was restarted: its HA VMs will be started on other hosts, and a VM still "
+                "running on it would then run twice."
+            )
         if action == "activate":
             return (
                 f"Activate {host.name}?\nIt becomes a migration target again; "
@@ -107,6 +132,9 @@ class HostActionRunner:
                 moved = len(result.get("moved", ()))
                 done = result.get("result", "done")
                 outcome = Outcome(True, f"{host}: {done}, {vm_count(moved)} moved")
+            elif action in ("fence", "confirm-rebooted"):
+                result = await self.client.post(f"/api/v1/hosts/{host}/{action}")
+                outcome = Outcome(True, str(result.get("result", "done")))
             else:
                 result = await self.client.post(f"/api/v1/hosts/{host}/activate")
                 outcome = Outcome(True, f"{host}: {result.get('result', 'activated')}")
@@ -135,5 +163,9 @@ class HostActionRunner:
     def _progress(self, run: _Running) -> str:
         if run.action == "activate":
             return f"activating {run.host}…"
+        if run.action == "fence":
+            return f"fencing {run.host} through its BMC…"
+        if run.action == "confirm-rebooted":
+            return f"confirming {run.host} was rebooted…"
         left = sum(1 for v in self.fleet().vms_on(run.host) if v.active)
         return f"evacuating {run.host} for maintenance: {vm_count(left)} still on it…"

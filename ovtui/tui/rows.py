@@ -29,6 +29,7 @@ class HostRow:
     synthetic: bool = False
     live_migration: bool = True
     maintenance: bool = False
+    power_management: bool = False
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> HostRow:
@@ -48,6 +49,7 @@ class HostRow:
             synthetic=d.get("load_source") == LoadSource.SYNTHETIC,
             live_migration=bool(d.get("live_migration", True)),
             maintenance=bool(d.get("maintenance", False)),
+            power_management=bool(d.get("power_management", False)),
         )
 
     @property
@@ -68,6 +70,7 @@ class VmRow:
     cpu_usage: float | None = None
     synthetic: bool = False
     highly_available: bool = False
+    ha_priority: int = 0
     pinned: bool = False
     migratable: bool = True
     role: str = ""
@@ -94,6 +97,7 @@ class VmRow:
             cpu_usage=_opt_float(d.get("cpu_usage")),
             synthetic=d.get("load_source") == LoadSource.SYNTHETIC,
             highly_available=bool(d.get("highly_available", False)),
+            ha_priority=int(d.get("ha_priority") or 0),
             pinned=bool(d.get("pinned", False)),
             migratable=bool(d.get("migratable", True)),
             role=str(d.get("role") or ""),

@@ -44,6 +44,8 @@ def fields_text(vm: VmRow, detail: dict[str, Any] | None = None) -> str:
             f"{fmt.SYNTHETIC_MARK} (synthetic)" if vm.synthetic else ""
         )
     flags = fmt.flags(vm.highly_available, vm.pinned, vm.migratable).plain or "-"
+    if vm.highly_available:
+        flags += f" (HA restart priority {vm.ha_priority})"
     groups = ", ".join(
         f"{kind} {g}"
         for kind, g in (("affinity", vm.affinity_group), ("anti-affinity", vm.anti_affinity_group))

@@ -33,6 +33,7 @@ from auth.permissions import ROLES, Permission
 from auth.principal import FILTERED_LISTS
 from ovtui.api.app import create_app
 from ovtui.api.authz import TARGETS, Public, Require
+from ovtui.config.power_schema import PowerConfig
 from ovtui.config.schema import GrantConfig
 from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.storage.move_model import DiskMove, Endpoint
@@ -52,7 +53,8 @@ class Expect:
     audited_as: str | None = None  # the audit action an allowed call records
     # What an allowed call returns, and the audited result. A few actions cannot succeed on the
     # test driver (no volume resize, no device hot-plug): they pass authorisation, reach libvirt
-    # and are audited as failed, which is what this table can check.
+    # and are audited as failed, which is what this table can check. 409: authorised, refused
+    # by the engine.
     statuses: tuple[int, ...] = (200, 201)
     result: str = "ok"
 
@@ -93,6 +95,26 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ),
     ("DELETE", f"{API}/grants/{{grant_id}}"): Expect(
         frozenset({"SuperUser"}), "permissions.manage", "system", "grants.delete"
+    ),
+    # High availability (issue 13): power and fencing are host.fence, HA flags vm.ha.
+    ("GET", f"{API}/ha"): Expect(ALL),
+    ("POST", f"{API}/hosts/{{host}}/power"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}), "host.fence", "host", "host.power_on"
+    ),
+    ("POST", f"{API}/hosts/{{host}}/fence"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}), "host.fence", "host", "host.fence"
+    ),
+    # h3 answers: there is no reboot to confirm (409), but the call was authorised and audited.
+    ("POST", f"{API}/hosts/{{host}}/confirm-rebooted"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}),
+        "host.fence",
+        "host",
+        "host.confirm_rebooted",
+        statuses=(409,),
+        result="failed",
+    ),
+    ("PUT", f"{API}/vms/{{vm}}/ha"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}), "vm.ha", "vm", "vm.ha"
     ),
     # Scheduling policies (issue 5): reading is inventory.read; changes are policy.manage.
     ("GET", f"{API}/policies"): Expect(ALL),
@@ -201,6 +223,10 @@ def _request(
         body = {"username": ROLE_USERS.get(role or "SuperUser"), "password": PASSWORD}
     elif path.endswith("/grants") and method == "POST":
         body = {"user": f"someone-{slug}", "role": "ReadOnly", "scope": "cluster", "object": "c1"}
+    elif path.endswith("/power"):
+        body = {"action": "on"}
+    elif path.endswith("/ha") and method == "PUT":
+        body = {"ha": True, "priority": 50}
     elif path.endswith("/storage/{storage}/disks"):
         body = {"name": f"new-{next(_DISK_NUMBERS)}", "size_bytes": 1 << 20}
     elif path.endswith("/grow"):
@@ -251,10 +277,14 @@ def _new_grant(live: LiveEngine) -> str:
 def live() -> Iterator[LiveEngine]:
     # One engine for the whole matrix: every mutating call uses its own VM (or the empty h3,
     # where maintenance and activation succeed whatever state the previous call left).
+    # h3 has command power management (a BMC that obeys at once and reports off), so that
+    # power and fence calls succeed for the roles allowed them.
     config = fleet_config(_spec())
+    off = PowerConfig(kind="command", on=["true"], off=["true"], status=["sh", "-c", "exit 3"])
+    hosts = [h.model_copy(update={"power": off}) if h.name == "h3" else h for h in config.hosts]
     # Local to h1, where the VMs are: test-driver hosts do not share volumes as real ones would.
     loc = StorageDomainConfig(name="loc", datacenter="dc1", type="local", path="/vm", hosts=["h1"])
-    config = config.model_copy(update={"storage_domains": [loc]})
+    config = config.model_copy(update={"hosts": hosts, "storage_domains": [loc]})
     try:
         running = LiveEngine(config)
         try:

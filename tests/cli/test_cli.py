@@ -506,6 +506,33 @@ def test_headless_demo_prints_how_to_use_it_and_cleans_up(stop: signal.Signals) 
         os.kill(engine_pid, 0)
 
 
+# -- high availability ---------------------------------------------------------------------------
+def test_vm_ha_and_ha_status(acting) -> None:
+    live, signed_in = acting
+    cli = signed_in("admin")
+    code, out, err = cli("vm", "ha", "web-2", "on", "--priority", "80")
+    assert (code, out, err) == (0, "web-2: HA on, priority 80\n", "")
+    assert _state(live, "web-2")["ha_priority"] == 80
+    live.run(live.engine.ha.tick())
+    code, out, _ = cli("ha")
+    assert code == 0 and out.startswith("hosts: all up\nHA reservation c1: ")
+    assert "recoveries: none" in out
+    code, out, _ = cli("ha", "--json")
+    assert json.loads(out)["hosts"]["h1"]["stage"] == "up"
+
+
+def test_host_power_fence_and_confirm_are_refused_with_one_line(signed_in) -> None:
+    cli = signed_in("admin")
+    code, _, err = cli("host", "confirm-rebooted", "h1")
+    assert code == 1 and "only a non-responsive host's reboot can be confirmed" in _one_line_error(
+        err
+    )
+    code, _, err = cli("host", "power", "h1", "status")
+    assert code == 1 and "no power management" in _one_line_error(err)
+    code, _, err = signed_in("operator")("host", "fence", "h1")
+    assert code == 1 and "may not host.fence on host h1" in _one_line_error(err)
+
+
 def test_vm_table_names_source_and_target_of_a_migrating_vm(capsys) -> None:
     from ovtui.cli.inventory_cmds import VM_COLUMNS
     from ovtui.cli.output import print_table

@@ -20,7 +20,7 @@ from ovtui.lab.conn import quiet_libvirt
 NEEDS_ROOT = "the lab starts libvirtd and QEMU in new namespaces: run the slow tests as root"
 
 
-def lab_up(hosts: int, guests: int) -> Iterator[Lab]:
+def lab_up(hosts: int, guests: int, bmc: bool = False) -> Iterator[Lab]:
     if os.geteuid() != 0:
         pytest.skip(NEEDS_ROOT)
     quiet_libvirt()
@@ -28,7 +28,7 @@ def lab_up(hosts: int, guests: int) -> Iterator[Lab]:
     root = Path(tempfile.mkdtemp(prefix="ovtui-lab-", dir="/tmp"))
     lab = Lab(root=root)
     try:
-        lab.up(hosts=hosts, guests=guests)
+        lab.up(hosts=hosts, guests=guests, bmc=bmc)
         yield lab
     finally:
         lab.down()

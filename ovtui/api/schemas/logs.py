@@ -18,9 +18,10 @@ class _Record(BaseModel):
 
 
 class EventRecord(_Record):
-    """Something that happened to a VM, a host, or a migration."""
+    """Something that happened to a VM, a host, or a migration; "ha": a fencing or HA restart
+    step (ovtui.ha.service), with the host or VM it concerns."""
 
-    kind: Literal["vm", "host", "migration"]
+    kind: Literal["vm", "host", "migration", "ha"]
     host: str | None = None
     vm: str | None = None
     uuid: str | None = None
