@@ -9,7 +9,17 @@ from starlette.responses import JSONResponse
 
 from ovtui import __version__
 from ovtui.api.metrics_middleware import MetricsMiddleware
-from ovtui.api.routes import disks, grants, hosts, inventory, logs, sessions, storage, vms
+from ovtui.api.routes import (
+    disks,
+    grants,
+    hosts,
+    inventory,
+    logs,
+    provision,
+    sessions,
+    storage,
+    vms,
+)
 from ovtui.api.routes import policies as policy_routes
 from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
@@ -38,7 +48,7 @@ def create_app(engine: Engine) -> FastAPI:
     )
     app.state.engine = engine
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
-    for module in (sessions, inventory, disks, vms, hosts, logs, grants, storage):
+    for module in (sessions, inventory, disks, provision, vms, hosts, logs, grants, storage):
         app.include_router(module.router)
     app.include_router(policy_routes.router)
 

@@ -9,7 +9,14 @@ import os
 import sys
 
 from ovtui import __version__
-from ovtui.cli import audit_cmds, inventory_cmds, policy_cmds, session_cmds, storage_cmds
+from ovtui.cli import (
+    audit_cmds,
+    inventory_cmds,
+    policy_cmds,
+    provision_cmds,
+    session_cmds,
+    storage_cmds,
+)
 from ovtui.cli.connect import CliError
 from ovtui.client import ApiError
 from ovtui.config import ConfigError, load_config
@@ -73,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmds.add_parsers(sub)
     policy_cmds.add_parsers(sub)
     storage_cmds.add_parsers(sub)
+    provision_cmds.add_parsers(sub)  # after inventory_cmds: adds to the `vm` group
     try:
         from ovtui.lab.cli import add_lab_subparser
     except ImportError:

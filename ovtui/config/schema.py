@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from auth.grants import Grant, GrantError
 from auth.ldap_config import DEFAULT_GROUP_FILTER
 from auth.syslog_sink import parse_target
+from ovtui.config.provision_schema import ProvisionSection
 from ovtui.config.secrets import SecretRef
 from ovtui.config.storage_schema import StorageDomainConfig
 
@@ -281,6 +282,7 @@ class Config(_Strict):
     clusters: list[ClusterConfig] = Field(default_factory=list)
     hosts: list[HostConfig] = Field(default_factory=list)
     storage_domains: list[StorageDomainConfig] = Field(default_factory=list)  # storage_schema.py
+    provision: ProvisionSection = ProvisionSection()  # provision_schema.py
     # Where the file came from, for messages; not a TOML key.
     source: str = Field(default="<memory>", exclude=True)
 

@@ -25,6 +25,7 @@ from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
+from ovtui.provision.service import ProvisionService
 from ovtui.storage.disks import DiskService
 from ovtui.storage.metrics_input import storage_input
 from ovtui.storage.moves import MoveService
@@ -80,6 +81,8 @@ class Engine:
             self.store,
             config.engine.migration_timeout_seconds,
         )
+        # VMs ovtui provisions: definitions kept in the store, placed when they start.
+        self.provision = ProvisionService(config, self.fleet, self.storage, self.disks, self.store)
         self._resuming: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.metrics.registry.register(StorageCollector(self._storage_input))
@@ -172,6 +175,8 @@ class Engine:
         self, principal: Principal, vm: VM, action: str, source: str = ""
     ) -> dict[str, Any]:
         async def run() -> dict[str, Any]:
+            if action == "start" and self.provision.owns(vm.uuid):
+                return await self.provision.start(vm)  # a down VM belongs to its cluster
             return (await actions.vm_action(self.fleet, vm, action)).as_dict()
 
         target = f"vm/{vm.name}@{vm.host}"

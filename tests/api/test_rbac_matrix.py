@@ -123,6 +123,13 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ),
     ("GET", f"{API}/disk-moves"): Expect(ALL),
     ("GET", f"{API}/disk-moves/{{move}}"): Expect(ALL),
+    # Provisioning (issue 12)
+    ("POST", f"{API}/clusters/{{cluster}}/vms"): Expect(
+        DISK_ROLES, "vm.create", "cluster", "vm.create"
+    ),
+    ("DELETE", f"{API}/vms/{{vm}}"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}), "vm.delete", "vm", "vm.delete"
+    ),
     ("PUT", f"{API}/policies/{{cluster}}/mode"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
@@ -170,6 +177,8 @@ def _request(
         path = path.replace("{grant_id}", _new_grant(live))
     slug = _slug(role or "SuperUser")
     vm = f"mig-{slug}" if path.endswith("/migrate") else f"pw-{slug}"
+    if (method, path) == ("DELETE", f"{API}/vms/{{vm}}"):
+        vm = _new_vm(live)
     host = "h1" if method == "GET" else "h3"
     url = path.replace("{vm}", vm).replace("{host}", host).replace("{action}", "reboot")
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
@@ -195,6 +204,8 @@ def _request(
         body = {"storage": "loc"}
     elif path.endswith("/vms/{vm}/disks") and method == "POST":
         body = {"storage": "loc", "disk": _new_disk(live)}
+    elif path.endswith("/clusters/{cluster}/vms"):
+        body = {"name": f"new-vm-{next(_DISK_NUMBERS)}", "memory_mib": 256}
     elif path.endswith("/apply-step"):
         body = {"step": 0}
     elif path.endswith("/mode") and method == "PUT":
@@ -209,6 +220,16 @@ def _new_disk(live: LiveEngine) -> str:
     name = f"disk-{next(_DISK_NUMBERS)}"
     resp = live.as_role("SuperUser").post(
         f"{API}/storage/loc/disks", json={"name": name, "size_bytes": 1 << 20}
+    )
+    assert resp.status_code == 201, resp.text
+    return name
+
+
+def _new_vm(live: LiveEngine) -> str:
+    """A shut-off VM made through the API (by the SuperUser), for DELETE to remove."""
+    name = f"del-{next(_DISK_NUMBERS)}"
+    resp = live.as_role("SuperUser").post(
+        f"{API}/clusters/c1/vms", json={"name": name, "memory_mib": 256}
     )
     assert resp.status_code == 201, resp.text
     return name

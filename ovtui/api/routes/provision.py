@@ -1,0 +1,148 @@
+"""Provisioning: create a VM in a cluster (vm.create), delete one (vm.delete).
+
+Each passes Require (RBAC, on the cluster or the VM) and Engine.perform (audit), then
+ovtui.provision.service.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from auth.permissions import Permission
+from ovtui.api.authz import Caller, Require, engine_of
+from ovtui.api.lookup import find_vm
+from ovtui.provision.spec import DiskSpec, NicSpec, VmSpec
+
+router = APIRouter(prefix="/api/v1", tags=["provisioning"])
+MAX_BYTES = 1 << 50  # 1 PiB: a typo guard, not a policy
+
+
+class NewDisk(BaseModel):
+    storage: Annotated[str, Field(min_length=1, description="storage domain")]
+    size_bytes: Annotated[int, Field(gt=0, le=MAX_BYTES)]
+    format: Literal["qcow2", "raw"] = "qcow2"
+    allocation: Literal["thin", "preallocated"] = "thin"
+
+
+class NewNic(BaseModel):
+    source: Annotated[str, Field(min_length=1, max_length=64, description="bridge or network")]
+    type: Literal["bridge", "network"] = "bridge"
+
+
+class CreateVm(BaseModel):
+    name: Annotated[
+        str, Field(min_length=1, max_length=200, description="checked: libvirt-safe, unique")
+    ]
+    vcpus: Annotated[int, Field(ge=1, le=4096)] = 1
+    memory_mib: Annotated[int, Field(ge=16, le=1 << 24)] = 512
+    disks: list[NewDisk] = Field(default_factory=list)
+    nics: list[NewNic] = Field(default_factory=list)
+    description: Annotated[str, Field(max_length=1000)] = ""
+    highly_available: bool = False
+    ha_priority: Annotated[int, Field(ge=0, le=100, description="higher restarts first")] = 0
+    pinned: bool = False
+    migratable: bool = True
+    affinity_group: Annotated[str, Field(max_length=64)] = ""
+    anti_affinity_group: Annotated[str, Field(max_length=64)] = ""
+    template: Annotated[str, Field(min_length=1, max_length=64)] = "Blank"
+    host: Annotated[str | None, Field(description="None: the scheduler chooses")] = None
+    start: bool = Field(False, description="start it once defined")
+
+    def spec(self, cluster: str) -> VmSpec:
+        return VmSpec(
+            name=self.name,
+            cluster=cluster,
+            vcpus=self.vcpus,
+            memory_mib=self.memory_mib,
+            disks=tuple(
+                DiskSpec(d.storage, d.size_bytes, d.format, d.allocation) for d in self.disks
+            ),
+            nics=tuple(NicSpec(n.source, n.type) for n in self.nics),
+            description=self.description,
+            ha=self.highly_available,
+            ha_priority=self.ha_priority,
+            pinned=self.pinned,
+            migratable=self.migratable,
+            affinity_group=self.affinity_group,
+            anti_affinity_group=self.anti_affinity_group,
+            template=self.template,
+            host=self.host,
+        )
+
+
+class CreatedDisk(BaseModel):
+    domain: str
+    volume: str
+    format: str
+    target: str
+
+
+class CreatedVm(BaseModel):
+    result: str
+    vm: str
+    uuid: str
+    host: str
+    placement: str = Field(description="why this host")
+    started: bool
+    disks: list[CreatedDisk]
+    warnings: list[str]
+
+
+class DeletedVm(BaseModel):
+    result: str
+    vm: str
+    deleted_disks: list[str]
+    kept_disks: list[str] = Field(description="disks that could not be deleted, with why")
+
+
+@router.post(
+    "/clusters/{cluster}/vms", status_code=201, summary="Create a VM (blank or from a template)"
+)
+async def vm_create(
+    request: Request,
+    cluster: str,
+    body: CreateVm,
+    caller: Annotated[Caller, Depends(Require(Permission.VM_CREATE, target="cluster"))],
+) -> CreatedVm:
+    engine = engine_of(request)
+    spec = body.spec(cluster)
+
+    async def run() -> dict[str, Any]:
+        return await engine.provision.create(spec, caller.principal.name, start=body.start)
+
+    out = await engine.perform(
+        caller.principal,
+        "vm.create",
+        f"cluster/{cluster}",
+        body.model_dump(),
+        run,
+        caller.source,
+    )
+    return CreatedVm.model_validate(out)
+
+
+@router.delete("/vms/{vm}", summary="Delete a shut-off VM, with its disks if asked")
+async def vm_delete(
+    request: Request,
+    vm: str,
+    caller: Annotated[Caller, Depends(Require(Permission.VM_DELETE, target="vm"))],
+    disks: bool = False,
+) -> DeletedVm:
+    engine = engine_of(request)
+    target = find_vm(engine.snapshot(), vm)
+
+    async def run() -> dict[str, Any]:
+        return await engine.provision.delete(target, disks)
+
+    out = await engine.perform(
+        caller.principal,
+        "vm.delete",
+        f"vm/{target.name}@{target.host}",
+        {"uuid": target.uuid, "disks": disks},
+        run,
+        caller.source,
+    )
+    return DeletedVm.model_validate(out)
