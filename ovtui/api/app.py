@@ -18,6 +18,7 @@ from ovtui.api.routes import (
     provision,
     sessions,
     storage,
+    templates,
     vms,
 )
 from ovtui.api.routes import policies as policy_routes
@@ -48,7 +49,9 @@ def create_app(engine: Engine) -> FastAPI:
     )
     app.state.engine = engine
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
-    for module in (sessions, inventory, disks, provision, vms, hosts, logs, grants, storage):
+    # provision and templates before vms: /vms/{vm}/clone|template before /vms/{vm}/{action}
+    routers = (sessions, inventory, disks, provision, templates, vms, hosts, logs, grants, storage)
+    for module in routers:
         app.include_router(module.router)
     app.include_router(policy_routes.router)
 

@@ -62,6 +62,13 @@ def _target(request: Request, engine: Engine, kind: str | None) -> ObjectRef:
         return ObjectRef("cluster", cluster.name, cluster.datacenter, cluster.name)
     if kind == "storage":
         return storage_ref(find_storage(engine.storage, request.path_params["storage"]))
+    if kind == "template":
+        name = request.path_params["template"]
+        found = engine.provision.templates.get(name)
+        if found is None:
+            names = ", ".join(t["name"] for t in engine.provision.templates.all())
+            raise HTTPException(404, f"no template named {name!r} (templates: {names})")
+        return ObjectRef("template", name, found["datacenter"] or "")
     return SYSTEM_REF
 
 

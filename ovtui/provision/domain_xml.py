@@ -53,6 +53,15 @@ def _set_meta(root: ET.Element, spec: VmSpec) -> None:
     el.set("provisioned", "true")
 
 
+def meta_xml(spec: VmSpec) -> str:
+    """The ovtui <vm/> element alone, for virDomainSetMetadata (libvirt adds the namespace)."""
+    holder = ET.Element("domain")
+    _set_meta(holder, spec)
+    el = holder.find(f"metadata/{_META}")
+    assert el is not None
+    return ET.tostring(ET.Element("vm", dict(el.attrib)), encoding="unicode")
+
+
 def _text(root: ET.Element, tag: str, value: str, **attrs: str) -> ET.Element:
     el = root.find(tag)
     if el is None:

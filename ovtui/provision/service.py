@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid as uuidlib
+import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -21,22 +22,51 @@ from ovtui.config.schema import Config
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.model import VM, VmState
-from ovtui.provision import host_ops
-from ovtui.provision.domain_xml import DiskRef, blank_xml
+from ovtui.provision import changes, host_ops, volume_ops
+from ovtui.provision.domain_xml import DiskRef, blank_xml, from_template
 from ovtui.provision.names import name_problem
 from ovtui.provision.records import Definitions
-from ovtui.provision.spec import VmSpec
+from ovtui.provision.spec import Copy, VmSpec
+from ovtui.provision.templates import Templates
 from ovtui.storage import volumes
 from ovtui.storage.disks import TABLE as DISKS_TABLE
 from ovtui.storage.disks import DiskService
+from ovtui.storage.model import VolumeInfo
 from ovtui.storage.pool_xml import domain_of_pool, pool_name
 from ovtui.storage.service import StorageService
-from ovtui.storage.volume_xml import VolumeRequest, next_target
+from ovtui.storage.volume_xml import EXTENSION, VolumeRequest, next_target
 from ovtui.store import Store
 from policies.new_vm import Choice, choose_host
 from policies.params import parse_params
 
 log = logging.getLogger(__name__)
+
+
+def _int_of(xml: str, tag: str, default: int) -> int:
+    """vCPUs (`vcpu`) or memory in KiB (`memory`, any unit libvirt writes) of a definition."""
+    el = ET.fromstring(xml).find(tag)
+    if el is None or not (el.text or "").strip().isdigit():
+        return default
+    value = int(el.text or 0)
+    if tag == "memory":
+        unit = el.get("unit", "KiB")
+        value = (
+            value
+            * {
+                "b": 1,
+                "bytes": 1,
+                "KiB": 1024,
+                "k": 1024,
+                "MiB": 1 << 20,
+                "M": 1 << 20,
+                "GiB": 1 << 30,
+                "G": 1 << 30,
+            }.get(unit, 1024)
+            // 1024
+        )
+    return value
+
+
 GIB = 1 << 30
 Undo = Callable[[], Awaitable[None]]
 
@@ -57,6 +87,7 @@ class ProvisionService:
         self.config, self.fleet, self.storage, self.disks = config, fleet, storage, disks
         self.store = store
         self.definitions = Definitions(store)
+        self.templates = Templates(fleet, storage, store)
 
     def owns(self, uuid: str) -> bool:
         return self.definitions.get(uuid) is not None
@@ -83,28 +114,13 @@ class ProvisionService:
                 "choose another name",
                 kind="conflict",
             )
-        hosts = [h for h in snap.hosts_in(spec.cluster) if h.memory_mib > 0]
         if spec.host is not None and spec.host not in {h.name for h in snap.hosts_in(spec.cluster)}:
             names = ", ".join(h.name for h in snap.hosts_in(spec.cluster))
             raise FleetError(
                 f"host {spec.host!r} is not in cluster {spec.cluster} (its hosts: {names})",
                 kind="invalid",
             )
-        if hosts:
-            big = max(hosts, key=lambda h: h.memory_mib)
-            if spec.memory_mib > big.memory_mib:
-                raise FleetError(
-                    f"memory {spec.memory_mib} MiB is more than any host of cluster "
-                    f"{spec.cluster} has (the largest, {big.name}, has {big.memory_mib} MiB)",
-                    kind="invalid",
-                )
-            most = max(hosts, key=lambda h: h.cpus)
-            if spec.vcpus > most.cpus:
-                raise FleetError(
-                    f"{spec.vcpus} vCPUs are more than any host of cluster {spec.cluster} has "
-                    f"(the largest, {most.name}, has {most.cpus} CPUs)",
-                    kind="invalid",
-                )
+        self.check_size(spec)
         for i, d in enumerate(spec.disks):
             self._check_disk(i, d.domain, d.size_bytes, d.format, d.allocation, dc)
         for n in spec.nics:
@@ -113,11 +129,27 @@ class ProvisionService:
                     f"NIC {n.type}:{n.source!r}: give a bridge or a libvirt network by name",
                     kind="invalid",
                 )
-        if spec.template != "Blank":
-            raise FleetError(
-                f"no template named {spec.template!r} (templates: Blank)", kind="invalid"
-            )
         return dc
+
+    def check_size(self, spec: VmSpec) -> None:
+        """Memory and vCPUs within the largest host of the cluster (0: not known yet)."""
+        hosts = [h for h in self.fleet.snapshot().hosts_in(spec.cluster) if h.memory_mib > 0]
+        if not hosts:
+            return
+        big = max(hosts, key=lambda h: h.memory_mib)
+        if spec.memory_mib > big.memory_mib:
+            raise FleetError(
+                f"memory {spec.memory_mib} MiB is more than any host of cluster "
+                f"{spec.cluster} has (the largest, {big.name}, has {big.memory_mib} MiB)",
+                kind="invalid",
+            )
+        most = max(hosts, key=lambda h: h.cpus)
+        if spec.vcpus > most.cpus:
+            raise FleetError(
+                f"{spec.vcpus} vCPUs are more than any host of cluster {spec.cluster} has "
+                f"(the largest, {most.name}, has {most.cpus} CPUs)",
+                kind="invalid",
+            )
 
     def _check_disk(self, i: int, domain: str, size: int, fmt: str, alloc: str, dc: str) -> None:
         sd = self.storage.domain(domain)
@@ -187,22 +219,66 @@ class ProvisionService:
 
     # -- create ----------------------------------------------------------------------------
     async def create(self, spec: VmSpec, actor: str, *, start: bool = False) -> dict[str, Any]:
+        """A new VM, blank or from a template (thin: overlays on its volumes; else copies)."""
         dc = self.check(spec)
+        template = self.templates.find(spec.template)
+        if template["datacenter"] not in (None, dc):
+            raise FleetError(
+                f"template {spec.template} belongs to data center {template['datacenter']}, "
+                f"not {dc}",
+                kind="invalid",
+            )
+        if template["xml"] is not None:
+            spec = replace(
+                spec,
+                vcpus=spec.vcpus or _int_of(template["xml"], "vcpu", 1),
+                memory_mib=spec.memory_mib or _int_of(template["xml"], "memory", 1024 << 9) >> 10,
+            )
+        spec = replace(spec, vcpus=spec.vcpus or 1, memory_mib=spec.memory_mib or 512)
+        self.check_size(spec)
+        copies = [
+            Copy(r["domain"], r["volume"], r["format"], thin=spec.thin) for r in template["disks"]
+        ]
+        base = template["xml"]
+
+        def build(refs: list[DiskRef], kind: str, uuid: str) -> str:
+            if base is None:
+                return blank_xml(spec, uuid, kind, refs)
+            return from_template(base, spec, uuid, refs)
+
+        return await self.provision(spec, dc, copies, build, actor, start=start)
+
+    async def provision(
+        self,
+        spec: VmSpec,
+        dc: str,
+        copies: list[Copy],
+        build: Callable[[list[DiskRef], str, str], str],
+        actor: str,
+        *,
+        start: bool = False,
+        host: str | None = None,
+        thin: bool = False,
+    ) -> dict[str, Any]:
+        """Place, make the disks (copies or overlays of `copies`, then the spec's new ones),
+        define, record, maybe start; undo everything made if any step fails."""
         uuid = str(uuidlib.uuid4())
-        domains = tuple(sorted({d.domain for d in spec.disks}))
-        choice = self.choose(self.model_of(spec, uuid, dc, domains), spec.host)
+        domains = tuple(sorted({d.domain for d in spec.disks} | {c.domain for c in copies}))
+        choice = self.choose(self.model_of(spec, uuid, dc, domains), host or spec.host)
         if choice.host is None:
             raise FleetError(f"cannot place {spec.name}: {choice.reason}", kind="conflict")
         host = choice.host
         link = self.fleet.links[host]
         undo: list[Undo] = []
         try:
-            refs, warnings = await self._make_disks(spec, host, actor, undo)
+            refs = await self._copy_disks(spec.name, copies, host, actor, undo)
+            more, warnings = await self._make_disks(spec, host, actor, undo, len(refs))
+            refs += more
             kind = await link.call(
                 lambda conn: host_ops.virt_type(conn, self.config.provision.virt_type),
                 action="read the driver of",
             )
-            xml = blank_xml(spec, uuid, kind, refs)
+            xml = build(refs, kind, uuid)
             await link.call(lambda conn: host_ops.define(conn, xml), action=f"define {spec.name}")
 
             async def undefine() -> None:
@@ -211,7 +287,7 @@ class ProvisionService:
 
             undo.append(undefine)
             undo.append(self._forget(uuid))
-            self._record(spec, uuid, dc, host, xml, refs, actor)
+            self._record(spec, uuid, dc, host, xml, refs, actor, thin=bool(copies) and spec.thin)
             started = False
             if start:
                 await link.call(
@@ -234,14 +310,46 @@ class ProvisionService:
             "warnings": warnings,
         }  # fmt: skip
 
+    async def _copy_disks(
+        self, name: str, copies: list[Copy], host: str, actor: str, undo: list[Undo]
+    ) -> list[DiskRef]:
+        refs: list[DiskRef] = []
+        link = self.fleet.links[host]
+        for i, c in enumerate(copies):
+            fmt = "qcow2" if c.thin else c.format
+            new = f"{name}-disk{i + 1}{EXTENSION[fmt]}"
+
+            def op(conn: Any, c: Copy = c, new: str = new) -> VolumeInfo:
+                make = volume_ops.overlay if c.thin else volume_ops.copy
+                return make(conn, c.domain, c.volume, new, c.format)
+
+            info = await link.call(
+                op,
+                action=f"{'overlay' if c.thin else 'copy'} {c.volume} for {name}",
+                timeout=self.config.engine.migration_timeout_seconds,
+            )
+            undo.append(self._delete_volume(c.domain, info.name, host))
+            self.store.table(DISKS_TABLE).insert(
+                {"name": new.rsplit(".", 1)[0], "domain": c.domain, "volume": info.name,
+                 "format": fmt, "allocation": "thin", "backing": c.volume if c.thin else None,
+                 "created_by": actor, "created_at": time.time()}
+            )  # fmt: skip
+            refs.append(
+                DiskRef(pool_name(c.domain), info.name, fmt, next_target({r.target for r in refs}))
+            )
+        return refs
+
     async def _make_disks(
-        self, spec: VmSpec, host: str, actor: str, undo: list[Undo]
+        self, spec: VmSpec, host: str, actor: str, undo: list[Undo], first: int = 0
     ) -> tuple[list[DiskRef], list[str]]:
         refs: list[DiskRef] = []
         warnings: list[str] = []
         used: set[str] = set()
+        for _ in range(first):
+            used.add(next_target(used))
         for i, d in enumerate(spec.disks):
-            req = VolumeRequest(f"{spec.name}-disk{i + 1}", d.size_bytes, d.format, d.allocation)  # type: ignore[arg-type]
+            name = f"{spec.name}-disk{first + i + 1}"
+            req = VolumeRequest(name, d.size_bytes, d.format, d.allocation)  # type: ignore[arg-type]
             made = await self.disks.create(d.domain, req, actor, prefer=host)
             undo.append(self._delete_volume(d.domain, req.volume, host))
             warnings += made.get("warnings", [])
@@ -300,7 +408,16 @@ class ProvisionService:
                 log.exception("undoing a half-made VM")
 
     def _record(
-        self, spec: VmSpec, uuid: str, dc: str, host: str, xml: str, refs: list[DiskRef], actor: str
+        self,
+        spec: VmSpec,
+        uuid: str,
+        dc: str,
+        host: str,
+        xml: str,
+        refs: list[DiskRef],
+        actor: str,
+        *,
+        thin: bool = False,
     ) -> None:
         self.definitions.put(
             {
@@ -309,6 +426,7 @@ class ProvisionService:
                 "cluster": spec.cluster,
                 "datacenter": dc,
                 "template": spec.template,
+                "thin": thin,  # its disks are overlays on the template's volumes
                 "host": host,
                 "xml": xml,
                 "description": spec.description,
@@ -338,7 +456,9 @@ class ProvisionService:
         old_up = old_link is not None and old_link.conn is not None and vm.state != VmState.UNKNOWN
         only = None
         note = ""
-        if old_up and old_link is not None:
+        if vm.pinned and old in self.fleet.links:
+            only, note = old, f"; pinned to {old}"
+        elif old_up and old_link is not None:
             n = await old_link.call(lambda c: host_ops.snapshot_count(c, vm.uuid), action="read")
             if n:
                 only, note = old, f"; it stays on {old}: its {n} snapshot(s) are kept there"
@@ -426,3 +546,29 @@ class ProvisionService:
             f" and its disks {', '.join(deleted)}" if deleted else " (its disks kept)"
         )
         return {"result": text, "vm": vm.name, "deleted_disks": deleted, "kept_disks": kept}
+
+    # -- clone, edit, templates (provision/changes.py, provision/templates.py) ----------------
+    async def clone(self, vm: VM, name: str, actor: str) -> dict[str, Any]:
+        return await changes.clone(self, vm, name, actor)
+
+    async def edit(self, vm: VM, fields: dict[str, Any]) -> dict[str, Any]:
+        return await changes.edit(self, vm, fields)
+
+    async def make_template(
+        self, vm: VM, name: str, description: str, actor: str
+    ) -> dict[str, Any]:
+        return await self.templates.make(vm, name, description, actor)
+
+    async def delete_template(self, name: str) -> dict[str, Any]:
+        return await self.templates.delete(name, self.definitions.all())
+
+    def template_view(self, t: dict[str, Any]) -> dict[str, Any]:
+        users = [d["name"] for d in self.definitions.all() if d.get("template") == t["name"]]
+        return {
+            **{k: t[k] for k in ("name", "datacenter", "description", "source_vm", "created_by",
+                                 "created_at")},
+            "disks": [{k: d[k] for k in ("domain", "volume", "format", "target",
+                                         "capacity_bytes")} for d in t["disks"]],
+            "vms": sorted(users),
+            "thin_vms": sorted(self.templates.dependents(t["name"], self.definitions.all())),
+        }  # fmt: skip

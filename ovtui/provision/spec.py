@@ -42,3 +42,13 @@ class VmSpec:
     thin: bool = True  # from a template: qcow2 overlays on its volumes (else full copies)
     host: str | None = None  # None: the scheduler chooses
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A volume a new VM's disk is made from: a thin overlay on it, or a full copy."""
+
+    domain: str
+    volume: str
+    format: str
+    thin: bool

@@ -130,6 +130,30 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("DELETE", f"{API}/vms/{{vm}}"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "vm.delete", "vm", "vm.delete"
     ),
+    # the matrix VMs run: a clone or a template of one is refused (409) after authorisation
+    ("POST", f"{API}/vms/{{vm}}/clone"): Expect(
+        DISK_ROLES, "vm.create", "vm", "vm.clone", (409,), "failed"
+    ),
+    ("PATCH", f"{API}/vms/{{vm}}"): Expect(DISK_ROLES, "vm.create", "vm", "vm.edit"),
+    ("GET", f"{API}/templates"): Expect(ALL),
+    ("GET", f"{API}/templates/{{template}}"): Expect(ALL),
+    ("POST", f"{API}/vms/{{vm}}/template"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}),
+        "template.manage",
+        "vm",
+        "template.create",
+        (409,),
+        "failed",
+    ),
+    # Blank is built in: deleting it is refused (400) after authorisation
+    ("DELETE", f"{API}/templates/{{template}}"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}),
+        "template.manage",
+        "template",
+        "template.delete",
+        (400,),
+        "failed",
+    ),
     ("PUT", f"{API}/policies/{{cluster}}/mode"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
@@ -183,6 +207,7 @@ def _request(
     url = path.replace("{vm}", vm).replace("{host}", host).replace("{action}", "reboot")
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
     url = url.replace("{storage}", "loc").replace("{target}", "vda")
+    url = url.replace("{template}", "Blank")
     if "{move}" in path:
         url = url.replace("{move}", _stored_move(live))
     if "{disk}" in path:
@@ -204,6 +229,10 @@ def _request(
         body = {"storage": "loc"}
     elif path.endswith("/vms/{vm}/disks") and method == "POST":
         body = {"storage": "loc", "disk": _new_disk(live)}
+    elif path.endswith("/clone") or path.endswith("/template"):
+        body = {"name": f"copy-{next(_DISK_NUMBERS)}"}
+    elif method == "PATCH":
+        body = {"description": "rbac matrix"}
     elif path.endswith("/clusters/{cluster}/vms"):
         body = {"name": f"new-vm-{next(_DISK_NUMBERS)}", "memory_mib": 256}
     elif path.endswith("/apply-step"):

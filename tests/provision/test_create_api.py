@@ -44,23 +44,6 @@ def live(start_engine: Callable[..., LiveEngine]) -> LiveEngine:
     return live
 
 
-def _volumes(live: LiveEngine) -> list[str]:
-    """What the pool holds on every host, read from libvirt (not from the engine's cache)."""
-    import libvirt
-
-    names = []
-    for h in ("h1", "h2", "h3"):
-        conn = libvirt.open(f"test://{live.node_file(h)}")
-        try:
-            pool = conn.storagePoolLookupByName("ovtui-shared")
-            names += [f"{h}:{v}" for v in pool.listVolumes()]
-        except libvirt.libvirtError:
-            pass
-        finally:
-            conn.close()
-    return names
-
-
 def _state(live: LiveEngine) -> tuple[list[str], list[str], list[str]]:
     """(pool volumes, ovtui's VM definitions, VM names the fleet shows)."""
     live.settle()
@@ -220,3 +203,12 @@ def test_delete_refuses_a_running_vm_and_roles_without_the_right(live: LiveEngin
     op = live.as_role("Operator")
     assert op.post(f"{API}/clusters/c1/vms", json={"name": "x"}).status_code == 403
     assert op.delete(f"{API}/vms/big").status_code == 403
+
+
+def test_a_pinned_vm_starts_on_its_host(live: LiveEngine) -> None:
+    admin = live.as_role("SuperUser")
+    made = admin.post(f"{API}/clusters/c1/vms", json={"name": "pin", "host": "h1", "pinned": True})
+    assert made.status_code == 201, made.text
+    out = admin.post(f"{API}/vms/pin/start").json()
+    assert out["host"] == "h1" and out["result"] == "started on h1"
+    assert out["placement"] == "h1: the host asked for; it passes the filters; pinned to h1"

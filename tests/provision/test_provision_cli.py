@@ -54,3 +54,32 @@ def test_disk_and_nic_arguments() -> None:
         _disk("shared")
     assert _nic("br0") == {"type": "bridge", "source": "br0"}
     assert _nic("network:default") == {"type": "network", "source": "default"}
+
+
+def test_template_clone_and_edit_from_the_cli(
+    start_engine: Callable[..., LiveEngine], tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    config = with_domains(_spec(), [{"name": "shared", "type": "shared_dir", "path": "/srv/s"}])
+    live = start_engine(config=config)
+    wait_storage(live.as_role("SuperUser"), all_read)
+    cli = _login_with(_runner(live, tmp_path, monkeypatch, capsys))("admin")
+    code, out, err = cli(
+        "vm", "create", "gold", "--cluster", "c1", "--host", "h2", "--disk", "shared:1G"
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("template", "create", "gold", "base", "--description", "the base")
+    assert (code, out.strip()) == (0, "template base made from gold"), err
+    code, out, err = cli("template", "list")
+    assert [line.split()[0] for line in out.splitlines()] == ["NAME", "Blank", "base"]
+    code, out, err = cli("vm", "create", "w", "--cluster", "c1", "--template", "base",
+                         "--host", "h2", "--full")  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("template", "show", "base", "--json")
+    assert json.loads(out)["vms"] == ["w"] and json.loads(out)["thin_vms"] == []
+    code, out, err = cli("vm", "clone", "gold", "gold-2")
+    assert out.splitlines()[0] == "cloned gold as gold-2 on h2", err
+    code, out, err = cli("vm", "edit", "gold-2", "--vcpus", "2", "--ha", "yes", "--json")
+    assert code == 0, err
+    assert json.loads(out)["applied"] == {"vcpus": "defined", "flags": "defined"}
+    code, out, err = cli("template", "delete", "base")
+    assert (code, out.strip()) == (0, "template base deleted"), err

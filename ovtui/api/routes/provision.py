@@ -36,8 +36,12 @@ class CreateVm(BaseModel):
     name: Annotated[
         str, Field(min_length=1, max_length=200, description="checked: libvirt-safe, unique")
     ]
-    vcpus: Annotated[int, Field(ge=1, le=4096)] = 1
-    memory_mib: Annotated[int, Field(ge=16, le=1 << 24)] = 512
+    vcpus: Annotated[int | None, Field(ge=1, le=4096, description="default: template's, or 1")] = (
+        None
+    )
+    memory_mib: Annotated[
+        int | None, Field(ge=16, le=1 << 24, description="default: template's, or 512")
+    ] = None
     disks: list[NewDisk] = Field(default_factory=list)
     nics: list[NewNic] = Field(default_factory=list)
     description: Annotated[str, Field(max_length=1000)] = ""
@@ -48,6 +52,9 @@ class CreateVm(BaseModel):
     affinity_group: Annotated[str, Field(max_length=64)] = ""
     anti_affinity_group: Annotated[str, Field(max_length=64)] = ""
     template: Annotated[str, Field(min_length=1, max_length=64)] = "Blank"
+    thin: bool = Field(
+        True, description="from a template: qcow2 overlays on its volumes (false: full copies)"
+    )
     host: Annotated[str | None, Field(description="None: the scheduler chooses")] = None
     start: bool = Field(False, description="start it once defined")
 
@@ -55,8 +62,8 @@ class CreateVm(BaseModel):
         return VmSpec(
             name=self.name,
             cluster=cluster,
-            vcpus=self.vcpus,
-            memory_mib=self.memory_mib,
+            vcpus=self.vcpus or 0,
+            memory_mib=self.memory_mib or 0,
             disks=tuple(
                 DiskSpec(d.storage, d.size_bytes, d.format, d.allocation) for d in self.disks
             ),
@@ -69,6 +76,7 @@ class CreateVm(BaseModel):
             affinity_group=self.affinity_group,
             anti_affinity_group=self.anti_affinity_group,
             template=self.template,
+            thin=self.thin,
             host=self.host,
         )
 
@@ -146,3 +154,79 @@ async def vm_delete(
         caller.source,
     )
     return DeletedVm.model_validate(out)
+
+
+class CloneVm(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=200, description="the clone's name")]
+
+
+class EditVm(BaseModel):
+    """Only the fields given change."""
+
+    vcpus: Annotated[int | None, Field(ge=1, le=4096)] = None
+    memory_mib: Annotated[int | None, Field(ge=16, le=1 << 24)] = None
+    description: Annotated[str | None, Field(max_length=1000)] = None
+    highly_available: bool | None = None
+    ha_priority: Annotated[int | None, Field(ge=0, le=100)] = None
+    pinned: bool | None = None
+    migratable: bool | None = None
+    affinity_group: Annotated[str | None, Field(max_length=64)] = None
+    anti_affinity_group: Annotated[str | None, Field(max_length=64)] = None
+
+
+class EditedVm(BaseModel):
+    result: str
+    vm: str
+    applied: dict[str, str] = Field(
+        description="per field: live, next start (libvirt cannot apply it live), or defined "
+        "(the VM is shut off)"
+    )
+
+
+@router.post("/vms/{vm}/clone", status_code=201, summary="Clone a shut-off VM (full copies)")
+async def vm_clone(
+    request: Request,
+    vm: str,
+    body: CloneVm,
+    caller: Annotated[Caller, Depends(Require(Permission.VM_CREATE, target="vm"))],
+) -> CreatedVm:
+    engine = engine_of(request)
+    source = find_vm(engine.snapshot(), vm)
+
+    async def run() -> dict[str, Any]:
+        return await engine.provision.clone(source, body.name, caller.principal.name)
+
+    out = await engine.perform(
+        caller.principal,
+        "vm.clone",
+        f"vm/{source.name}@{source.host}",
+        {"uuid": source.uuid, "name": body.name},
+        run,
+        caller.source,
+    )
+    return CreatedVm.model_validate(out)
+
+
+@router.patch("/vms/{vm}", summary="Edit size (live where libvirt allows), description, flags")
+async def vm_edit(
+    request: Request,
+    vm: str,
+    body: EditVm,
+    caller: Annotated[Caller, Depends(Require(Permission.VM_CREATE, target="vm"))],
+) -> EditedVm:
+    engine = engine_of(request)
+    target = find_vm(engine.snapshot(), vm)
+    fields = body.model_dump(exclude_none=True)
+
+    async def run() -> dict[str, Any]:
+        return await engine.provision.edit(target, fields)
+
+    out = await engine.perform(
+        caller.principal,
+        "vm.edit",
+        f"vm/{target.name}@{target.host}",
+        {"uuid": target.uuid, **fields},
+        run,
+        caller.source,
+    )
+    return EditedVm.model_validate(out)
