@@ -18,6 +18,7 @@ class Permission(StrEnum):
     VM_CREATE = "vm.create"  # create, clone and import VMs in a cluster; edit their settings
     VM_DELETE = "vm.delete"  # delete a VM (and, if asked, its disks)
     TEMPLATE_MANAGE = "template.manage"  # make and delete templates
+    VM_SNAPSHOT = "vm.snapshot"  # take, revert and delete a VM's snapshots
     AUDIT_READ = "audit.read"
     PERMISSIONS_MANAGE = "permissions.manage"
 
@@ -29,8 +30,9 @@ ROLES: dict[str, frozenset[Permission]] = {
     "SuperUser": frozenset(Permission),
     "ClusterAdmin": _READ
     | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.HOST_MANAGE, P.POLICY_MANAGE, P.DISK_MANAGE}
-    | {P.VM_CREATE, P.VM_DELETE, P.TEMPLATE_MANAGE},
-    "PowerUser": _READ | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.DISK_MANAGE, P.VM_CREATE},
+    | {P.VM_CREATE, P.VM_DELETE, P.TEMPLATE_MANAGE, P.VM_SNAPSHOT},
+    "PowerUser": _READ
+    | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.DISK_MANAGE, P.VM_CREATE, P.VM_SNAPSHOT},
     "Operator": _READ | {P.VM_POWER, P.VM_CONSOLE},
     "ReadOnly": _READ,
     "Auditor": _READ | {P.AUDIT_READ},

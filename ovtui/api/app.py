@@ -17,6 +17,7 @@ from ovtui.api.routes import (
     logs,
     provision,
     sessions,
+    snapshots,
     storage,
     templates,
     vms,
@@ -50,7 +51,8 @@ def create_app(engine: Engine) -> FastAPI:
     app.state.engine = engine
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
     # provision and templates before vms: /vms/{vm}/clone|template before /vms/{vm}/{action}
-    routers = (sessions, inventory, disks, provision, templates, vms, hosts, logs, grants, storage)
+    routers = [sessions, inventory, disks, provision, templates, snapshots, vms, hosts, logs]
+    routers += [grants, storage]
     for module in routers:
         app.include_router(module.router)
     app.include_router(policy_routes.router)

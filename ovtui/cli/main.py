@@ -15,6 +15,7 @@ from ovtui.cli import (
     policy_cmds,
     provision_cmds,
     session_cmds,
+    snapshot_cmds,
     storage_cmds,
 )
 from ovtui.cli.connect import CliError
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_cmds.add_parsers(sub)
     storage_cmds.add_parsers(sub)
     provision_cmds.add_parsers(sub)  # after inventory_cmds: adds to the `vm` group
+    snapshot_cmds.add_parsers(sub)
     try:
         from ovtui.lab.cli import add_lab_subparser
     except ImportError:

@@ -26,6 +26,7 @@ from ovtui.provision import changes, host_ops, volume_ops
 from ovtui.provision.domain_xml import DiskRef, blank_xml, from_template
 from ovtui.provision.names import name_problem
 from ovtui.provision.records import Definitions
+from ovtui.provision.snapshots import Snapshots
 from ovtui.provision.spec import Copy, VmSpec
 from ovtui.provision.templates import Templates
 from ovtui.storage import volumes
@@ -88,6 +89,7 @@ class ProvisionService:
         self.store = store
         self.definitions = Definitions(store)
         self.templates = Templates(fleet, storage, store)
+        self.snapshots = Snapshots(fleet)
 
     def owns(self, uuid: str) -> bool:
         return self.definitions.get(uuid) is not None

@@ -135,6 +135,14 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         DISK_ROLES, "vm.create", "vm", "vm.clone", (409,), "failed"
     ),
     ("PATCH", f"{API}/vms/{{vm}}"): Expect(DISK_ROLES, "vm.create", "vm", "vm.edit"),
+    ("GET", f"{API}/vms/{{vm}}/snapshots"): Expect(ALL),
+    ("POST", f"{API}/vms/{{vm}}/snapshots"): Expect(DISK_ROLES, "vm.snapshot", "vm", "vm.snapshot"),
+    ("POST", f"{API}/vms/{{vm}}/snapshots/{{snapshot}}/revert"): Expect(
+        DISK_ROLES, "vm.snapshot", "vm", "vm.snapshot_revert"
+    ),
+    ("DELETE", f"{API}/vms/{{vm}}/snapshots/{{snapshot}}"): Expect(
+        DISK_ROLES, "vm.snapshot", "vm", "vm.snapshot_delete"
+    ),
     ("GET", f"{API}/templates"): Expect(ALL),
     ("GET", f"{API}/templates/{{template}}"): Expect(ALL),
     ("POST", f"{API}/vms/{{vm}}/template"): Expect(
@@ -208,6 +216,8 @@ def _request(
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
     url = url.replace("{storage}", "loc").replace("{target}", "vda")
     url = url.replace("{template}", "Blank")
+    if "{snapshot}" in path:
+        url = url.replace("{snapshot}", _new_snapshot(live, vm))
     if "{move}" in path:
         url = url.replace("{move}", _stored_move(live))
     if "{disk}" in path:
@@ -229,6 +239,8 @@ def _request(
         body = {"storage": "loc"}
     elif path.endswith("/vms/{vm}/disks") and method == "POST":
         body = {"storage": "loc", "disk": _new_disk(live)}
+    elif path.endswith("/snapshots") and method == "POST":
+        body = {"name": f"snap-{next(_DISK_NUMBERS)}"}
     elif path.endswith("/clone") or path.endswith("/template"):
         body = {"name": f"copy-{next(_DISK_NUMBERS)}"}
     elif method == "PATCH":
@@ -250,6 +262,14 @@ def _new_disk(live: LiveEngine) -> str:
     resp = live.as_role("SuperUser").post(
         f"{API}/storage/loc/disks", json={"name": name, "size_bytes": 1 << 20}
     )
+    assert resp.status_code == 201, resp.text
+    return name
+
+
+def _new_snapshot(live: LiveEngine, vm: str) -> str:
+    """A snapshot of a matrix VM taken through the API (by the SuperUser)."""
+    name = f"snap-{next(_DISK_NUMBERS)}"
+    resp = live.as_role("SuperUser").post(f"{API}/vms/{vm}/snapshots", json={"name": name})
     assert resp.status_code == 201, resp.text
     return name
 

@@ -83,3 +83,25 @@ def test_template_clone_and_edit_from_the_cli(
     assert json.loads(out)["applied"] == {"vcpus": "defined", "flags": "defined"}
     code, out, err = cli("template", "delete", "base")
     assert (code, out.strip()) == (0, "template base deleted"), err
+
+
+def test_snapshot_commands(
+    start_engine: Callable[..., LiveEngine], tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    config = with_domains(_spec(), [{"name": "shared", "type": "shared_dir", "path": "/srv/s"}])
+    live = start_engine(config=config)
+    wait_storage(live.as_role("SuperUser"), all_read)
+    cli = _login_with(_runner(live, tmp_path, monkeypatch, capsys))("admin")
+    code, out, err = cli("vm", "create", "s", "--cluster", "c1", "--disk", "shared:1G")
+    assert code == 0, err
+    live.settle()
+    code, out, err = cli("snapshot", "create", "s", "base", "--description", "before")
+    assert (code, out.strip()) == (0, "snapshot base of s taken (disks)"), err
+    code, out, err = cli("snapshot", "list", "s")
+    head, row = out.splitlines()
+    assert head.split()[:3] == ["NAME", "TAKEN", "VM"] and row.split()[0] == "base"
+    assert row.split()[-2:] == ["*", "before"]
+    code, out, err = cli("snapshot", "revert", "s", "base")
+    assert (code, out.strip()) == (0, "s reverted to snapshot base"), err
+    code, out, err = cli("snapshot", "delete", "s", "base", "--json")
+    assert json.loads(out) == {"result": "snapshot base of s deleted"}
