@@ -4,6 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server
+# provisioning: cloud-init NoCloud seeds (cloud-localds, genisoimage; isoinfo in the tests)
+APT_PKGS += cloud-image-utils genisoimage
 
 .PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ProvisionSection(BaseModel):
@@ -13,3 +14,7 @@ class ProvisionSection(BaseModel):
     # The domain type of new VMs on QEMU hosts: kvm (hardware virtualisation), or qemu (TCG,
     # for hosts without it, such as the lab). Test-driver hosts always get `test`.
     virt_type: Literal["kvm", "qemu"] = "kvm"
+    # Hooks (ovtui.provision.hooks): executables in hooks_dir/<event>/, run in name order
+    # without a shell; None: no hooks. A hook running longer than the timeout is killed.
+    hooks_dir: Path | None = None
+    hook_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0

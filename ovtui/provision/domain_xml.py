@@ -76,7 +76,7 @@ def disk_element(d: DiskRef) -> ET.Element:
     el = ET.Element("disk", type="volume", device=d.device)
     ET.SubElement(el, "driver", name="qemu", type=d.format)
     ET.SubElement(el, "source", pool=d.pool, volume=d.volume)
-    bus = "sata" if d.device == "cdrom" else "virtio"
+    bus = "ide" if d.device == "cdrom" else "virtio"  # machine 'pc': IDE, no AHCI controller
     ET.SubElement(el, "target", dev=d.target, bus=bus)
     if d.readonly or d.device == "cdrom":
         ET.SubElement(el, "readonly")

@@ -10,6 +10,7 @@ record), so a refused create leaves nothing behind.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid as uuidlib
@@ -22,10 +23,12 @@ from ovtui.config.schema import Config
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.model import VM, VmState
-from ovtui.provision import changes, host_ops, volume_ops
+from ovtui.provision import changes, cloud_init, hooked, host_ops, seed, volume_ops
 from ovtui.provision.domain_xml import DiskRef, blank_xml, from_template
+from ovtui.provision.hooks import Hooks
 from ovtui.provision.names import name_problem
 from ovtui.provision.records import Definitions
+from ovtui.provision.snapshot_ops import SEED_SUFFIX
 from ovtui.provision.snapshots import Snapshots
 from ovtui.provision.spec import Copy, VmSpec
 from ovtui.provision.templates import Templates
@@ -84,12 +87,14 @@ class ProvisionService:
         storage: StorageService,
         disks: DiskService,
         store: Store,
+        hooks: Hooks | None = None,
     ) -> None:
         self.config, self.fleet, self.storage, self.disks = config, fleet, storage, disks
         self.store = store
         self.definitions = Definitions(store)
         self.templates = Templates(fleet, storage, store)
         self.snapshots = Snapshots(fleet)
+        self.hooks = hooks or Hooks(None, 1.0, lambda **_kw: None)
 
     def owns(self, uuid: str) -> bool:
         return self.definitions.get(uuid) is not None
@@ -125,6 +130,12 @@ class ProvisionService:
         self.check_size(spec)
         for i, d in enumerate(spec.disks):
             self._check_disk(i, d.domain, d.size_bytes, d.format, d.allocation, dc)
+        if spec.cloud_init is not None:
+            why = cloud_init.problem(spec.cloud_init)
+            if why:
+                raise FleetError(why, kind="invalid")
+            if spec.cloud_init.storage is not None:
+                self._check_disk(len(spec.disks), spec.cloud_init.storage, 1, "raw", "thin", dc)
         for n in spec.nics:
             if n.type not in ("bridge", "network") or not n.source:
                 raise FleetError(
@@ -265,8 +276,12 @@ class ProvisionService:
         """Place, make the disks (copies or overlays of `copies`, then the spec's new ones),
         define, record, maybe start; undo everything made if any step fails."""
         uuid = str(uuidlib.uuid4())
-        domains = tuple(sorted({d.domain for d in spec.disks} | {c.domain for c in copies}))
-        choice = self.choose(self.model_of(spec, uuid, dc, domains), host or spec.host)
+        domains = {d.domain for d in spec.disks} | {c.domain for c in copies}
+        if spec.cloud_init is not None and spec.cloud_init.storage is not None:
+            domains.add(spec.cloud_init.storage)
+        choice = self.choose(
+            self.model_of(spec, uuid, dc, tuple(sorted(domains))), host or spec.host
+        )
         if choice.host is None:
             raise FleetError(f"cannot place {spec.name}: {choice.reason}", kind="conflict")
         host = choice.host
@@ -276,11 +291,15 @@ class ProvisionService:
             refs = await self._copy_disks(spec.name, copies, host, actor, undo)
             more, warnings = await self._make_disks(spec, host, actor, undo, len(refs))
             refs += more
+            if spec.cloud_init is not None:
+                refs.append(await self._seed(spec, uuid, host, refs, actor, undo))
             kind = await link.call(
                 lambda conn: host_ops.virt_type(conn, self.config.provision.virt_type),
                 action="read the driver of",
             )
-            xml = build(refs, kind, uuid)
+            xml = await self.hooks.run(
+                "before_vm_create", build(refs, kind, uuid), vm=spec.name, host=host, actor=actor
+            )
             await link.call(lambda conn: host_ops.define(conn, xml), action=f"define {spec.name}")
 
             async def undefine() -> None:
@@ -300,6 +319,9 @@ class ProvisionService:
             await self._undo(undo)
             raise
         await self.fleet.refresh_now(host)
+        for domain in sorted({domain_of_pool(r.pool) or "" for r in refs} - {""}):
+            await self.storage.refresh(domain, host)  # the volumes made show at once
+            self.storage.request(domain)
         return {
             "result": f"created {spec.name} on {host}" + (" and started it" if started else ""),
             "vm": spec.name,
@@ -340,6 +362,36 @@ class ProvisionService:
                 DiskRef(pool_name(c.domain), info.name, fmt, next_target({r.target for r in refs}))
             )
         return refs
+
+    async def _seed(
+        self, spec: VmSpec, uuid: str, host: str, refs: list[DiskRef], actor: str, undo: list[Undo]
+    ) -> DiskRef:
+        """The NoCloud seed, built on the engine, uploaded into a volume of the seed's domain
+        (given, else the first disk's), attached read-only as a disk or a CD-ROM."""
+        ci = spec.cloud_init
+        assert ci is not None
+        domain = ci.storage or (domain_of_pool(refs[0].pool) if refs else None)
+        if domain is None:
+            raise FleetError(
+                f"{spec.name} has no disk: say where its cloud-init seed goes "
+                "(cloud_init.storage, a storage domain)",
+                kind="invalid",
+            )
+        data = await asyncio.to_thread(seed.build, ci, uuid)
+        name = spec.name + SEED_SUFFIX
+        await self.fleet.links[host].call(
+            lambda c: host_ops.upload(c, pool_name(domain), name, data),
+            action=f"upload the cloud-init seed of {spec.name}",
+        )
+        undo.append(self._delete_volume(domain, name, host))
+        self.store.table(DISKS_TABLE).insert(
+            {"name": name.rsplit(".", 1)[0], "domain": domain, "volume": name, "format": "raw",
+             "allocation": "thin", "seed": True, "created_by": actor, "created_at": time.time()}
+        )  # fmt: skip
+        if ci.attach == "cdrom":
+            return DiskRef(pool_name(domain), name, "raw", "hdc", readonly=True, device="cdrom")
+        target = next_target({r.target for r in refs})
+        return DiskRef(pool_name(domain), name, "raw", target, readonly=True)
 
     async def _make_disks(
         self, spec: VmSpec, host: str, actor: str, undo: list[Undo], first: int = 0
@@ -444,9 +496,10 @@ class ProvisionService:
         self.store.set_vm_settings(uuid, ha=spec.ha, ha_priority=spec.ha_priority)
 
     # -- start -----------------------------------------------------------------------------
-    async def start(self, vm: VM) -> dict[str, Any]:
+    async def start(self, vm: VM, actor: str = "system") -> dict[str, Any]:
         """Start a provisioned VM on the host the scheduler picks now (moving its definition
-        there if that is not where it is defined)."""
+        there if that is not where it is defined); before_vm_start hooks may change the
+        definition that is defined there, or refuse."""
         began = time.monotonic()
         rec = self.definitions.get(vm.uuid)
         if rec is None:
@@ -477,6 +530,7 @@ class ProvisionService:
                 xml = await old_link.call(
                     lambda c: host_ops.inactive_xml(c, vm.uuid), action="read"
                 )
+            xml = await self.hooks.run("before_vm_start", xml, vm=vm.name, host=new, actor=actor)
             await link.call(lambda c: host_ops.define(c, xml), action="define", vm=vm.name)
             try:
                 await link.call(lambda c: host_ops.start(c, vm.uuid), action="start", vm=vm.name)
@@ -493,11 +547,13 @@ class ProvisionService:
             await self.fleet.refresh_now(*(h for h in (old, new) if h in self.fleet.links))
             result = f"started on {new} (defined there, moved from {old})"
         else:
+            await hooked.before_start(self.hooks, self.fleet, vm, actor)
             try:
                 await link.call(lambda c: host_ops.start(c, vm.uuid), action="start", vm=vm.name)
             finally:
                 await self.fleet.refresh_now(new)
             result = f"started on {new}"
+        await hooked.after(self.hooks, self.fleet, "after_vm_start", vm, new, actor)
         return {
             "vm": vm.name,
             "uuid": vm.uuid,

@@ -9,15 +9,22 @@ from xml.sax.saxutils import escape
 
 import libvirt
 
+SEED_SUFFIX = "-seed.iso"  # provision/service.py names cloud-init seed volumes so
 
-def snapshot_xml(name: str, description: str, memory: bool, running: bool) -> str:
+
+def snapshot_xml(
+    name: str, description: str, memory: bool, running: bool, skip: tuple[str, ...] = ()
+) -> str:
     """Internal snapshot of every disk; with memory (a running VM's RAM and device state) or
     without (`<memory snapshot='no'/>`: the disks as they are, crash-consistent)."""
     mem = "internal" if memory and running else "no"
+    # read-only seeds (raw) hold nothing to snapshot
+    disks = "".join(f"<disk name='{t}' snapshot='no'/>" for t in skip)
+    disks = f"<disks>{disks}</disks>" if disks else ""
     return (
         f"<domainsnapshot><name>{escape(name)}</name>"
         f"<description>{escape(description)}</description>"
-        f"<memory snapshot='{mem}'/></domainsnapshot>"
+        f"<memory snapshot='{mem}'/>{disks}</domainsnapshot>"
     )
 
 
@@ -41,13 +48,25 @@ def listing(conn: libvirt.virConnect, uuid: str) -> list[dict[str, Any]]:
     current = None
     if dom.hasCurrentSnapshot(0):
         current = dom.snapshotCurrent(0).getName()
-    found = [describe(s, current) for s in dom.listAllSnapshots(0)]
-    return sorted(found, key=lambda s: (s["created_at"], s["name"]))
+    # parents before children, then by time: two taken within one second keep their order
+    found = [
+        describe(s, current)
+        for s in dom.listAllSnapshots(libvirt.VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL)
+    ]
+    return sorted(found, key=lambda s: s["created_at"])
 
 
-def create(conn: libvirt.virConnect, uuid: str, name: str, description: str, memory: bool) -> None:
+def create(
+    conn: libvirt.virConnect,
+    uuid: str,
+    name: str,
+    description: str,
+    memory: bool,
+    skip: tuple[str, ...] = (),
+) -> None:
     dom = conn.lookupByUUIDString(uuid)
-    dom.snapshotCreateXML(snapshot_xml(name, description, memory, bool(dom.isActive())), 0)
+    xml = snapshot_xml(name, description, memory, bool(dom.isActive()), skip)
+    dom.snapshotCreateXML(xml, 0)
 
 
 def revert(conn: libvirt.virConnect, uuid: str, name: str) -> None:

@@ -11,6 +11,7 @@ from ovtui.fleet.fleet import Fleet
 from ovtui.model import VM
 from ovtui.provision import snapshot_ops
 from ovtui.provision.names import name_problem
+from ovtui.provision.snapshot_ops import SEED_SUFFIX
 
 
 def _not_qcow2(vm: VM) -> list[str]:
@@ -21,8 +22,13 @@ def _not_qcow2(vm: VM) -> list[str]:
     return [
         f"{d.target} ({d.source or 'empty'})"
         for d in vm.devices.disks
-        if d.device == "disk" and not d.source.endswith(".qcow2")
+        if d.device == "disk" and not d.source.endswith((".qcow2", SEED_SUFFIX))
     ]
+
+
+def _seeds(vm: VM) -> tuple[str, ...]:
+    disks = vm.devices.disks if vm.devices else ()
+    return tuple(d.target for d in disks if d.source.endswith(SEED_SUFFIX))
 
 
 class Snapshots:
@@ -55,7 +61,7 @@ class Snapshots:
         if any(s["name"] == name for s in await self.listing(vm)):
             raise FleetError(f"{vm.name} already has a snapshot {name!r}", kind="conflict")
         await self.fleet.links[vm.host].call(
-            lambda c: snapshot_ops.create(c, vm.uuid, name, description, memory),
+            lambda c: snapshot_ops.create(c, vm.uuid, name, description, memory, _seeds(vm)),
             action=f"snapshot {name} of",
             vm=vm.name,
             timeout=self.fleet.config.engine.migration_timeout_seconds,

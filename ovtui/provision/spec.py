@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ovtui.provision.cloud_init import CloudInit
+
 
 @dataclass(frozen=True, slots=True)
 class DiskSpec:
@@ -41,6 +43,7 @@ class VmSpec:
     template: str = "Blank"
     thin: bool = True  # from a template: qcow2 overlays on its volumes (else full copies)
     host: str | None = None  # None: the scheduler chooses
+    cloud_init: CloudInit | None = None  # a NoCloud seed attached as a disk or CD-ROM
     extra: dict[str, str] = field(default_factory=dict)
 
 

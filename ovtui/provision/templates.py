@@ -18,6 +18,7 @@ from ovtui.model import VM, VmState
 from ovtui.provision import host_ops, volume_ops
 from ovtui.provision.domain_xml import strip_identity
 from ovtui.provision.names import name_problem
+from ovtui.provision.snapshot_ops import SEED_SUFFIX
 from ovtui.storage import volumes
 from ovtui.storage.disks import TABLE as DISKS_TABLE
 from ovtui.storage.model import VolumeInfo
@@ -68,8 +69,8 @@ class Templates:
             )
         out = []
         for d in vm.devices.disks:
-            if d.device != "disk":
-                continue  # CD-ROMs (cloud-init seeds, installers) are not copied
+            if d.device != "disk" or d.source.endswith(SEED_SUFFIX):
+                continue  # CD-ROMs and cloud-init seeds are not copied: each VM gets its own
             pool, _, volume = d.source.partition("/")
             domain = domain_of_pool(pool) if d.source_type == "volume" else None
             sd = self.storage.domain(domain or "")

@@ -18,6 +18,7 @@ from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_storage, find_vm, storage_ref
 from ovtui.api.serialize import JSON
 from ovtui.engine import Engine
+from ovtui.provision import hooked
 from ovtui.storage.move_model import DiskMove
 from ovtui.storage.volume_xml import VolumeRequest
 
@@ -205,6 +206,9 @@ async def disk_move(
     found = find_vm(engine.snapshot(), vm)
 
     async def run() -> dict[str, Any]:
+        await hooked.refuse_only(  # provisioning's before_disk_move hooks may refuse
+            engine.hooks, engine.fleet, "before_disk_move", found, caller.principal.name, "a move"
+        )
         move = engine.moves.plan(
             found,
             target,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_vm
+from ovtui.provision.cloud_init import CloudInit, CloudUser
 from ovtui.provision.spec import DiskSpec, NicSpec, VmSpec
 
 router = APIRouter(prefix="/api/v1", tags=["provisioning"])
@@ -30,6 +31,23 @@ class NewDisk(BaseModel):
 class NewNic(BaseModel):
     source: Annotated[str, Field(min_length=1, max_length=64, description="bridge or network")]
     type: Literal["bridge", "network"] = "bridge"
+
+
+class NewCloudUser(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=32)]
+    ssh_keys: list[Annotated[str, Field(max_length=16384)]] = Field(default_factory=list)
+
+
+class NewCloudInit(BaseModel):
+    hostname: Annotated[str, Field(min_length=1, max_length=253)]
+    users: list[NewCloudUser] = Field(default_factory=list)
+    user_data: str | None = Field(None, description="raw user-data, given to the guest as is")
+    attach: Literal["disk", "cdrom"] = "disk"
+    storage: str | None = Field(None, description="the seed's storage domain (default: vda's)")
+
+    def spec(self) -> CloudInit:
+        users = tuple(CloudUser(u.name, tuple(u.ssh_keys)) for u in self.users)
+        return CloudInit(self.hostname, users, self.user_data, self.attach, self.storage)
 
 
 class CreateVm(BaseModel):
@@ -57,6 +75,7 @@ class CreateVm(BaseModel):
     )
     host: Annotated[str | None, Field(description="None: the scheduler chooses")] = None
     start: bool = Field(False, description="start it once defined")
+    cloud_init: NewCloudInit | None = Field(None, description="a NoCloud (cidata) seed")
 
     def spec(self, cluster: str) -> VmSpec:
         return VmSpec(
@@ -78,6 +97,7 @@ class CreateVm(BaseModel):
             template=self.template,
             thin=self.thin,
             host=self.host,
+            cloud_init=self.cloud_init.spec() if self.cloud_init else None,
         )
 
 
