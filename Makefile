@@ -60,6 +60,7 @@ bench-lab: venv
 	$(BIN)/python -m bench.lab_figures
 	$(BIN)/python -m bench.exporter_lab_figures
 	$(BIN)/python -m bench.storage_figures
+	$(BIN)/python -m bench.provision_figures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -186,6 +186,25 @@ def template_delete(args: argparse.Namespace) -> None:
     print_json(out) if args.json else print(out["result"])
 
 
+def vm_import(args: argparse.Namespace) -> None:
+    body = {
+        "source": args.source,
+        "storage": args.storage,
+        "name": args.name,
+        "vcpus": args.vcpus,
+        "memory_mib": args.memory,
+        "start": args.start,
+        "v2v": args.v2v,
+    }
+    out = signed_in_client(args).post(f"/api/v1/clusters/{args.cluster}/vms/import", body)
+    if args.json:
+        print_json(out)
+        return
+    print(out["result"])
+    for d in out["disks"]:
+        print(f"  disk {d['target']}: {d['domain']}/{d['volume']}")
+
+
 def _bool(text: str) -> bool:
     if text.lower() in ("yes", "true", "on", "1"):
         return True
@@ -213,6 +232,18 @@ def add_more_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     p.add_argument("--affinity", help="affinity group ('' for none)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=vm_edit)
+
+    p = vm.add_parser("import", help="a disk image or an OVA (under import_dir) as a new VM")
+    p.add_argument("source", help="file name relative to [provision] import_dir")
+    p.add_argument("--cluster", required=True)
+    p.add_argument("--storage", required=True, help="storage domain for its disks")
+    p.add_argument("--name", help="default: the OVF's name or the file's")
+    p.add_argument("--vcpus", type=int)
+    p.add_argument("--memory", type=int, help="MiB")
+    p.add_argument("--start", action="store_true")
+    p.add_argument("--v2v", action="store_true", help="driver conversion (virt-v2v)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=vm_import)
 
     tp = sub.add_parser("template", help="VM templates").add_subparsers(
         dest="template_command", required=True, metavar="ACTION"

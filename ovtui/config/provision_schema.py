@@ -18,3 +18,6 @@ class ProvisionSection(BaseModel):
     # without a shell; None: no hooks. A hook running longer than the timeout is killed.
     hooks_dir: Path | None = None
     hook_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    # Import (ovtui.provision.importer): the directory whose images and OVAs the engine may read;
+    # None: import is off.
+    import_dir: Path | None = None

@@ -3,7 +3,10 @@ HostLink.call (the host's own threads, with the per-call timeout)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 import libvirt
@@ -61,23 +64,40 @@ def undefine(conn: libvirt.virConnect, uuid: str) -> bool:
 
 
 def upload(conn: libvirt.virConnect, pool: str, name: str, data: bytes) -> str:
-    """A raw volume holding `data` (a seed image), sent through libvirt's stream API, so the
-    engine need not see the host's storage. Returns its name."""
+    """A raw volume holding `data` (a seed image). Returns its name."""
+    return upload_from(conn, pool, name, io.BytesIO(data), len(data), "raw")
+
+
+def upload_file(conn: libvirt.virConnect, pool: str, name: str, path: Path) -> str:
+    """A qcow2 volume holding the file at `path` on the engine's machine (an imported disk)."""
+    with open(path, "rb") as f:
+        return upload_from(conn, pool, name, f, path.stat().st_size, "qcow2")
+
+
+def upload_from(
+    conn: libvirt.virConnect, pool: str, name: str, src: BinaryIO, size: int, fmt: str
+) -> str:
+    """A volume filled from `src` through libvirt's stream API, so the engine need not see the
+    host's storage; removed again if the upload fails."""
     xml = (
-        f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{len(data)}</capacity>"
-        "<allocation unit='bytes'>0</allocation><target><format type='raw'/></target></volume>"
+        f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{size}</capacity>"
+        f"<allocation unit='bytes'>0</allocation><target><format type='{fmt}'/></target>"
+        "</volume>"
     )
-    vol = conn.storagePoolLookupByName(pool).createXML(xml, 0)
+    p = conn.storagePoolLookupByName(pool)
+    vol = p.createXML(xml, 0)
     stream = conn.newStream(0)
     try:
-        vol.upload(stream, 0, len(data), 0)
-        view = memoryview(data)
-        while view:
-            sent = stream.send(bytes(view[: 1 << 20]))
-            view = view[sent:]
+        vol.upload(stream, 0, size, 0)
+        while chunk := src.read(1 << 20):
+            view = memoryview(chunk)
+            while view:
+                sent = stream.send(bytes(view))
+                view = view[sent:]
         stream.finish()
     except libvirt.libvirtError:
         stream.abort()
         vol.delete(0)
         raise
+    p.refresh(0)  # a qcow2's capacity is in its header, read at refresh
     return str(vol.name())

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import tempfile
 import time
 import uuid as uuidlib
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from ovtui.config.schema import Config
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.model import VM, VmState
-from ovtui.provision import changes, cloud_init, hooked, host_ops, seed, volume_ops
+from ovtui.provision import changes, cloud_init, hooked, host_ops, importer, seed, volume_ops
 from ovtui.provision.domain_xml import DiskRef, blank_xml, from_template
 from ovtui.provision.hooks import Hooks
 from ovtui.provision.names import name_problem
@@ -73,6 +76,10 @@ def _int_of(xml: str, tag: str, default: int) -> int:
 
 GIB = 1 << 30
 Undo = Callable[[], Awaitable[None]]
+
+
+def targets(refs: list[DiskRef]) -> set[str]:
+    return {r.target for r in refs}
 
 
 def _gib(n: int) -> str:
@@ -272,11 +279,13 @@ class ProvisionService:
         start: bool = False,
         host: str | None = None,
         thin: bool = False,
+        uploads: tuple[tuple[str, Path], ...] = (),
     ) -> dict[str, Any]:
         """Place, make the disks (copies or overlays of `copies`, then the spec's new ones),
         define, record, maybe start; undo everything made if any step fails."""
         uuid = str(uuidlib.uuid4())
         domains = {d.domain for d in spec.disks} | {c.domain for c in copies}
+        domains |= {domain for domain, _path in uploads}
         if spec.cloud_init is not None and spec.cloud_init.storage is not None:
             domains.add(spec.cloud_init.storage)
         choice = self.choose(
@@ -288,7 +297,8 @@ class ProvisionService:
         link = self.fleet.links[host]
         undo: list[Undo] = []
         try:
-            refs = await self._copy_disks(spec.name, copies, host, actor, undo)
+            refs = await self._upload_disks(spec.name, uploads, host, actor, undo)
+            refs += await self._copy_disks(spec.name, copies, host, actor, undo, len(refs))
             more, warnings = await self._make_disks(spec, host, actor, undo, len(refs))
             refs += more
             if spec.cloud_init is not None:
@@ -334,14 +344,55 @@ class ProvisionService:
             "warnings": warnings,
         }  # fmt: skip
 
+    async def _upload_disks(
+        self,
+        name: str,
+        uploads: tuple[tuple[str, Path], ...],
+        host: str,
+        actor: str,
+        undo: list[Undo],
+    ) -> list[DiskRef]:
+        """Imported disks (qcow2 files on the engine's machine) uploaded into volumes."""
+        refs: list[DiskRef] = []
+        for i, (domain, path) in enumerate(uploads):
+            new = f"{name}-disk{i + 1}.qcow2"
+
+            def send(c: Any, n: str = new, p: Path = path, d: str = domain) -> str:
+                return host_ops.upload_file(c, pool_name(d), n, p)
+
+            await self.fleet.links[host].call(
+                send,
+                action=f"upload imported disk {new}",
+                timeout=self.config.engine.migration_timeout_seconds,
+            )
+            undo.append(self._delete_volume(domain, new, host))
+            self.store.table(DISKS_TABLE).insert(
+                {"name": new.rsplit(".", 1)[0], "domain": domain, "volume": new,
+                 "format": "qcow2", "allocation": "thin", "imported": True,
+                 "created_by": actor, "created_at": time.time()}
+            )  # fmt: skip
+            refs.append(
+                DiskRef(pool_name(domain), new, "qcow2", next_target({r.target for r in refs}))
+            )
+        return refs
+
     async def _copy_disks(
-        self, name: str, copies: list[Copy], host: str, actor: str, undo: list[Undo]
+        self,
+        name: str,
+        copies: list[Copy],
+        host: str,
+        actor: str,
+        undo: list[Undo],
+        first: int = 0,
     ) -> list[DiskRef]:
         refs: list[DiskRef] = []
         link = self.fleet.links[host]
+        used: set[str] = set()
+        for _ in range(first):
+            used.add(next_target(used))
         for i, c in enumerate(copies):
             fmt = "qcow2" if c.thin else c.format
-            new = f"{name}-disk{i + 1}{EXTENSION[fmt]}"
+            new = f"{name}-disk{first + i + 1}{EXTENSION[fmt]}"
 
             def op(conn: Any, c: Copy = c, new: str = new) -> VolumeInfo:
                 make = volume_ops.overlay if c.thin else volume_ops.copy
@@ -359,7 +410,7 @@ class ProvisionService:
                  "created_by": actor, "created_at": time.time()}
             )  # fmt: skip
             refs.append(
-                DiskRef(pool_name(c.domain), info.name, fmt, next_target({r.target for r in refs}))
+                DiskRef(pool_name(c.domain), info.name, fmt, next_target({*used, *targets(refs)}))
             )
         return refs
 
@@ -630,3 +681,50 @@ class ProvisionService:
             "vms": sorted(users),
             "thin_vms": sorted(self.templates.dependents(t["name"], self.definitions.all())),
         }  # fmt: skip
+
+    # -- import (provision/importer.py) -------------------------------------------------------
+    async def import_vm(
+        self,
+        cluster: str,
+        source: str,
+        storage: str,
+        actor: str,
+        *,
+        name: str | None = None,
+        vcpus: int | None = None,
+        memory_mib: int | None = None,
+        start: bool = False,
+        v2v: bool = False,
+    ) -> dict[str, Any]:
+        """An image or an OVA under import_dir becomes a new VM whose disks are on `storage`."""
+        if v2v:
+            where = shutil.which("virt-v2v")
+            raise FleetError(
+                "virt-v2v is not installed on the engine (Debian package virt-v2v)"
+                if where is None
+                else f"virt-v2v is installed ({where}) but ovtui does not run it yet: import "
+                "without driver conversion",
+                kind="invalid",
+            )
+        path = importer.inside(self.config.provision.import_dir, source)
+        if name is not None:
+            self.check(VmSpec(name=name, cluster=cluster))  # a bad name before a long convert
+        with tempfile.TemporaryDirectory(prefix="ovtui-import-") as work:
+            got = await asyncio.to_thread(importer.prepare, path, Path(work))
+            spec = VmSpec(
+                name=name or got.name,
+                cluster=cluster,
+                vcpus=vcpus or got.vcpus or 1,
+                memory_mib=memory_mib or got.memory_mib or 512,
+                description=f"imported from {path.name}",
+            )
+            dc = self.check(spec)
+            self._check_disk(0, storage, 0, "qcow2", "thin", dc)
+            uploads = tuple((storage, p) for p in got.disks)
+
+            def build(refs: list[DiskRef], kind: str, uuid: str) -> str:
+                return blank_xml(spec, uuid, kind, refs)
+
+            out = await self.provision(spec, dc, [], build, actor, start=start, uploads=uploads)
+        out["result"] = f"imported {path.name} as {spec.name} on {out['host']}"
+        return out

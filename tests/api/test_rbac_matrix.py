@@ -130,6 +130,10 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("DELETE", f"{API}/vms/{{vm}}"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "vm.delete", "vm", "vm.delete"
     ),
+    # import is off in the matrix engine (no import_dir): refused (400) after authorisation
+    ("POST", f"{API}/clusters/{{cluster}}/vms/import"): Expect(
+        DISK_ROLES, "vm.create", "cluster", "vm.import", (400,), "failed"
+    ),
     # the matrix VMs run: a clone or a template of one is refused (409) after authorisation
     ("POST", f"{API}/vms/{{vm}}/clone"): Expect(
         DISK_ROLES, "vm.create", "vm", "vm.clone", (409,), "failed"
@@ -245,6 +249,8 @@ def _request(
         body = {"name": f"copy-{next(_DISK_NUMBERS)}"}
     elif method == "PATCH":
         body = {"description": "rbac matrix"}
+    elif path.endswith("/vms/import"):
+        body = {"source": "disk.qcow2", "storage": "loc"}
     elif path.endswith("/clusters/{cluster}/vms"):
         body = {"name": f"new-vm-{next(_DISK_NUMBERS)}", "memory_mib": 256}
     elif path.endswith("/apply-step"):

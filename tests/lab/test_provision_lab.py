@@ -38,8 +38,13 @@ def _config(lab: Lab) -> Config:
     config = load_config(lab.config_path)
     users = [LocalUser(u, _password_hash(), frozenset({r})) for r, u in ROLE_USERS.items()]
     write_local_users(config.auth.local_users_file, users)
+    imports = lab.root / "imports"
+    imports.mkdir(exist_ok=True)
     return config.model_copy(
-        update={"exporter": config.exporter.model_copy(update={"listen": None})}
+        update={
+            "exporter": config.exporter.model_copy(update={"listen": None}),
+            "provision": config.provision.model_copy(update={"import_dir": imports}),
+        }
     )
 
 
@@ -181,3 +186,27 @@ def test_a_thin_vm_is_an_overlay_on_the_template_volume(admin: httpx.Client, lab
 
 def _cluster(admin: httpx.Client) -> str:
     return str(admin.get(f"{API}/clusters").json()[0]["name"])
+
+
+def test_import_an_ova_with_a_vmdk_disk(admin: httpx.Client, lab: Lab, tmp_path: Path) -> None:
+    from tests.provision.test_import import OVF, _image, _ova
+
+    vmdk = _image(tmp_path / "d.vmdk", "vmdk", "24M").read_bytes()
+    _ova(lab.root / "imports" / "app.ova", OVF.format(href="disk1.vmdk"), {"disk1.vmdk": vmdk})
+    body = {"source": "app.ova", "storage": "shared"}
+    resp = admin.post(f"{API}/clusters/{_cluster(admin)}/vms/import", json=body)
+    assert resp.status_code == 201, resp.text
+    out = resp.json()
+    assert out["result"].startswith("imported app.ova as appliance-1 on ")
+    vm = next(v for v in admin.get(f"{API}/vms").json() if v["name"] == "appliance-1")
+    assert (vm["vcpus"], vm["memory_mib"]) == (2, 768)
+    rows = {d["volume"]: d for d in admin.get(f"{API}/disks").json()}
+    disk = rows["appliance-1-disk1.qcow2"]
+    info = json.loads(
+        subprocess.run(
+            ["qemu-img", "info", "--output=json", disk["path"]], capture_output=True, text=True
+        ).stdout
+    )
+    assert (info["format"], info["virtual-size"]) == ("qcow2", 24 * MIB)
+    assert disk["capacity_bytes"] == 24 * MIB
+    assert admin.delete(f"{API}/vms/appliance-1", params={"disks": "true"}).status_code == 200

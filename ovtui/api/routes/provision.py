@@ -250,3 +250,54 @@ async def vm_edit(
         caller.source,
     )
     return EditedVm.model_validate(out)
+
+
+class ImportVm(BaseModel):
+    source: Annotated[
+        str, Field(min_length=1, max_length=1000, description="a file under [provision] import_dir")
+    ]
+    storage: Annotated[str, Field(min_length=1, description="storage domain for its disks")]
+    name: Annotated[str | None, Field(max_length=200, description="default: OVF's or file's")] = (
+        None
+    )
+    vcpus: Annotated[int | None, Field(ge=1, le=4096)] = None
+    memory_mib: Annotated[int | None, Field(ge=16, le=1 << 24)] = None
+    start: bool = False
+    v2v: bool = Field(False, description="convert drivers with virt-v2v (where installed)")
+
+
+@router.post(
+    "/clusters/{cluster}/vms/import",
+    status_code=201,
+    summary="Import a disk image (qcow2, raw, vmdk, vdi) or an OVA as a new VM",
+)
+async def vm_import(
+    request: Request,
+    cluster: str,
+    body: ImportVm,
+    caller: Annotated[Caller, Depends(Require(Permission.VM_CREATE, target="cluster"))],
+) -> CreatedVm:
+    engine = engine_of(request)
+
+    async def run() -> dict[str, Any]:
+        return await engine.provision.import_vm(
+            cluster,
+            body.source,
+            body.storage,
+            caller.principal.name,
+            name=body.name,
+            vcpus=body.vcpus,
+            memory_mib=body.memory_mib,
+            start=body.start,
+            v2v=body.v2v,
+        )
+
+    out = await engine.perform(
+        caller.principal,
+        "vm.import",
+        f"cluster/{cluster}",
+        body.model_dump(),
+        run,
+        caller.source,
+    )
+    return CreatedVm.model_validate(out)
