@@ -85,10 +85,11 @@ class Engine:
         )
         # VMs ovtui provisions: definitions kept in the store, placed when they start.
         prov = config.provision
-        self.hooks = Hooks(prov.hooks_dir, prov.hook_timeout_seconds, self.audit.record)
+        self.hooks = Hooks(prov.hooks_dir, prov.hook_timeout_seconds, self._hook_ran)
         self.provision = ProvisionService(
             config, self.fleet, self.storage, self.disks, self.store, self.hooks
         )
+        self.provision.on_provisioned = self.metrics.provision.provisioned
         self._resuming: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.metrics.registry.register(StorageCollector(self._storage_input))
@@ -136,6 +137,11 @@ class Engine:
 
     def snapshot(self) -> Snapshot:
         return self.fleet.snapshot()
+
+    def _hook_ran(self, **record: Any) -> None:
+        """Every hook run: audited, and counted by event and result."""
+        self.audit.record(**record)
+        self.metrics.provision.hook_ran(record["params"]["event"], record["result"])
 
     def _record_event(self, event: dict[str, Any]) -> None:
         self.events.append(event)

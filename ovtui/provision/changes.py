@@ -81,7 +81,7 @@ async def clone(svc: ProvisionService, vm: VM, name: str, actor: str) -> dict[st
     def build(refs: list[DiskRef], _kind: str, uuid: str) -> str:
         return from_template(base, spec, uuid, refs)
 
-    out = await svc.provision(spec, dc, copies, build, actor, host=vm.host)
+    out = await svc.provision(spec, dc, copies, build, actor, host=vm.host, kind="clone")
     out["result"] = f"cloned {vm.name} as {name} on {out['host']}"
     return out
 

@@ -102,6 +102,8 @@ class ProvisionService:
         self.templates = Templates(fleet, storage, store)
         self.snapshots = Snapshots(fleet)
         self.hooks = hooks or Hooks(None, 1.0, lambda **_kw: None)
+        # (kind, result, seconds) for every VM made: the engine counts them (metrics)
+        self.on_provisioned: Callable[[str, str, float], None] = lambda _k, _r, _s: None
 
     def owns(self, uuid: str) -> bool:
         return self.definitions.get(uuid) is not None
@@ -278,11 +280,31 @@ class ProvisionService:
         *,
         start: bool = False,
         host: str | None = None,
-        thin: bool = False,
         uploads: tuple[tuple[str, Path], ...] = (),
+        kind: str = "create",
     ) -> dict[str, Any]:
         """Place, make the disks (copies or overlays of `copies`, then the spec's new ones),
         define, record, maybe start; undo everything made if any step fails."""
+        began = time.monotonic()
+        try:
+            out = await self._provision(spec, dc, copies, build, actor, start, host, uploads)
+        except BaseException:
+            self.on_provisioned(kind, "failed", time.monotonic() - began)
+            raise
+        self.on_provisioned(kind, "ok", time.monotonic() - began)
+        return out
+
+    async def _provision(
+        self,
+        spec: VmSpec,
+        dc: str,
+        copies: list[Copy],
+        build: Callable[[list[DiskRef], str, str], str],
+        actor: str,
+        start: bool,
+        host: str | None,
+        uploads: tuple[tuple[str, Path], ...],
+    ) -> dict[str, Any]:
         uuid = str(uuidlib.uuid4())
         domains = {d.domain for d in spec.disks} | {c.domain for c in copies}
         domains |= {domain for domain, _path in uploads}
@@ -725,6 +747,8 @@ class ProvisionService:
             def build(refs: list[DiskRef], kind: str, uuid: str) -> str:
                 return blank_xml(spec, uuid, kind, refs)
 
-            out = await self.provision(spec, dc, [], build, actor, start=start, uploads=uploads)
+            out = await self.provision(
+                spec, dc, [], build, actor, start=start, uploads=uploads, kind="import"
+            )
         out["result"] = f"imported {path.name} as {spec.name} on {out['host']}"
         return out

@@ -97,6 +97,12 @@ def test_create_places_by_free_memory_and_starts(live: LiveEngine) -> None:
     }
     rec = live.engine.provision.definitions.get(vm.uuid)
     assert rec is not None and rec["host"] == "h3" and rec["created_by"] == "admin"
+    reg = live.engine.metrics.registry
+    assert (
+        reg.get_sample_value("ovtui_vm_provisions_total", {"kind": "create", "result": "ok"}) == 1
+    )
+    count = "ovtui_vm_provision_duration_seconds_count"
+    assert reg.get_sample_value(count, {"kind": "create"}) == 1
     audit = [r for r in live.audit_records() if r["action"] == "vm.create"]
     assert [(a["result"], a["detail"]) for a in audit] == [
         ("ok", "created web-1 on h3 and started it")
@@ -152,6 +158,8 @@ def test_a_failure_after_the_disks_were_made_undoes_them(live: LiveEngine) -> No
     finally:
         engine.provision._record = original  # type: ignore[method-assign]
     assert resp.status_code == 503 and resp.json()["error"]["message"] == "the store is full"
+    failed = {"kind": "create", "result": "failed"}
+    assert live.engine.metrics.registry.get_sample_value("ovtui_vm_provisions_total", failed) == 1
     assert _state(live) == before
     assert engine.store.table("disks").all() == []
 

@@ -114,6 +114,10 @@ def test_hooks_around_create_and_start_on_the_engine(
         ("hook/before_vm_start/describe", "ok", "admin"),
     ]
 
+    reg = live.engine.metrics.registry
+    refused = {"event": "before_vm_create", "result": "refused"}
+    assert reg.get_sample_value("ovtui_hook_runs_total", refused) == 1
+
     def described() -> str:
         async def read() -> str:
             link = live.engine.fleet.links["h1"]
