@@ -5,8 +5,14 @@ build it from a DN template, then bind as that DN with the user's password. An e
 is refused before any connection is made: LDAP treats a simple bind without a password as an
 anonymous bind that "succeeds", and that must never count as a sign-in.
 
+With a service account, `disabled_filter` is evaluated on the entry found, before the bind: Active
+Directory refuses the bind of a disabled account (and tells why only in its diagnostic, see
+auth.ad_errors), so a filter checked after the bind would never run there. A caller may pass a
+`gate` that sees the DN before the password is tried (the throttle's per-account lock).
+
 Authorisation is a separate step (auth.grants): this module only says who the user is and which
-groups (DNs, normalised) they are in. Every value that enters a filter is escaped.
+groups (DNs, normalised) they are in, including an AD user's primary group (primaryGroupID, which
+is in neither memberOf nor the groups' member). Every value that enters a filter is escaped.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,13 +30,15 @@ from urllib.parse import urlsplit
 
 import ldap3
 from ldap3.core import exceptions as lex
-from ldap3.utils.conv import escape_filter_chars
+from ldap3.utils.conv import escape_bytes, escape_filter_chars
 from ldap3.utils.dn import escape_rdn
 
+from auth.ad_errors import BAD_CREDENTIALS, ad_bind_code, ad_bind_reason
 from auth.grants import normalize_dn
 from auth.ldap_config import IN_CHAIN_FILTER, LdapSettings
 
 INVALID_CREDENTIALS = 49
+STRONGER_AUTH_REQUIRED = 8  # AD refuses a simple bind in clear ("ldap server require strong auth")
 MAX_NAME = 256
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -38,11 +47,29 @@ _SERVER_TROUBLE = {51, 52}  # busy, unavailable: another server may do better
 
 
 class LdapRefused(Exception):
-    """The directory (or our checks) refused these credentials. str() is for the audit only."""
+    """The directory (or our checks) refused these credentials. str() is for the audit only.
+
+    `account` is the DN the name resolved to, when it resolved (a wrong password still does);
+    `credentials` is False when the password may have been right but the account may not sign
+    in (disabled, expired, locked, must change its password).
+    """
+
+    def __init__(self, message: str, *, account: str | None = None, credentials: bool = True):
+        super().__init__(message)
+        self.account = account
+        self.credentials = credentials
 
 
 class DirectoryUnavailable(Exception):
     """No directory server could answer, or the directory settings are wrong."""
+
+
+class LdapSettingsError(DirectoryUnavailable):
+    """A setting that cannot work, found at start: `key` names it (in [auth.ldap])."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key, self.problem = key, problem
 
 
 class _ServerTrouble(Exception):
@@ -58,6 +85,9 @@ _UNREACHABLE = (
     _ServerTrouble,
     OSError,
 )
+
+
+Gate = Callable[[str], None]  # sees the resolved DN before the bind; raises to stop there
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +139,29 @@ class LdapAuthenticator:
         s = self.settings
         if s.tls == "none":
             return None
+        if s.ca_file is not None:
+            self._check_ca_file(s.ca_file)
         try:
             return ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=s.ca_file)
         except lex.LDAPSSLConfigurationError as exc:
-            raise DirectoryUnavailable(f"LDAP ca_file {s.ca_file}: {exc}") from None
+            raise LdapSettingsError("ca_file", f"{s.ca_file}: {exc}") from None
+
+    @staticmethod
+    def _check_ca_file(path: str) -> None:
+        """Loads the CA file as every TLS handshake will: an empty or wrong file fails here."""
+        fix = "give a PEM file with the certificate of the CA that signed the directory's"
+        fix += " server certificates"
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=path)
+        except ssl.SSLError as exc:
+            why = exc.reason or str(exc)
+            raise LdapSettingsError(
+                "ca_file", f"{path} holds no usable CA certificate ({why}); {fix}"
+            ) from None
+        except FileNotFoundError:
+            raise LdapSettingsError("ca_file", f"{path}: no such file; {fix}") from None
+        except OSError as exc:
+            raise LdapSettingsError("ca_file", f"{path}: cannot read: {exc.strerror}") from None
 
     def servers_in_order(self) -> list[str]:
         """Configured order, except that servers which failed recently go last."""
@@ -167,15 +216,19 @@ class LdapAuthenticator:
         return conn
 
     # -- the two steps ---------------------------------------------------------------------------
-    def authenticate(self, username: str, password: str) -> Identity:
-        """The user's identity and groups; raises LdapRefused or DirectoryUnavailable."""
+    def authenticate(self, username: str, password: str, gate: Gate | None = None) -> Identity:
+        """The user's identity and groups; raises LdapRefused or DirectoryUnavailable.
+
+        `gate(dn)` runs once the name has resolved to a DN and before the password is tried;
+        whatever it raises ends the attempt (connections closed) and reaches the caller.
+        """
         if not password:
             raise LdapRefused("empty password (would be an anonymous bind)")
         check_user_name(username)
         problems = []
         for url in self.servers_in_order():
             try:
-                return self._authenticate_on(self._server(url), username, password)
+                return self._authenticate_on(self._server(url), username, password, gate)
             except _UNREACHABLE as exc:
                 with self._lock:
                     self._failed_at[url] = self._clock()
@@ -184,7 +237,9 @@ class LdapAuthenticator:
                 raise DirectoryUnavailable(f"{url}: LDAP error: {_why(exc)}") from None
         raise DirectoryUnavailable("no directory server answered: " + "; ".join(problems))
 
-    def _authenticate_on(self, server: ldap3.Server, username: str, password: str) -> Identity:
+    def _authenticate_on(
+        self, server: ldap3.Server, username: str, password: str, gate: Gate | None
+    ) -> Identity:
         s = self.settings
         opened: list[Any] = []
         try:
@@ -199,10 +254,12 @@ class LdapAuthenticator:
                 if not reader.bound:
                     if reader.result.get("result") in _SERVER_TROUBLE:
                         raise _ServerTrouble(str(reader.result.get("description")))
+                    fix = "check [auth.ldap] bind_dn and bind_password"
+                    if reader.result.get("result") == STRONGER_AUTH_REQUIRED:
+                        fix = 'it wants TLS for a simple bind: set tls = "starttls" or "ldaps"'
                     raise DirectoryUnavailable(
                         f"{server.host}: the service account {s.bind_dn or '(anonymous)'} "
-                        f"cannot bind: {reader.result.get('description')}; check [auth.ldap] "
-                        "bind_dn and bind_password"
+                        f"cannot bind: {reader.result.get('description')}; {fix}"
                     )
             if s.user_search_base is not None:
                 assert reader is not None
@@ -210,30 +267,51 @@ class LdapAuthenticator:
             else:
                 assert s.user_dn_template is not None
                 dn = s.user_dn_template.replace("{username}", escape_rdn(username))
+            if gate is not None:
+                gate(dn)
+            # Before the bind: AD refuses a disabled account's bind (data 533) anyway.
+            if reader is not None:
+                self._refuse_if_disabled(reader, dn, "disabled_filter; not bound")
             user = self._connect(server, dn, password)
             opened.append(user)
             if not user.bound:
-                code = user.result.get("result")
-                if code in _SERVER_TROUBLE:
-                    raise _ServerTrouble(f"{user.result.get('description')}")
-                if code == INVALID_CREDENTIALS:
-                    raise LdapRefused(f"wrong password for {dn}")
-                raise LdapRefused(f"bind of {dn} refused: {user.result.get('description')}")
-            reader = reader or user
-            entry = self._entry(reader, dn)
-            if entry is None:
-                raise LdapRefused(f"{dn} bound but cannot be read")
-            if s.disabled_filter and self._matches(reader, dn, s.disabled_filter):
-                raise LdapRefused(f"{dn} is disabled in the directory")
+                self._refused_bind(dn, user.result)
+            if reader is None:  # a direct bind: only now can the entry be read
+                reader = user
+                self._refuse_if_disabled(reader, dn, "disabled_filter")
+            found = self._entry(reader, dn)
+            if found is None:
+                raise LdapRefused(f"{dn} bound but cannot be read", account=dn)
+            entry = dict(found.get("attributes") or {})
             names = entry.get(s.name_attribute) or [username]
             name = str(names[0] if isinstance(names, list) else names)
-            return Identity(name, dn, self._groups(reader, dn, name, entry))
+            return Identity(name, dn, self._groups(reader, dn, name, found))
         finally:
             for conn in opened:
                 try:
                     conn.unbind()
                 except lex.LDAPException:
                     pass
+
+    def _refuse_if_disabled(self, conn: Any, dn: str, how: str) -> None:
+        filt = self.settings.disabled_filter
+        if filt and self._matches(conn, dn, filt):
+            raise LdapRefused(
+                f"{dn} is disabled in the directory ({how})", account=dn, credentials=False
+            )
+
+    @staticmethod
+    def _refused_bind(dn: str, result: dict[str, Any]) -> None:
+        code = result.get("result")
+        if code in _SERVER_TROUBLE:
+            raise _ServerTrouble(f"{result.get('description')}")
+        if code == INVALID_CREDENTIALS:
+            # AD says why in the diagnostic (disabled, expired, locked, ...): audit the reason.
+            ad_code = ad_bind_code(result.get("message"))
+            why = ad_bind_reason(result.get("message")) or "wrong password"
+            credentials = ad_code is None or ad_code in BAD_CREDENTIALS
+            raise LdapRefused(f"{why} for {dn}", account=dn, credentials=credentials)
+        raise LdapRefused(f"bind of {dn} refused: {result.get('description')}", account=dn)
 
     # -- reads ---------------------------------------------------------------------------------
     def _search(self, conn: Any, base: str, filt: str, scope: Any, attrs: Any) -> list[Any]:
@@ -276,9 +354,11 @@ class LdapAuthenticator:
         return str(found[0]["dn"])
 
     def _entry(self, conn: Any, dn: str) -> dict[str, Any] | None:
-        attrs = [self.settings.name_attribute, "memberOf"]
+        """The user's entry as ldap3 returns it (attributes and raw_attributes)."""
+        # primaryGroupID and objectSid: AD's primary group; other servers return neither.
+        attrs = [self.settings.name_attribute, "memberOf", "primaryGroupID", "objectSid"]
         found = self._search(conn, dn, "(objectClass=*)", ldap3.BASE, attrs)
-        return dict(found[0].get("attributes") or {}) if found else None
+        return found[0] if found else None
 
     def _matches(self, conn: Any, dn: str, filt: str) -> bool:
         return bool(self._search(conn, dn, filt, ldap3.BASE, ldap3.NO_ATTRIBUTES))
@@ -289,8 +369,27 @@ class LdapAuthenticator:
         found = self._search(conn, base, filt, ldap3.SUBTREE, ldap3.NO_ATTRIBUTES)
         return {normalize_dn(str(e["dn"])) for e in found}
 
-    def _groups(self, conn: Any, dn: str, name: str, entry: dict[str, Any]) -> frozenset[str]:
+    def _primary_group(self, conn: Any, found: dict[str, Any]) -> str | None:
+        """The DN of an AD user's primary group: the domain's SID (the user's objectSid without
+        its last part) plus primaryGroupID as the RID, looked up under the group search base."""
+        base = self.settings.group_search_base
+        rid = (found.get("attributes") or {}).get("primaryGroupID")
+        sid = (found.get("raw_attributes") or {}).get("objectSid")
+        rid = rid[0] if isinstance(rid, list) and rid else rid
+        sid = sid[0] if isinstance(sid, list) and sid else sid
+        if base is None or not isinstance(sid, bytes) or not str(rid or "").isdigit():
+            return None
+        # A SID: revision, count of sub-authorities, 6-byte authority, 4-byte sub-authorities.
+        if len(sid) < 12 or len(sid) != 8 + 4 * sid[1]:
+            return None
+        group_sid = sid[:-4] + struct.pack("<I", int(str(rid)))
+        filt = f"(objectSid={escape_bytes(group_sid)})"
+        hits = self._search(conn, base, filt, ldap3.SUBTREE, ldap3.NO_ATTRIBUTES)
+        return str(hits[0]["dn"]) if len(hits) == 1 else None
+
+    def _groups(self, conn: Any, dn: str, name: str, found: dict[str, Any]) -> frozenset[str]:
         s = self.settings
+        entry = found.get("attributes") or {}
         groups: set[str] = set()
         if s.group_membership == "member_of":
             groups |= {normalize_dn(str(g)) for g in entry.get("memberOf") or []}
@@ -298,8 +397,12 @@ class LdapAuthenticator:
             groups |= self._group_dns(conn, fill(s.group_search_filter, user_dn=dn, username=name))
         if s.group_search_base is None:
             return frozenset(groups)
+        primary = self._primary_group(conn, found)
+        if primary is not None:
+            groups.add(normalize_dn(primary))
         if s.nested_groups == "in_chain":
-            groups |= self._group_dns(conn, fill(IN_CHAIN_FILTER, user_dn=dn))
+            for member in (dn, primary) if primary else (dn,):
+                groups |= self._group_dns(conn, fill(IN_CHAIN_FILTER, user_dn=member))
         elif s.nested_groups == "walk":
             groups |= self._walk(conn, groups)
         return frozenset(groups)

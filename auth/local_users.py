@@ -7,8 +7,9 @@ import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from auth.passwords import verify_password
+from auth.passwords import is_password_hash, verify_password
 from auth.permissions import ROLES
 from auth.principal import Principal
 
@@ -24,31 +25,88 @@ class LocalUser:
     roles: frozenset[str]
 
 
-def load_local_users(path: Path, *, require_private: bool = True) -> dict[str, LocalUser]:
+ENTRY_KEYS = ("name", "password_hash", "roles")
+_EXAMPLE = '[[users]] tables: name = "admin", password_hash = "scrypt$...", roles = ["SuperUser"]'
+
+
+def load_local_users(
+    path: Path, *, require_private: bool = True, missing_ok: bool = False
+) -> dict[str, LocalUser]:
+    """Reads and checks the whole file; LocalUsersError names the file, the key and the fix.
+
+    `missing_ok`: a file that does not exist means no local accounts (else it is an error).
+    """
     try:
         st = path.stat()
-        raw = tomllib.loads(path.read_text())
+        data = path.read_bytes()
     except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise LocalUsersError(f"{path}: cannot read local users: {exc}") from None
+        if missing_ok:
+            return {}
+        raise LocalUsersError(
+            f"{path}: no such file; create it (mode 0600, {_EXAMPLE}; "
+            "ovtui hash-password makes the hash)"
+        ) from None
+    except IsADirectoryError:
+        raise LocalUsersError(f"{path}: is a directory, not a local users file") from None
+    except OSError as exc:
+        raise LocalUsersError(f"{path}: cannot read local users: {exc.strerror}") from None
     if require_private and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise LocalUsersError(
             f"{path}: readable by group or others (mode {stat.S_IMODE(st.st_mode):04o}); "
             f"run: chmod 600 {path}"
         )
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise LocalUsersError(f"{path}: line {line}: not UTF-8; save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LocalUsersError(f"{path}: not valid TOML: {exc}") from None
+    return _users(path, raw)
+
+
+def _users(path: Path, raw: dict[str, Any]) -> dict[str, LocalUser]:
+    for key in raw:
+        if key != "users":
+            raise LocalUsersError(f"{path}: {key}: unknown key (valid keys: users)")
+    entries = raw.get("users", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise LocalUsersError(f"{path}: users: must be {_EXAMPLE}")
     users: dict[str, LocalUser] = {}
-    for i, entry in enumerate(raw.get("users", [])):
-        where = f"{path}: users[{i}]"
-        name, pw, roles = entry.get("name"), entry.get("password_hash"), entry.get("roles", [])
-        if not name or not pw:
-            raise LocalUsersError(f"{where}: needs name and password_hash (ovtui hash-password)")
-        unknown = set(roles) - ROLES.keys()
-        if unknown:
-            valid = ", ".join(ROLES)
-            raise LocalUsersError(f"{where}.roles: unknown {sorted(unknown)} (valid: {valid})")
-        users[name] = LocalUser(name, pw, frozenset(roles))
+    for i, entry in enumerate(entries):
+        user = _user(f"{path}: users[{i}]", entry)
+        if user.name in users:
+            raise LocalUsersError(f"{path}: users[{i}].name: {user.name!r} is already defined")
+        users[user.name] = user
     return users
+
+
+def _user(where: str, entry: dict[str, Any]) -> LocalUser:
+    for key in entry:
+        if key not in ENTRY_KEYS:
+            raise LocalUsersError(
+                f"{where}.{key}: unknown key (valid keys: {', '.join(ENTRY_KEYS)})"
+            )
+    name, pw, roles = entry.get("name"), entry.get("password_hash"), entry.get("roles", [])
+    if not name or not pw:
+        raise LocalUsersError(f"{where}: needs name and password_hash (ovtui hash-password)")
+    if not isinstance(name, str):
+        raise LocalUsersError(f'{where}.name: must be a string, such as name = "admin"')
+    if not isinstance(pw, str) or not is_password_hash(pw):
+        raise LocalUsersError(
+            f"{where}.password_hash: not a hash written by `ovtui hash-password` "
+            "(scrypt$N$r$p$salt$digest); make one with it"
+        )
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise LocalUsersError(
+            f'{where}.roles: must be a list of role names, such as roles = ["SuperUser"] '
+            f"(got {roles!r})"
+        )
+    unknown = set(roles) - ROLES.keys()
+    if unknown:
+        valid = ", ".join(ROLES)
+        raise LocalUsersError(f"{where}.roles: unknown {sorted(unknown)} (valid: {valid})")
+    return LocalUser(name, pw, frozenset(roles))
 
 
 class LocalAuthenticator:

@@ -20,6 +20,24 @@ def hash_password(password: str, *, n: int = _N) -> str:
     return f"scrypt${n}${_R}${_P}${b64(salt).decode()}${b64(digest).decode()}"
 
 
+def is_password_hash(encoded: str) -> bool:
+    """True for what hash_password writes: scrypt$N$r$p$salt$digest, N a power of two."""
+    try:
+        kind, n, r, p, salt, digest = encoded.split("$")
+        cost = int(n)
+        base64.b64decode(salt, validate=True)
+        usable = bool(base64.b64decode(digest, validate=True))
+        return (
+            kind == "scrypt"
+            and cost > 1
+            and cost & (cost - 1) == 0
+            and int(r) * int(p) > 0
+            and usable
+        )
+    except (ValueError, TypeError):
+        return False
+
+
 def verify_password(password: str, encoded: str) -> bool:
     try:
         kind, n, r, p, salt, digest = encoded.split("$")

@@ -24,7 +24,14 @@ def parse_target(target: str) -> tuple[str | tuple[str, int], socket.SocketKind]
     scheme, sep, rest = target.partition("://")
     host, colon, port = rest.rpartition(":")
     kinds = {"udp": socket.SOCK_DGRAM, "tcp": socket.SOCK_STREAM}
-    if not sep or scheme not in kinds or not colon or not port.isdigit() or not host:
+    if (
+        not sep
+        or scheme not in kinds
+        or not colon
+        or not port.isdigit()
+        or not host
+        or not (0 < int(port) < 65536)
+    ):
         raise ValueError(
             f"{target!r} is not a syslog target: use /dev/log, udp://HOST:PORT or tcp://HOST:PORT"
         )

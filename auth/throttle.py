@@ -1,9 +1,14 @@
-"""Failed sign-in throttling, per user name and per source address.
+"""Failed sign-in throttling, per user name, per account and per source address.
 
-`max_failures` failures within `window_seconds` lock that user name (or that source) for
-`lockout_seconds`; while locked every attempt is refused without checking the password, and the
-message says when to retry. Sources without an address (the Unix socket, which every SSH user
-shares) are throttled per user only.
+`max_failures` failures within `window_seconds` lock that user name (or that account, or that
+source) for `lockout_seconds`; while locked every attempt is refused without checking the
+password, and the message says when to retry. Sources without an address (the Unix socket, which
+every SSH user shares) are throttled per user only.
+
+A name as typed and the account it resolves to are counted apart: `alice` and
+`alice@corp.example.com` are two names but one account (one DN), so guesses under both forms add
+up, and a lock on the account holds whichever form is typed. A name that resolves to no account
+(an unknown user) is counted under the name (and the source) only.
 """
 
 from __future__ import annotations
@@ -15,14 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from auth.grants import normalize_dn
+
 MAX_KEYS = 10000  # bound the memory an attacker can make us spend on names
 
 
 @dataclass(frozen=True, slots=True)
 class Locked:
-    what: str  # "user alice" | "source 10.0.0.7"
+    what: str  # "user alice" | "source 10.0.0.7" (an account lock names the user as typed)
     until: float
     failures: int
+    account: str | None = None  # set when the account (not the name) is locked: for the audit
 
     def message(self, now: float) -> str:
         when = datetime.fromtimestamp(self.until, UTC).strftime("%H:%M:%S UTC")
@@ -94,6 +102,7 @@ class Throttle:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._users = _Counter(max_failures, window_seconds, lockout_seconds)
+        self._accounts = _Counter(max_failures, window_seconds, lockout_seconds)
         self._sources = _Counter(max_failures_per_source, window_seconds, lockout_seconds)
         self._clock = clock
         self._lock = threading.Lock()
@@ -102,13 +111,22 @@ class Throttle:
     def _user_key(user: str) -> str:
         return user.strip().casefold()
 
-    def check(self, user: str, source: str) -> Locked | None:
-        """The lock that refuses this attempt, if any."""
+    @staticmethod
+    def account_key(account: str) -> str:
+        """A DN (or an account name): case and spacing of a DN do not make another account."""
+        return normalize_dn(account)
+
+    def check(self, user: str, source: str, account: str | None = None) -> Locked | None:
+        """The lock that refuses this attempt, if any (the name, the account, the source)."""
         now = self._clock()
         with self._lock:
             until = self._users.locked(self._user_key(user), now)
             if until is not None:
                 return Locked(f"user {user}", until, self._users.limit)
+            if account is not None:
+                until = self._accounts.locked(self.account_key(account), now)
+                if until is not None:
+                    return Locked(f"user {user}", until, self._accounts.limit, account)
             addr = source_address(source)
             if addr is not None:
                 until = self._sources.locked(addr, now)
@@ -116,20 +134,25 @@ class Throttle:
                     return Locked(f"source {addr}", until, self._sources.limit)
         return None
 
-    def failed(self, user: str, source: str) -> Locked | None:
+    def failed(self, user: str, source: str, account: str | None = None) -> Locked | None:
         """Counts a failure; returns the lock it caused, if it caused one."""
         now = self._clock()
         with self._lock:
             self._users.fail(self._user_key(user), now)
+            if account is not None:
+                self._accounts.fail(self.account_key(account), now)
             addr = source_address(source)
             if addr is not None:
                 self._sources.fail(addr, now)
-        return self.check(user, source)
+        return self.check(user, source, account)
 
-    def succeeded(self, user: str) -> None:
-        # Only the user's count: a source's count is not reset by signing in to one's own account.
+    def succeeded(self, user: str, account: str | None = None) -> None:
+        # The name and the account: a source's count is not reset by signing in to one's own
+        # account, nor another name form's (those guesses were not this sign-in's).
         with self._lock:
             self._users.clear(self._user_key(user))
+            if account is not None:
+                self._accounts.clear(self.account_key(account))
 
     def now(self) -> float:
         return self._clock()

@@ -1,35 +1,48 @@
-"""Issue 5 figures: the planners on seeded synthetic clusters of 10x100, 100x2000, 1000x20000.
+"""Policy figures: the planners on seeded synthetic clusters of 10x100, 100x2000, 1000x20000.
 
-Pure snapshots built in memory (no libvirt). One cluster per size, identical hosts (32 CPUs,
-256 GiB, 150% memory over-commit) so that the lower bound on hosts is well defined. Two loads per
-size, both seeded (random.Random(seed)):
+Pure snapshots built in memory (no libvirt). One cluster per preset and size, seeded
+(random.Random(seed)); hosts are dealt their hardware in fixed shares:
 
-- "busy" (daytime): VMs placed with a skew (a few hosts get far more), mean host CPU 55%;
-  the balancing planner runs on it: hosts above HighUtilization (80%) before/after, standard
-  deviation of host CPU before/after, migrations.
-- "quiet" (night): same shapes, mean host CPU 15%; the power-saving planner runs on it:
-  hosts in service before/after next to the lower bound
-  max(ceil(sum CPU demand / (80% of 32 CPUs)), ceil(sum memory / (usable memory per host))),
-  migrations.
+- "identical": every host 32 CPUs, 256 GiB, 150% memory over-commit (the issue 5 figures);
+- "mixed" (issue 14): 40% 32 CPUs/256 GiB, 20% 64/256, 40% 64/512, memory over-commit 100%;
+- "tradeoff" (ours): 35% compute hosts 96 CPUs/384 GiB, 35% memory hosts 32 CPUs/768 GiB,
+  30% old hosts 16 CPUs/128 GiB, over-commit 120%: no host type is the largest in both CPU
+  and memory, so choosing which hosts stay is a real trade-off.
+
+MaxVcpusPerCpu is 4 everywhere. Two loads per preset and size:
+
+- "busy" (daytime): VMs placed with a skew (a few hosts get far more; hosts with more memory
+  get proportionally more), mean CPU 55% of the cluster's CPUs; the balancing planner runs on
+  it: hosts above HighUtilization (80%) before/after, standard deviation of host CPU
+  before/after, migrations.
+- "quiet" (night): same shapes, mean CPU 15%; the power-saving planner runs on it (default
+  parameters): hosts in service before/after next to the lower bound, migrations, migrations
+  per released host, hosts above HighUtilization after.
+
+Lower bound (heterogeneous hosts): the smallest k such that the k largest hosts cover the CPU
+demand at HighUtilization, the same for committed memory (usable memory within over-commit
+less MaxFreeMemoryForOverUtilized); the bound is the larger k. For identical hosts this is
+max(ceil(CPU demand / 80% of a host), ceil(memory / usable memory of a host)). "bound_pinned"
+is the same bound when the hosts that run a pinned or non-migratable VM (1% and 1% of the VMs:
+about a third of the hosts) must stay whatever their size, as they must for any planner.
 
 Both planners run without a migration budget here (MaxMigrationsPerRound unbounded) to show what
 one round can reach; in production the budget keeps rounds short. Planning time is the median
-of a few runs; "x per 10x" is the growth factor from the previous size (10x the hosts; the VMs
-grow 20x from the first size to the second and 10x from the second to the third).
+of a few runs; "x per 10x" is the growth factor from the previous size of the same preset.
 
-    python -m bench.policy_figures            # all sizes
-    python -m bench.policy_figures --quick    # 10x100 and 100x2000 only
+    python -m bench.policy_figures                      # every preset, every size
+    python -m bench.policy_figures --quick              # 10x100 and 100x2000 only
+    python -m bench.policy_figures --preset mixed --out policies_mixed
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -42,9 +55,23 @@ from policies.plan import Plan
 from policies.power_saving import plan_power_saving
 
 SIZES = ((10, 100), (100, 2_000), (1_000, 20_000))
-HOST_CPUS = 32
-HOST_MEMORY_MIB = 256 * 1024
-OVERCOMMIT = 150
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    name: str
+    kinds: tuple[tuple[float, int, int], ...]  # (share of hosts, CPUs, memory GiB)
+    overcommit: int
+    # VMs are first placed within MaxVcpusPerCpu too ("identical" keeps issue 5's generator,
+    # which did not check, so that its figures compare with the earlier ones).
+    vcpu_limit: bool = True
+
+
+PRESETS = (
+    Preset("identical", ((1.0, 32, 256),), 150, vcpu_limit=False),
+    Preset("mixed", ((0.4, 32, 256), (0.2, 64, 256), (0.4, 64, 512)), 100),
+    Preset("tradeoff", ((0.35, 96, 384), (0.35, 32, 768), (0.30, 16, 128)), 120),
+)
 # (weight, vCPU choices, memory GiB choices)
 SHAPES = (
     (30, (1, 2, 2), (2, 4, 4)),
@@ -53,18 +80,31 @@ SHAPES = (
     (10, (8,), (16, 32)),
     (10, (2, 4), (16, 32, 64)),
 )
-BUSY, QUIET = 0.55, 0.15  # mean host CPU by day and by night
+BUSY, QUIET = 0.55, 0.15  # mean cluster CPU by day and by night
 PARAMS = Params(duration_s=0.0, max_migrations=10**9, hosts_in_reserve=0)
 NOW = 1_800_000_000.0
 
 
-def build(hosts: int, vms: int, load: float, seed: int) -> Snapshot:
-    """A cluster of `hosts` identical hosts and `vms` VMs with a mean host CPU of `load`."""
+def hardware(preset: Preset, hosts: int) -> list[tuple[int, int]]:
+    """(CPUs, memory MiB) per host: each kind's share, rounded, the last kind takes the rest."""
+    out: list[tuple[int, int]] = []
+    for i, (share, cpus, gib) in enumerate(preset.kinds):
+        count = hosts - len(out) if i == len(preset.kinds) - 1 else round(share * hosts)
+        out += [(cpus, gib * 1024)] * count
+    return out
+
+
+def build(preset: Preset, hosts: int, vms: int, load: float, seed: int) -> Snapshot:
+    """A cluster of `hosts` hosts of the preset and `vms` VMs with a mean cluster CPU of `load`."""
     rng = random.Random(seed)
     names = [f"h{i:04d}" for i in range(hosts)]
-    limit = HOST_MEMORY_MIB * OVERCOMMIT // 100
+    hw = dict(zip(names, hardware(preset, hosts), strict=True))
+    limit = {n: hw[n][1] * preset.overcommit // 100 for n in names}
     used = dict.fromkeys(names, 0)
-    skew = [rng.lognormvariate(0.0, 0.6) for _ in names]
+    vcpus_left = {n: PARAMS.max_vcpus_per_cpu * hw[n][0] if preset.vcpu_limit else 1e18
+                  for n in names}  # fmt: skip
+    first = hw[names[0]][1]
+    skew = [rng.lognormvariate(0.0, 0.6) * (hw[n][1] / first) for n in names]
     weights = [s for s, _, _ in SHAPES]
     placed: list[VM] = []
     for j in range(vms):
@@ -72,11 +112,12 @@ def build(hosts: int, vms: int, load: float, seed: int) -> Snapshot:
         vcpus, mem = rng.choice(vcpus_choice), rng.choice(mem_choice) * 1024
         for _ in range(20):
             host = rng.choices(names, skew)[0]
-            if used[host] + mem <= limit:
+            if used[host] + mem <= limit[host] and vcpus <= vcpus_left[host]:
                 break
         else:
-            host = min(names, key=lambda n: used[n])
+            host = min(names, key=lambda n: used[n] / limit[n])
         used[host] += mem
+        vcpus_left[host] -= vcpus
         usage = rng.betavariate(2.0, 2.5)
         flags = rng.random()
         placed.append(
@@ -95,7 +136,8 @@ def build(hosts: int, vms: int, load: float, seed: int) -> Snapshot:
                 anti_affinity_group=f"aa{rng.randrange(vms // 20 + 1)}" if flags > 0.95 else "",
             )
         )
-    scale = load * hosts * HOST_CPUS / sum((v.cpu_usage or 0.0) * v.vcpus for v in placed)
+    mean_cpus = sum(hw[n][0] for n in names) / hosts
+    scale = load * hosts * mean_cpus / sum((v.cpu_usage or 0.0) * v.vcpus for v in placed)
     placed = [replace(v, cpu_usage=min(1.0, (v.cpu_usage or 0.0) * scale)) for v in placed]
     busy = dict.fromkeys(names, 0.0)
     for v in placed:
@@ -108,15 +150,15 @@ def build(hosts: int, vms: int, load: float, seed: int) -> Snapshot:
             uri=f"qemu+ssh://{n}/system",
             state=HostState.UP,
             cpu_model="m",
-            cpus=HOST_CPUS,
-            memory_mib=HOST_MEMORY_MIB,
-            cpu_usage=min(1.0, busy[n] / HOST_CPUS),
+            cpus=hw[n][0],
+            memory_mib=hw[n][1],
+            cpu_usage=min(1.0, busy[n] / hw[n][0]),
             memory_used_mib=used[n],
             power_management=True,
         )
         for n in names
     )
-    cluster = Cluster("bench", "dc", "m", memory_overcommit_percent=OVERCOMMIT,
+    cluster = Cluster("bench", "dc", "m", memory_overcommit_percent=preset.overcommit,
                       scheduling_params=MappingProxyType({}))  # fmt: skip
     return Snapshot(NOW, (DataCenter("dc"),), (cluster,), host_objs, tuple(placed))
 
@@ -131,23 +173,49 @@ def _timed(fn: Callable[[], Plan], repeat: int) -> tuple[Plan, float]:
     return plan, statistics.median(samples)
 
 
-def lower_bound(snap: Snapshot, params: Params) -> int:
+def _fewest(capacities: list[float], need: float) -> int:
+    """The smallest k such that the k largest capacities add up to `need`."""
+    total = 0.0
+    for k, cap in enumerate(sorted(capacities, reverse=True), 1):
+        total += cap
+        if total >= need - 1e-9:
+            return k
+    return len(capacities) + 1  # cannot be carried at all
+
+
+def lower_bound(snap: Snapshot, params: Params, *, pinned: bool = False) -> int:
+    """Hosts the demand needs at least, whatever the packing: see the module doc. pinned: the
+    hosts running a pinned or non-migratable VM count first (no planner may release them)."""
     cpu = sum((v.cpu_usage or 0.0) * v.vcpus for v in snap.vms if v.active)
     mem = sum(v.memory_mib for v in snap.vms if v.active)
-    usable_cpu = params.high * HOST_CPUS
-    usable_mem = HOST_MEMORY_MIB * OVERCOMMIT // 100 - params.max_free_memory_over_mib
-    return max(math.ceil(cpu / usable_cpu), math.ceil(mem / usable_mem), 1)
+    overcommit = snap.clusters[0].memory_overcommit_percent
+    stay = {v.host for v in snap.vms if v.active and (v.pinned or not v.migratable)}
+    stay = stay if pinned else set()
+
+    def caps(hosts: list[Host]) -> tuple[list[float], list[float]]:
+        return [params.high * h.cpus for h in hosts], [
+            float(h.memory_mib * overcommit // 100 - params.max_free_memory_over_mib) for h in hosts
+        ]
+
+    fixed_cpu, fixed_mem = caps([h for h in snap.hosts if h.name in stay])
+    cpu_caps, mem_caps = caps([h for h in snap.hosts if h.name not in stay])
+    k_cpu = _fewest(cpu_caps, cpu - sum(fixed_cpu)) if cpu > sum(fixed_cpu) else 0
+    k_mem = _fewest(mem_caps, mem - sum(fixed_mem)) if mem > sum(fixed_mem) else 0
+    return max(len(stay) + max(k_cpu, k_mem), 1)
 
 
-def measure(hosts: int, vms: int, seed: int) -> dict[str, Any]:
+def measure(preset: Preset, hosts: int, vms: int, seed: int) -> dict[str, Any]:
     repeat = 5 if hosts <= 100 else 2
-    busy = build(hosts, vms, load=BUSY, seed=seed)
+    busy = build(preset, hosts, vms, load=BUSY, seed=seed)
     obs = Observations(NOW)
     balance, t_balance = _timed(lambda: plan_balance(busy, "bench", PARAMS, obs), repeat)
-    quiet = build(hosts, vms, load=QUIET, seed=seed + 1)
+    quiet = build(preset, hosts, vms, load=QUIET, seed=seed + 1)
     saving, t_saving = _timed(lambda: plan_power_saving(quiet, "bench", PARAMS, obs), repeat)
     b, p = balance.metrics, saving.metrics
+    bound = lower_bound(quiet, PARAMS)
+    released = p.hosts_in_service_before - p.hosts_in_service_after
     return {
+        "preset": preset.name,
         "hosts": hosts,
         "vms": vms,
         "balance_ms": round(t_balance * 1000, 1),
@@ -159,8 +227,12 @@ def measure(hosts: int, vms: int, seed: int) -> dict[str, Any]:
         "saving_ms": round(t_saving * 1000, 1),
         "in_service_before": p.hosts_in_service_before,
         "in_service_after": p.hosts_in_service_after,
-        "lower_bound": lower_bound(quiet, PARAMS),
+        "lower_bound": bound,
+        "after_per_bound": round(p.hosts_in_service_after / bound, 3),
+        "bound_pinned": lower_bound(quiet, PARAMS, pinned=True),
         "saving_moves": p.migrations,
+        "moves_per_released": round(p.migrations / released, 1) if released else "-",
+        "saving_over_after": p.hosts_over_after,
     }
 
 
@@ -168,20 +240,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 1000-host size")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--preset", choices=[p.name for p in PRESETS], action="append")
+    parser.add_argument("--out", default="policies", help="bench/results/OUT.json")
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
-    for hosts, vms in SIZES[:2] if args.quick else SIZES:
-        row = measure(hosts, vms, args.seed)
-        if rows:
-            prev = rows[-1]
-            row["balance_x_per_10x"] = round(row["balance_ms"] / max(prev["balance_ms"], 0.01), 1)
-            row["saving_x_per_10x"] = round(row["saving_ms"] / max(prev["saving_ms"], 0.01), 1)
-        else:
-            row["balance_x_per_10x"] = row["saving_x_per_10x"] = "-"
-        rows.append(row)
-        print(f"{hosts} hosts x {vms} VMs done", flush=True)
+    for preset in PRESETS:
+        if args.preset and preset.name not in args.preset:
+            continue
+        prev: dict[str, Any] | None = None
+        for hosts, vms in SIZES[:2] if args.quick else SIZES:
+            row = measure(preset, hosts, vms, args.seed)
+            for key in ("balance_ms", "saving_ms"):
+                grown = "-" if prev is None else round(row[key] / max(prev[key], 0.01), 1)
+                row[key.replace("_ms", "_x_per_10x")] = grown
+            rows.append(row)
+            prev = row
+            print(f"{preset.name}: {hosts} hosts x {vms} VMs done", flush=True)
     print_table(rows)
-    path = save("policies", rows, __doc__ or "")
+    path = save(args.out, rows, __doc__ or "")
     print(f"saved {path}")
 
 

@@ -1,4 +1,5 @@
-"""The engine's own metrics, one registry per engine: API, jobs, migrations, plans, libvirt errors.
+"""The engine's own metrics, one registry per engine: API, audit, jobs, migrations, plans, libvirt
+errors.
 
 The exporter serves this registry after adding the fleet collector to it. Tests build
 ``EngineMetrics()`` and read values with ``registry.get_sample_value``.
@@ -15,6 +16,7 @@ from prometheus_client import (
 )
 
 from collectors.api_metrics import ApiMetrics
+from collectors.audit_metrics import AuditMetrics
 from collectors.bulk_stats import BULK, POLL_DOMAINS
 from collectors.job_metrics import JobMetrics
 from collectors.migration_metrics import MigrationMetrics
@@ -30,6 +32,7 @@ class EngineMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         self.api = ApiMetrics(self.registry)
+        self.audit = AuditMetrics(self.registry)
         self.jobs = JobMetrics(self.registry)
         self.migrations = MigrationMetrics(self.registry)
         self.plans = PlanMetrics(self.registry)

@@ -2,7 +2,12 @@
 
 The table is the single source of truth: the config check (ovtui/config/policy_params.py), the
 planners and the README's parameter list all read it. Values are numbers; booleans and strings
-are refused, so `HighUtilization = "80"` is an error rather than a silent surprise.
+are refused, so `HighUtilization = "80"` is an error rather than a silent surprise. The one
+exception, ConsolidationMode, takes one of its listed words and nothing else.
+
+Parameters that only one consolidation mode reads (LowUtilization and
+MinFreeMemoryForUnderUtilized for "low_utilization", DemandCapacityRatio* for "demand") are
+refused when given with the other mode: a value that would be silently ignored is an error.
 """
 
 from __future__ import annotations
@@ -15,12 +20,24 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class ParamSpec:
     name: str
-    default: float
+    default: float | str
     minimum: float
     maximum: float
     unit: str
     integer: bool
     doc: str
+    choices: tuple[str, ...] = ()  # a word parameter: one of these, nothing else
+
+
+#: Power-saving consolidation modes (ConsolidationMode); the first is the default.
+MODES = ("demand", "low_utilization")
+#: Parameters only one mode reads.
+MODE_ONLY = {
+    "LowUtilization": "low_utilization",
+    "MinFreeMemoryForUnderUtilized": "low_utilization",
+    "DemandCapacityRatioTarget": "demand",
+    "DemandCapacityRatioTolerance": "demand",
+}
 
 
 PARAMS: dict[str, ParamSpec] = {
@@ -47,6 +64,15 @@ PARAMS: dict[str, ParamSpec] = {
                   "vCPU over-commit: no move may put more vCPUs than this many per host CPU"),
         ParamSpec("MinPowerActionIntervalMinutes", 30, 0, 10080, "min", False,
                   "a host is not released again this soon after its last power action"),
+        ParamSpec("ConsolidationMode", MODES[0], 0, 0, "", False,
+                  "power saving: demand (keep the fewest hosts that carry the cluster's demand "
+                  "inside the DemandCapacityRatio band) or low_utilization (oVirt: drain hosts "
+                  "under LowUtilization)", MODES),
+        ParamSpec("DemandCapacityRatioTarget", 63, 10, 95, "%", True,
+                  "demand mode: the cluster's CPU demand over the CPUs in service aimed at"),
+        ParamSpec("DemandCapacityRatioTolerance", 18, 0, 50, "%", True,
+                  "demand mode: hosts are released below target - tolerance, until at most "
+                  "target + tolerance; woken above it, back to the target"),
     )
 }  # fmt: skip
 
@@ -73,9 +99,28 @@ class Params:
     parallel_migrations: int = 2
     max_vcpus_per_cpu: float = 4.0
     power_interval_s: float = 1800.0
+    mode: str = MODES[0]
+    target: float = 0.63
+    tolerance: float = 0.18
 
-    def describe(self) -> dict[str, float]:
-        """Back to the operator's names and units (for plans and the API)."""
+    @property
+    def band_low(self) -> float:
+        """Demand mode: below this demand/capacity ratio, hosts are released."""
+        return self.target - self.tolerance
+
+    @property
+    def band_high(self) -> float:
+        """Demand mode: hosts are released only while the ratio stays at or below this, and
+        woken above it (never above HighUtilization, which caps every host)."""
+        return min(self.target + self.tolerance, self.high)
+
+    def describe(self) -> dict[str, float | str]:
+        """Back to the operator's names and units (for plans and the API); parameters the
+        other consolidation mode reads are left out, since they do nothing here."""
+        shown = self._all()
+        return {k: v for k, v in shown.items() if MODE_ONLY.get(k, self.mode) == self.mode}
+
+    def _all(self) -> dict[str, float | str]:
         return {
             "HighUtilization": round(self.high * 100, 3),
             "LowUtilization": round(self.low * 100, 3),
@@ -87,10 +132,18 @@ class Params:
             "MaxParallelMigrations": self.parallel_migrations,
             "MaxVcpusPerCpu": self.max_vcpus_per_cpu,
             "MinPowerActionIntervalMinutes": self.power_interval_s / 60,
+            "ConsolidationMode": self.mode,
+            "DemandCapacityRatioTarget": round(self.target * 100, 3),
+            "DemandCapacityRatioTolerance": round(self.tolerance * 100, 3),
         }
 
 
 def _value_error(spec: ParamSpec, value: Any) -> str | None:
+    if spec.choices:
+        if value not in spec.choices:
+            words = " or ".join(f'"{c}"' for c in spec.choices)
+            return f"must be {words}, got {type(value).__name__} {value!r}"
+        return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"must be a number ({spec.unit}), got {type(value).__name__} {value!r}"
     if spec.integer and not float(value).is_integer():
@@ -112,12 +165,30 @@ def param_errors(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
         if problem:
             errors.append((key, problem))
     if not errors:
-        low = raw.get("LowUtilization", PARAMS["LowUtilization"].default)
-        high = raw.get("HighUtilization", PARAMS["HighUtilization"].default)
-        if low >= high:
-            errors.append(
-                ("LowUtilization", f"must be below HighUtilization ({low:g} >= {high:g})")
-            )
+        errors = _consistency(raw)
+    return errors
+
+
+def _consistency(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    def get(name: str) -> Any:
+        return raw.get(name, PARAMS[name].default)
+
+    errors: list[tuple[str, str]] = []
+    mode = get("ConsolidationMode")
+    for name, only in MODE_ONLY.items():
+        if name in raw and only != mode:
+            how = "" if "ConsolidationMode" in raw else " (the default)"
+            errors.append((name, f'applies only with ConsolidationMode = "{only}", and the mode '
+                           f'is "{mode}"{how}: set ConsolidationMode = "{only}" or remove '
+                           f"{name}"))  # fmt: skip
+    low, high = get("LowUtilization"), get("HighUtilization")
+    if mode == "low_utilization" and low >= high:
+        errors.append(("LowUtilization", f"must be below HighUtilization ({low:g} >= {high:g})"))
+    target, tolerance = get("DemandCapacityRatioTarget"), get("DemandCapacityRatioTolerance")
+    if mode == "demand" and (target - tolerance <= 0 or target + tolerance > 100):
+        errors.append(("DemandCapacityRatioTolerance",
+                       f"the band {target:g}% ± {tolerance:g}% must lie inside 0-100% "
+                       f"(above 0, at most 100)"))  # fmt: skip
     return errors
 
 
@@ -130,6 +201,8 @@ def parse_params(raw: Mapping[str, Any]) -> Params:
     def get(name: str) -> float:
         return float(raw.get(name, PARAMS[name].default))
 
+    mode = str(raw.get("ConsolidationMode", MODES[0]))
+
     return Params(
         high=get("HighUtilization") / 100,
         low=get("LowUtilization") / 100,
@@ -141,4 +214,7 @@ def parse_params(raw: Mapping[str, Any]) -> Params:
         parallel_migrations=int(get("MaxParallelMigrations")),
         max_vcpus_per_cpu=get("MaxVcpusPerCpu"),
         power_interval_s=get("MinPowerActionIntervalMinutes") * 60,
+        mode=mode,
+        target=get("DemandCapacityRatioTarget") / 100,
+        tolerance=get("DemandCapacityRatioTolerance") / 100,
     )

@@ -95,7 +95,7 @@ class Plan:
     stuck: tuple[Stuck, ...] = ()
     before: Mapping[str, HostLoad] = field(default_factory=lambda: MappingProxyType({}))
     after: Mapping[str, HostLoad] = field(default_factory=lambda: MappingProxyType({}))
-    params: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    params: Mapping[str, float | str] = field(default_factory=lambda: MappingProxyType({}))
     metrics: PlanMetrics = field(default_factory=PlanMetrics)
     id: str = ""
 

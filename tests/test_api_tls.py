@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from auth.local_users import LocalUser, write_local_users
+from auth.passwords import hash_password
 from ovtui.config import Config, load_config
 from ovtui.engine import Engine
 from ovtui.engine.run import run_engine
@@ -36,10 +38,13 @@ def tls_engine() -> Iterator[tuple[Config, Engine, int]]:
     root = Path(tempfile.mkdtemp(prefix="ovt-"))
     cert, key = _self_signed(root)
     config = load_config(write_fleet(synthetic_spec(2, 3, clusters=1), root))
+    users = root / "local-users.toml"  # an engine nobody can sign in to is refused
+    write_local_users(users, [LocalUser("admin", hash_password("pw", n=2**4), frozenset())])
+    auth = config.auth.model_copy(update={"local_users_file": users})
     api = config.api.model_copy(
         update={"tcp": "127.0.0.1:0", "tls_cert": cert, "tls_key": key, "socket_mode": "0660"}
     )
-    config = config.model_copy(update={"api": api})
+    config = config.model_copy(update={"api": api, "auth": auth})
     ready: dict[str, Engine] = {}
     started = threading.Event()
     loop = asyncio.new_event_loop()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +40,33 @@ def _loaded(module: str) -> set[str]:
 def test_package_boundary(module: str) -> None:
     leaked = _loaded(module) & CONTRACTS[module]
     assert not leaked, f"importing {module} loads {sorted(leaked)}, which DESIGN.md forbids"
+
+
+# Lower rooms never import higher ones, not even for type checking: the engine composes its
+# services and hands them what they need (ovtui/executor/engine_services.py).
+HIGHER = ("ovtui.engine", "ovtui.api", "ovtui.cli", "ovtui.tui", "ovtui.demo")
+LOWER = ("ovtui/jobs", "ovtui/executor", "ovtui/fleet", "ovtui/store", "ovtui/storage",
+         "ovtui/ha", "ovtui/provision", "collectors", "policies", "auth")  # fmt: skip
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def _lower_modules() -> list[Path]:
+    root = Path(__file__).resolve().parent.parent
+    return sorted(p for d in LOWER if (root / d).is_dir() for p in (root / d).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _lower_modules(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_lower_rooms_never_import_higher_ones(path: Path) -> None:
+    bad = sorted(m for m in _imports(path) if m.startswith(HIGHER))
+    assert not bad, f"{path} imports {bad}: pass what it needs in instead (DESIGN.md)"

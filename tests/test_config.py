@@ -71,6 +71,12 @@ def test_the_annotated_example_loads() -> None:
     ]
     (host,) = config.hosts
     assert (host.name, host.uri) == ("kvm-01", "qemu+ssh://root@kvm-01.example/system")
+    (shared,) = config.storage_domains
+    assert (shared.name, shared.type, str(shared.path)) == (
+        "shared",
+        "shared_dir",
+        "/srv/ovtui/shared",
+    )
     assert host.power.kind == "command" and host.power.off == [
         "/usr/local/sbin/power",
         "off",
@@ -136,6 +142,35 @@ def test_wrong_type_or_range_names_key_and_value(raw: dict, key: str, words: str
         assert "greater than 0" in problem and "(got 0)" in problem
     else:
         assert words in problem
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "words"),
+    [
+        ({"hooks_dir": "hooks"}, "provision.hooks_dir", "not an absolute path"),
+        ({"import_dir": "imports/"}, "provision.import_dir", "not an absolute path"),
+        ({"hook_timeout_seconds": "30"}, "provision.hook_timeout_seconds", "number"),
+        ({"virt_type": "xen"}, "provision.virt_type", "'kvm'"),
+        (
+            {"hook_dir": "/etc/ovtui/hooks"},
+            "provision.hook_dir",
+            "unknown key (valid keys: virt_type, hooks_dir",
+        ),
+    ],
+)
+def test_the_provision_section_is_strict(section: dict, key: str, words: str) -> None:
+    """[provision] takes TOML types at their word and paths from / (the engine's working
+    directory is whatever started it)."""
+    (problem,) = _problems(_base(provision=section))
+    assert problem.startswith(f"{key}: ") and words in problem, problem
+
+
+def test_the_provision_section_takes_absolute_paths() -> None:
+    section = {"hooks_dir": "/etc/ovtui/hooks", "import_dir": "/srv/import", "virt_type": "qemu"}
+    config = parse_config(_base(provision=section), source="/etc/ovtui/ovtui.toml")
+    assert config.provision.hooks_dir == Path("/etc/ovtui/hooks")
+    assert config.provision.import_dir == Path("/srv/import")
+    assert config.provision.hook_timeout_seconds == 30.0
 
 
 @pytest.mark.parametrize(
@@ -265,7 +300,8 @@ def test_clear_text_secret_is_refused_and_not_echoed() -> None:
 def test_secret_refs_resolve_from_file_or_env(tmp_path: Path, monkeypatch) -> None:
     secret = tmp_path / "pw"
     secret.write_text("s3cret\n")
-    config = parse_config(_base(hosts=[_host(power={"password": {"file": str(secret)}})]))
+    power = {"kind": "command", "on": ["on"], "off": ["off"], "password": {"file": str(secret)}}
+    config = parse_config(_base(hosts=[_host(power=power)]))
     ref = config.hosts[0].power.password
     assert ref is not None and ref.resolve() == "s3cret"
     monkeypatch.setenv("OVTUI_TEST_PW", "from-env")

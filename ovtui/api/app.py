@@ -8,7 +8,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from ovtui import __version__
+from ovtui.api import openapi
 from ovtui.api.metrics_middleware import MetricsMiddleware
+from ovtui.api.path_guard import EncodedSlashGuard
+from ovtui.api.refusal_audit import RefusalAuditMiddleware
 from ovtui.api.routes import (
     disks,
     grants,
@@ -49,13 +52,20 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
+    app.add_middleware(EncodedSlashGuard)  # inside the metrics: its 404s are counted too
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
+    app.add_middleware(RefusalAuditMiddleware, engine=engine)  # refusals and failures audited
     # provision and templates before vms: /vms/{vm}/clone|template before /vms/{vm}/{action}
     routers = [sessions, inventory, disks, provision, templates, snapshots, vms, hosts, logs]
     routers += [grants, storage]
     for module in routers:
         app.include_router(module.router)
     app.include_router(policy_routes.router)
+    openapi.install(app)
+    if engine.config.api.ovirt.enabled:  # its own app: XML, <fault> errors, not in /openapi.json
+        from ovtui.api.ovirt.app import PREFIX, create_ovirt_app
+
+        app.mount(PREFIX, create_ovirt_app(engine))
 
     @app.exception_handler(FleetError)
     async def fleet_error(_r: Request, exc: FleetError) -> JSONResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import HTTPException
 
 from auth.principal import ObjectRef
@@ -10,17 +12,20 @@ from ovtui.model import VM, Host, Snapshot
 from ovtui.storage.service import StorageService
 
 
-def find_vm(snap: Snapshot, ident: str) -> VM:
+def find_vm(snap: Snapshot, ident: str, readable: Callable[[VM], bool] | None = None) -> VM:
+    """By UUID or unique name. A name is unique among the VMs the caller may read (`readable`):
+    VMs of another scope are never named in the answer."""
     vm = snap.vm(ident)
     if vm is not None:
         return vm
     named = snap.vms_named(ident)
-    if len(named) == 1:
-        return named[0]
     if not named:
         raise HTTPException(404, f"no VM named or with UUID {ident!r} (list them: ovtui vm list)")
-    where = ", ".join(f"{v.uuid} on {v.host}" for v in named)
-    raise HTTPException(409, f"{len(named)} VMs are named {ident!r} ({where}): use the UUID")
+    mine = named if readable is None else [v for v in named if readable(v)]
+    if len(mine) <= 1:
+        return (mine or named)[0]  # none readable: the caller is refused on the name
+    where = ", ".join(f"{v.uuid} on {v.host}" for v in mine)
+    raise HTTPException(409, f"{len(mine)} VMs are named {ident!r} ({where}): use the UUID")
 
 
 def find_host(snap: Snapshot, name: str) -> Host:

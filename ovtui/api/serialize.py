@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, fields
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 from ovtui.model import VM, Cluster, DataCenter, Host
 
@@ -39,8 +39,12 @@ def vm_with_devices(vm: VM) -> dict[str, Any]:
     }
 
 
-class JSON(Response):
-    """Plain json.dumps: FastAPI's jsonable_encoder walks every value and is far slower."""
+class JSON(JSONResponse):
+    """Plain json.dumps: FastAPI's jsonable_encoder walks every value and is far slower.
+
+    Returned by routes, it bypasses response-model validation; the body is documented by the
+    route's `responses=` (ovtui.api.schemas).
+    """
 
     media_type = "application/json"
 

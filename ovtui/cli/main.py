@@ -11,6 +11,7 @@ import sys
 from ovtui import __version__
 from ovtui.cli import (
     audit_cmds,
+    backup_cmds,
     inventory_cmds,
     policy_cmds,
     provision_cmds,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     storage_cmds.add_parsers(sub)
     provision_cmds.add_parsers(sub)  # after inventory_cmds: adds to the `vm` group
     snapshot_cmds.add_parsers(sub)
+    backup_cmds.add_parsers(sub)
     try:
         from ovtui.lab.cli import add_lab_subparser
     except ImportError:

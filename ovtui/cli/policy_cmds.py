@@ -82,7 +82,10 @@ def policy_show(args: argparse.Namespace) -> None:
         return
     print(f"{status['cluster']}: policy {status['policy']}, mode {status['mode']} "
           f"({status['mode_source']})")  # fmt: skip
-    params = ", ".join(f"{k}={v:g}" for k, v in status["params"].items())
+    params = ", ".join(
+        f"{k}={v:g}" if isinstance(v, int | float) else f"{k}={v}"
+        for k, v in status["params"].items()
+    )
     print(f"parameters: {params}")
     for job in status["jobs"]:
         print(f"job {job['job']}: {job['schedule']}; next {_when(job['next_run'])}; "

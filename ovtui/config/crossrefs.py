@@ -48,6 +48,25 @@ def cross_reference_errors(config: Config) -> list[tuple[str, str]]:
                     "give each test-driver host its own node file (test:///abs/path/host.xml)",
                 )
             )
+    errors += _grant_errors(config)
     errors += policy_errors(config)
     errors += storage_errors(config)
+    return errors
+
+
+def _grant_errors(config: Config) -> list[tuple[str, str]]:
+    """A grant on an object the config does not define would never apply: a typo, refused.
+
+    VMs are not in the config (they come and go), so grants on a VM are not checked here.
+    """
+    known = {
+        "datacenter": [d.name for d in config.datacenters],
+        "cluster": [c.name for c in config.clusters],
+        "host": [h.name for h in config.hosts],
+    }
+    errors = []
+    for i, g in enumerate(config.auth.grants):
+        names = known.get(g.scope)
+        if names is not None and g.object not in names:
+            errors.append((f"auth.grants[{i}].object", _unknown(f"{g.scope}s", g.object, names)))
     return errors

@@ -104,20 +104,37 @@ def _format_validation(path: Path, exc: ValidationError) -> str:
         if _under_secret(Config, loc):
             lines.append(f"{path}: {key}: {msg} (value not shown: it may be a secret)")
             continue
-        lines.append(f"{path}: {key}: {msg} (got {err.get('input')!r})")
+        got = err.get("input")
+        # A whole section (a check across its keys) is not echoed: the message names the keys.
+        lines.append(f"{path}: {key}: {msg}" + ("" if isinstance(got, dict) else f" (got {got!r})"))
     return "\n".join(lines)
+
+
+def decode_utf8(path: Path, data: bytes) -> str:
+    """TOML is UTF-8: a stray Latin-1 byte is named by line and column, not a UnicodeDecodeError."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            f"{path}: line {line}, column {column}: byte 0x{data[exc.start]:02x} is not UTF-8; "
+            "save the file as UTF-8 (TOML files are UTF-8)"
+        ) from None
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Loads and validates completely; raises ConfigError with every problem found."""
     cfg_path = default_config_path(path)
     try:
-        raw = tomllib.loads(cfg_path.read_text())
+        raw = tomllib.loads(decode_utf8(cfg_path, cfg_path.read_bytes()))
     except FileNotFoundError:
         raise ConfigError(
             f"{cfg_path}: no such file; pass --config PATH or set OVTUI_CONFIG "
             f"(an annotated example is appliance/ovtui.example.toml)"
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{cfg_path}: is a directory; pass --config PATH of the file") from None
     except OSError as exc:
         raise ConfigError(f"{cfg_path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:

@@ -1,6 +1,8 @@
 """Checks of each cluster's scheduling section that pydantic cannot express on its own.
 
-- params: known names only (policies/params.py is the table), numbers in range, Low < High;
+- params: known names only (policies/params.py is the table), numbers in range, Low < High,
+  ConsolidationMode one of its words, and no parameter of the other consolidation mode (e.g.
+  LowUtilization with the default "demand" mode: refused, naming the fix, not ignored);
 - power_saving_window: "HH:MM-HH:MM" in the engine's local time (may cross midnight), or
   "always".
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from ovtui.config.base import Strict
 
 
-class ProvisionSection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProvisionSection(Strict):  # unknown keys refused, TOML types as written, absolute paths
     # The domain type of new VMs on QEMU hosts: kvm (hardware virtualisation), or qemu (TCG,
     # for hosts without it, such as the lab). Test-driver hosts always get `test`.
     virt_type: Literal["kvm", "qemu"] = "kvm"

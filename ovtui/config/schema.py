@@ -6,21 +6,20 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from auth.grants import Grant, GrantError
 from auth.ldap_config import DEFAULT_GROUP_FILTER
+from auth.permissions import ROLES
 from auth.syslog_sink import parse_target
+from ovtui.config.base import Strict as _Strict
+from ovtui.config.ovirt_section import OvirtApiSection
 from ovtui.config.provision_schema import ProvisionSection
 from ovtui.config.secrets import SecretRef
 from ovtui.config.storage_schema import StorageDomainConfig
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Seconds = Annotated[float, Field(gt=0, le=86400)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -44,6 +43,30 @@ class EngineSection(_Strict):
     # Host reads in flight at once, fleet-wide. Unbounded, 500 host threads fight over the GIL
     # and a full refresh takes twice as long (bench/core_figures.py); 16 still hides RPC latency.
     max_parallel_reads: Annotated[int, Field(ge=1, le=1024)] = 16
+    # The distributed deployment: the state in PostgreSQL (a libpq DSN, e.g. "host=db1
+    # dbname=ovtui user=ovtui passfile=/etc/ovtui/pgpass"); engines on the same database elect
+    # one active engine, the others wait as standbys (README "Deployment"). None: TinyDB files.
+    postgresql: str | None = None
+    standby_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+
+    @field_validator("postgresql")
+    @classmethod
+    def _dsn(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            params = conninfo_to_dict(value)
+        except ProgrammingError as exc:
+            raise ValueError(f"not a libpq connection string: {exc}") from None
+        if "password" in params:
+            raise ValueError(
+                "holds a password in clear: put it in a passfile (passfile=/etc/ovtui/pgpass, "
+                "mode 0600) or use client certificates (sslcert=, sslkey=)"
+            )
+        return value
 
 
 class ApiSection(_Strict):
@@ -53,6 +76,7 @@ class ApiSection(_Strict):
     tcp: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    ovirt: OvirtApiSection = OvirtApiSection()
 
     @field_validator("socket_mode")
     @classmethod
@@ -63,6 +87,8 @@ class ApiSection(_Strict):
             raise ValueError(f'{value!r} is not an octal mode such as "0660"') from None
         if mode & ~0o777 or mode & 0o007:
             raise ValueError(f'{value!r} must not grant access to others; use "0660" or "0600"')
+        if mode & 0o600 != 0o600:
+            raise ValueError(f'{value!r} locks the engine\'s own user out; use "0660" or "0600"')
         return value
 
     @field_validator("tcp")
@@ -76,6 +102,15 @@ class ApiSection(_Strict):
     def _tls_for_tcp(self) -> ApiSection:
         if self.tcp and not (self.tls_cert and self.tls_key):
             raise ValueError("tcp needs tls_cert and tls_key: the API never listens in clear")
+        if not self.tcp and (self.tls_cert or self.tls_key):
+            raise ValueError(
+                'tls_cert and tls_key serve only the tcp listener: set tcp = "HOST:PORT" '
+                "or remove them"
+            )
+        if self.ovirt.enabled and not self.tcp:
+            raise ValueError(
+                "ovirt.enabled needs tcp (with TLS): the oVirt SDK cannot use a socket"
+            )
         return self
 
 
@@ -183,6 +218,13 @@ class GrantConfig(_Strict):
     scope: Literal["system", "datacenter", "cluster", "host", "vm"] = "system"
     object: str = ""
 
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value not in ROLES:
+            raise ValueError(f"not a role; use one of {', '.join(ROLES)}")
+        return value
+
     @model_validator(mode="after")
     def _valid(self) -> GrantConfig:
         try:
@@ -214,6 +256,12 @@ class AuthSection(_Strict):
         if value is not None:
             parse_target(value)
         return value
+
+    @property
+    def local_users_optional(self) -> bool:
+        """The default users file may be absent when a directory signs people in (LDAP only);
+        a file named in the config must exist, and so must one when there is no directory."""
+        return "local_users_file" not in self.model_fields_set and self.ldap is not None
 
 
 class DataCenterConfig(_Strict):
@@ -250,6 +298,12 @@ class PowerConfig(_Strict):
     def _commands(self) -> PowerConfig:
         if self.kind == "command" and not (self.on and self.off):
             raise ValueError('kind = "command" needs both on = [...] and off = [...] commands')
+        given = [k for k in ("on", "off", "status", "password") if getattr(self, k) is not None]
+        if self.kind == "none" and given:
+            raise ValueError(
+                f'{", ".join(given)} would never be used with kind = "none": set kind = '
+                '"command" or remove them'
+            )
         return self
 
 

@@ -11,13 +11,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from auth.audit import GENESIS, AuditTrail
 from auth.principal import Principal
+from auth.refusal_limit import RefusalLimit
 from auth.sessions import SessionStore
+from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
 from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
 from ovtui.engine import maintenance
+from ovtui.engine.audit_open import open_audit_on
 from ovtui.engine.signin import build_signin
 from ovtui.fleet import actions
 from ovtui.fleet.assemble import LoadModel
@@ -32,7 +34,8 @@ from ovtui.storage.disks import DiskService
 from ovtui.storage.metrics_input import storage_input
 from ovtui.storage.moves import MoveService
 from ovtui.storage.service import StorageService
-from ovtui.store import JsonlLog, Store
+from ovtui.store import Store
+from ovtui.store.state import Log, State, open_files
 from policies.plan import Move
 
 log = logging.getLogger(__name__)
@@ -41,23 +44,40 @@ MIGRATION_FIGURES = ("downtime_ms", "job_ms", "transferred_mib")
 
 
 class Engine:
-    def __init__(self, config: Config, *, synthetic_load: LoadModel | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        synthetic_load: LoadModel | None = None,
+        state: State | None = None,
+    ) -> None:
         self.config = config
         self._stopped = False
         self.api_tcp_port: int | None = None  # set once the TCP listener is bound (port 0 = any)
         self.exporter_port: int | None = None  # set once /metrics is bound (port 0 = any)
         self.metrics = EngineMetrics()  # API, jobs, migrations, plans; served by the exporter
-        store_dir = config.engine.store_dir
-        self.store = Store.open(store_dir)
-        self.events = JsonlLog(store_dir / "events.jsonl")
-        self.migrations = JsonlLog(store_dir / "migrations.jsonl")
-        self.audit_log = JsonlLog(store_dir / "audit.jsonl", fsync=True)
-        last = self.audit_log.tail(1)
-        self.audit = AuditTrail(self.audit_log.append, last[0]["hash"] if last else GENESIS)
+        # Files in store_dir, or PostgreSQL (ovtui.store.state): the rest does not know which.
+        self.state = state or open_files(config.engine.store_dir)
+        self.store: Store = self.state.store
+        self.events: Log = self.state.events
+        self.migrations: Log = self.state.migrations
+        self.audit_log: Log = self.state.audit
+        # Syslog first: what the trail's check at start finds is forwarded too.
+        syslog = [SyslogSink(config.auth.audit_syslog)] if config.auth.audit_syslog else []
+        self.audit, problems = open_audit_on(self.audit_log, self.state.anchor, self.store, syslog)
+        self.metrics.audit.problems.set(len(problems))
+        self.refusal_limit = RefusalLimit()  # audit records of callers not signed in (401s)
         self.sessions = SessionStore(
             config.auth.session_ttl_minutes * 60, config.auth.session_idle_minutes * 60
         )
-        self.signin = build_signin(config, self.store, self.sessions, self.audit)
+        self.signin = build_signin(
+            config,
+            self.store,
+            self.sessions,
+            self.audit,
+            self.refusal_limit,
+            self.metrics.audit.dropped.inc,
+        )
         self.fleet = Fleet(
             config,
             synthetic_load=synthetic_load,
@@ -131,9 +151,7 @@ class Engine:
         await self.moves.stop()
         await self.storage.stop()
         await self.fleet.stop()
-        self.store.close()
-        for log in (self.events, self.migrations, self.audit_log):
-            log.close()
+        self.state.close()
 
     def snapshot(self) -> Snapshot:
         return self.fleet.snapshot()

@@ -14,15 +14,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from auth.audit import AuditTrail
+from auth.audit import AuditTrail, note_left_out
 from auth.grants import Grant, GrantBook
-from auth.ldap_auth import DirectoryUnavailable, LdapAuthenticator, LdapRefused
+from auth.ldap_auth import (
+    DirectoryUnavailable,
+    LdapAuthenticator,
+    LdapRefused,
+    LdapSettingsError,
+)
 from auth.ldap_config import LdapSettings
 from auth.local_users import LocalAuthenticator, LocalUser, load_local_users
 from auth.principal import Principal
+from auth.refusal_limit import RefusalLimit
 from auth.sessions import SessionStore
-from auth.syslog_sink import SyslogSink
-from auth.throttle import Throttle
+from auth.throttle import Locked, Throttle
 from ovtui.config.load import ConfigError
 from ovtui.config.schema import Config, LdapConfig
 
@@ -36,6 +41,18 @@ class SignInError(Exception):
 
 
 REFUSED = "sign-in refused: unknown user or wrong password"
+DIRECTORY_DOWN = (
+    "the directory cannot be reached, so sign-in is not possible now (the engine log says why)"
+)
+BREAK_GLASS_HINT = "; a local break-glass account still works"
+
+
+class _AccountLocked(Exception):
+    """Raised by the throttle's gate: the account the name resolved to is locked."""
+
+    def __init__(self, locked: Locked) -> None:
+        super().__init__(locked.what)
+        self.locked = locked
 
 
 @dataclass
@@ -49,10 +66,38 @@ class SignIn:
     # Names in the local users file: with a directory configured, these are checked locally
     # only (break-glass), every other name goes to the directory.
     local_names: frozenset[str] = frozenset()
+    # Refused sign-ins are records of callers not signed in: rate-limited per source, and each
+    # one left out is counted by `left_out` (the engine's metric).
+    limit: RefusalLimit | None = None
+    left_out: Callable[[], None] = lambda: None
 
-    def _deny(self, username: str, source: str, detail: str, **extra: Any) -> None:
+    def _deny(
+        self,
+        username: str,
+        source: str,
+        detail: str,
+        *,
+        result: str = "denied",
+        limited: bool = True,
+        **extra: Any,
+    ) -> None:
+        params: dict[str, Any] = {}
+        if limited and self.limit is not None:
+            dropped = self.limit.admit(source)
+            if dropped is None:
+                self.left_out()
+                note_left_out()
+                return
+            if dropped:
+                params["dropped_before"] = dropped
         self.audit.record(
-            actor=username, action="login", result="denied", source=source, detail=detail, **extra
+            actor=username,
+            action="login",
+            result=result,
+            source=source,
+            detail=detail,
+            params=params,
+            **extra,
         )
 
     def login(self, username: str, password: str, source: str) -> tuple[str, Principal]:
@@ -63,47 +108,76 @@ class SignIn:
             raise SignInError("user name and password are both required")
         locked = self.throttle.check(username, source)
         if locked is not None:
-            message = locked.message(self.throttle.now())
-            self._deny(username, source, f"throttled: {message}")
-            raise SignInError(message)
-        principal = self._authenticate(username, password, source)
-        self.throttle.succeeded(username)  # the name as typed: that is what failures counted
+            self._throttled(username, source, locked)
+        try:
+            principal, account = self._authenticate(username, password, source)
+        except _AccountLocked as exc:
+            self._throttled(username, source, exc.locked, "ldap")
+        # The name as typed and the account: that is what failures counted.
+        self.throttle.succeeded(username, account)
         return self._open_session(principal, source), principal
 
-    def _failed(self, username: str, source: str, detail: str, actor_source: str = "") -> NoReturn:
+    def _throttled(
+        self, username: str, source: str, locked: Locked, actor_source: str = ""
+    ) -> NoReturn:
+        message = locked.message(self.throttle.now())
+        account = f" (account {locked.account})" if locked.account else ""
+        self._deny(username, source, f"throttled{account}: {message}", actor_source=actor_source)
+        raise SignInError(message)
+
+    def _failed(
+        self,
+        username: str,
+        source: str,
+        detail: str,
+        actor_source: str = "",
+        account: str | None = None,
+    ) -> NoReturn:
         self._deny(username, source, detail, actor_source=actor_source)
-        locked = self.throttle.failed(username, source)
+        locked = self.throttle.failed(username, source, account)
         if locked is not None:
             message = locked.message(self.throttle.now())
-            self._deny(username, source, f"locked after {locked.failures} failures: {message}")
+            what = f" of account {locked.account}" if locked.account else ""
+            detail = f"locked after {locked.failures} failures{what}: {message}"
+            self._deny(username, source, detail, limited=False)  # once per lock: no flood
             raise SignInError(f"{REFUSED}; {message}")
         raise SignInError(REFUSED)
 
-    def _authenticate(self, username: str, password: str, source: str) -> Principal:
+    def _gate(self, username: str, source: str) -> Callable[[str], None]:
+        """Before the directory checks the password: is the account this name resolved to
+        locked (perhaps by guesses under another form of the name)?"""
+
+        def gate(dn: str) -> None:
+            locked = self.throttle.check(username, source, account=dn)
+            if locked is not None:
+                raise _AccountLocked(locked)
+
+        return gate
+
+    def _authenticate(
+        self, username: str, password: str, source: str
+    ) -> tuple[Principal, str | None]:
+        """The principal, and the account (DN) the name resolved to (None for local users)."""
         if self.ldap is None or username in self.local_names:
             found = self.local.authenticate(username, password)
             if found is None:
                 self._failed(username, source, "bad credentials (local)", "local")
-            return self._authorise(found.name, "local", frozenset(), found.roles, source)
+            return self._authorise(found.name, "local", frozenset(), found.roles, source), None
         try:
-            identity = self.ldap.authenticate(username, password)
+            identity = self.ldap.authenticate(username, password, self._gate(username, source))
         except LdapRefused as exc:
-            self._failed(username, source, f"bad credentials (ldap: {exc})", "ldap")
+            # The audit says why (disabled, expired, ...); the caller only hears "refused".
+            kind = "bad credentials" if exc.credentials else "account may not sign in"
+            self._failed(username, source, f"{kind} (ldap: {exc})", "ldap", exc.account)
         except DirectoryUnavailable as exc:
             log.error("sign-in of %r: directory unavailable: %s", username, exc)
-            self.audit.record(
-                actor=username,
-                actor_source="ldap",
-                action="login",
-                result="failed",
-                source=source,
-                detail=f"directory unavailable: {exc}",
-            )
-            raise SignInError(
-                "the directory cannot be reached, so sign-in is not possible now (the engine "
-                "log says why); a local break-glass account still works"
-            ) from None
-        return self._authorise(identity.name, "ldap", identity.groups, frozenset(), source)
+            detail = f"directory unavailable: {exc}"
+            self._deny(username, source, detail, result="failed", actor_source="ldap")
+            # Only a local users file with someone in it makes a break-glass account.
+            hint = BREAK_GLASS_HINT if self.local_names else ""
+            raise SignInError(DIRECTORY_DOWN + hint) from None
+        principal = self._authorise(identity.name, "ldap", identity.groups, frozenset(), source)
+        return principal, identity.dn
 
     def _authorise(
         self,
@@ -200,38 +274,47 @@ def stored_grants(table: Any) -> Callable[[], Iterable[Grant]]:
 
 
 def configured_grants(config: Config) -> list[Grant]:
-    grants = [
+    # Their objects were checked when the config was loaded (config/crossrefs.py).
+    return [
         Grant(g.role, g.scope, g.object, group=g.group, user=g.user, id=f"config-{i}")
         for i, g in enumerate(config.auth.grants)
     ]
-    known = {
-        "datacenter": {d.name for d in config.datacenters},
-        "cluster": {c.name for c in config.clusters},
-        "host": {h.name for h in config.hosts},
-    }
-    for g in grants:
-        if g.scope in known and g.object not in known[g.scope]:
-            log.warning("grant %s: no %s named %r in the config", g.id, g.scope, g.object)
-    return grants
 
 
-def build_signin(config: Config, store: Any, sessions: SessionStore, audit: AuditTrail) -> SignIn:
-    """Sign-in for the engine: local users, LDAP, grants (config + store), throttle, syslog."""
+def build_signin(
+    config: Config,
+    store: Any,
+    sessions: SessionStore,
+    audit: AuditTrail,
+    limit: RefusalLimit | None = None,
+    left_out: Callable[[], None] = lambda: None,
+) -> SignIn:
+    """Sign-in for the engine: local users, LDAP, grants (config + store), throttle."""
     auth = config.auth
+    # `ovtui engine` refused a missing file before this (config/preflight.py); an Engine built
+    # in-process (tests, tools) without one simply has no local accounts.
     users: dict[str, LocalUser] = (
-        load_local_users(auth.local_users_file) if auth.local_users_file else {}
+        load_local_users(auth.local_users_file, missing_ok=True) if auth.local_users_file else {}
     )
     try:
         ldap = LdapAuthenticator(ldap_settings(auth.ldap)) if auth.ldap is not None else None
-    except DirectoryUnavailable as exc:  # e.g. a ca_file that is not a certificate
+    except LdapSettingsError as exc:  # e.g. a ca_file that holds no certificate
+        raise ConfigError(f"{config.source}: auth.ldap.{exc.key}: {exc.problem}") from None
+    except DirectoryUnavailable as exc:
         raise ConfigError(f"{config.source}: auth.ldap: {exc}") from None
     t = auth.throttle
     throttle = Throttle(
         t.max_failures, t.window_seconds, t.lockout_seconds, t.max_failures_per_source
     )
-    if auth.audit_syslog:
-        audit.add_sink(SyslogSink(auth.audit_syslog))
     book = GrantBook(configured_grants(config), stored_grants(store.table(GRANTS_TABLE)))
     return SignIn(
-        LocalAuthenticator(users), sessions, audit, ldap, book, throttle, frozenset(users)
+        LocalAuthenticator(users),
+        sessions,
+        audit,
+        ldap,
+        book,
+        throttle,
+        frozenset(users),
+        limit,
+        left_out,
     )

@@ -28,7 +28,7 @@ from policies.plan import Plan, Step, StepKind
 from policies.premises import host_premise, migrate_premise
 
 if TYPE_CHECKING:
-    from ovtui.engine.core import Engine
+    from ovtui.executor.engine_services import EngineServices
     from ovtui.jobs.plan_store import PlanStore
 
 #: How long a powered-on host may take to boot and answer libvirt before activation gives up.
@@ -48,7 +48,7 @@ def batches(indices: Sequence[int], steps: Sequence[Step]) -> list[list[int]]:
 
 
 class PlanRunner:
-    def __init__(self, engine: Engine, plans: PlanStore) -> None:
+    def __init__(self, engine: EngineServices, plans: PlanStore) -> None:
         self.engine = engine
         self.plans = plans
 

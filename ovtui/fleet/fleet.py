@@ -19,6 +19,7 @@ from ovtui.fleet.assemble import HostFacts, LoadModel, assemble
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
 from ovtui.fleet.lifecycle_names import describe
+from ovtui.fleet.moving import Moving, overlay, settled
 from ovtui.fleet.reading import HostReading, NodeInfo, VmConfig, read_host, read_node
 from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot, VmState
 
@@ -76,6 +77,7 @@ class Fleet:
                 call_timeout=eng.libvirt_call_timeout_seconds,
                 backoff_max=eng.connect_backoff_max_seconds,
                 on_lifecycle=self._lifecycle,
+                on_balloon=self._balloon_changed,
                 on_state_change=self._link_state_changed,
                 expected_down=self._expected_down,
             )
@@ -90,6 +92,11 @@ class Fleet:
         # Per host: VMs whose config an event made stale while a read was out (None: no read).
         self._stale_during_read: dict[str, set[str] | None] = {h: None for h in self.links}
         self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
+        # VMs being moved (ovtui.fleet.moving), and per host: reads begun, and which of them
+        # gave the reading now stored (so a move knows when both hosts were read after it).
+        self._moving: dict[str, Moving] = {}
+        self._reads_begun: dict[str, int] = {h: 0 for h in self.links}
+        self._stored_read: dict[str, int] = {h: 0 for h in self.links}
         self._flags: dict[str, tuple[bool, bool]] = {}  # (powered off, maintenance) at rebuild
         self._wake: dict[str, asyncio.Event] = {}
         self._read_locks: dict[str, asyncio.Lock] = {}
@@ -159,6 +166,7 @@ class Fleet:
         polls): the next snapshot shows it within PUBLISH_EVERY_SECONDS."""
         link = self.links[name]
         async with self._read_locks.setdefault(name, asyncio.Lock()), self._read_slots:
+            read_no = self._reads_begun[name] = self._reads_begun[name] + 1
             cache, node = self._configs[name], self._nodes.get(name)
             if node is None:
                 node = self._nodes[name] = await self._counted(
@@ -166,11 +174,15 @@ class Fleet:
                 )
             fresh: dict[str, VmConfig] = {}
             stale = self._stale_during_read[name] = set()
+            cpu_time = link.cfg.load != "synthetic"  # synthetic load never looks at cpu.time
             try:
                 reading = await self._counted(
                     name,
                     POLL_DOMAINS,
-                    link.call(lambda conn: read_host(conn, cache, node, fresh), action="list VMs"),
+                    link.call(
+                        lambda conn: read_host(conn, cache, node, fresh, cpu_time=cpu_time),
+                        action="list VMs",
+                    ),
                 )
             finally:
                 self._stale_during_read[name] = None
@@ -178,6 +190,7 @@ class Fleet:
             if name in self._readings:
                 self._previous[name] = self._readings[name]
             self._readings[name] = reading
+            self._stored_read[name] = read_no
             self._current.add(name)
             self._rebuild(name, publish=publish)
 
@@ -239,6 +252,14 @@ class Fleet:
         )
         self.request_refresh(host)
 
+    def _balloon_changed(self, host: str, uuid: str) -> None:
+        """The guest's current memory changed: its config is read again by the next poll (not
+        at once: a balloon driver can report often, and the figure is not urgent)."""
+        self._configs[host].pop(uuid, None)
+        stale = self._stale_during_read[host]
+        if stale is not None:
+            stale.add(uuid)
+
     def _flags_of(self, host: str) -> tuple[bool, bool]:
         return self._powered_off(host), self._maintenance_of(host)
 
@@ -267,6 +288,40 @@ class Fleet:
                     return d.name
         return uuid
 
+    # -- VMs being moved ---------------------------------------------------------------------
+    def begin_move(self, vm: VM, target: str, mode: str) -> None:
+        """From now on the VM is shown once, as migrating from its host to target."""
+        other = self._moving.get(vm.uuid)
+        if other is not None:
+            raise FleetError(
+                f"migrate {vm.name} refused: it is already migrating from {other.vm.host} to "
+                f"{other.target}; wait until that move ends",
+                kind="conflict",
+                host=vm.host,
+                vm=vm.name,
+            )
+        self._moving[vm.uuid] = Moving(vm, target, mode)
+        self._snapshot = None
+
+    def end_move(self, uuid: str) -> None:
+        """The move is over (done or not): still shown as migrating until both hosts have been
+        read again, so the first snapshot without the overlay has the VM where it really is."""
+        move = self._moving.get(uuid)
+        if move is not None and move.reads_at_end is None:
+            move.reads_at_end = {h: self._reads_begun[h] for h in move.hosts}
+            if self._drop_settled():
+                self._snapshot = None
+
+    def moving(self, uuid: str) -> Moving | None:
+        return self._moving.get(uuid)
+
+    def _drop_settled(self) -> bool:
+        up = {n: link.state == HostState.UP for n, link in self.links.items()}
+        done = [u for u, m in self._moving.items() if settled(m, self._stored_read, up)]
+        for uuid in done:
+            del self._moving[uuid]
+        return bool(done)
+
     # -- snapshot ------------------------------------------------------------------------------
     def _rebuild(self, name: str, *, publish: bool = True) -> None:
         link = self.links[name]
@@ -293,6 +348,8 @@ class Fleet:
         self._views[name] = assemble(
             facts, self._readings.get(name), self._previous.get(name), synthetic
         )
+        if self._moving:
+            self._drop_settled()
         if publish:
             self._snapshot = None
         else:
@@ -315,7 +372,9 @@ class Fleet:
                 datacenters=self._dcs,
                 clusters=self._clusters,
                 hosts=tuple(h for h, _ in views),
-                vms=_without_stale_copies([vm for _, vms in views for vm in vms]),
+                vms=overlay(
+                    _without_stale_copies([vm for _, vms in views for vm in vms]), self._moving
+                ),
             )
         return snap
 

@@ -43,6 +43,19 @@ from ovtui.store import Store
 
 log = logging.getLogger(__name__)
 
+
+class _QuietCancel(logging.Filter):
+    """APScheduler logs a job's CancelledError as an error with a traceback. Only stop() cancels
+    jobs (the engine is stopping, and _fire records the run as cancelled), so drop those."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
+# run_coroutine_job and the executor's callback both log on the executor's own logger.
+logging.getLogger("apscheduler.executors.default").addFilter(_QuietCancel())
+
 TABLE = "policy_jobs"
 SAMPLER_ID = "sample-load"
 CATCH_UP_SECONDS = 15.0

@@ -36,7 +36,7 @@ from policies.plan import Plan
 from policies.planner import KINDS, make_plan
 
 if TYPE_CHECKING:
-    from ovtui.engine.core import Engine
+    from ovtui.executor.engine_services import EngineServices
 
 MODES = ("off", "recommend", "automatic")
 MODE_KEY = "policy.mode."
@@ -48,7 +48,7 @@ def system_principal(kind: str, cluster: str) -> Principal:
 
 
 class PolicyService:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: EngineServices) -> None:
         self.engine = engine
         config = engine.config
         self.plans = PlanStore(engine.store)

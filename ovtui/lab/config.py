@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from auth.local_users import LocalUser, write_local_users
+from auth.passwords import hash_password
 from ovtui.lab.state import HostState
 
 DATACENTER = "lab"
@@ -50,6 +53,7 @@ def render(
     lines = [
         f"# ovtui configuration for the lab in {root}, written by `ovtui lab up`.",
         "# It is rewritten by every `lab up`; copy it before editing.",
+        "# Sign in as `admin` with the password in admin.password (written once, mode 0600).",
         "",
         "[engine]",
         f"store_dir = {_s(str(root / 'engine'))}",
@@ -115,3 +119,19 @@ def write(path: Path, text: str) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def ensure_admin(root: Path) -> None:
+    """The config names local-users.toml: without it `ovtui engine` refuses to start. Written once
+    (an operator's own file is never replaced): `admin`, SuperUser, a random password kept in
+    admin.password (0600) beside it."""
+    users = root / "local-users.toml"
+    if users.exists():
+        return
+    password = secrets.token_urlsafe(12)
+    fd = os.open(root / "admin.password", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password + "\n")
+    write_local_users(
+        users, [LocalUser("admin", hash_password(password), frozenset({"SuperUser"}))]
+    )

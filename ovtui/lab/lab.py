@@ -41,7 +41,7 @@ _STATE_NAMES = {
 # What the lab creates under its root; `down` removes these and the root if it is then empty.
 _LAB_ENTRIES = ("hosts", "guests", "engine", "run", "lab.json", "lab.tmp", "ovtui.toml",
                 "ovtui.tmp", "etc-hosts", "lab.lock", "local-users.toml",
-                "storage")  # fmt: skip
+                "admin.password", "storage")  # fmt: skip
 
 
 def _quiet(_msg: str) -> None:
@@ -389,6 +389,7 @@ class Lab:
         domains = storagemod.domains_toml(lab_storage, config.DATACENTER, first)
         text = config.render(self.root, list(st.hosts.values()), cpu_model, options, domains)
         config.write(self.config_path, text)
+        config.ensure_admin(self.root)
 
     def storage(self) -> storagemod.LabStorage:
         """The lab's shared directory, loop device and iSCSI target (see ovtui.lab.storage)."""

@@ -20,19 +20,24 @@ from ovtui.store.jsonl_lines import first_line_after, last_newline, lines_backwa
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
+MAX_UNREADABLE_END = 64  # more complete non-record lines than this at the end: not our log
+CUT_KEPT = 64 * 1024  # how much of a cut torn line `cut` keeps, for the owner to record
 
 
 class JsonlLog:
     """One JSON object per line, each with a strictly increasing `seq` and an ISO-8601 UTC `ts`.
 
     Appends are thread-safe. Each record is one write() on an O_APPEND descriptor, so a killed
-    writer can leave at most a torn last line, which the next open cuts away. `fsync=True` makes
-    each append durable before it returns (the audit trail wants that; events do not).
+    writer can leave at most a torn last line, which the next open cuts away (`cut` and
+    `cut_bytes` say what was cut; `unreadable_end` counts complete lines at the end that are
+    not records, which are kept). `fsync=True` makes each append durable before it returns
+    (the audit trail wants that; events do not).
     """
 
     def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
         self.path = Path(path)
         self._fsync = fsync
+        self.cut, self.cut_bytes, self.unreadable_end = b"", 0, 0
         self._lock = threading.Lock()
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         created = not self.path.exists()
@@ -111,6 +116,30 @@ class JsonlLog:
                 if record is not None:
                     yield record
 
+    def reopen(self) -> bool:
+        """Start a new file if log rotation moved this one away; True if it did.
+
+        Numbering goes on from the moved file (readers asking for seq > N still get news), so
+        a rotated log is the same stream continued in a new file.
+        """
+        with self._lock:
+            fd = self._open_fd()
+            try:
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                    return False
+            except FileNotFoundError:
+                pass
+            new = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                end, last_seq = self._recover(new)
+            except BaseException:
+                os.close(new)
+                raise
+            os.close(fd)
+            self._fd, self._end = new, end
+            self._last_seq = max(self._last_seq, last_seq)
+            return True
+
     def close(self) -> None:
         with self._lock:
             if self._fd is not None:
@@ -168,34 +197,50 @@ class JsonlLog:
         return record
 
     def _recover(self, fd: int) -> tuple[int, int]:
-        """Find the last seq, reading backwards from the end, and cut away a torn last line."""
+        """Find the last seq, reading backwards from the end, and cut away a torn last line.
+
+        Only an unterminated last line is cut: each record is one write() ending in a newline,
+        so only a writer killed mid-write leaves one. A complete line that is not a record is
+        damage or an edit, never a crash: it is kept for inspection (readers step over it) and
+        counted in `unreadable_end`, so the owner can raise the alarm (the audit trail does).
+        """
         size = os.fstat(fd).st_size
         end = size
         if end and os.pread(fd, 1, end - 1) != b"\n":
             end = last_newline(fd, end) + 1  # a kill mid-write: the line has no newline yet
-        last_seq, bad_lines = 0, 0
-        for offset, line in lines_backward(fd, end):
-            seq = _seq_of(line)
-            if seq is not None:
-                last_seq = seq
-                break
-            if bad_lines:
-                raise StoreError(
-                    f"{self.path}: its last lines are not ovtui log records, so it is not an "
-                    "ovtui log or it is damaged beyond a torn last line. Move it aside (ovtui "
-                    "starts a new log) and keep it for inspection.",
-                    path=self.path,
-                )
-            bad_lines, end = 1, offset
         if end < size:
+            self.cut = os.pread(fd, min(size - end, CUT_KEPT), end)
+            self.cut_bytes = size - end
             log.warning(
-                "%s: cut %d bytes of a torn or unreadable last line (a writer was interrupted)",
+                "%s: cut %d bytes of a torn last line (a writer was interrupted mid-write)",
                 self.path,
                 size - end,
             )
             os.ftruncate(fd, end)
             if self._fsync:
                 os.fsync(fd)
+        last_seq = 0
+        for _offset, line in lines_backward(fd, end):
+            seq = _seq_of(line)
+            if seq is not None:
+                last_seq = seq
+                break
+            self.unreadable_end += 1
+            if self.unreadable_end > MAX_UNREADABLE_END:
+                raise StoreError(
+                    f"{self.path}: its last {MAX_UNREADABLE_END} lines are not ovtui log "
+                    "records, so it is not an ovtui log or it is badly damaged. Move it aside "
+                    "(ovtui starts a new log) and keep it for inspection.",
+                    path=self.path,
+                )
+        if self.unreadable_end:
+            log.warning(
+                "%s: its last %d complete line(s) are not records (edited or damaged): kept "
+                "for inspection; appends continue after seq %d",
+                self.path,
+                self.unreadable_end,
+                last_seq,
+            )
         return end, last_seq
 
 

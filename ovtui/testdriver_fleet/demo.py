@@ -15,6 +15,7 @@ from ovtui.testdriver_fleet.spec import (
     DatacenterSpec,
     FleetSpec,
     HostSpec,
+    ParamValue,
     VmSpec,
 )
 
@@ -152,8 +153,8 @@ def _kvm_b03() -> list[VmSpec]:
 
 # Read-only so that nobody can change the demo by mutating a shared dict.
 PROD_A_PARAMS = MappingProxyType({"HighUtilization": 80, "CpuOverCommitDurationMinutes": 2})
-PROD_B_PARAMS = MappingProxyType(
-    {"LowUtilization": 20, "HighUtilization": 80, "CpuOverCommitDurationMinutes": 2}
+PROD_B_PARAMS: MappingProxyType[str, ParamValue] = MappingProxyType(
+    {"ConsolidationMode": "demand", "HighUtilization": 80, "CpuOverCommitDurationMinutes": 2}
 )
 
 

@@ -18,7 +18,13 @@ from auth.audit import GENESIS, verify_chain
 from ovtui.tui import clock, fmt
 
 FIELDS = ("actor", "action", "target", "result")
-_RESULT_STYLE = {"ok": "green", "denied": "bold red", "failed": "red"}
+_RESULT_STYLE = {
+    "ok": "green",
+    "denied": "bold red",
+    "failed": "red",
+    "refused": "yellow",  # a request the engine turned down (404, 409, 422...)
+    "alert": "bold white on red",  # the engine found its audit trail damaged at start
+}
 
 
 class AuditFilterError(ValueError):
@@ -99,7 +105,7 @@ def chain_status(records: list[dict[str, Any]]) -> ChainStatus:
 
 def record_intact(rec: dict[str, Any]) -> bool:
     """The record's hash matches its content (not whether it follows the one before)."""
-    return not verify_chain([rec], str(rec.get("prev", "")))
+    return not verify_chain([rec], str(rec.get("prev", "")), from_start=False)
 
 
 def detail_text(rec: dict[str, Any]) -> str:

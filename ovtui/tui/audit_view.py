@@ -49,7 +49,8 @@ class AuditScreen(FleetScreen):
     BINDINGS = [
         Binding("escape", "back", "back", tooltip="clear the filter, or back to the dashboard"),
         Binding("slash", "filter", "filter", key_display="/",
-                tooltip="filter: actor:NAME action:NAME result:ok|denied|failed target:T words"),
+                tooltip="filter: actor:NAME action:NAME result:ok|denied|refused|failed|alert "
+                        "target:T words"),
         Binding("b", "older", "older", tooltip="load older records"),
     ]  # fmt: skip
     HELP_TITLE = "audit trail"

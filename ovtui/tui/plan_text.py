@@ -77,6 +77,8 @@ def status_text(status: dict[str, Any]) -> str:
     window = status.get("power_saving_window")
     if status.get("policy") == "power_saving" and window:
         lines.append(f"power-saving window {window} (local time)")
+    if status.get("policy") == "power_saving":
+        lines.append(consolidation_text(status.get("params") or {}))
     for job in status.get("jobs") or ():
         lines.append(job_line(job))
     if not status.get("jobs"):
@@ -92,6 +94,24 @@ def status_text(status: dict[str, Any]) -> str:
     if status.get("busy"):
         lines.append(f"busy: {status['busy']}")
     return "\n".join(lines)
+
+
+def consolidation_text(params: dict[str, Any]) -> str:
+    """How power saving chooses hosts to release (ConsolidationMode and its parameters)."""
+    mode = params.get("ConsolidationMode", "?")
+    high = params.get("HighUtilization", "?")
+    if mode == "demand":
+        return (
+            f"consolidation demand: CPU demand kept at {params.get('DemandCapacityRatioTarget')}% "
+            f"± {params.get('DemandCapacityRatioTolerance')}% of the CPUs in service, "
+            f"no host above {high}%"
+        )
+    if mode == "low_utilization":
+        return (
+            f"consolidation low_utilization (oVirt): hosts under {params.get('LowUtilization')}% "
+            f"are drained, no host above {high}%"
+        )
+    return f"consolidation {mode}"
 
 
 def job_line(job: dict[str, Any]) -> str:

@@ -349,7 +349,10 @@ def test_ambiguous_vm_name_is_409_listing_uuids(start_engine) -> None:
     before = live.engine.audit_log.last_seq
     resp = admin.post(f"{API}/vms/app/poweroff")
     assert resp.status_code == 409 and first in _error(resp)
-    assert live.engine.audit_log.read(since_seq=before) == []
+    # audited as a refusal, not as an action: nothing was done to either VM
+    [refused] = live.engine.audit_log.read(since_seq=before)
+    assert (refused["action"], refused["result"]) == ("POST /api/v1/vms/{vm}/{action}", "refused")
+    assert refused["params"] == {"status": 409}
     # and the UUID picks exactly one
     assert admin.get(f"{API}/vms/{second}").json()["host"] == "h2"
     resp = admin.post(f"{API}/vms/{second}/poweroff")

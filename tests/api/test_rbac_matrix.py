@@ -3,26 +3,41 @@
 The expected table below is written out by hand from the role definitions agreed for ovtui
 (SuperUser, ClusterAdmin, PowerUser, Operator, ReadOnly, Auditor): it is NOT derived from
 auth.permissions, so a change to a role or to a route's declaration has to be made here too.
+
+The read-scope part (below EXPECTED's tests) is generated from the routes as served: every GET
+route, for every role granted at every scope, on an object inside and one outside the grant,
+with each filter parameter set to an object outside it; no answer may name what the caller may
+not read. Every route must declare what it authorises on (Require(..., target=...)).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
+import sys
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import fastapi.routing
 import pytest
+from fastapi import Depends
 from fastapi.routing import APIRoute
 
-from auth.permissions import ROLES
+from auth.local_users import LocalUser, write_local_users
+from auth.passwords import hash_password
+from auth.permissions import ROLES, Permission
+from auth.principal import FILTERED_LISTS
 from ovtui.api.app import create_app
-from ovtui.api.authz import Public, Require
+from ovtui.api.authz import TARGETS, Public, Require
+from ovtui.config.schema import GrantConfig
 from ovtui.config.storage_schema import StorageDomainConfig
+from ovtui.provision.templates import blank
 from ovtui.storage.move_model import DiskMove, Endpoint
-from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec
+from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec, vm_uuid
 from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
 from tests.storage.helpers import all_read, wait_storage
 
@@ -467,3 +482,427 @@ def test_every_power_action_is_refused_to_readonly(
     resp = live.client(tokens["ReadOnly"]).post(f"{API}/vms/pw-readonly/{action}")
     assert resp.status_code == 403
     assert resp.json()["error"]["message"].startswith("viewer may not vm.power on vm pw-readonly")
+
+
+# -- read scope: every GET route x every role x an object inside and outside a scoped grant ----
+#
+# Generated from the app's routes and their declarations (Require(permission, target=...)):
+# a new GET route is checked as soon as it exists, and one that does not declare what it
+# authorises on fails test_every_route_declares_its_scope. What each scope may read is written
+# out below from the fleet's layout (not from auth.principal), and no answer — 200, 403 or 404 —
+# may name an object the caller may not read (a plan's notes, a host's VMs, a 404's hints).
+
+SCOPED = ("system", "datacenter", "cluster", "host", "vm")
+GRANTED_ON = {"datacenter": "dc-in", "cluster": "cl-in", "host": "h-in", "vm": "vm-in"}
+# Each object: (kind, name, datacenter, cluster, host); "twin" is the name of two VMs.
+FLEET = (
+    ("datacenter", "dc-in", "dc-in", None, None),
+    ("datacenter", "dc-out", "dc-out", None, None),
+    ("cluster", "cl-in", "dc-in", "cl-in", None),
+    ("cluster", "cl-out", "dc-out", "cl-out", None),
+    ("host", "h-in", "dc-in", "cl-in", "h-in"),
+    ("host", "h-side", "dc-in", "cl-in", "h-side"),
+    ("host", "h-out", "dc-out", "cl-out", "h-out"),
+    ("host", "h-far", "dc-out", "cl-out", "h-far"),
+    ("vm", "vm-in", "dc-in", "cl-in", "h-in"),
+    ("vm", "twin", "dc-in", "cl-in", "h-in"),
+    ("vm", "vm-side", "dc-in", "cl-in", "h-side"),
+    ("vm", "vm-out", "dc-out", "cl-out", "h-out"),
+    ("vm", "twin-out", "dc-out", "cl-out", "h-out"),  # renamed "twin" on the host (see below)
+    ("vm", "vm-far", "dc-out", "cl-out", "h-far"),
+    ("storage", "sd-in", "dc-in", None, None),  # a data center's object: no cluster, no host
+    ("storage", "sd-out", "dc-out", None, None),
+    ("template", "tp-in", "dc-in", None, None),  # a data center's object too
+    ("template", "tp-out", "dc-out", None, None),
+)
+# Disk moves are read as their VM is; storage domains are seen by the hosts that see them, so a
+# reader of such a host may see the domain's name (not the domain itself).
+MOVES = {"mv-in": "vm-in", "mv-out": "vm-out"}
+DOMAIN_HOSTS = {"sd-in": "h-in", "sd-out": "h-out"}
+# Lists of a data center's objects: their items name the hosts that see them, so only the
+# list's own objects must all be shown to whoever may read them.
+OWN_KIND = {f"{API}/storage": "storage", f"{API}/disks": "storage"}
+KIND_OF = {name: kind for kind, name, *_ in FLEET}
+# The object a path names, inside and outside the grant of each scope.
+PATH_OBJECTS = {
+    "vm": ("vm-in", "vm-out"),
+    "host": ("h-in", "h-out"),
+    "cluster": ("cl-in", "cl-out"),
+    "storage": ("sd-in", "sd-out"),
+    "move": ("mv-in", "mv-out"),
+    "template": ("tp-in", "tp-out"),
+}
+# Query parameters that filter by an object: asked with the object outside the grant.
+FILTERS = {"datacenter": "dc-out", "cluster": "cl-out", "host": "h-out", "vm": "vm-out"}
+
+
+def _readable(scope: str) -> set[str]:
+    """What a grant at `scope` covers (spec names): the object and everything inside it."""
+    if scope == "system":
+        return {name for _, name, *_ in FLEET} | set(MOVES)
+    obj = GRANTED_ON[scope]
+    place = {"datacenter": 0, "cluster": 1, "host": 2}.get(scope)  # in (datacenter, cluster, host)
+    names = {
+        name
+        for kind, name, *where in FLEET
+        if (kind, name) == (scope, obj) or (place is not None and where[place] == obj)
+    }
+    return names | {move for move, vm in MOVES.items() if vm in names}
+
+
+def _scoped_user(role: str, scope: str) -> str:
+    return ROLE_USERS[role] if scope == "system" else f"{_slug(role)}-{scope}"
+
+
+def _scope_spec() -> FleetSpec:
+    sky = "Skylake-Server"
+    # cl-out saves power: its preview drains a host and names it and its VMs in the notes.
+    saving = {"HostsInReserve": 0, "CpuOverCommitDurationMinutes": 0}
+    return FleetSpec(
+        (DatacenterSpec("dc-in"), DatacenterSpec("dc-out")),
+        (
+            ClusterSpec("cl-in", "dc-in", sky),
+            ClusterSpec("cl-out", "dc-out", sky, 150, "power_saving", "recommend", params=saving),
+        ),
+        (
+            HostSpec("h-in", "cl-in", 8, 16384, sky, 2400,
+                     (VmSpec("vm-in", 1, 512, "web"), VmSpec("twin", 1, 512, "web"))),
+            HostSpec("h-side", "cl-in", 8, 16384, sky, 2400, (VmSpec("vm-side", 1, 512, "web"),)),
+            HostSpec("h-out", "cl-out", 8, 16384, sky, 2400,
+                     (VmSpec("vm-out", 1, 512, "web"), VmSpec("twin-out", 1, 512, "web"))),
+            HostSpec("h-far", "cl-out", 8, 16384, sky, 2400, (VmSpec("vm-far", 1, 512, "web"),)),
+        ),
+    )  # fmt: skip
+
+
+def _prepare_scopes(root: Path) -> None:
+    """A user per role and scope (roles from grants only, as for directory users), and a
+    second VM named "twin" (the spec wants unique names: it is renamed on its host)."""
+    users = [LocalUser(user, hash_password(PASSWORD, n=2**12), frozenset({role}))
+             for role, user in ROLE_USERS.items()]  # fmt: skip
+    users += [
+        LocalUser(_scoped_user(role, scope), users[0].password_hash, frozenset())
+        for role in sorted(ALL)
+        for scope in SCOPED[1:]
+    ]
+    write_local_users(root / "local-users.toml", users)
+    node = root / "h-out.xml"
+    node.write_text(node.read_text().replace("<name>twin-out</name>", "<name>twin</name>"))
+
+
+@pytest.fixture(scope="module")
+def scoped() -> Iterator[LiveEngine]:
+    config = fleet_config(_scope_spec(), prepare=_prepare_scopes)
+    domains = [
+        StorageDomainConfig(name=sd, datacenter=dc, type="local", path=f"/{sd}", hosts=[host])
+        for sd, dc, host in (("sd-in", "dc-in", "h-in"), ("sd-out", "dc-out", "h-out"))
+    ]
+    grants = [
+        GrantConfig.model_validate(
+            {"user": _scoped_user(role, scope), "role": role, "scope": scope, "object": obj}
+        )
+        for role in sorted(ALL)
+        for scope, obj in GRANTED_ON.items()
+    ]
+    auth = config.auth.model_copy(update={"grants": grants})
+    config = config.model_copy(update={"auth": auth, "storage_domains": domains})
+    try:
+        live = LiveEngine(config)
+        try:
+            for move, vm in MOVES.items():  # a finished move of each VM, as the store keeps it
+                moved = live.engine.snapshot().vms_named(vm)[0]
+                sd = "sd-in" if vm == "vm-in" else "sd-out"
+                src, dst = Endpoint(sd, "a.qcow2", f"/{sd}/a.qcow2"), Endpoint(sd, "b.qcow2")
+                done = DiskMove(move, vm, moved.uuid, moved.host, "vdb", True, src, dst, 1 << 20)
+                live.engine.store.table("disk_moves").insert(
+                    done.at("source_deleted", 1.0).as_dict()
+                )
+            for name, dc in (("tp-in", "dc-in"), ("tp-out", "dc-out")):  # as the store keeps them
+                live.engine.store.table("templates").insert(
+                    {**blank(), "name": name, "datacenter": dc, "created_by": "admin"}
+                )
+            yield live
+        finally:
+            live.stop()
+    finally:
+        shutil.rmtree(config.engine.store_dir.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def scoped_tokens(scoped: LiveEngine) -> dict[tuple[str, str], str]:
+    return {(r, s): scoped.login(_scoped_user(r, s)) for r in sorted(ALL) for s in SCOPED}
+
+
+def _unreadable_words(live: LiveEngine, scope: str) -> set[str]:
+    """Names and UUIDs that must not appear in an answer to a caller with this scope: what the
+    caller may not read, except where a readable object is (its data center, cluster, host).
+    "twin" may appear when the caller reads one of the two VMs of that name."""
+    mine = _readable(scope)
+    around = {w for _, name, *where in FLEET if name in mine for w in where if w}
+    around |= {sd for sd, host in DOMAIN_HOSTS.items() if host in mine | around}
+    words = {name for _, name, *_ in FLEET if name not in mine | around}
+    words |= {move for move in MOVES if move not in mine}
+    for vm in live.engine.snapshot().vms:
+        spec_name = "twin-out" if vm.host == "h-out" and vm.name == "twin" else vm.name
+        if spec_name not in mine:
+            words.add(vm.uuid)
+    return words
+
+
+def _get_routes(live: LiveEngine) -> list[Any]:
+    return sorted((r for r in _routes(live) if "GET" in r.methods), key=lambda r: str(r.path))
+
+
+def _undeclared(routes: list[Any]) -> list[str]:
+    return [
+        f"{sorted(r.methods)} {r.path}"
+        for r in routes
+        for d in _declarations(r)
+        if isinstance(d, Require) and d.permission is not None and d.target not in TARGETS
+    ]
+
+
+def test_every_route_declares_its_scope(live: LiveEngine) -> None:
+    """Require(permission) without target= would authorise on the whole system, where a scoped
+    grant of inventory.read passes: the route must say what it reads (or that it filters)."""
+    undeclared = _undeclared(_routes(live))
+    assert not undeclared, (
+        "declare target= (vm, host, cluster: the object in the path; list: the route shows "
+        "only what the caller may read; system: system-wide roles only):\n" + "\n".join(undeclared)
+    )
+
+
+def test_a_new_route_without_a_scope_is_caught(
+    live: LiveEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk sees a route added later, as the policy routes once were: reading a cluster's
+    data with Require(inventory.read) alone."""
+
+    served = create_app
+
+    def with_new_route(engine: Any) -> Any:
+        app = served(engine)
+
+        @app.get(
+            f"{API}/secrets/{{cluster}}", dependencies=[Depends(Require(Permission.INVENTORY_READ))]
+        )
+        async def secrets(cluster: str) -> str:
+            return cluster
+
+        return app
+
+    monkeypatch.setattr(sys.modules[__name__], "create_app", with_new_route)
+    assert _undeclared(_routes(live)) == [f"['GET'] {API}/secrets/{{cluster}}"]
+
+
+def _expected(decl: Require | Public, role: str, scope: str, obj: str | None) -> int:
+    """From the route's path first: one naming an object answers only on that object's scope,
+    whatever it declares. Without one: system-wide roles only, or a list for any holder."""
+    if isinstance(decl, Public) or decl.permission is None:
+        return 200
+    holds = decl.permission in ROLES[role]
+    if obj is not None:
+        return 200 if holds and obj in _readable(scope) else 403
+    if decl.target == "system" or decl.permission not in FILTERED_LISTS:
+        return 200 if holds and scope == "system" else 403
+    return 200 if holds else 403  # a list: what it shows is checked word by word
+
+
+def _scope_requests(route: Any) -> list[tuple[str, dict[str, str], str | None]]:
+    """(path, query, object named) for the object inside, the one outside, and each filter."""
+    params = set(route.param_convertors)
+    unknown = params - PATH_OBJECTS.keys()
+    assert not unknown, f"GET {route.path}: teach the scope matrix the path parameter {unknown}"
+    out: list[tuple[str, dict[str, str], str | None]] = []
+    if params:
+        (param,) = params
+        for obj in PATH_OBJECTS[param]:
+            out.append((route.path.replace(f"{{{param}}}", obj), {}, obj))
+            if param == "vm":  # by UUID too: a refusal must not tell the name
+                out.append((route.path.replace("{vm}", vm_uuid(obj)), {}, obj))
+    else:
+        out.append((route.path, {}, None))
+    query = {p.name for p in route.dependant.query_params}
+    for name in sorted(query & FILTERS.keys()):
+        out += [(path, {name: FILTERS[name]}, obj) for path, _, obj in out[:1]]
+    # A parameter with fixed values (a plan's kind) may change what is shown: each value, on
+    # each object.
+    for param in route.dependant.query_params:
+        for value in _fixed_values(param.field_info.annotation):
+            out += [(path, {param.name: value}, obj) for path, q, obj in list(out) if not q]
+    return out
+
+
+def _fixed_values(annotation: Any) -> list[str]:
+    if typing.get_origin(annotation) is typing.Literal:
+        return [str(v) for v in typing.get_args(annotation)]
+    return [v for arg in typing.get_args(annotation) for v in _fixed_values(arg)]
+
+
+@pytest.mark.parametrize("scope", SCOPED)
+@pytest.mark.parametrize("role", sorted(ALL))
+def test_read_scope_matrix(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str], role: str, scope: str
+) -> None:
+    client = scoped.client(scoped_tokens[role, scope])
+    hidden = _unreadable_words(scoped, scope)
+    problems = []
+    for route in _get_routes(scoped):
+        (decl,) = _declarations(route)
+        for url, query, obj in _scope_requests(route):
+            resp = client.get(url, params=query)
+            asked = (
+                f"GET {url}{'?' if query else ''}{'&'.join(f'{k}={v}' for k, v in query.items())}"
+            )
+            want = _expected(decl, role, scope, obj)
+            if resp.status_code != want:
+                problems.append(f"{asked}: {resp.status_code}, expected {want}: {resp.text[:200]}")
+            named = {w for w in hidden if w in resp.text and w not in asked}
+            if named:
+                problems.append(f"{asked}: {resp.status_code} names {sorted(named)}")
+            if want == 200 and isinstance(decl, Require) and decl.target == "list" and not query:
+                # ... and a list still shows what the caller may read (filtering is not hiding
+                # everything): each readable object the whole list names.
+                everything = scoped.client(scoped_tokens["SuperUser", "system"]).get(url).text
+                lost = {w for w in _readable(scope) if w in everything and w not in resp.text}
+                if url in OWN_KIND:  # its items name hosts the caller may read: not its objects
+                    lost = {w for w in lost if KIND_OF.get(w) == OWN_KIND[url]}
+                if lost:
+                    problems.append(f"{asked}: leaves out {sorted(lost)}")
+    who = f"{role} on {scope} {GRANTED_ON.get(scope, '')}".strip()
+    assert not problems, f"{who} ({_scoped_user(role, scope)}):\n" + "\n".join(problems)
+
+
+def test_a_scoped_grant_lists_its_own_clusters_policies(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str]
+) -> None:
+    def listed(role: str, scope: str) -> list[str]:
+        resp = scoped.client(scoped_tokens[role, scope]).get(f"{API}/policies")
+        assert resp.status_code == 200, resp.text
+        return [p["cluster"] for p in resp.json()]
+
+    assert listed("ClusterAdmin", "cluster") == ["cl-in"]
+    assert listed("ReadOnly", "datacenter") == ["cl-in"]
+    assert listed("ReadOnly", "vm") == []
+    assert listed("ReadOnly", "system") == ["cl-in", "cl-out"]
+
+
+def test_an_unknown_cluster_is_404_naming_only_readable_clusters(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str]
+) -> None:
+    for path in ("policies/nope", "policies/nope/plan", "policies/nope/preview"):
+        resp = scoped.client(scoped_tokens["ClusterAdmin", "cluster"]).get(f"{API}/{path}")
+        assert resp.status_code == 404, resp.text
+        assert resp.json()["error"]["message"] == "no cluster named 'nope' (clusters: cl-in)"
+    resp = scoped.client(scoped_tokens["ReadOnly", "vm"]).get(f"{API}/policies/nope")
+    assert (
+        resp.json()["error"]["message"] == "no cluster named 'nope' (clusters: none you may read)"
+    )
+    resp = scoped.client(scoped_tokens["ReadOnly", "system"]).get(f"{API}/policies/nope")
+    assert resp.json()["error"]["message"] == "no cluster named 'nope' (clusters: cl-in, cl-out)"
+
+
+def test_an_unknown_template_is_404_naming_only_readable_templates(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str]
+) -> None:
+    """Blank is everyone's (the list shows it); the others are their data center's."""
+
+    def message(role: str, scope: str) -> str:
+        resp = scoped.client(scoped_tokens[role, scope]).get(f"{API}/templates/nope")
+        assert resp.status_code == 404, resp.text
+        return str(resp.json()["error"]["message"])
+
+    assert message("ReadOnly", "datacenter") == "no template named 'nope' (templates: Blank, tp-in)"
+    assert message("ReadOnly", "vm") == "no template named 'nope' (templates: Blank)"
+    assert message("ReadOnly", "system") == (
+        "no template named 'nope' (templates: Blank, tp-in, tp-out)"
+    )
+    blank_shown = scoped.client(scoped_tokens["ReadOnly", "vm"]).get(f"{API}/templates/Blank")
+    assert blank_shown.status_code == 200, blank_shown.text
+    refused = scoped.client(scoped_tokens["ClusterAdmin", "cluster"]).delete(
+        f"{API}/templates/Blank"
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["message"].startswith(
+        "clusteradmin-cluster may not template.manage on template Blank"
+    )
+
+
+def test_a_vm_name_is_unique_among_the_vms_the_caller_may_read(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str]
+) -> None:
+    """Two VMs are named "twin" (h-in and h-out): a caller who reads one of them gets it, and is
+    never told about the other; one who reads both is asked for the UUID."""
+    out_uuid = next(v.uuid for v in scoped.engine.snapshot().vms_named("twin") if v.host == "h-out")
+    mine = scoped.client(scoped_tokens["Operator", "cluster"])
+    resp = mine.get(f"{API}/vms/twin")
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["host"] == "h-in"
+    # an action by name acts on the VM the caller reads, not on the other one
+    resp = mine.post(f"{API}/vms/twin/reboot")
+    assert resp.status_code == 200, resp.text
+    assert out_uuid not in resp.text and "h-out" not in resp.text
+
+    resp = scoped.client(scoped_tokens["ReadOnly", "vm"]).get(f"{API}/vms/twin")
+    assert resp.status_code == 403, resp.text
+    assert out_uuid not in resp.text and "h-out" not in resp.text
+
+    resp = scoped.client(scoped_tokens["ReadOnly", "system"]).get(f"{API}/vms/twin")
+    assert resp.status_code == 409, resp.text
+    assert out_uuid in resp.text and "2 VMs are named 'twin'" in resp.text
+
+
+def _action_body(path: str, method: str) -> dict[str, Any] | None:
+    """A valid body, so that only authorisation can refuse the request."""
+    ends: dict[str, dict[str, Any]] = {
+        "/migrate": {"target": "h-far"},
+        "/maintenance": {"reason": "scope matrix"},
+        "/apply-step": {"step": 0},
+        "/apply": {},
+    }
+    if path.endswith("/mode") and method == "PUT":
+        return {"mode": "off"}
+    return next((body for end, body in ends.items() if path.endswith(end)), None)
+
+
+@pytest.mark.parametrize("scope", SCOPED[1:])
+def test_no_scoped_grant_acts_outside_it(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str], scope: str
+) -> None:
+    """Every route that changes an object named in its path, for every role granted at `scope`,
+    on the object outside the grant: refused (and so nothing moved, rebooted or drained)."""
+    problems = []
+    checked = 0
+    for route in _routes(scoped):
+        params = set(route.param_convertors) - {"action"}
+        if "GET" in route.methods or not params & PATH_OBJECTS.keys():
+            continue
+        (param,) = params & PATH_OBJECTS.keys()
+        url = route.path.replace(f"{{{param}}}", PATH_OBJECTS[param][1])
+        # what the object holds (a disk, a VM's device): authorisation on the object comes first
+        url = url.replace("{action}", "reboot").replace("{disk}", "d1").replace("{target}", "vda")
+        for method in sorted(route.methods):
+            body = _action_body(route.path, method)
+            for role in sorted(ALL):
+                client = scoped.client(scoped_tokens[role, scope])
+                resp = client.request(method, url, json=body)
+                checked += 1
+                if resp.status_code != 403:
+                    problems.append(f"{role}: {method} {url}: {resp.status_code} {resp.text[:200]}")
+    assert checked >= 6 * len(ALL), f"only {checked} requests: is the walk still right?"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("permission", "target", "message"),
+    [
+        (Permission.INVENTORY_READ, "system", 'filtered list: target="list"'),
+        (Permission.EVENTS_READ, "list", 'system-wide role: target="system"'),
+        (Permission.INVENTORY_READ, "datacenter", "target: unknown 'datacenter'"),
+    ],
+)
+def test_a_declaration_that_does_not_say_what_it_reads_is_refused(
+    permission: Permission, target: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Require(permission, target=target)

@@ -118,10 +118,13 @@ def make_ca(directory: Path, name: str) -> tuple[Path, Path]:
     return cert, key
 
 
-def make_server_cert(directory: Path, ca: tuple[Path, Path]) -> tuple[Path, Path]:
+def make_server_cert(
+    directory: Path, ca: tuple[Path, Path], ip: str = "127.0.0.1"
+) -> tuple[Path, Path]:
+    """A server certificate signed by `ca` that names `ip` (and localhost) in subjectAltName."""
     cert, key, csr = directory / "server.crt", directory / "server.key", directory / "server.csr"
     ext = directory / "server.ext"
-    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    ext.write_text(f"subjectAltName=IP:{ip},DNS:localhost\nextendedKeyUsage=serverAuth\n")
     _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
              "-keyout", str(key), "-out", str(csr))  # fmt: skip
     _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca[0]), "-CAkey", str(ca[1]),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +29,12 @@ LDAP = {
 
 
 def auth(**section: object) -> dict[str, object]:
-    return {"auth": section}
+    # prod-a exists: a grant on a cluster the config does not define is refused (crossrefs).
+    return {
+        "auth": section,
+        "datacenters": [{"name": "dc1"}],
+        "clusters": [{"name": "prod-a", "datacenter": "dc1", "cpu_model": "Skylake-Server"}],
+    }
 
 
 def problems(raw: dict[str, object]) -> str:
@@ -91,7 +99,7 @@ def test_plain_ldap_needs_the_explicit_insecure_flag() -> None:
 @pytest.mark.parametrize(
     ("grant", "message"),
     [
-        ({"user": "a", "role": "God"}, "role: unknown 'God'"),
+        ({"user": "a", "role": "God"}, "auth.grants[0].role: not a role; use one of SuperUser"),
         ({"user": "a", "role": "ReadOnly", "scope": "cluster"}, "needs object"),
         ({"group": "cn=x", "user": "a", "role": "ReadOnly"}, "exactly one of group or user"),
         ({"user": "a", "role": "ReadOnly", "scope": "rack", "object": "r1"}, "scope"),
@@ -125,13 +133,70 @@ def test_a_missing_ca_file_stops_the_engine_with_a_config_error(tmp_path: Path) 
     path = write_fleet(two_cluster_spec(), tmp_path)
     with path.open("a") as fh:
         fh.write(
-            '\n[auth]\nlocal_users_file = "/nonexistent"\n[auth.ldap]\n'
+            "\n[auth]\n[auth.ldap]\n"
             'urls = ["ldaps://127.0.0.1:1"]\nca_file = "/nonexistent/ca.pem"\n'
             'user_dn_template = "uid={username},dc=x"\n'
         )
     config = load_config(path)
-    with pytest.raises(ConfigError, match=r"auth\.ldap: LDAP ca_file /nonexistent/ca\.pem"):
+    with pytest.raises(ConfigError, match=r"auth\.ldap\.ca_file: /nonexistent/ca\.pem: no such"):
         Engine(config)
+
+
+def _config_with_ca_file(directory: Path, ca_file: Path) -> Path:
+    path = write_fleet(two_cluster_spec(), directory)
+    with path.open("a") as fh:
+        fh.write(
+            f'\n[auth.ldap]\nurls = ["ldaps://127.0.0.1:1"]\nca_file = "{ca_file}"\n'
+            'user_dn_template = "uid={username},dc=x"\n'
+        )
+    return path
+
+
+NOT_A_CA = {
+    "empty": "",
+    "text": "not a certificate\n",
+    "a key, no certificate": "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n"
+    "-----END PRIVATE KEY-----\n",
+}
+
+
+@pytest.mark.parametrize("content", NOT_A_CA.values(), ids=NOT_A_CA.keys())
+def test_a_ca_file_without_a_certificate_stops_the_engine_naming_the_key(
+    tmp_path: Path, content: str
+) -> None:
+    """It exists, so it used to pass; then every sign-in failed with NO_CERTIFICATE_OR_CRL_FOUND."""
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text(content)
+    config = load_config(_config_with_ca_file(tmp_path, ca_file))
+    with pytest.raises(ConfigError) as info:
+        Engine(config)
+    message = str(info.value)
+    assert message.startswith(
+        f"{config.source}: auth.ldap.ca_file: {ca_file} holds no usable CA certificate ("
+    )
+    assert message.endswith(
+        "; give a PEM file with the certificate of the CA that signed the directory's server "
+        "certificates"
+    )
+    if not content:
+        assert "(NO_CERTIFICATE_OR_CRL_FOUND)" in message
+
+
+def test_ovtui_engine_exits_2_on_a_ca_file_without_a_certificate(tmp_path: Path) -> None:
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("")
+    config = _config_with_ca_file(tmp_path, ca_file)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-m", "ovtui.cli.main", "engine", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # the old code started the engine, which then ran until killed
+        env=env,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("ovtui: configuration error:\n")
+    assert f"{config}: auth.ldap.ca_file: {ca_file} holds no usable CA certificate" in done.stderr
 
 
 def test_an_unreadable_bind_password_is_a_clear_directory_error() -> None:

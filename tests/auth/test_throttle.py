@@ -55,3 +55,37 @@ def test_the_unix_socket_is_not_a_source_address() -> None:
     assert source_address("unix-socket") is None
     assert source_address("[::1]:443") == "::1"
     assert source_address("10.0.0.1:5") == "10.0.0.1"
+
+
+def test_failures_under_two_names_of_one_account_add_up() -> None:
+    clock = Clock()
+    t = Throttle(3, 60, 600, 100, clock=clock)
+    dn = "CN=alice,OU=People,DC=corp,DC=example,DC=com"
+    assert t.failed("alice", "", account=dn) is None
+    assert t.failed("alice@corp.example.com", "", account=dn) is None
+    locked = t.failed("alice@corp.example.com", "", account=dn.lower())  # one DN, any case
+    assert locked is not None and locked.account == dn.lower()
+    assert locked.what == "user alice@corp.example.com"  # the name as typed, never the DN
+    # Neither name is locked as a name; the account is, whichever name leads to it.
+    assert t.check("alice", "") is None
+    assert t.check("alice", "", account=dn) is not None
+    assert t.check("bob", "", account="CN=bob,OU=People,DC=corp,DC=example,DC=com") is None
+    clock.now += 601
+    assert t.check("alice", "", account=dn) is None
+
+
+def test_an_unknown_name_is_counted_under_the_name_only() -> None:
+    t = Throttle(2, 60, 600, 100, clock=Clock())
+    t.failed("nobody", "")
+    assert t.failed("nobody", "") is not None  # the name is locked ...
+    assert t.check("alice", "", account="CN=alice,DC=corp") is None  # ... and nothing else
+
+
+def test_success_clears_the_account_but_not_the_other_names_count() -> None:
+    t = Throttle(3, 60, 600, 100, clock=Clock())
+    dn = "CN=alice,DC=corp"
+    t.failed("alice@corp", "", account=dn)
+    t.failed("alice@corp", "", account=dn)
+    t.succeeded("alice", account=dn)
+    assert t.failed("alice", "", account=dn) is None  # the account's count started again
+    assert t.failed("alice@corp", "", account=dn) is not None  # that name's third failure

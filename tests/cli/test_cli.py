@@ -9,7 +9,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -382,7 +381,8 @@ def test_engine_with_a_wrong_key_exits_2_naming_file_and_key(tmp_path: Path, whe
         "ovtui: configuration error:",
         f"{bad}: engine.poll_intervall_seconds: unknown key (valid keys: store_dir, "
         "poll_interval_seconds, libvirt_call_timeout_seconds, connect_backoff_max_seconds, "
-        "shutdown_timeout_seconds, migration_timeout_seconds, max_parallel_reads)",
+        "shutdown_timeout_seconds, migration_timeout_seconds, max_parallel_reads, postgresql, "
+        "standby_poll_seconds)",
     ]
 
 
@@ -405,13 +405,17 @@ def test_engine_refuses_a_users_file_others_can_read(tmp_path: Path) -> None:
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith("I/O warning")]
     assert lines == [
-        f"ovtui: engine not started: {users}: readable by group or others (mode 0644); "
-        f"run: chmod 600 {users}"
+        "ovtui: configuration error:",
+        f"{toml}: auth.local_users_file: {users}: readable by group or others (mode 0644); "
+        f"run: chmod 600 {users}",
     ], proc.stderr
 
 
-def test_a_second_engine_on_the_same_state_is_refused(live: LiveEngine) -> None:
-    toml = live.store_dir.parent / "ovtui.toml"  # what `live` was written from
+def test_a_second_engine_on_the_same_state_is_refused(live: LiveEngine, tmp_path: Path) -> None:
+    written = live.store_dir.parent / "ovtui.toml"  # what `live` was written from
+    toml = tmp_path / "second.toml"  # with the users file that `live` was given
+    users = live.store_dir.parent / "local-users.toml"
+    toml.write_text(written.read_text() + f'\n[auth]\nlocal_users_file = "{users}"\n')
     proc = _ovtui("engine", "--config", str(toml))
     assert proc.returncode == 1
     line = proc.stderr.splitlines()[-1]
@@ -437,7 +441,6 @@ def test_engine_process_serves_the_cli_and_stops_on_sigterm(tmp_path: Path, monk
         monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
         monkeypatch.setattr(sys, "stdin", io.StringIO(f"{PASSWORD}\n"))
         assert main(["--config", str(toml), "login", "-u", "viewer", "--password-stdin"]) == 0
-        time.sleep(0.3)  # let the hosts connect
         capsys.readouterr()
         assert main(["--config", str(toml), "host", "list", "--json"]) == 0
         hosts = json.loads(capsys.readouterr().out)
@@ -461,12 +464,13 @@ def test_an_exporter_port_in_use_stops_the_engine_with_the_fix(tmp_path: Path) -
         assert 'listen = "127.0.0.1:0"' in text
         toml.write_text(text.replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{port}"'))
         proc = _ovtui("engine", "--config", str(toml))
-    assert proc.returncode == 1, proc.stderr
-    line = proc.stderr.splitlines()[-1]
-    assert line.startswith(
-        f"ovtui: engine not started: the exporter cannot listen on 127.0.0.1:{port}"
-    )
-    assert "[exporter] listen" in line and "Traceback" not in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines()[-2:] == [
+        "ovtui: configuration error:",
+        f"{toml}: exporter.listen: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "stop what holds it or set exporter.listen to a free address",
+    ]
+    assert "Traceback" not in proc.stderr
 
 
 @pytest.mark.slow
@@ -500,3 +504,19 @@ def test_headless_demo_prints_how_to_use_it_and_cleans_up(stop: signal.Signals) 
     assert not socket.parent.exists()  # its temporary directory is gone
     with pytest.raises(ProcessLookupError):  # and so is its engine
         os.kill(engine_pid, 0)
+
+
+def test_vm_table_names_source_and_target_of_a_migrating_vm(capsys) -> None:
+    from ovtui.cli.inventory_cmds import VM_COLUMNS
+    from ovtui.cli.output import print_table
+
+    base = {"cluster": "c1", "vcpus": 1, "memory_mib": 1024, "cpu_usage": None}
+    base |= {"highly_available": False, "pinned": False, "migratable": True}
+    rows = [
+        {**base, "name": "web-1", "state": "migrating", "host": "h1", "migration_target": "h2"},
+        {**base, "name": "x-1", "state": "teleporting", "host": "h1"},  # unknown: as sent
+    ]
+    print_table(rows, VM_COLUMNS)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:5] == ["web-1", "migrating", "h1", "->", "h2"]
+    assert lines[2].split()[:3] == ["x-1", "teleporting", "h1"]

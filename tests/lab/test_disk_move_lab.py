@@ -297,6 +297,8 @@ def test_a_shut_off_vms_disk_moves_by_copying_the_volume(admin: httpx.Client, la
     finally:
         conn.close()
     assert not Path(move["source"]["path"]).exists()
+    # the next test hot-plugs into the running VM: the engine must know it runs again
+    until(lambda: admin.get(f"{API}/vms/vm1").json()["state"] == "running", 30, "vm1 running")
 
 
 def test_tgtd_killed_mid_copy_leaves_the_vm_on_its_source(

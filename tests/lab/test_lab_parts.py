@@ -113,3 +113,28 @@ def test_config_loads_with_the_engine_schema(tmp_path: Path) -> None:
     assert all(h.load == "measured" and h.migration_uri for h in cfg.hosts)
     raw = tomllib.loads(text)
     assert raw["hosts"][0]["power"]["status"][-2:] == ["status", "h1"]
+
+
+def test_lab_config_passes_the_engine_preflight_with_its_admin_account(tmp_path: Path) -> None:
+    """`ovtui engine` refuses a config whose local users file is missing: `lab up` writes one,
+    once, with an admin whose password only admin.password (0600) holds."""
+    from auth.local_users import load_local_users
+    from auth.passwords import verify_password
+    from ovtui.config.preflight import environment_errors
+
+    hosts: list[HostState] = [new_host(LabPaths(tmp_path), 1)]
+    config.write(
+        tmp_path / "ovtui.toml", config.render(tmp_path, hosts, "qemu64", config.ConfigOptions())
+    )
+    cfg = load_config(tmp_path / "ovtui.toml")
+    assert any("local_users_file" in str(f) for f in environment_errors(cfg))
+    config.ensure_admin(tmp_path)
+    assert not [f for f in environment_errors(cfg) if "local_users_file" in str(f)]
+    secret = tmp_path / "admin.password"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    admin = load_local_users(tmp_path / "local-users.toml")["admin"]
+    assert verify_password(secret.read_text().strip(), admin.password_hash)
+    assert "SuperUser" in admin.roles
+    before = (tmp_path / "local-users.toml").read_bytes()
+    config.ensure_admin(tmp_path)  # a second `lab up` keeps the operator's file and password
+    assert (tmp_path / "local-users.toml").read_bytes() == before

@@ -5,6 +5,11 @@ moment it happens; no host that receives VMs ends up over its memory (within ove
 vCPU ratio, HighUtilization or MaxFreeMemoryForOverUtilized; pinned and non-migratable VMs never
 move; no VM moves twice; MaxMigrationsPerRound holds; and a power-saving plan never leaves more
 hosts in service than before, releases only hosts that are empty by then, and keeps one.
+
+Limits are checked after every step, not only at the end: a plan may be cut short (by the
+budget, or by the executor when a premise fails), and every prefix must leave each host that
+received VMs within its limits, and no host that is being drained may receive VMs back.
+Power saving runs in both consolidation modes, on mixed hardware, with budgets.
 """
 
 from __future__ import annotations
@@ -31,13 +36,13 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 def clusters(draw: Any) -> tuple[Snapshot, Params]:
     overcommit = draw(st.sampled_from([100, 150]))
     hosts = []
-    for i in range(draw(st.integers(1, 6))):
+    for i in range(draw(st.integers(1, 8))):
         state = draw(st.sampled_from(["up"] * 6 + ["maintenance", "down"]))
         hosts.append(
             host(
                 f"h{i}",
-                cpus=draw(st.sampled_from([4, 8, 16])),
-                mem=draw(st.sampled_from([8192, 16384, 32768])),
+                cpus=draw(st.sampled_from([4, 8, 16, 32])),
+                mem=draw(st.sampled_from([8192, 16384, 32768, 65536])),
                 maintenance=state == "maintenance",
                 state=HostState.DOWN if state == "down" else HostState.UP,
                 pm=draw(st.booleans()),
@@ -47,7 +52,7 @@ def clusters(draw: Any) -> tuple[Snapshot, Params]:
     used = {h.name: 0 for h in hosts}
     anti: set[tuple[str, str]] = set()
     vms: list[VM] = []
-    for j in range(draw(st.integers(0, 24)) if up else 0):
+    for j in range(draw(st.integers(0, 32)) if up else 0):
         h = draw(st.sampled_from(up))
         mem = draw(st.sampled_from([512, 1024, 2048, 4096]))
         group = draw(st.sampled_from(["", "", "", "a1", "a2"]))
@@ -71,9 +76,16 @@ def clusters(draw: Any) -> tuple[Snapshot, Params]:
             )
         )
     high = draw(st.integers(40, 95))
-    params = {
+    mode = draw(st.sampled_from(["demand", "low_utilization"]))
+    params: dict[str, Any] = {"ConsolidationMode": mode}
+    if mode == "low_utilization":
+        params["LowUtilization"] = draw(st.integers(1, high - 1))
+    else:
+        tolerance = draw(st.integers(0, 30))
+        params["DemandCapacityRatioTolerance"] = tolerance
+        params["DemandCapacityRatioTarget"] = draw(st.integers(max(10, tolerance + 1), 70))
+    params |= {
         "HighUtilization": high,
-        "LowUtilization": draw(st.integers(1, high - 1)),
         "CpuOverCommitDurationMinutes": 0,
         "MaxMigrationsPerRound": draw(st.integers(1, 12)),
         "HostsInReserve": draw(st.integers(0, 2)),
@@ -89,6 +101,7 @@ def _replay(s: Snapshot, plan: Plan, params: Params) -> ClusterState:
     assert len(moves) <= params.max_migrations
     assert len({x.vm_uuid for x in moves}) == len(moves), "a VM moved twice"
     received: set[str] = set()
+    draining: set[str] = set()
     for step in plan.steps:
         if step.kind == StepKind.MIGRATE:
             current = state.rooms[step.host].vms[step.vm_uuid]
@@ -98,8 +111,12 @@ def _replay(s: Snapshot, plan: Plan, params: Params) -> ClusterState:
             )
             ctx = FilterContext(state, params, companions)
             assert refusal(ctx, current, state.rooms[step.target]) is None, step
+            assert step.target not in draining, f"{step.target} receives VMs while drained"
             state.move(current, step.target)
             received.add(step.target)
+            if "draining it frees a host" in step.reason:
+                draining.add(step.host)
+            _within_limits(state, params, received)
         elif step.kind == StepKind.MAINTENANCE:
             room = state.rooms[step.host]
             assert room.empty and room.in_service, f"{step.host} released while not empty"
@@ -107,13 +124,17 @@ def _replay(s: Snapshot, plan: Plan, params: Params) -> ClusterState:
         elif step.kind == StepKind.POWER_OFF:
             assert state.rooms[step.host].host.power_management
             assert not state.rooms[step.host].in_service
+    _within_limits(state, params, received)
+    return state
+
+
+def _within_limits(state: ClusterState, params: Params, received: set[str]) -> None:
     for name in received:
         room = state.rooms[name]
         assert room.mem_used <= room.mem_limit
         assert room.vcpus <= room.cpus * params.max_vcpus_per_cpu + 1e-9
         assert room.cpu <= params.high + 1e-9
         assert room.mem_free >= params.max_free_memory_over_mib
-    return state
 
 
 @SETTINGS
@@ -141,3 +162,8 @@ def test_power_saving_plans_keep_every_rule_and_never_need_more_hosts(
     assert after >= min(before, 1)
     assert plan.metrics.hosts_in_service_after == after
     assert sum(len(r.vms) for r in state.rooms.values()) == sum(1 for v in s.vms if v.active)
+    released = {x.host for x in plan.steps if x.kind == StepKind.MAINTENANCE}
+    assert not released & {x.target for x in plan.steps if x.kind == StepKind.MIGRATE}
+    drained = {x.host for x in plan.steps if "draining it frees a host" in x.reason}
+    assert all(state.rooms[h].empty for h in drained), "a host was drained only in part"
+    assert len(drained - released) <= params.hosts_in_reserve  # the rest: empty, in reserve

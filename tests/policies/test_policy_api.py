@@ -96,6 +96,7 @@ def test_the_cli(live: LiveEngine, capsys, monkeypatch) -> None:  # type: ignore
     out = capsys.readouterr().out
     assert "c1: policy evenly_distributed, mode automatic (override)" in out
     assert "status: applied" in out and "[done: cold migration" in out
+    assert "parameters: HighUtilization=80, " in out and ", ConsolidationMode=demand, " in out
     assert main(["policy", "list"]) == 0
     assert "c1       evenly_distributed  automatic*" in capsys.readouterr().out
     assert main(["policy", "mode", "c1", "reset"]) == 0

@@ -33,7 +33,8 @@ def _problems(**scheduling: Any) -> list[str]:
 
 
 def test_valid_scheduling_loads_with_defaults() -> None:
-    cfg = parse_config(_raw(policy="power_saving", params={"LowUtilization": 10}), source="o.toml")
+    params = {"LowUtilization": 10, "ConsolidationMode": "low_utilization"}
+    cfg = parse_config(_raw(policy="power_saving", params=params), source="o.toml")
     sched = cfg.clusters[1].scheduling
     assert (sched.balance_interval_seconds, sched.power_saving_window) == (60, "22:00-06:00")
     assert sched.power_saving_interval_minutes == 5
@@ -58,8 +59,30 @@ def test_bad_values_are_each_reported() -> None:
 
 
 def test_inconsistent_thresholds() -> None:
-    (line,) = _problems(params={"HighUtilization": 50, "LowUtilization": 60})
+    low = {"ConsolidationMode": "low_utilization"}
+    (line,) = _problems(params={"HighUtilization": 50, "LowUtilization": 60, **low})
     assert "params.LowUtilization: must be below HighUtilization (60 >= 50)" in line
+
+
+def test_a_parameter_of_the_other_consolidation_mode_is_refused_not_ignored() -> None:
+    (line,) = _problems(params={"LowUtilization": 20})
+    assert line == (
+        "o.toml: clusters[1].scheduling.params.LowUtilization: applies only with "
+        'ConsolidationMode = "low_utilization", and the mode is "demand" (the default): '
+        'set ConsolidationMode = "low_utilization" or remove LowUtilization'
+    )
+    (line,) = _problems(
+        params={"ConsolidationMode": "low_utilization", "DemandCapacityRatioTarget": 50}
+    )
+    assert 'DemandCapacityRatioTarget: applies only with ConsolidationMode = "demand"' in line
+    (line,) = _problems(params={"ConsolidationMode": "dpm"})
+    assert line.endswith(
+        'params.ConsolidationMode: must be "demand" or "low_utilization", got str \'dpm\''
+    )
+    (line,) = _problems(
+        params={"DemandCapacityRatioTarget": 30, "DemandCapacityRatioTolerance": 30}
+    )
+    assert "the band 30% ± 30% must lie inside 0-100%" in line
 
 
 @pytest.mark.parametrize("window", ["22-06", "25:00-06:00", "22:00-22:00", "night"])

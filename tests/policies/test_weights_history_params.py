@@ -55,7 +55,16 @@ def test_defaults_and_units() -> None:
     assert (
         parse_params({"HighUtilization": 90, "CpuOverCommitDurationMinutes": 0.5}).duration_s == 30
     )
-    assert set(p.describe()) == set(PARAMS)
+    low_only = {"LowUtilization", "MinFreeMemoryForUnderUtilized"}
+    assert set(p.describe()) == set(PARAMS) - low_only
+    assert p.describe()["ConsolidationMode"] == "demand"
+    assert p.describe()["DemandCapacityRatioTarget"] == 63
+    ovirt = parse_params({"ConsolidationMode": "low_utilization", "LowUtilization": 30})
+    assert (ovirt.mode, ovirt.low) == ("low_utilization", 0.3)
+    assert set(ovirt.describe()) == set(PARAMS) - {
+        "DemandCapacityRatioTarget",
+        "DemandCapacityRatioTolerance",
+    }
 
 
 @pytest.mark.parametrize(
@@ -66,7 +75,12 @@ def test_defaults_and_units() -> None:
         ({"HighUtilization": True}, "HighUtilization", "got bool True"),
         ({"HighUtilization": 101}, "HighUtilization", "must be between 1 and 100 %"),
         ({"HostsInReserve": 1.5}, "HostsInReserve", "must be a whole number of hosts"),
-        ({"LowUtilization": 80}, "LowUtilization", "must be below HighUtilization (80 >= 80)"),
+        (
+            {"LowUtilization": 80, "ConsolidationMode": "low_utilization"},
+            "LowUtilization",
+            "must be below HighUtilization (80 >= 80)",
+        ),
+        ({"ConsolidationMode": 1}, "ConsolidationMode", 'must be "demand" or "low_utilization"'),
     ],
 )
 def test_bad_parameters_name_the_key(raw: dict, key: str, text: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ovtui.store import JsonlLog, StoreError
+from ovtui.store.jsonl_log import MAX_UNREADABLE_END
 
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -68,8 +69,8 @@ def test_a_record_json_cannot_hold_consumes_no_seq(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "tail",
-    [b'{"seq": 4, "kind": "hos', b'{"seq": 4}', b"\x00\x00\x00\x00", b"garbage\n", b"\n"],
-    ids=["torn", "whole-record-no-newline", "zeros", "garbage-line", "blank-line"],
+    [b'{"seq": 4, "kind": "hos', b'{"seq": 4}', b"\x00\x00\x00\x00"],
+    ids=["torn", "whole-record-no-newline", "zeros"],
 )
 def test_a_torn_last_line_is_cut_at_open(
     tmp_path: Path, tail: bytes, caplog: pytest.LogCaptureFixture
@@ -84,15 +85,41 @@ def test_a_torn_last_line_is_cut_at_open(
 
     with caplog.at_level(logging.WARNING), JsonlLog(path) as log:
         assert path.read_bytes() == good
+        assert (log.cut, log.cut_bytes, log.unreadable_end) == (tail, len(tail), 0)
         assert log.last_seq == 3
         assert log.append({"i": 3})["seq"] == 4
     assert "torn" in caplog.text and str(path) in caplog.text
     assert [r["seq"] for r in _lines(path)] == [1, 2, 3, 4]
 
 
+@pytest.mark.parametrize(
+    "tail", [b"garbage\n", b"\n", b'{"seq": 4, "i": 3}x\n'], ids=["garbage", "blank", "edited"]
+)
+def test_a_complete_unreadable_last_line_is_kept_never_cut(
+    tmp_path: Path, tail: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Only a kill mid-write leaves a line without its newline; a complete line that does not
+    # parse was edited or damaged, and cutting it would destroy the evidence.
+    path = tmp_path / "events.jsonl"
+    with JsonlLog(path) as log:
+        for i in range(3):
+            log.append({"i": i})
+    with path.open("ab") as f:
+        f.write(tail)
+    damaged = path.read_bytes()
+
+    with caplog.at_level(logging.WARNING), JsonlLog(path) as log:
+        assert path.read_bytes() == damaged
+        assert (log.cut_bytes, log.unreadable_end, log.last_seq) == (0, 1, 3)
+        assert log.append({"i": 3})["seq"] == 4
+        assert [r["seq"] for r in log] == [1, 2, 3, 4]
+    assert "kept for inspection" in caplog.text and str(path) in caplog.text
+    assert path.read_bytes().startswith(damaged)
+
+
 def test_a_log_whose_last_lines_are_all_unreadable_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    content = b'{"seq": 1}\nnot json\nnor this\n'
+    content = b'{"seq": 1}\n' + b"not json\n" * (MAX_UNREADABLE_END + 1)
     path.write_bytes(content)
     with pytest.raises(StoreError) as raised:
         JsonlLog(path)

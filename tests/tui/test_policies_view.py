@@ -277,3 +277,21 @@ async def test_the_dashboard_opens_the_policies_with_a_command(session: Session)
         assert screen.query_one("#policies-table").keys == ["c1", "c2"]  # type: ignore[attr-defined]
         await pilot.press("escape")
         assert app.screen is app.dashboard
+
+
+def test_the_status_of_a_power_saving_cluster_says_how_it_consolidates() -> None:
+    from ovtui.tui.plan_text import status_text
+
+    base = {"policy": "power_saving", "mode": "recommend", "jobs": []}
+    demand = {"ConsolidationMode": "demand", "DemandCapacityRatioTarget": 63,
+              "DemandCapacityRatioTolerance": 18, "HighUtilization": 80}  # fmt: skip
+    assert (
+        "consolidation demand: CPU demand kept at 63% ± 18% of the CPUs in service, "
+        "no host above 80%"
+    ) in status_text({**base, "params": demand})
+    ovirt = {"ConsolidationMode": "low_utilization", "LowUtilization": 20, "HighUtilization": 80}
+    assert (
+        "consolidation low_utilization (oVirt): hosts under 20% are drained, no host above 80%"
+    ) in status_text({**base, "params": ovirt})
+    balancing = status_text({**base, "policy": "evenly_distributed", "params": demand})
+    assert "consolidation" not in balancing

@@ -6,16 +6,15 @@ Each change passes Require (RBAC: disk.manage on the domain, or on the VM) and E
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from auth.permissions import Permission
 from auth.principal import ObjectRef, visible
-from ovtui.api.authz import Caller, Require, engine_of
-from ovtui.api.lookup import find_storage, find_vm, storage_ref
+from ovtui.api.authz import Caller, Require, engine_of, target_vm
+from ovtui.api.lookup import find_storage, storage_ref
 from ovtui.api.serialize import JSON
 from ovtui.engine import Engine
 from ovtui.provision import hooked
@@ -52,7 +51,7 @@ class AttachDisk(BaseModel):
 @router.get("/disks", summary="Disks of every storage domain, with the VMs that use them")
 async def disk_list(
     request: Request,
-    caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ))],
+    caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ, target="list"))],
     storage: str | None = None,
 ) -> JSON:
     engine = engine_of(request)
@@ -68,7 +67,7 @@ async def disk_list(
 )
 async def vm_disks(request: Request, vm: str) -> JSON:
     engine = engine_of(request)
-    return JSON(engine.disks.vm_disks(find_vm(engine.snapshot(), vm)))
+    return JSON(engine.disks.vm_disks(target_vm(request)))
 
 
 @router.post("/storage/{storage}/disks", status_code=201, summary="Create a disk")
@@ -141,7 +140,7 @@ async def disk_attach(
     caller: Annotated[Caller, Depends(ON_VM)],
 ) -> dict[str, Any]:
     engine = engine_of(request)
-    target = find_vm(engine.snapshot(), vm)
+    target = target_vm(request)
     sd = find_storage(engine.storage, body.storage)
 
     async def run() -> dict[str, Any]:
@@ -165,7 +164,7 @@ async def disk_detach(
     caller: Annotated[Caller, Depends(ON_VM)],
 ) -> dict[str, Any]:
     engine = engine_of(request)
-    found = find_vm(engine.snapshot(), vm)
+    found = target_vm(request)
 
     async def run() -> dict[str, Any]:
         return await engine.disks.detach(found, target)
@@ -203,7 +202,7 @@ async def disk_move(
     caller: Annotated[Caller, Depends(ON_VM)],
 ) -> dict[str, Any]:
     engine = engine_of(request)
-    found = find_vm(engine.snapshot(), vm)
+    found = target_vm(request)
 
     async def run() -> dict[str, Any]:
         await hooked.refuse_only(  # provisioning's before_disk_move hooks may refuse
@@ -240,7 +239,8 @@ def _move_ref(engine: Engine, move: DiskMove) -> ObjectRef:
 
 @router.get("/disk-moves", summary="Disk moves, running (with progress) and finished")
 async def disk_moves(
-    request: Request, caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ))]
+    request: Request,
+    caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ, target="list"))],
 ) -> JSON:
     engine = engine_of(request)
     moves = visible(caller.principal, engine.moves.all(), lambda m: _move_ref(engine, m))
@@ -249,15 +249,9 @@ async def disk_moves(
 
 @router.get(
     "/disk-moves/{move}",
+    dependencies=[Depends(Require(Permission.INVENTORY_READ, target="move"))],
     summary="One disk move, with its stages and progress",
 )
-async def disk_move_detail(
-    request: Request,
-    caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ))],
-    move: str,
-) -> JSON:
-    engine = engine_of(request)
-    found = engine.moves.get(move)
-    if found is None or not any(visible(caller.principal, [found], partial(_move_ref, engine))):
-        raise HTTPException(404, f"no disk move {move!r} (list them: GET /api/v1/disk-moves)")
+async def disk_move_detail(request: Request, move: str) -> JSON:
+    found: DiskMove = request.state.move  # resolved and authorised as its VM (api/authz.py)
     return JSON(found.as_dict())

@@ -15,22 +15,28 @@ from pydantic import BaseModel, Field
 from tinydb import where
 
 from auth.grants import Grant, GrantError
-from auth.permissions import Permission
+from auth.permissions import ROLES, Permission
+from auth.principal import SCOPES
 from ovtui.api.authz import Caller, Require, engine_of
+from ovtui.api.schemas.access import GrantChanged, GrantOut
+from ovtui.api.schemas.errors import documented
 from ovtui.engine.signin import GRANTS_TABLE
 from ovtui.model import Snapshot
 
 router = APIRouter(prefix="/api/v1", tags=["grants"])
-Manage = Annotated[Caller, Depends(Require(Permission.PERMISSIONS_MANAGE))]
+Manage = Annotated[Caller, Depends(Require(Permission.PERMISSIONS_MANAGE, target="system"))]
 EFFECTIVE = "at the next sign-in of the users concerned"
 
 
 class GrantRequest(BaseModel):
     group: Annotated[str | None, Field(max_length=1024, description="a group DN")] = None
     user: Annotated[str | None, Field(max_length=256)] = None
-    role: Annotated[str, Field(max_length=64, description="SuperUser, ClusterAdmin, ...")]
-    scope: Annotated[str, Field(max_length=16)] = "system"
-    object: Annotated[str, Field(max_length=256, description="name of the scope's object")] = ""
+    # Checked by Grant (400 naming the valid values), so the enums are declared for the schema.
+    role: Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(ROLES)})]
+    scope: Annotated[str, Field(max_length=16, json_schema_extra={"enum": list(SCOPES)})] = "system"
+    object: Annotated[
+        str, Field(max_length=256, description='the scope\'s object ("" for scope system)')
+    ] = ""
 
 
 def _check_object(snap: Snapshot, scope: str, name: str) -> None:
@@ -44,12 +50,20 @@ def _check_object(snap: Snapshot, scope: str, name: str) -> None:
         raise HTTPException(400, f"object: no {scope} named {name!r} in the fleet")
 
 
-@router.get("/grants", summary="Every grant: from the config file and from this API")
+@router.get(
+    "/grants",
+    summary="Every grant: from the config file and from this API",
+    **documented(list[GrantOut]),
+)
 async def list_grants(request: Request, _caller: Manage) -> list[dict[str, Any]]:
     return [g.as_dict() for g in engine_of(request).signin.grants.all()]
 
 
-@router.post("/grants", status_code=201, summary="Grant a role to a group or user at a scope")
+@router.post(
+    "/grants",
+    summary="Grant a role to a group or user at a scope",
+    **documented(GrantChanged, 400, status=201, description="Granted"),
+)
 async def add_grant(request: Request, body: GrantRequest, caller: Manage) -> dict[str, Any]:
     engine = engine_of(request)
     try:
@@ -78,7 +92,11 @@ async def add_grant(request: Request, body: GrantRequest, caller: Manage) -> dic
     )
 
 
-@router.delete("/grants/{grant_id}", summary="Withdraw a grant made through the API")
+@router.delete(
+    "/grants/{grant_id}",
+    summary="Withdraw a grant made through the API",
+    **documented(GrantChanged, 409),
+)
 async def delete_grant(request: Request, grant_id: str, caller: Manage) -> dict[str, Any]:
     engine = engine_of(request)
     found = next((g for g in engine.signin.grants.all() if g.id == grant_id), None)

@@ -10,13 +10,24 @@ from fastapi import APIRouter, Depends, Query, Request
 from auth.permissions import Permission
 from auth.principal import ObjectRef, visible
 from ovtui import __version__
-from ovtui.api.authz import Caller, Public, Require, engine_of
-from ovtui.api.lookup import find_host, find_vm
+from ovtui.api.authz import Caller, Public, Require, engine_of, target_vm
+from ovtui.api.lookup import find_host
+from ovtui.api.schemas.derive import list_of
+from ovtui.api.schemas.errors import documented
+from ovtui.api.schemas.inventory import (
+    ClusterOut,
+    DataCenterOut,
+    Health,
+    HostDetail,
+    HostOut,
+    VmDetail,
+    VmOut,
+)
 from ovtui.api.serialize import JSON, to_dict, vm_with_devices
 from ovtui.model import VM, Host, HostState, VmState
 
 router = APIRouter(prefix="/api/v1", tags=["inventory"], default_response_class=JSON)
-READ = [Depends(Require(Permission.INVENTORY_READ))]
+READ = [Depends(Require(Permission.INVENTORY_READ, target="list"))]
 # The same dependency as READ (evaluated once per request): lists show only what the caller
 # may read (auth.principal.visible), so a grant on one cluster shows that cluster's objects.
 Reader = Annotated[Caller, READ[0]]
@@ -30,7 +41,12 @@ def _vm_ref(v: VM) -> ObjectRef:
     return ObjectRef("vm", v.name, v.datacenter, v.cluster, v.host)
 
 
-@router.get("/health", dependencies=[Depends(Public())], summary="Liveness and fleet summary")
+@router.get(
+    "/health",
+    dependencies=[Depends(Public())],
+    summary="Liveness and fleet summary",
+    **documented(Health),
+)
 async def health(request: Request) -> JSON:
     engine = engine_of(request)
     snap = engine.snapshot()
@@ -48,14 +64,14 @@ async def health(request: Request) -> JSON:
     )
 
 
-@router.get("/datacenters", dependencies=READ)
+@router.get("/datacenters", dependencies=READ, **documented(list_of(DataCenterOut)))
 async def datacenters(request: Request, caller: Reader) -> JSON:
     items = engine_of(request).snapshot().datacenters
     mine = visible(caller.principal, items, lambda d: ObjectRef("datacenter", d.name, d.name))
     return JSON([to_dict(d) for d in mine])
 
 
-@router.get("/clusters", dependencies=READ)
+@router.get("/clusters", dependencies=READ, **documented(list_of(ClusterOut)))
 async def clusters(request: Request, caller: Reader, datacenter: str | None = None) -> JSON:
     items = engine_of(request).snapshot().clusters
     mine = visible(
@@ -64,7 +80,12 @@ async def clusters(request: Request, caller: Reader, datacenter: str | None = No
     return JSON([to_dict(c) for c in mine if datacenter in (None, c.datacenter)])
 
 
-@router.get("/hosts", dependencies=READ, summary="Hosts, optionally filtered")
+@router.get(
+    "/hosts",
+    dependencies=READ,
+    summary="Hosts, optionally filtered",
+    **documented(list_of(HostOut)),
+)
 async def hosts(
     request: Request,
     caller: Reader,
@@ -83,7 +104,10 @@ async def hosts(
 
 
 @router.get(
-    "/hosts/{host}", dependencies=[Depends(Require(Permission.INVENTORY_READ, target="host"))]
+    "/hosts/{host}",
+    dependencies=[Depends(Require(Permission.INVENTORY_READ, target="host"))],
+    summary="One host, with the VMs it runs",
+    **documented(HostDetail),
 )
 async def host_detail(request: Request, host: str) -> JSON:
     snap = engine_of(request).snapshot()
@@ -96,6 +120,7 @@ async def host_detail(request: Request, host: str) -> JSON:
     dependencies=READ,
     summary="VMs, optionally filtered",
     description="Each VM's fields; its disks and NICs are in GET /api/v1/vms/{vm} only.",
+    **documented(list_of(VmOut)),
 )
 async def vms(
     request: Request,
@@ -122,6 +147,7 @@ async def vms(
     "/vms/{vm}",
     dependencies=[Depends(Require(Permission.INVENTORY_READ, target="vm"))],
     summary="One VM, by UUID or unique name, with its disks and NICs",
+    **documented(VmDetail),
 )
 async def vm_detail(request: Request, vm: str) -> JSON:
-    return JSON(vm_with_devices(find_vm(engine_of(request).snapshot(), vm)))
+    return JSON(vm_with_devices(target_vm(request)))

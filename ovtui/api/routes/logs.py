@@ -10,8 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from auth.permissions import Permission
 from ovtui.api.authz import Require, engine_of
+from ovtui.api.schemas.errors import documented
+from ovtui.api.schemas.logs import AuditRecord, EventRecord, MigrationRecord
 from ovtui.api.serialize import JSON
-from ovtui.store import JsonlLog
+from ovtui.store.state import Log
 
 router = APIRouter(prefix="/api/v1", tags=["logs"], default_response_class=JSON)
 Limit = Annotated[int, Query(ge=1, le=10000)]
@@ -20,7 +22,7 @@ SCAN = 10000  # a filtered look-back reads at most this many recent records
 
 
 def _select(
-    log: JsonlLog,
+    log: Log,
     since: int | None,
     limit: int,
     match: Callable[[dict[str, Any]], bool] | None = None,
@@ -40,7 +42,12 @@ def _select(
     return JSON([r for r in log.tail(SCAN) if pred(r)][-limit:])
 
 
-@router.get("/events", dependencies=[Depends(Require(Permission.EVENTS_READ))])
+@router.get(
+    "/events",
+    dependencies=[Depends(Require(Permission.EVENTS_READ, target="system"))],
+    summary="Events (VM lifecycle, host states, migrations), oldest first",
+    **documented(list[EventRecord]),
+)
 async def events(
     request: Request,
     since: Since = None,
@@ -52,14 +59,24 @@ async def events(
     return _select(engine_of(request).events, since, limit, host=host, vm=vm, kind=kind)
 
 
-@router.get("/migrations", dependencies=[Depends(Require(Permission.EVENTS_READ))])
+@router.get(
+    "/migrations",
+    dependencies=[Depends(Require(Permission.EVENTS_READ, target="system"))],
+    summary="Migration history, oldest first",
+    **documented(list[MigrationRecord]),
+)
 async def migrations(
     request: Request, since: Since = None, limit: Limit = 200, vm: str | None = None
 ) -> JSON:
     return _select(engine_of(request).migrations, since, limit, vm=vm)
 
 
-@router.get("/audit", dependencies=[Depends(Require(Permission.AUDIT_READ))])
+@router.get(
+    "/audit",
+    dependencies=[Depends(Require(Permission.AUDIT_READ, target="system"))],
+    summary="The audit trail, oldest first (each record chained to the one before)",
+    **documented(list[AuditRecord]),
+)
 async def audit(
     request: Request,
     since: Since = None,

@@ -1,8 +1,10 @@
 """Scheduling policies: status, plans (stored and previewed), apply, apply one step, modes.
 
-Reading needs inventory.read; anything that changes state needs policy.manage, and is audited
-(policy.run, policy.apply, policy.apply_step, policy.mode) under the operator's name. The steps
-a plan runs are audited as the policy's system principal (see ovtui/jobs/service.py).
+Reading needs inventory.read on the cluster: a grant on one cluster reads that cluster's
+policy, plans and previews, and GET /policies lists only the clusters the caller may read.
+Anything that changes state needs policy.manage, and is audited (policy.run, policy.apply,
+policy.apply_step, policy.mode) under the operator's name. The steps a plan runs are audited
+as the policy's system principal (see ovtui/jobs/service.py).
 """
 
 from __future__ import annotations
@@ -13,11 +15,23 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from auth.permissions import Permission
-from ovtui.api.authz import Caller, Require, engine_of
+from ovtui.api.authz import Caller, Require, cluster_ref, engine_of, may_read
+from ovtui.api.schemas.errors import FLEET, documented
+from ovtui.api.schemas.policies import (
+    ApplyOutcome,
+    ModeOutcome,
+    PlanOut,
+    PolicyStatus,
+    RunOutcome,
+    StoredPlan,
+)
 from ovtui.jobs.service import PolicyService
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
-READ = [Depends(Require(Permission.INVENTORY_READ))]
+LIST = [Depends(Require(Permission.INVENTORY_READ, target="list"))]
+Lister = Annotated[Caller, LIST[0]]  # the same dependency, evaluated once per request
+# A plan and a preview name the cluster's hosts and VMs: reading them is reading the cluster.
+READ = [Depends(Require(Permission.INVENTORY_READ, target="cluster"))]
 # A ClusterAdmin granted on one cluster manages that cluster's policy, and no other.
 Manage = Annotated[Caller, Depends(Require(Permission.POLICY_MANAGE, target="cluster"))]
 Kind = Literal["balance", "power_saving"]
@@ -45,13 +59,28 @@ def _service(request: Request, cluster: str) -> PolicyService:
     return service
 
 
-@router.get("/policies", dependencies=READ, summary="Policy, mode and jobs of every cluster")
-async def policies(request: Request) -> list[dict[str, Any]]:
+@router.get(
+    "/policies",
+    dependencies=LIST,
+    summary="Policy, mode and jobs of every cluster the caller may read",
+    **documented(list[PolicyStatus]),
+)
+async def policies(request: Request, caller: Lister) -> list[dict[str, Any]]:
+    """Only the clusters the caller may read: a scoped grant lists its own clusters."""
     engine = engine_of(request)
-    return [engine.policies.status(c.name) for c in engine.config.clusters]
+    mine = [
+        c for c in engine.config.clusters
+        if may_read(caller.principal, cluster_ref(c.name, c.datacenter))
+    ]  # fmt: skip
+    return [engine.policies.status(c.name) for c in mine]
 
 
-@router.get("/policies/{cluster}", dependencies=READ, summary="One cluster's policy status")
+@router.get(
+    "/policies/{cluster}",
+    dependencies=READ,
+    summary="One cluster's policy status",
+    **documented(PolicyStatus),
+)
 async def policy_status(request: Request, cluster: str) -> dict[str, Any]:
     return _service(request, cluster).status(cluster)
 
@@ -60,6 +89,7 @@ async def policy_status(request: Request, cluster: str) -> dict[str, Any]:
     "/policies/{cluster}/plan",
     dependencies=READ,
     summary="The latest stored plan with each step's outcome (null when none yet)",
+    **documented(StoredPlan | None),
 )
 async def latest_plan(request: Request, cluster: str) -> dict[str, Any] | None:
     return _service(request, cluster).plans.latest(cluster)
@@ -69,13 +99,18 @@ async def latest_plan(request: Request, cluster: str) -> dict[str, Any] | None:
     "/policies/{cluster}/preview",
     dependencies=READ,
     summary="A plan computed now: shown, not stored, not applied",
+    **documented(PlanOut),
 )
 async def preview(request: Request, cluster: str, kind: Kind | None = None) -> dict[str, Any]:
     plan = await _service(request, cluster).preview(cluster, kind)
     return plan.to_dict()
 
 
-@router.post("/policies/{cluster}/run", summary="Run the policy round now (the mode decides)")
+@router.post(
+    "/policies/{cluster}/run",
+    summary="Run the policy round now (the mode decides)",
+    **documented(RunOutcome, *FLEET),
+)
 async def run_now(
     request: Request, cluster: str, caller: Manage, kind: Kind | None = None
 ) -> dict[str, Any]:
@@ -91,14 +126,22 @@ async def run_now(
     )
 
 
-@router.post("/policies/{cluster}/apply", summary="Apply the latest stored plan (re-checked)")
+@router.post(
+    "/policies/{cluster}/apply",
+    summary="Apply the latest stored plan (re-checked)",
+    **documented(ApplyOutcome, *FLEET),
+)
 async def apply(
     request: Request, cluster: str, body: ApplyRequest, caller: Manage
 ) -> dict[str, Any]:
     return await _apply(request, cluster, caller, body.plan, None)
 
 
-@router.post("/policies/{cluster}/apply-step", summary="Apply one step of the latest plan")
+@router.post(
+    "/policies/{cluster}/apply-step",
+    summary="Apply one step of the latest plan",
+    **documented(ApplyOutcome, *FLEET),
+)
 async def apply_step(
     request: Request, cluster: str, body: ApplyStepRequest, caller: Manage
 ) -> dict[str, Any]:
@@ -126,7 +169,11 @@ async def _apply(
     )
 
 
-@router.put("/policies/{cluster}/mode", summary="Set the mode at run time (kept in the store)")
+@router.put(
+    "/policies/{cluster}/mode",
+    summary="Set the mode at run time (kept in the store)",
+    **documented(ModeOutcome),
+)
 async def set_mode(
     request: Request, cluster: str, body: ModeRequest, caller: Manage
 ) -> dict[str, Any]:
@@ -141,7 +188,11 @@ async def set_mode(
     )  # fmt: skip
 
 
-@router.delete("/policies/{cluster}/mode", summary="Forget the run-time mode: back to the config")
+@router.delete(
+    "/policies/{cluster}/mode",
+    summary="Forget the run-time mode: back to the config",
+    **documented(ModeOutcome),
+)
 async def reset_mode(request: Request, cluster: str, caller: Manage) -> dict[str, Any]:
     service = _service(request, cluster)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_vm
+from ovtui.api.schemas.errors import FLEET, documented
 from ovtui.provision.cloud_init import CloudInit, CloudUser
 from ovtui.provision.spec import DiskSpec, NicSpec, VmSpec
 
@@ -127,7 +128,11 @@ class DeletedVm(BaseModel):
 
 
 @router.post(
-    "/clusters/{cluster}/vms", status_code=201, summary="Create a VM (blank or from a template)"
+    "/clusters/{cluster}/vms",
+    summary="Create a VM (blank or from a template)",
+    description="400: a value the fleet refuses (name taken by libvirt rules, unknown storage "
+    "domain or template, no host fits); 409: the name is taken.",
+    **documented(CreatedVm, 400, *FLEET, status=201, description="Created"),
 )
 async def vm_create(
     request: Request,
@@ -152,7 +157,12 @@ async def vm_create(
     return CreatedVm.model_validate(out)
 
 
-@router.delete("/vms/{vm}", summary="Delete a shut-off VM, with its disks if asked")
+@router.delete(
+    "/vms/{vm}",
+    summary="Delete a shut-off VM, with its disks if asked",
+    description="409: the VM runs.",
+    **documented(DeletedVm, 400, *FLEET),
+)
 async def vm_delete(
     request: Request,
     vm: str,
@@ -203,7 +213,12 @@ class EditedVm(BaseModel):
     )
 
 
-@router.post("/vms/{vm}/clone", status_code=201, summary="Clone a shut-off VM (full copies)")
+@router.post(
+    "/vms/{vm}/clone",
+    summary="Clone a shut-off VM (full copies)",
+    description="409: the VM runs, or the name is taken.",
+    **documented(CreatedVm, 400, *FLEET, status=201, description="Created"),
+)
 async def vm_clone(
     request: Request,
     vm: str,
@@ -227,7 +242,11 @@ async def vm_clone(
     return CreatedVm.model_validate(out)
 
 
-@router.patch("/vms/{vm}", summary="Edit size (live where libvirt allows), description, flags")
+@router.patch(
+    "/vms/{vm}",
+    summary="Edit size (live where libvirt allows), description, flags",
+    **documented(EditedVm, 400, *FLEET),
+)
 async def vm_edit(
     request: Request,
     vm: str,
@@ -268,8 +287,10 @@ class ImportVm(BaseModel):
 
 @router.post(
     "/clusters/{cluster}/vms/import",
-    status_code=201,
     summary="Import a disk image (qcow2, raw, vmdk, vdi) or an OVA as a new VM",
+    description="400: import is off (no [provision] import_dir), the file is outside it, "
+    "unreadable or corrupt, or virt-v2v was asked for.",
+    **documented(CreatedVm, 400, *FLEET, status=201, description="Created"),
 )
 async def vm_import(
     request: Request,

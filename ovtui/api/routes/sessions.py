@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 
 from auth.principal import Principal
 from ovtui.api.authz import Caller, Public, Require, engine_of, source_of
+from ovtui.api.schemas.access import SignedIn, SignedOut, WhoAmI
+from ovtui.api.schemas.errors import documented
 from ovtui.engine.signin import SignInError
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
@@ -31,7 +33,12 @@ def _whoami(p: Principal) -> dict[str, Any]:
     }
 
 
-@router.post("/sessions", dependencies=[Depends(Public())], summary="Sign in; returns a token")
+@router.post(
+    "/sessions",
+    dependencies=[Depends(Public())],
+    summary="Sign in; returns a token",
+    **documented(SignedIn, 401),
+)
 async def login(body: Credentials, request: Request) -> dict[str, Any]:
     engine = engine_of(request)
     try:
@@ -45,12 +52,16 @@ async def login(body: Credentials, request: Request) -> dict[str, Any]:
     return {"token": token, **_whoami(principal)}
 
 
-@router.get("/sessions/current", summary="Who is signed in, with roles and permissions")
+@router.get(
+    "/sessions/current",
+    summary="Who is signed in, with roles and permissions",
+    **documented(WhoAmI),
+)
 async def whoami(caller: Annotated[Caller, Depends(Require(None))]) -> dict[str, Any]:
     return _whoami(caller.principal)
 
 
-@router.delete("/sessions/current", summary="Sign out (revoke this token)")
+@router.delete("/sessions/current", summary="Sign out (revoke this token)", **documented(SignedOut))
 async def logout(
     request: Request, caller: Annotated[Caller, Depends(Require(None))]
 ) -> dict[str, str]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_vm
+from ovtui.api.schemas.errors import FLEET, documented
 
 router = APIRouter(prefix="/api/v1", tags=["snapshots"])
 ON_VM = Require(Permission.VM_SNAPSHOT, target="vm")
@@ -40,6 +41,7 @@ class Done(BaseModel):
     "/vms/{vm}/snapshots",
     dependencies=[Depends(Require(Permission.INVENTORY_READ, target="vm"))],
     summary="A VM's snapshots, oldest first",
+    **documented(list[Snapshot], *FLEET),
 )
 async def snapshot_list(request: Request, vm: str) -> list[Snapshot]:
     engine = engine_of(request)
@@ -68,7 +70,13 @@ async def _act(
     return Done.model_validate(out)
 
 
-@router.post("/vms/{vm}/snapshots", status_code=201, summary="Take a snapshot (qcow2 disks)")
+@router.post(
+    "/vms/{vm}/snapshots",
+    summary="Take a snapshot (qcow2 disks)",
+    description="400: a disk is raw (named), or memory asked of a VM that does not run; "
+    "409: the name is taken.",
+    **documented(Done, 400, *FLEET, status=201, description="Created"),
+)
 async def snapshot_take(
     request: Request, vm: str, body: TakeSnapshot, caller: Annotated[Caller, Depends(ON_VM)]
 ) -> Done:
@@ -82,7 +90,12 @@ async def snapshot_take(
     )
 
 
-@router.post("/vms/{vm}/snapshots/{snapshot}/revert", summary="Revert the VM to a snapshot")
+@router.post(
+    "/vms/{vm}/snapshots/{snapshot}/revert",
+    summary="Revert the VM to a snapshot",
+    description="400: the VM has no such snapshot.",
+    **documented(Done, 400, *FLEET),
+)
 async def snapshot_revert(
     request: Request, vm: str, snapshot: str, caller: Annotated[Caller, Depends(ON_VM)]
 ) -> Done:
@@ -96,7 +109,12 @@ async def snapshot_revert(
     )
 
 
-@router.delete("/vms/{vm}/snapshots/{snapshot}", summary="Delete a snapshot")
+@router.delete(
+    "/vms/{vm}/snapshots/{snapshot}",
+    summary="Delete a snapshot",
+    description="400: the VM has no such snapshot.",
+    **documented(Done, 400, *FLEET),
+)
 async def snapshot_delete(
     request: Request, vm: str, snapshot: str, caller: Annotated[Caller, Depends(ON_VM)]
 ) -> Done:

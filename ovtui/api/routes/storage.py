@@ -20,7 +20,7 @@ from ovtui.engine import Engine
 from ovtui.storage.views import domain_view
 
 router = APIRouter(prefix="/api/v1", tags=["storage"], default_response_class=JSON)
-READ = Require(Permission.INVENTORY_READ)
+READ = Require(Permission.INVENTORY_READ, target="list")  # lists what the caller may read
 
 
 def view(engine: Engine, sd: StorageDomainConfig) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from auth.permissions import Permission
-from auth.principal import ObjectRef, visible
-from ovtui.api.authz import Caller, Require, engine_of
+from auth.principal import visible
+from ovtui.api.authz import Caller, Require, engine_of, may_read, template_ref, vm_ref
 from ovtui.api.lookup import find_vm
+from ovtui.api.schemas.errors import FLEET, documented
 
 router = APIRouter(prefix="/api/v1", tags=["templates"])
 
@@ -51,32 +52,45 @@ class DeletedTemplate(BaseModel):
     deleted_disks: list[str]
 
 
-def _ref(t: dict[str, Any]) -> ObjectRef:
-    return ObjectRef("template", t["name"], t["datacenter"] or "")
+def _shown(request: Request, caller: Caller, t: dict[str, Any]) -> Template:
+    """The template, naming only the VMs made from it that the caller may read."""
+    engine = engine_of(request)
+    readable = {v.name for v in engine.snapshot().vms if may_read(caller.principal, vm_ref(v))}
+    view = engine.provision.template_view(t)
+    for key in ("vms", "thin_vms"):
+        view[key] = [name for name in view[key] if name in readable]
+    return Template.model_validate(view)
 
 
-@router.get("/templates", summary="Templates (Blank is built in)")
+@router.get("/templates", summary="Templates (Blank is built in)", **documented(list[Template]))
 async def template_list(
-    request: Request, caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ))]
+    request: Request,
+    caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ, target="list"))],
 ) -> list[Template]:
     prov = engine_of(request).provision
-    every = prov.templates.all()
-    placed = [t for t in every if t["datacenter"]]
-    mine = [t for t in every if not t["datacenter"]] + list(visible(caller.principal, placed, _ref))
-    return [Template.model_validate(prov.template_view(t)) for t in mine]
+    mine = visible(caller.principal, prov.templates.all(), template_ref)
+    return [_shown(request, caller, t) for t in mine]
 
 
 @router.get(
     "/templates/{template}",
-    dependencies=[Depends(Require(Permission.INVENTORY_READ, target="template"))],
     summary="One template, with the VMs made from it",
+    **documented(Template),
 )
-async def template_show(request: Request, template: str) -> Template:
-    prov = engine_of(request).provision
-    return Template.model_validate(prov.template_view(prov.templates.find(template)))
+async def template_show(
+    request: Request,
+    template: str,
+    caller: Annotated[Caller, Depends(Require(Permission.INVENTORY_READ, target="template"))],
+) -> Template:
+    return _shown(request, caller, engine_of(request).provision.templates.find(template))
 
 
-@router.post("/vms/{vm}/template", status_code=201, summary="Make a template from a shut-off VM")
+@router.post(
+    "/vms/{vm}/template",
+    summary="Make a template from a shut-off VM",
+    description="409: the VM runs, or the name is taken.",
+    **documented(MadeTemplate, 400, *FLEET, status=201, description="Created"),
+)
 async def template_make(
     request: Request,
     vm: str,
@@ -103,7 +117,12 @@ async def template_make(
     return MadeTemplate.model_validate(out)
 
 
-@router.delete("/templates/{template}", summary="Delete a template no VM's disks depend on")
+@router.delete(
+    "/templates/{template}",
+    summary="Delete a template no VM's disks depend on",
+    description="400: Blank is built in; 409: VMs' disks are overlays on its volumes.",
+    **documented(DeletedTemplate, 400, *FLEET),
+)
 async def template_delete(
     request: Request,
     template: str,

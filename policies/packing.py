@@ -1,0 +1,142 @@
+"""Packing a batch of hosts to drain onto the hosts kept (see policies.consolidation, step 3).
+
+Every VM of the batch (as units: an affinity group moves whole) is placed, largest first, on
+the fullest kept host that stays within every limit. When a unit fits nowhere, one more host
+is kept: the most useful host of the batch (the largest) if it is more useful than the unit's
+own host and would take the unit, else the unit's own host. A kept host of the batch gets its
+VMs back (no step has been written for them) and takes VMs from then on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policies.keepers import Need, capacity, nominal
+from policies.params import Params
+from policies.placement import Headroom, Placement, Unit, place
+from policies.state import ClusterState, HostRoom, pct
+from policies.weights import PACK
+
+#: Packing weighs the first hosts that take a VM, least room first. Four rather than
+#: placement's 16 halves the planning time at 1000x20000 and changed the hosts kept by at most
+#: one in bench/policy_figures.py.
+SHORTLIST = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Sizer:
+    """Sizes for largest-first packing: each resource as a share of what the kept hosts can
+    carry, weighted by how tight that resource is there (a memory-bound cluster sorts by
+    memory). The same weights rank hosts, to pick the most useful one to keep."""
+
+    weights: tuple[float, float, float]
+    params: Params
+    cpu_share: float
+
+    @classmethod
+    def of(
+        cls, running: list[HostRoom], keep: list[HostRoom], params: Params, cpu_share: float
+    ) -> Sizer:
+        need = Need.of(running).as_tuple()
+        caps = [sum(c) for c in zip(*(capacity(r, params, cpu_share) for r in keep), strict=True)]
+        weights = tuple(n / c / c if c > 0 else 0.0 for n, c in zip(need, caps, strict=True))
+        return cls(weights, params, cpu_share)  # type: ignore[arg-type]
+
+    def unit(self, unit: Unit) -> float:
+        amounts = (unit.cpu, unit.memory_mib, sum(v.vcpus for v in unit.vms))
+        return sum(w * a for w, a in zip(self.weights, amounts, strict=True))
+
+    def host(self, room: HostRoom) -> float:
+        caps = nominal(room, self.params, self.cpu_share)
+        return sum(w * c for w, c in zip(self.weights, caps, strict=True))
+
+
+@dataclass(slots=True)
+class Packing:
+    """One packing pass over a batch of hosts to drain (see `_pack`)."""
+
+    state: ClusterState
+    params: Params
+    index: Headroom
+    placed: dict[str, list[Placement]]
+    failed: dict[str, str]
+    spare: list[HostRoom]  # batch hosts that may be kept instead, most useful last
+
+    def put(self, unit: Unit) -> tuple[Placement | None, str]:
+        params = self.params
+        none = f"no host in service has {unit.cpu:.1f} CPUs free below {pct(params.high)}"
+        hosts = self.index.candidates(unit, params.max_free_memory_over_mib, pack=True)
+        found, why = place(self.state, params, unit, hosts, PACK, SHORTLIST, none_left=none)
+        if found is not None:
+            for vm in unit.vms:
+                self.state.move(vm, found.target.name)
+            self.index.update(found.target)
+        return found, why
+
+    def keep(self, room: HostRoom, why: str) -> None:
+        """`room` stays: its placed VMs come back (no step written yet) and it takes VMs."""
+        self.failed[room.name] = why
+        for undo in reversed(self.placed.pop(room.name)):
+            for vm in undo.unit.vms:
+                self.state.move(vm, room.name)
+            self.index.update(undo.target)
+        self.index.update(room)
+
+    def would_take(self, room: HostRoom, unit: Unit) -> bool:
+        """Whether `room`, with its own VMs back, has the room for `unit` (numbers only)."""
+        back = self.placed[room.name]
+        cpu = room.busy + room.overhead + sum(p.unit.cpu for p in back) + unit.cpu
+        mem = room.mem_used + sum(p.unit.memory_mib for p in back) + unit.memory_mib
+        vcpus = (
+            room.vcpus
+            + sum(sum(v.vcpus for v in p.unit.vms) for p in (*back,))
+            + sum(v.vcpus for v in unit.vms)
+        )
+        p = self.params
+        return (
+            cpu <= p.high * room.cpus
+            and mem <= room.mem_limit - p.max_free_memory_over_mib
+            and vcpus <= p.max_vcpus_per_cpu * room.cpus
+        )
+
+
+def pack(
+    state: ClusterState,
+    params: Params,
+    batch: list[HostRoom],
+    units_of: dict[str, list[Unit]],
+    index: Headroom,
+    sizer: Sizer,
+) -> tuple[dict[str, list[Placement]], dict[str, str]]:
+    """Places every unit of `batch` (applied to `state`), largest first, on the kept hosts.
+    When a unit fits nowhere, a host of the batch is kept instead: the most useful one (the
+    largest) if it is more useful than the unit's own host and would take the unit, else the
+    unit's own host, which then keeps all its VMs. Either becomes a target.
+    -> placements per drained host, and why each host of the batch that stays could not go."""
+    items = sorted(
+        ((u, r) for r in batch for u in units_of[r.name]),
+        key=lambda ur: (-sizer.unit(ur[0]), ur[0].name),
+    )
+    spare = sorted(batch, key=lambda r: (sizer.host(r), len(r.vms), r.name))
+    run = Packing(state, params, index, {r.name: [] for r in batch}, {}, spare)
+    for unit, room in items:
+        if room.name in run.failed:
+            continue
+        found, why = run.put(unit)
+        while found is None:
+            while run.spare and run.spare[-1].name in run.failed:
+                run.spare.pop()
+            other = run.spare[-1] if run.spare else room
+            if other is room or sizer.host(other) <= sizer.host(room):
+                under = f"is under {pct(params.low)} but " if params.mode != "demand" else ""
+                run.keep(room, f"{room.name} {under}cannot be drained: {unit.name}: {why}")
+                break
+            if not run.would_take(other, unit):
+                run.spare.pop()  # it would not help this unit; it may still be drained
+                continue
+            run.keep(other, f"{other.name} stays, to take {unit.name}, which fits on no kept "
+                     f"host ({why})")  # fmt: skip
+            found, why = run.put(unit)
+        if found is not None:
+            run.placed[room.name].append(found)
+    return run.placed, run.failed
