@@ -4,6 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision libxml2-dev logrotate systemd postgresql openipmi ipmitool fence-agents
+# provisioning: cloud-init NoCloud seeds (cloud-localds, genisoimage; isoinfo in the tests)
+APT_PKGS += cloud-image-utils genisoimage
 
 .PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 
@@ -64,6 +66,7 @@ bench-lab: venv
 	$(BIN)/python -m bench.ha_lab_figures
 	$(BIN)/python -m bench.storage_figures
 	$(BIN)/python -m bench.poll_lab_figures
+	$(BIN)/python -m bench.provision_figures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

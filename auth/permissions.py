@@ -17,6 +17,10 @@ class Permission(StrEnum):
     POLICY_MANAGE = "policy.manage"  # change modes, apply plans
     STORAGE_MANAGE = "storage.manage"  # storage domains (data center scope): realise now
     DISK_MANAGE = "disk.manage"  # create/grow/delete on a domain; attach/detach/move on a VM
+    VM_CREATE = "vm.create"  # create, clone and import VMs in a cluster; edit their settings
+    VM_DELETE = "vm.delete"  # delete a VM (and, if asked, its disks)
+    TEMPLATE_MANAGE = "template.manage"  # make and delete templates
+    VM_SNAPSHOT = "vm.snapshot"  # take, revert and delete a VM's snapshots
     AUDIT_READ = "audit.read"
     PERMISSIONS_MANAGE = "permissions.manage"
 
@@ -28,8 +32,9 @@ ROLES: dict[str, frozenset[Permission]] = {
     "SuperUser": frozenset(Permission),
     "ClusterAdmin": _READ
     | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.HOST_MANAGE, P.POLICY_MANAGE, P.HOST_FENCE}
-    | {P.VM_HA, P.DISK_MANAGE},
-    "PowerUser": _READ | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.DISK_MANAGE},
+    | {P.VM_HA, P.DISK_MANAGE, P.VM_CREATE, P.VM_DELETE, P.TEMPLATE_MANAGE, P.VM_SNAPSHOT},
+    "PowerUser": _READ
+    | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.DISK_MANAGE, P.VM_CREATE, P.VM_SNAPSHOT},
     "Operator": _READ | {P.VM_POWER, P.VM_CONSOLE},
     "ReadOnly": _READ,
     "Auditor": _READ | {P.AUDIT_READ},

@@ -22,6 +22,7 @@ from collectors.ha_metrics import HaMetrics
 from collectors.job_metrics import JobMetrics
 from collectors.migration_metrics import MigrationMetrics
 from collectors.plan_metrics import PlanMetrics
+from collectors.provision_metrics import ProvisionMetrics
 from ovtui import __version__
 
 # A `_created` series per counter and histogram doubles the series count for nothing we use.
@@ -37,6 +38,7 @@ class EngineMetrics:
         self.migrations = MigrationMetrics(self.registry)
         self.plans = PlanMetrics(self.registry)
         self.ha = HaMetrics(self.registry)
+        self.provision = ProvisionMetrics(self.registry)
         self.libvirt_errors = Counter(
             "ovtui_libvirt_call_errors",
             "Failed libvirt calls of the inventory poll and the statistics reader, by host, "

@@ -145,6 +145,35 @@ def test_wrong_type_or_range_names_key_and_value(raw: dict, key: str, words: str
 
 
 @pytest.mark.parametrize(
+    ("section", "key", "words"),
+    [
+        ({"hooks_dir": "hooks"}, "provision.hooks_dir", "not an absolute path"),
+        ({"import_dir": "imports/"}, "provision.import_dir", "not an absolute path"),
+        ({"hook_timeout_seconds": "30"}, "provision.hook_timeout_seconds", "number"),
+        ({"virt_type": "xen"}, "provision.virt_type", "'kvm'"),
+        (
+            {"hook_dir": "/etc/ovtui/hooks"},
+            "provision.hook_dir",
+            "unknown key (valid keys: virt_type, hooks_dir",
+        ),
+    ],
+)
+def test_the_provision_section_is_strict(section: dict, key: str, words: str) -> None:
+    """[provision] takes TOML types at their word and paths from / (the engine's working
+    directory is whatever started it)."""
+    (problem,) = _problems(_base(provision=section))
+    assert problem.startswith(f"{key}: ") and words in problem, problem
+
+
+def test_the_provision_section_takes_absolute_paths() -> None:
+    section = {"hooks_dir": "/etc/ovtui/hooks", "import_dir": "/srv/import", "virt_type": "qemu"}
+    config = parse_config(_base(provision=section), source="/etc/ovtui/ovtui.toml")
+    assert config.provision.hooks_dir == Path("/etc/ovtui/hooks")
+    assert config.provision.import_dir == Path("/srv/import")
+    assert config.provision.hook_timeout_seconds == 30.0
+
+
+@pytest.mark.parametrize(
     ("raw", "key", "valid"),
     [
         (

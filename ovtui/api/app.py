@@ -12,7 +12,20 @@ from ovtui.api import openapi
 from ovtui.api.metrics_middleware import MetricsMiddleware
 from ovtui.api.path_guard import EncodedSlashGuard
 from ovtui.api.refusal_audit import RefusalAuditMiddleware
-from ovtui.api.routes import disks, grants, ha, hosts, inventory, logs, sessions, storage, vms
+from ovtui.api.routes import (
+    disks,
+    grants,
+    ha,
+    hosts,
+    inventory,
+    logs,
+    provision,
+    sessions,
+    snapshots,
+    storage,
+    templates,
+    vms,
+)
 from ovtui.api.routes import policies as policy_routes
 from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
@@ -44,7 +57,10 @@ def create_app(engine: Engine) -> FastAPI:
     app.add_middleware(EncodedSlashGuard)  # inside the metrics: its 404s are counted too
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
     app.add_middleware(RefusalAuditMiddleware, engine=engine)  # refusals and failures audited
-    for module in (sessions, inventory, ha, disks, vms, hosts, logs, grants, storage):
+    # provision and templates before vms: /vms/{vm}/clone|template before /vms/{vm}/{action}
+    routers = [sessions, inventory, ha, disks, provision, templates, snapshots, vms, hosts, logs]
+    routers += [grants, storage]
+    for module in routers:
         app.include_router(module.router)
     app.include_router(policy_routes.router)
     openapi.install(app)

@@ -12,6 +12,7 @@ the request is refused later on (404, 409, 422...).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import HTTPException, Request
 
@@ -26,8 +27,9 @@ from ovtui.model import VM
 # of the permission — the route must then answer only with what the caller may read
 # (auth.principal.visible / may_read). "system": a system-wide role only. "storage": the storage
 # domain its path names (inside its data center: a grant on that data center or system-wide).
-# "move": the disk move its path names, read as its VM is.
-TARGETS = ("vm", "host", "cluster", "storage", "move", "list", "system")
+# "move": the disk move its path names, read as its VM is. "template": the template its path
+# names (inside its data center; Blank, in none, needs a system-wide grant to change).
+TARGETS = ("vm", "host", "cluster", "storage", "move", "template", "list", "system")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,15 @@ def vm_ref(vm: VM) -> ObjectRef:
 
 def cluster_ref(name: str, datacenter: str) -> ObjectRef:
     return ObjectRef("cluster", name, datacenter, name)
+
+
+def template_ref(template: dict[str, Any]) -> ObjectRef:
+    """A template is inside its data center. Blank (built in, datacenter None) is the system's:
+    anyone who may read the inventory reads it (as the list shows it), only system-wide roles
+    change it."""
+    if template["datacenter"] is None:
+        return SYSTEM_REF
+    return ObjectRef("template", template["name"], template["datacenter"])
 
 
 def may_read(principal: Principal, ref: ObjectRef) -> bool:
@@ -120,6 +131,17 @@ def _target(request: Request, engine: Engine, kind: str | None, who: Principal) 
         request.state.move = move
         moved = engine.snapshot().vm(move.vm_uuid)
         return vm_ref(moved) if moved is not None else ObjectRef("vm", move.vm)
+    if kind == "template":
+        name = request.path_params["template"]
+        found = engine.provision.templates.get(name)
+        if found is None:
+            mine = [t["name"] for t in engine.provision.templates.all()
+                    if may_read(who, template_ref(t))]  # fmt: skip
+            raise HTTPException(
+                404,
+                f"no template named {name!r} (templates: {', '.join(mine) or 'none you may read'})",
+            )
+        return template_ref(found)
     return SYSTEM_REF
 
 
@@ -167,18 +189,22 @@ class Require:
             return caller
         ref = _target(request, engine, self.target, principal)
         if not authorize(principal, self.permission, ref):
+            # Blank is authorised on the system (template_ref) but audited as the template.
+            audited = f"{ref.kind}/{ref.name}"
+            if self.target == "template":
+                audited = f"template/{request.path_params['template']}"
             engine.audit.record(
                 actor=principal.name,
                 actor_source=principal.source,
                 action=self.permission.value,
-                target=f"{ref.kind}/{ref.name}",
+                target=audited,
                 result="denied",
                 source=caller.source,
                 detail="permission missing",
             )
             # Named as the caller named it: a UUID outside the grant must not reveal the name,
             # nor a disk move its VM.
-            kind = "disk move" if self.target == "move" else ref.kind
+            kind = {"move": "disk move", "template": "template"}.get(self.target or "", ref.kind)
             named = request.path_params.get(
                 self.target or "", request.path_params.get(ref.kind, ref.name)
             )

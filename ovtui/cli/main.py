@@ -15,7 +15,9 @@ from ovtui.cli import (
     ha_cmds,
     inventory_cmds,
     policy_cmds,
+    provision_cmds,
     session_cmds,
+    snapshot_cmds,
     storage_cmds,
 )
 from ovtui.cli.connect import CliError
@@ -82,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     policy_cmds.add_parsers(sub)
     ha_cmds.add_parsers(sub)
     storage_cmds.add_parsers(sub)
+    provision_cmds.add_parsers(sub)  # after inventory_cmds: adds to the `vm` group
+    snapshot_cmds.add_parsers(sub)
     backup_cmds.add_parsers(sub)
     try:
         from ovtui.lab.cli import add_lab_subparser

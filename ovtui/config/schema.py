@@ -16,6 +16,7 @@ from ovtui.config.base import Strict as _Strict
 from ovtui.config.ha_schema import HaConfig
 from ovtui.config.ovirt_section import OvirtApiSection
 from ovtui.config.power_schema import PowerConfig
+from ovtui.config.provision_schema import ProvisionSection
 from ovtui.config.secrets import SecretRef
 from ovtui.config.storage_schema import StorageDomainConfig
 
@@ -318,6 +319,7 @@ class Config(_Strict):
     clusters: list[ClusterConfig] = Field(default_factory=list)
     hosts: list[HostConfig] = Field(default_factory=list)
     storage_domains: list[StorageDomainConfig] = Field(default_factory=list)  # storage_schema.py
+    provision: ProvisionSection = ProvisionSection()  # provision_schema.py
     # Where the file came from, for messages; not a TOML key.
     source: str = Field(default="<memory>", exclude=True)
 

@@ -28,6 +28,9 @@ from ovtui.fleet.fleet import Fleet
 from ovtui.ha.service import HaService
 from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
+from ovtui.provision import hooked
+from ovtui.provision.hooks import Hooks
+from ovtui.provision.service import ProvisionService
 from ovtui.storage.disks import DiskService
 from ovtui.storage.metrics_input import storage_input
 from ovtui.storage.moves import MoveService
@@ -105,6 +108,13 @@ class Engine:
             self.store,
             config.engine.migration_timeout_seconds,
         )
+        # VMs ovtui provisions: definitions kept in the store, placed when they start.
+        prov = config.provision
+        self.hooks = Hooks(prov.hooks_dir, prov.hook_timeout_seconds, self._hook_ran)
+        self.provision = ProvisionService(
+            config, self.fleet, self.storage, self.disks, self.store, self.hooks
+        )
+        self.provision.on_provisioned = self.metrics.provision.provisioned
         self._resuming: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.metrics.registry.register(StorageCollector(self._storage_input))
@@ -155,6 +165,11 @@ class Engine:
 
     def snapshot(self) -> Snapshot:
         return self.fleet.snapshot()
+
+    def _hook_ran(self, **record: Any) -> None:
+        """Every hook run: audited, and counted by event and result."""
+        self.audit.record(**record)
+        self.metrics.provision.hook_ran(record["params"]["event"], record["result"])
 
     def _record_event(self, event: dict[str, Any]) -> None:
         self.events.append(event)
@@ -208,7 +223,17 @@ class Engine:
         self, principal: Principal, vm: VM, action: str, source: str = ""
     ) -> dict[str, Any]:
         async def run() -> dict[str, Any]:
-            return (await actions.vm_action(self.fleet, vm, action)).as_dict()
+            who = principal.name
+            if action == "start" and self.provision.owns(vm.uuid):
+                return await self.provision.start(vm, who)  # a down VM belongs to its cluster
+            if action == "start":
+                await hooked.before_start(self.hooks, self.fleet, vm, who)
+            out = (await actions.vm_action(self.fleet, vm, action)).as_dict()
+            if action == "start":
+                await hooked.after(self.hooks, self.fleet, "after_vm_start", vm, vm.host, who)
+            elif action in ("shutdown", "poweroff"):
+                await hooked.after(self.hooks, self.fleet, "after_vm_stop", vm, vm.host, who)
+            return out
 
         target = f"vm/{vm.name}@{vm.host}"
         return await self.perform(principal, f"vm.{action}", target, {"uuid": vm.uuid}, run, source)
@@ -224,6 +249,9 @@ class Engine:
                 "target": target_host,
                 "actor": principal.name,
             }
+            await hooked.refuse_only(
+                self.hooks, self.fleet, "before_migrate", vm, principal.name, "a migration"
+            )
             try:
                 with self.metrics.migrations.attempt() as attempt:
                     outcome = (await actions.migrate(self.fleet, vm, target_host)).as_dict()
@@ -240,6 +268,9 @@ class Engine:
                     }
                 )
                 raise
+            await hooked.after(
+                self.hooks, self.fleet, "after_migrate", vm, target_host, principal.name
+            )
             self.migrations.append(
                 {
                     **record,

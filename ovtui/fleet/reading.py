@@ -228,7 +228,7 @@ def _polled(
             state=state,
             vcpus=config.vcpus,
             memory_mib=config.memory_mib,
-            cpu_time_ns=int(record.get("cpu.time", 0)),
+            cpu_time_ns=int(record.get("cpu.time", -1)),  # -1: not reported this time
             persistent=uuid not in transient,
             meta=config.meta,
             devices=config.devices,
@@ -253,7 +253,13 @@ def read_host(
     `cpu_time` False (synthetic load): cpu.time is not asked for and reads as 0.
     """
     node = node or read_node(conn)
-    records = conn.getAllDomainStats(POLL_STATE | (POLL_CPU if cpu_time else 0), 0)
+    # NOWAIT: a domain busy with a job (an incoming migration holds one for its whole length)
+    # is reported without the stats that need one, instead of blocking the poll past its
+    # timeout (which would make a migration's target host non_responsive).
+    records = conn.getAllDomainStats(
+        POLL_STATE | (POLL_CPU if cpu_time else 0),
+        libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT,
+    )
     listed = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
     transient = {d.UUIDString() for d in listed}
     domains = tuple(

@@ -13,6 +13,9 @@ Lines the guest writes:
     ovtui-written <dev> <n>           its pattern writer put blocks 0..n-1 on /dev/<dev>
     ovtui-check <dev> <good> <bad>    blocks 0..n-1 read back from the disk (caches dropped)
     ovtui-sum <dev> <md5>             md5 of the whole of /dev/<dev>, read from the disk
+    ovtui-cloud-init <dev> hostname <name> keys <n>
+                                      at boot, a NoCloud seed (ISO9660 with meta-data) was
+                                      found on /dev/<dev>: the hostname it gave, SSH keys seen
 Lines it reads:
     load <n>                          run n busy loops from now on (0 = idle)
     write <dev> <n>                   in the background, write block i (4 KiB) = "ovtui-%08d\n"
@@ -43,6 +46,29 @@ insmod /lib/modules/button.ko
 # virtio-blk, for disks hot-plugged from storage domains (in dependency order)
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk; do
     insmod "/lib/modules/$m.ko"
+done
+insmod /lib/modules/cdrom.ko
+insmod /lib/modules/isofs.ko
+# cloud-init NoCloud seed: an ISO9660 image on a virtio disk. Wait (up to 5 s) until every
+# virtio-blk PCI device has its block device, then look for meta-data on each.
+want=$(cat /sys/bus/pci/devices/*/device 2>/dev/null | grep -c -e 0x1001 -e 0x1042)
+i=0
+while [ "$(ls /sys/block | grep -c '^vd')" -lt "$want" ] && [ "$i" -lt 50 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+mkdir -p /mnt/seed
+for dev in /sys/block/vd*; do
+    [ -e "$dev" ] || continue
+    d=${dev##*/}
+    if mount -t iso9660 -o ro "/dev/$d" /mnt/seed 2>/dev/null; then
+        if [ -f /mnt/seed/meta-data ]; then
+            h=$(sed -n 's/^local-hostname: *//p' /mnt/seed/meta-data | tr -d '"\r')
+            [ -n "$h" ] && hostname "$h"
+            keys=$(grep -c -e '"ssh-' -e '"ecdsa-' /mnt/seed/user-data 2>/dev/null)
+            echo "ovtui-cloud-init $d hostname $(hostname) keys ${keys:-0}"
+        fi
+        umount /mnt/seed
+    fi
 done
 # acpid opens the event devices present when it starts: wait for the power button's.
 i=0
@@ -164,3 +190,12 @@ def checked(log: str, dev: str) -> tuple[int, int] | None:
 def summed(log: str, dev: str) -> str | None:
     found = [m for d, m in SUM_RE.findall(log) if d == dev]
     return found[-1] if found else None
+
+
+CLOUD_INIT_RE = re.compile(r"^ovtui-cloud-init (\S+) hostname (\S+) keys (\d+)", re.MULTILINE)
+
+
+def cloud_init(log: str) -> tuple[str, int] | None:
+    """The hostname a cloud-init seed gave the guest at its last boot, and the keys it saw."""
+    found = CLOUD_INIT_RE.findall(log)
+    return (found[-1][1], int(found[-1][2])) if found else None

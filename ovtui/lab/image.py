@@ -41,6 +41,9 @@ _MODULES = (
     "drivers/virtio/virtio_pci_legacy_dev.ko",
     "drivers/virtio/virtio_pci.ko",
     "drivers/block/virtio_blk.ko",
+    # ISO9660, to read a cloud-init NoCloud seed on a virtio disk (ovtui.provision)
+    "drivers/cdrom/cdrom.ko",
+    "fs/isofs/isofs.ko",
 )
 _FORMAT = "2"
 _XZ_MAGIC = b"\xfd7zXZ\x00"

@@ -200,7 +200,11 @@ class DiskService:
         await self.storage.refresh(sd.name, host)
         self.storage.request(sd.name)
 
-    async def create(self, domain: str, req: VolumeRequest, actor: str) -> dict[str, Any]:
+    async def create(
+        self, domain: str, req: VolumeRequest, actor: str, prefer: str | None = None
+    ) -> dict[str, Any]:
+        """`prefer`: make it through this host if the domain is active there (provisioning
+        makes a new VM's disks on the host it chose)."""
         sd = self._domain(domain)
         if sd.type == "iscsi":
             raise FleetError(
@@ -214,7 +218,7 @@ class DiskService:
             raise FleetError(
                 f"storage domain {domain} already has a disk {req.name!r}", kind="conflict"
             )
-        host = self.acting_host(sd)
+        host = self.acting_host(sd, prefer)
         reading = self.storage.reading(domain, host)
         warnings = []
         if req.preallocated and req.capacity > reading.available:

@@ -26,6 +26,13 @@ VIEWS = {
         View("policies", "ovtui.tui.policies_view", "PoliciesScreen", "scheduling policies, plans"),
         View("audit", "ovtui.tui.audit_view", "AuditScreen", "the audit trail", "audit.read"),
         View("storage", "ovtui.tui.storage_view", "StorageScreen", "storage domains, disks, moves"),
+        View("templates", "ovtui.tui.templates_view", "TemplatesScreen", "templates; new VM"),
+        View(
+            "provision",
+            "ovtui.tui.provision_view",
+            "ProvisionScreen",
+            "clone, edit, delete, snapshots",
+        ),
     )
 }
 

@@ -36,6 +36,7 @@ from ovtui.api.authz import TARGETS, Public, Require
 from ovtui.config.power_schema import PowerConfig
 from ovtui.config.schema import GrantConfig
 from ovtui.config.storage_schema import StorageDomainConfig
+from ovtui.provision.templates import blank
 from ovtui.storage.move_model import DiskMove, Endpoint
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec, vm_uuid
 from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
@@ -159,6 +160,49 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ),
     ("GET", f"{API}/disk-moves"): Expect(ALL),
     ("GET", f"{API}/disk-moves/{{move}}"): Expect(ALL),
+    # Provisioning (issue 12)
+    ("POST", f"{API}/clusters/{{cluster}}/vms"): Expect(
+        DISK_ROLES, "vm.create", "cluster", "vm.create"
+    ),
+    ("DELETE", f"{API}/vms/{{vm}}"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}), "vm.delete", "vm", "vm.delete"
+    ),
+    # import is off in the matrix engine (no import_dir): refused (400) after authorisation
+    ("POST", f"{API}/clusters/{{cluster}}/vms/import"): Expect(
+        DISK_ROLES, "vm.create", "cluster", "vm.import", (400,), "failed"
+    ),
+    # the matrix VMs run: a clone or a template of one is refused (409) after authorisation
+    ("POST", f"{API}/vms/{{vm}}/clone"): Expect(
+        DISK_ROLES, "vm.create", "vm", "vm.clone", (409,), "failed"
+    ),
+    ("PATCH", f"{API}/vms/{{vm}}"): Expect(DISK_ROLES, "vm.create", "vm", "vm.edit"),
+    ("GET", f"{API}/vms/{{vm}}/snapshots"): Expect(ALL),
+    ("POST", f"{API}/vms/{{vm}}/snapshots"): Expect(DISK_ROLES, "vm.snapshot", "vm", "vm.snapshot"),
+    ("POST", f"{API}/vms/{{vm}}/snapshots/{{snapshot}}/revert"): Expect(
+        DISK_ROLES, "vm.snapshot", "vm", "vm.snapshot_revert"
+    ),
+    ("DELETE", f"{API}/vms/{{vm}}/snapshots/{{snapshot}}"): Expect(
+        DISK_ROLES, "vm.snapshot", "vm", "vm.snapshot_delete"
+    ),
+    ("GET", f"{API}/templates"): Expect(ALL),
+    ("GET", f"{API}/templates/{{template}}"): Expect(ALL),
+    ("POST", f"{API}/vms/{{vm}}/template"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}),
+        "template.manage",
+        "vm",
+        "template.create",
+        (409,),
+        "failed",
+    ),
+    # Blank is built in: deleting it is refused (400) after authorisation
+    ("DELETE", f"{API}/templates/{{template}}"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin"}),
+        "template.manage",
+        "template",
+        "template.delete",
+        (400,),
+        "failed",
+    ),
     ("PUT", f"{API}/policies/{{cluster}}/mode"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
@@ -206,10 +250,15 @@ def _request(
         path = path.replace("{grant_id}", _new_grant(live))
     slug = _slug(role or "SuperUser")
     vm = f"mig-{slug}" if path.endswith("/migrate") else f"pw-{slug}"
+    if (method, path) == ("DELETE", f"{API}/vms/{{vm}}"):
+        vm = _new_vm(live)
     host = "h1" if method == "GET" else "h3"
     url = path.replace("{vm}", vm).replace("{host}", host).replace("{action}", "reboot")
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
     url = url.replace("{storage}", "loc").replace("{target}", "vda")
+    url = url.replace("{template}", "Blank")
+    if "{snapshot}" in path:
+        url = url.replace("{snapshot}", _new_snapshot(live, vm))
     if "{move}" in path:
         url = url.replace("{move}", _stored_move(live))
     if "{disk}" in path:
@@ -235,6 +284,16 @@ def _request(
         body = {"storage": "loc"}
     elif path.endswith("/vms/{vm}/disks") and method == "POST":
         body = {"storage": "loc", "disk": _new_disk(live)}
+    elif path.endswith("/snapshots") and method == "POST":
+        body = {"name": f"snap-{next(_DISK_NUMBERS)}"}
+    elif path.endswith("/clone") or path.endswith("/template"):
+        body = {"name": f"copy-{next(_DISK_NUMBERS)}"}
+    elif method == "PATCH":
+        body = {"description": "rbac matrix"}
+    elif path.endswith("/vms/import"):
+        body = {"source": "disk.qcow2", "storage": "loc"}
+    elif path.endswith("/clusters/{cluster}/vms"):
+        body = {"name": f"new-vm-{next(_DISK_NUMBERS)}", "memory_mib": 256}
     elif path.endswith("/apply-step"):
         body = {"step": 0}
     elif path.endswith("/mode") and method == "PUT":
@@ -249,6 +308,24 @@ def _new_disk(live: LiveEngine) -> str:
     name = f"disk-{next(_DISK_NUMBERS)}"
     resp = live.as_role("SuperUser").post(
         f"{API}/storage/loc/disks", json={"name": name, "size_bytes": 1 << 20}
+    )
+    assert resp.status_code == 201, resp.text
+    return name
+
+
+def _new_snapshot(live: LiveEngine, vm: str) -> str:
+    """A snapshot of a matrix VM taken through the API (by the SuperUser)."""
+    name = f"snap-{next(_DISK_NUMBERS)}"
+    resp = live.as_role("SuperUser").post(f"{API}/vms/{vm}/snapshots", json={"name": name})
+    assert resp.status_code == 201, resp.text
+    return name
+
+
+def _new_vm(live: LiveEngine) -> str:
+    """A shut-off VM made through the API (by the SuperUser), for DELETE to remove."""
+    name = f"del-{next(_DISK_NUMBERS)}"
+    resp = live.as_role("SuperUser").post(
+        f"{API}/clusters/c1/vms", json={"name": name, "memory_mib": 256}
     )
     assert resp.status_code == 201, resp.text
     return name
@@ -465,6 +542,8 @@ FLEET = (
     ("vm", "vm-far", "dc-out", "cl-out", "h-far"),
     ("storage", "sd-in", "dc-in", None, None),  # a data center's object: no cluster, no host
     ("storage", "sd-out", "dc-out", None, None),
+    ("template", "tp-in", "dc-in", None, None),  # a data center's object too
+    ("template", "tp-out", "dc-out", None, None),
 )
 # Disk moves are read as their VM is; storage domains are seen by the hosts that see them, so a
 # reader of such a host may see the domain's name (not the domain itself).
@@ -481,6 +560,7 @@ PATH_OBJECTS = {
     "cluster": ("cl-in", "cl-out"),
     "storage": ("sd-in", "sd-out"),
     "move": ("mv-in", "mv-out"),
+    "template": ("tp-in", "tp-out"),
 }
 # Query parameters that filter by an object: asked with the object outside the grant.
 FILTERS = {"datacenter": "dc-out", "cluster": "cl-out", "host": "h-out", "vm": "vm-out"}
@@ -566,6 +646,10 @@ def scoped() -> Iterator[LiveEngine]:
                 done = DiskMove(move, vm, moved.uuid, moved.host, "vdb", True, src, dst, 1 << 20)
                 live.engine.store.table("disk_moves").insert(
                     done.at("source_deleted", 1.0).as_dict()
+                )
+            for name, dc in (("tp-in", "dc-in"), ("tp-out", "dc-out")):  # as the store keeps them
+                live.engine.store.table("templates").insert(
+                    {**blank(), "name": name, "datacenter": dc, "created_by": "admin"}
                 )
             yield live
         finally:
@@ -746,6 +830,32 @@ def test_an_unknown_cluster_is_404_naming_only_readable_clusters(
     )
     resp = scoped.client(scoped_tokens["ReadOnly", "system"]).get(f"{API}/policies/nope")
     assert resp.json()["error"]["message"] == "no cluster named 'nope' (clusters: cl-in, cl-out)"
+
+
+def test_an_unknown_template_is_404_naming_only_readable_templates(
+    scoped: LiveEngine, scoped_tokens: dict[tuple[str, str], str]
+) -> None:
+    """Blank is everyone's (the list shows it); the others are their data center's."""
+
+    def message(role: str, scope: str) -> str:
+        resp = scoped.client(scoped_tokens[role, scope]).get(f"{API}/templates/nope")
+        assert resp.status_code == 404, resp.text
+        return str(resp.json()["error"]["message"])
+
+    assert message("ReadOnly", "datacenter") == "no template named 'nope' (templates: Blank, tp-in)"
+    assert message("ReadOnly", "vm") == "no template named 'nope' (templates: Blank)"
+    assert message("ReadOnly", "system") == (
+        "no template named 'nope' (templates: Blank, tp-in, tp-out)"
+    )
+    blank_shown = scoped.client(scoped_tokens["ReadOnly", "vm"]).get(f"{API}/templates/Blank")
+    assert blank_shown.status_code == 200, blank_shown.text
+    refused = scoped.client(scoped_tokens["ClusterAdmin", "cluster"]).delete(
+        f"{API}/templates/Blank"
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["message"].startswith(
+        "clusteradmin-cluster may not template.manage on template Blank"
+    )
 
 
 def test_a_vm_name_is_unique_among_the_vms_the_caller_may_read(

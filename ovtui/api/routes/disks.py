@@ -29,6 +29,7 @@ from ovtui.api.schemas.storage import (
 )
 from ovtui.api.serialize import JSON
 from ovtui.engine import Engine
+from ovtui.provision import hooked
 from ovtui.storage.move_model import DiskMove
 from ovtui.storage.volume_xml import VolumeRequest
 
@@ -255,6 +256,9 @@ async def disk_move(
     found = target_vm(request)
 
     async def run() -> dict[str, Any]:
+        await hooked.refuse_only(  # provisioning's before_disk_move hooks may refuse
+            engine.hooks, engine.fleet, "before_disk_move", found, caller.principal.name, "a move"
+        )
         move = engine.moves.plan(
             found,
             target,

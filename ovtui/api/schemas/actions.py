@@ -20,6 +20,9 @@ class VmActionOutcome(Strict):
     host: str = Field(description="where the VM is now")
     action: PowerActionName
     result: str = Field(description='"done", or "shut off" for shutdown')
+    placement: str | None = Field(
+        None, description="start of a VM ovtui provisioned: why this host (ovtui.provision)"
+    )
     seconds: float
 
 

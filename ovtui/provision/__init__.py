@@ -1,0 +1,1 @@
+"""Provisioning: VM definitions kept by the engine, domain XML, templates, seeds, import, hooks."""
