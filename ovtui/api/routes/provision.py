@@ -15,6 +15,7 @@ from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_vm
 from ovtui.api.schemas.errors import FLEET, documented
+from ovtui.api.schemas.text import Description
 from ovtui.provision.cloud_init import CloudInit, CloudUser
 from ovtui.provision.spec import DiskSpec, NicSpec, VmSpec
 
@@ -63,7 +64,7 @@ class CreateVm(BaseModel):
     ] = None
     disks: list[NewDisk] = Field(default_factory=list)
     nics: list[NewNic] = Field(default_factory=list)
-    description: Annotated[str, Field(max_length=1000)] = ""
+    description: Description = ""
     highly_available: bool = False
     ha_priority: Annotated[int, Field(ge=0, le=100, description="higher restarts first")] = 0
     pinned: bool = False
@@ -195,7 +196,7 @@ class EditVm(BaseModel):
 
     vcpus: Annotated[int | None, Field(ge=1, le=4096)] = None
     memory_mib: Annotated[int | None, Field(ge=16, le=1 << 24)] = None
-    description: Annotated[str | None, Field(max_length=1000)] = None
+    description: Description | None = None
     highly_available: bool | None = None
     ha_priority: Annotated[int | None, Field(ge=0, le=100)] = None
     pinned: bool | None = None

@@ -12,6 +12,7 @@ from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_vm
 from ovtui.api.schemas.errors import FLEET, documented
+from ovtui.api.schemas.text import Description, XmlName
 
 router = APIRouter(prefix="/api/v1", tags=["snapshots"])
 ON_VM = Require(Permission.VM_SNAPSHOT, target="vm")
@@ -28,8 +29,8 @@ class Snapshot(BaseModel):
 
 
 class TakeSnapshot(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Annotated[str, Field(max_length=1000)] = ""
+    name: XmlName
+    description: Description = ""
     memory: bool = Field(False, description="also save a running VM's memory")
 
 

@@ -13,6 +13,7 @@ from auth.principal import visible
 from ovtui.api.authz import Caller, Require, engine_of, may_read, template_ref, vm_ref
 from ovtui.api.lookup import find_vm
 from ovtui.api.schemas.errors import FLEET, documented
+from ovtui.api.schemas.text import Description
 
 router = APIRouter(prefix="/api/v1", tags=["templates"])
 
@@ -39,7 +40,7 @@ class Template(BaseModel):
 
 class MakeTemplate(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Annotated[str, Field(max_length=1000)] = ""
+    description: Description = ""
 
 
 class MadeTemplate(BaseModel):
