@@ -268,11 +268,9 @@ def test_the_units_execstart_runs_the_engine_as_systemd_would(root: Path) -> Non
     notify.bind(str(notify_path))
     notify_path.chmod(0o777)
     notify.settimeout(1)
-    binds = " ".join(
-        f"mkdir -p {root}{d} && mount --rbind {d} {root}{d} &&"
-        for d in ("/usr", "/lib", "/lib64", "/dev", "/work")
-        if Path(d).exists() and not Path(d).is_symlink()
-    )
+    # The development venv (DEV_SITE, through the .pth) must be visible in the chroot wherever
+    # this checkout lives (CI's is not under /work).
+    binds = " ".join(f"mkdir -p {root}{d} && mount --rbind {d} {root}{d} &&" for d in _binds())
     script = (
         f"mount --make-rprivate / && {binds} mkdir -p {root}/proc && "
         f"mount -t proc proc {root}/proc && umask {service['UMask']} && "
@@ -329,6 +327,15 @@ def test_the_units_execstart_runs_the_engine_as_systemd_would(root: Path) -> Non
         config.write_bytes(saved)
         shutil.rmtree(root / "var/lib/ovtui", ignore_errors=True)
         _install(root)  # the state directory again, as the installer makes it
+
+
+def _binds() -> list[str]:
+    wanted = ["/usr", "/lib", "/lib64", "/dev", "/work"]
+    dirs = [d for d in wanted if Path(d).exists() and not Path(d).is_symlink()]
+    dev_venv = Path(sys.prefix).resolve()
+    if not any(dev_venv.is_relative_to(d) for d in dirs):
+        dirs.append(str(dev_venv))
+    return dirs
 
 
 def _next_message(notify: socket.socket, proc: subprocess.Popen[str]) -> str:

@@ -15,7 +15,7 @@ from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_vm
 from ovtui.api.schemas.errors import FLEET, documented
-from ovtui.api.schemas.text import Description
+from ovtui.api.schemas.text import XML_SAFE, Description, GroupName
 from ovtui.provision.cloud_init import CloudInit, CloudUser
 from ovtui.provision.spec import DiskSpec, NicSpec, VmSpec
 
@@ -31,7 +31,9 @@ class NewDisk(BaseModel):
 
 
 class NewNic(BaseModel):
-    source: Annotated[str, Field(min_length=1, max_length=64, description="bridge or network")]
+    source: Annotated[
+        str, Field(min_length=1, max_length=64, pattern=XML_SAFE, description="bridge or network")
+    ]
     type: Literal["bridge", "network"] = "bridge"
 
 
@@ -69,8 +71,8 @@ class CreateVm(BaseModel):
     ha_priority: Annotated[int, Field(ge=0, le=100, description="higher restarts first")] = 0
     pinned: bool = False
     migratable: bool = True
-    affinity_group: Annotated[str, Field(max_length=64)] = ""
-    anti_affinity_group: Annotated[str, Field(max_length=64)] = ""
+    affinity_group: GroupName = ""
+    anti_affinity_group: GroupName = ""
     template: Annotated[str, Field(min_length=1, max_length=64)] = "Blank"
     thin: bool = Field(
         True, description="from a template: qcow2 overlays on its volumes (false: full copies)"
@@ -201,8 +203,8 @@ class EditVm(BaseModel):
     ha_priority: Annotated[int | None, Field(ge=0, le=100)] = None
     pinned: bool | None = None
     migratable: bool | None = None
-    affinity_group: Annotated[str | None, Field(max_length=64)] = None
-    anti_affinity_group: Annotated[str | None, Field(max_length=64)] = None
+    affinity_group: GroupName | None = None
+    anti_affinity_group: GroupName | None = None
 
 
 class EditedVm(BaseModel):

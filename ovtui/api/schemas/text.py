@@ -1,4 +1,4 @@
-"""Free text that ends up inside libvirt XML (descriptions, snapshot names).
+"""Free text that ends up inside libvirt XML (descriptions, snapshot names, affinity groups).
 
 XML 1.0 cannot carry most control characters: refused at the API with a 422 naming the field,
 instead of reaching libvirt and failing there as a 502 (schemathesis found it).
@@ -17,4 +17,7 @@ Description = Annotated[
 ]
 XmlName = Annotated[
     str, Field(min_length=1, max_length=200, pattern=XML_SAFE, description="no control characters")
+]
+GroupName = Annotated[
+    str, Field(max_length=64, pattern=XML_SAFE, description="empty: none; no control characters")
 ]
