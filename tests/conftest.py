@@ -15,9 +15,11 @@ import functools
 import json
 import shutil
 import ssl
+import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -125,6 +127,16 @@ def fleet_config(
             "exporter": config.exporter.model_copy(update={"listen": None}),
         }
     )
+
+
+def _stacks() -> str:
+    """Every thread's stack and the engine loop's pending tasks: what a stop is waiting on."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    out = [
+        f"--- thread {names.get(ident, ident)}\n" + "".join(traceback.format_stack(frame)[-8:])
+        for ident, frame in sys._current_frames().items()
+    ]
+    return "\n".join(out)
 
 
 class LiveEngine:
@@ -235,7 +247,7 @@ class LiveEngine:
         """Stops the engine and waits; raises what the engine failed with, if anything."""
         self.begin_stop()
         self._thread.join(20)
-        assert not self._thread.is_alive(), "the engine did not stop within 20 s"
+        assert not self._thread.is_alive(), f"the engine did not stop within 20 s:\n{_stacks()}"
         if not self.loop.is_closed():
             self.loop.close()
         if self._engine is not None and close_logs:
