@@ -83,9 +83,16 @@ def bind_tcp(listen: str) -> socket.socket:
     return sock
 
 
+# A request still running at stop (stuck behind a hung host, or a client that never reads) is
+# cancelled after this long: uvicorn would otherwise wait for it forever, and the engine with it.
+GRACEFUL_STOP_SECONDS = 10.0
+
+
 class ApiServers:
-    def __init__(self, app: FastAPI, cfg: ApiSection) -> None:
-        self.app, self.cfg = app, cfg
+    def __init__(
+        self, app: FastAPI, cfg: ApiSection, *, graceful_stop: float = GRACEFUL_STOP_SECONDS
+    ) -> None:
+        self.app, self.cfg, self.graceful_stop = app, cfg, graceful_stop
         self._servers: list[_Server] = []
         self._sockets: list[socket.socket] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -95,13 +102,18 @@ class ApiServers:
         """Takes the socket and the TCP address; ListenError names the key when one is taken."""
         cfg = self.cfg
         sock = bind_unix_socket(Path(cfg.socket), int(cfg.socket_mode, 8), cfg.socket_group)
-        self._add(uvicorn.Config(self.app, log_level="warning", lifespan="off"), sock)
+        grace = self.graceful_stop
+        plain = uvicorn.Config(
+            self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=grace
+        )
+        self._add(plain, sock)
         if cfg.tcp:
             self._tcp = bind_tcp(cfg.tcp)
             tls = uvicorn.Config(
                 self.app,
                 log_level="warning",
                 lifespan="off",
+                timeout_graceful_shutdown=grace,
                 ssl_certfile=str(cfg.tls_cert),
                 ssl_keyfile=str(cfg.tls_key),
             )
