@@ -85,12 +85,12 @@ def bind_tcp(listen: str) -> socket.socket:
 
 # A request still running at stop (stuck behind a hung host, or a client that never reads) is
 # cancelled after this long: uvicorn would otherwise wait for it forever, and the engine with it.
-GRACEFUL_STOP_SECONDS = 10.0
+GRACEFUL_STOP_SECONDS = 10  # uvicorn takes whole seconds
 
 
 class ApiServers:
     def __init__(
-        self, app: FastAPI, cfg: ApiSection, *, graceful_stop: float = GRACEFUL_STOP_SECONDS
+        self, app: FastAPI, cfg: ApiSection, *, graceful_stop: int = GRACEFUL_STOP_SECONDS
     ) -> None:
         self.app, self.cfg, self.graceful_stop = app, cfg, graceful_stop
         self._servers: list[_Server] = []
