@@ -1,0 +1,36 @@
+"""The helper domain's XML: the VM's disk, as vda, in a paused-only domain. Pure."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ovtui.storage.move_helper import helper_name, helper_xml
+
+VM = """<domain type='qemu'><name>vm1</name><devices>
+<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>
+<source pool='ovtui-shared' volume='d.qcow2'/><target dev='vdb' bus='virtio'/>
+<boot order='2'/><address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/>
+</disk>
+<disk type='file' device='disk'><source file='/x/root.img'/><target dev='vda' bus='virtio'/></disk>
+</devices></domain>"""
+
+
+def test_the_helper_holds_only_the_moved_disk_as_vda() -> None:
+    root = ET.fromstring(helper_xml(helper_name("abc"), VM, "vdb"))
+    assert root.findtext("name") == "ovtui-copy-abc"
+    disks = root.findall("devices/disk")
+    assert len(disks) == 1
+    disk = disks[0]
+    assert disk.get("type") == "volume"
+    assert disk.find("source").attrib == {"pool": "ovtui-shared", "volume": "d.qcow2"}  # type: ignore[union-attr]
+    assert disk.find("driver").get("type") == "qcow2"  # type: ignore[union-attr]
+    assert disk.find("target").attrib == {"dev": "vda", "bus": "virtio"}  # type: ignore[union-attr]
+    assert disk.find("address") is None and disk.find("boot") is None
+    assert root.find("devices/interface") is None
+
+
+def test_a_missing_disk_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no disk vdc"):
+        helper_xml("h", VM, "vdc")
