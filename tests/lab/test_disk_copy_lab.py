@@ -148,8 +148,8 @@ def test_a_shut_off_vms_disk_is_copied_onto_an_iscsi_lun(admin: httpx.Client, la
         disk = find_disk(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), "vda")
         assert disk is not None and disk.get("type") == "network"
         assert disk.find("source").get("name") == f"{lab.storage().target}/2"  # type: ignore[union-attr]
-        dom.create()  # it boots on the LUN, and the guest reads back what it wrote
-        assert guest_disk.check(dom, "vda", BLOCKS) == (BLOCKS, 0)
+        dom.create()  # it boots on the LUN, and the guest reads what it wrote
+        assert guest_disk.checksum(dom, "vda") == before  # all of it, read through the LUN
     finally:
         conn.close()
     until(lambda: admin.get(f"{API}/vms/vm1").json()["state"] == "running", 60, "vm1 running")
@@ -181,7 +181,7 @@ def test_a_live_copy_that_runs_out_of_space_fails_cleanly(
         def copying() -> bool:
             moves = admin.get(f"{API}/disk-moves").json()
             last = moves[-1] if moves else {}
-            return bool(result) or (last.get("stage") == "copying" and last.get("bytes_done"))
+            return bool(result) or bool(last.get("stage") == "copying" and last.get("bytes_done"))
 
         until(copying, 60, "the copy under way")
         assert not result, result[0].text
