@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 import libvirt
 
+from ovtui.fleet.reading import ENGINE_HELPER_PREFIX
 from ovtui.storage.move_xml import find_disk
 
 HELPER_DEV = "vda"
@@ -21,7 +22,7 @@ MEMORY_KIB = 32 * 1024
 
 
 def helper_name(move_id: str) -> str:
-    return f"ovtui-copy-{move_id}"
+    return f"{ENGINE_HELPER_PREFIX}{move_id}"  # the fleet does not count it as a VM
 
 
 def helper_xml(name: str, vm_xml: str, target_dev: str) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import libvirt
 import pytest
 
+from ovtui.fleet.reading import read_host
 from ovtui.storage.move_helper import helper_name, helper_xml
 
 VM = """<domain type='qemu'><name>vm1</name><devices>
@@ -34,3 +36,21 @@ def test_the_helper_holds_only_the_moved_disk_as_vda() -> None:
 def test_a_missing_disk_is_an_error() -> None:
     with pytest.raises(ValueError, match="no disk vdc"):
         helper_xml("h", VM, "vdc")
+
+
+def test_a_running_helper_is_no_vm_of_the_fleet() -> None:
+    conn = libvirt.open("test:///default")
+    try:
+        name = helper_name("abc123")
+        conn.createXML(
+            f"<domain type='test'><name>{name}</name><memory>32768</memory>"
+            "<os><type>hvm</type></os></domain>",
+            0,
+        )
+        try:
+            names = {d.name for d in read_host(conn, {}).domains}
+        finally:
+            conn.lookupByName(name).destroy()
+        assert "test" in names and name not in names
+    finally:
+        conn.close()
