@@ -1,7 +1,7 @@
 """A VM's disks (opened from its detail screen with `D`): each with its storage domain, format,
 size and allocation, and a progress bar while one moves. Keys, offered with disk.manage on the
-VM: add (`a`: make a disk on a domain and attach it), extend (`e`: grow it), move (`m`: to another domain,
-live if the VM runs), detach (`d`), delete (`x`: detach, then delete the volume). Everything
+VM: add (`a`: make a disk on a domain and attach it), extend (`e`: grow), move (`m`: to another
+domain, live if the VM runs), detach (`d`), delete (`x`: detach, then delete the volume). All
 goes through the API (the TUI is its client); what the API refuses is shown as it says it.
 """
 
