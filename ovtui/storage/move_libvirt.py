@@ -144,11 +144,11 @@ class LibvirtMoveDriver:
         )
 
     async def _check_room(self, m: DiskMove) -> None:
-        """Refuses a copy that cannot fit, on a fresh reading of the target (someone may have
-        filled it since the last poll): the copy needs what the source holds now."""
-        source = next(
-            (v for v in self.disks.volumes_of(m.source.domain) if v.name == m.source.volume), None
-        )
+        """Refuses a copy that cannot fit, on fresh readings of both domains (the target may
+        have filled, the source grown, since the last poll): the copy needs what the source
+        holds now."""
+        fresh = await self.storage.refresh(m.source.domain, m.host)
+        source = next((v for v in fresh.volumes if v.name == m.source.volume), None)
         need = source.allocation if source else m.capacity
         free = (await self.storage.refresh(m.dest.domain, m.host)).available
         if need > free:
@@ -284,9 +284,16 @@ class LibvirtMoveDriver:
                 hung_means_lost=False,
             )
         except FleetError as exc:
-            full = await self._out_of_space(m)  # qemu-img's ENOSPC, in libvirt's words
-            if full:
-                raise FleetError(full, kind="conflict", vm=m.vm) from exc
+            # libvirt removes a copy that failed, so the domain is no longer full afterwards:
+            # ENOSPC is known from libvirt's words here
+            if "No space left on device" in f"{exc.message} {exc.raw}":
+                raise FleetError(
+                    f"storage domain {sd.name} ran out of space while {m.vm}'s {m.target_dev} was "
+                    "copied to it: the VM stays on its source disk; free space there or choose "
+                    "another domain",
+                    kind="conflict",
+                    vm=m.vm,
+                ) from exc
             raise
         progress(m.capacity, m.capacity)
         return replace(m, dest=replace(m.dest, volume=made.name, path=made.path))

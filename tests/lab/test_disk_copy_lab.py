@@ -12,18 +12,26 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
 import libvirt
 import pytest
+from textual.widgets import Input, Static
 
 from ovtui.lab import Lab, guest_disk
 from ovtui.lab.storage import LUNS
 from ovtui.storage.move_xml import find_disk
+from ovtui.tui.confirm import ConfirmScreen
+from ovtui.tui.fields_form import FieldsForm
+from ovtui.tui.keyed_table import KeyedTable
+from ovtui.tui.vm_disks_view import VmDisksScreen
 from tests.conftest import API, LiveEngine
 from tests.lab.conftest import lab_up
 from tests.lab.test_disk_move_lab import _config, _live_source, in_host, until
+from tests.tui.conftest import wait_for
+from tests.tui.policy_fleet import Session
 
 pytestmark = pytest.mark.slow
 MIB = 1 << 20
@@ -207,7 +215,7 @@ def test_a_live_copy_that_runs_out_of_space_fails_cleanly(
 
 
 def test_a_cold_copy_that_cannot_fit_is_refused_before_it_starts(
-    admin: httpx.Client, lab: Lab
+    admin: httpx.Client, lab: Lab, live: LiveEngine
 ) -> None:
     dev = next(
         d["target"] for d in admin.get(f"{API}/vms/vm1/disks").json() if d["domain"] == "shared"
@@ -223,3 +231,78 @@ def test_a_cold_copy_that_cannot_fit_is_refused_before_it_starts(
         assert _live_source(lab, dev) == "ovtui-shared/roomy.img"
     finally:
         _unfill(lab)
+    # filled by someone else just after the check: the copy itself runs out of space
+    driver = live.engine.moves.driver
+    original = driver._check_room  # type: ignore[attr-defined]
+
+    async def check_then_fill(m: object) -> None:
+        await original(m)
+        _fill(lab, 32 * MIB)
+
+    driver._check_room = check_then_fill  # type: ignore[attr-defined]
+    try:
+        resp = admin.post(f"{API}/vms/vm1/disks/{dev}/move", json={"storage": "block"})
+        assert resp.status_code == 409, resp.text
+        message = resp.json()["error"]["message"]
+        assert "storage domain block ran out of space" in message, message
+        assert _volumes(admin, "block") == before_vols  # the partial copy is gone
+        assert _live_source(lab, dev) == "ovtui-shared/roomy.img"
+        move = admin.get(f"{API}/disk-moves").json()[-1]
+        assert move["stage"] == "failed" and "could not" not in move["error"], move["error"]
+    finally:
+        driver._check_room = original  # type: ignore[attr-defined]
+        _unfill(lab)
+
+
+def _running_with_roomy(admin: httpx.Client) -> tuple[str, str]:
+    _power(admin, "start", "running")
+    vm = next(v for v in admin.get(f"{API}/vms").json() if v["name"] == "vm1")
+    disks = admin.get(f"{API}/vms/vm1/disks").json()
+    return vm["uuid"], next(d["target"] for d in disks if d["volume"] == "roomy.img")
+
+
+async def test_the_dashboard_extends_moves_and_deletes_a_disk(
+    admin: httpx.Client, lab: Lab, live: LiveEngine
+) -> None:
+    """The VM disks screen on real hosts: what the test driver cannot do (resize, hot-plug)."""
+    uuid, dev = _running_with_roomy(admin)
+    session = Session(live)
+    app = session.host("admin", partial(VmDisksScreen, vm="vm1", uuid=uuid, allowed=True))  # type: ignore[arg-type]
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = app.view
+        assert isinstance(screen, VmDisksScreen)
+        await wait_for(pilot, lambda: screen.loads, what="the VM's disks")
+        table = screen.query_one("#vm-disks", KeyedTable)
+        said = screen.query_one("#vm-disks-said", Static)
+
+        async def answer(key: str, values: dict[str, str], done: str) -> str:
+            table.move_cursor(row=table.get_row_index(dev))
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, FieldsForm), what="the form")
+            for k, v in values.items():
+                app.screen.query_one(f"#f-{k}", Input).value = v
+            await pilot.click("#ok")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="ask")
+            await pilot.press("y")
+            await wait_for(
+                pilot, lambda: done in str(said.render()) or "refused" in str(said.render()), 120
+            )
+            return str(said.render())
+
+        text = await answer("e", {"size": "192M"}, "grown to")
+        assert "roomy.img grown to 0.2 GiB" in text, text
+        await wait_for(pilot, lambda: str(table.get_row(dev)[4]) == "192.0M", what="new size")
+        text = await answer("m", {"storage": "block"}, "moved to")
+        assert f"vm1's {dev} moved to block (live)" in text, text
+        await wait_for(pilot, lambda: str(table.get_row(dev)[1]) == "block", what="on block")
+        table.move_cursor(row=table.get_row_index(dev))
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="ask")
+        assert "DELETE roomy.img from block" in str(app.screen.query_one("#question").render())
+        await pilot.press("y")
+        await wait_for(
+            pilot, lambda: "deleted" in str(said.render()) or "refused" in str(said.render()), 120
+        )
+        assert "deleted roomy.img from block" in str(said.render()), str(said.render())
+        await wait_for(pilot, lambda: dev not in table.keys, what="the row gone")
+    assert "roomy.img" not in _volumes(admin, "block")
