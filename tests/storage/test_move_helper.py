@@ -9,6 +9,7 @@ import pytest
 
 from ovtui.fleet.reading import read_host
 from ovtui.storage.move_helper import helper_name, helper_xml
+from ovtui.storage.move_xml import DiskSource
 
 VM = """<domain type='qemu'><name>vm1</name><devices>
 <disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>
@@ -54,3 +55,18 @@ def test_a_running_helper_is_no_vm_of_the_fleet() -> None:
         assert "test" in names and name not in names
     finally:
         conn.close()
+
+
+def test_a_moved_disk_is_detached_by_what_its_source_now_is() -> None:
+    # after a move, libvirt names the disk by file or iSCSI LUN, no longer by pool/volume
+    lun = DiskSource("network", "raw", iqn="iqn.x:t", lun=2, host="127.0.0.1", port="3260",
+                     initiator="iqn.x:i")  # fmt: skip
+    disk = ET.fromstring(lun.device_xml("vdb"))
+    assert disk.get("type") == "network" and disk.find("target").attrib == {  # type: ignore[union-attr]
+        "dev": "vdb",
+        "bus": "virtio",
+    }
+    assert lun.matches(disk)
+    on_file = DiskSource("file", "qcow2", path="/srv/b/d.qcow2")
+    disk = ET.fromstring(on_file.device_xml("vdc"))
+    assert on_file.matches(disk) and disk.find("driver").get("type") == "qcow2"  # type: ignore[union-attr]
