@@ -240,6 +240,11 @@ def _polled(
         raise
 
 
+# The engine's own short-lived domains (ovtui.storage.move_helper: a paused copier of a shut-off
+# VM's disk) are no VMs: nobody may start, migrate, restart or count them.
+ENGINE_HELPER_PREFIX = "ovtui-copy-"
+
+
 def read_host(
     conn: libvirt.virConnect,
     cache: Mapping[str, VmConfig],
@@ -263,6 +268,12 @@ def read_host(
     listed = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
     transient = {d.UUIDString() for d in listed}
     domains = tuple(
-        d for d in (_polled(dom, rec, cache, fresh, transient) for dom, rec in records) if d
+        d
+        for d in (
+            _polled(dom, rec, cache, fresh, transient)
+            for dom, rec in records
+            if not dom.name().startswith(ENGINE_HELPER_PREFIX)
+        )
+        if d
     )
     return HostReading(time.monotonic(), time.time(), node, domains)

@@ -17,6 +17,7 @@ from ovtui.fleet.fleet import Fleet
 from ovtui.model import VM
 from ovtui.storage import volumes
 from ovtui.storage.model import VolumeInfo
+from ovtui.storage.move_xml import DiskSource, lun_of
 from ovtui.storage.pool_xml import domain_of_pool, pool_name
 from ovtui.storage.service import StorageService
 from ovtui.storage.views import summary
@@ -316,6 +317,29 @@ class DiskService:
         await self._after(sd, host)
         return {"result": f"deleted {disk} from {domain}"}
 
+    def _owner(self, source: str) -> tuple[StorageDomainConfig, VolumeInfo] | None:
+        for sd in self.storage.domains():
+            for vol in self.volumes_of(sd.name):
+                if source in self.refs(sd.name, vol):
+                    return sd, vol
+        return None
+
+    @staticmethod
+    def _source_of(sd: StorageDomainConfig, vol: VolumeInfo, source: str) -> DiskSource:
+        if sd.type == "iscsi":
+            assert sd.portal and sd.target and sd.initiator
+            host, _, port = sd.portal.rpartition(":")
+            return DiskSource(
+                "network",
+                "raw",
+                iqn=sd.target,
+                lun=lun_of(vol.name),
+                host=host,
+                port=port,
+                initiator=sd.initiator,
+            )
+        return DiskSource("file", format_of_volume(vol.name), path=vol.path)
+
     def _doc_ids(self, domain: str, volume: str) -> list[int]:
         return [
             r.doc_id
@@ -371,16 +395,21 @@ class DiskService:
                 kind="not_found",
                 vm=vm.name,
             )
-        if disk.source_type != "volume" or domain_of_pool(disk.source.partition("/")[0]) is None:
-            raise FleetError(
-                f"{vm.name}'s {target} is not on an ovtui storage domain "
-                f"({disk.source_type} {disk.source}): ovtui detaches only its own",
-                kind="invalid",
-                vm=vm.name,
-            )
-        pool, _, vol = disk.source.partition("/")
-        fmt = format_of_volume(vol)
-        xml = disk_xml(pool, vol, fmt, target)
+        if disk.source_type == "volume" and domain_of_pool(disk.source.partition("/")[0]):
+            pool, _, vol = disk.source.partition("/")
+            xml = disk_xml(pool, vol, format_of_volume(vol), target)
+        else:  # a moved disk: blockCopy left a file or network source on a domain's volume
+            owner = self._owner(disk.source)
+            if owner is None:
+                raise FleetError(
+                    f"{vm.name}'s {target} is not on an ovtui storage domain "
+                    f"({disk.source_type} {disk.source}): ovtui detaches only its own",
+                    kind="invalid",
+                    vm=vm.name,
+                )
+            sd, volume = owner
+            vol = volume.name
+            xml = self._source_of(sd, volume, disk.source).device_xml(target)
         await self.fleet.links[vm.host].call(
             lambda conn: volumes.detach(conn, vm.uuid, xml, vm.active),
             action=f"detach {target} from {vm.name}",

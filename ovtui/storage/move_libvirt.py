@@ -19,7 +19,7 @@ import libvirt
 
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
-from ovtui.storage import volumes
+from ovtui.storage import move_helper, volumes
 from ovtui.storage.disks import DiskService
 from ovtui.storage.move_model import DiskMove
 from ovtui.storage.move_runner import Progress
@@ -36,6 +36,9 @@ _STATUS = {
     libvirt.VIR_DOMAIN_BLOCK_JOB_READY: "ready",
 }
 Event = tuple[str, int]  # (disk target, status)
+
+
+FULL_MARGIN = 16 << 20  # a file domain with less free than this after a failed copy is full
 
 
 def _gib(n: int) -> str:
@@ -91,16 +94,16 @@ class LibvirtMoveDriver:
                 pass  # the engine's loop has closed
 
         def go(conn: libvirt.virConnect) -> tuple[libvirt.virConnect, int]:
-            dom = conn.lookupByUUIDString(m.vm_uuid)
+            if copy_xml is not None and m.helper:
+                move_helper.start(conn, m.vm_uuid, m.target_dev, move_helper.helper_name(m.id))
+            dom = _copier(conn, m)
             cid = conn.domainEventRegisterAny(
                 dom, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, on_event, None
             )
             if copy_xml is not None:
                 try:
                     params = {libvirt.VIR_DOMAIN_BLOCK_COPY_BANDWIDTH: m.bandwidth}
-                    dom.blockCopy(
-                        m.target_dev, copy_xml, params if m.bandwidth else None, COPY_FLAGS
-                    )
+                    dom.blockCopy(_dev(m), copy_xml, params if m.bandwidth else None, COPY_FLAGS)
                 except libvirt.libvirtError:
                     conn.domainEventDeregisterAny(cid)
                     raise
@@ -127,18 +130,7 @@ class LibvirtMoveDriver:
             )
         if sd.type == "iscsi":
             return await self._lun_target(m)
-        source = next(
-            (v for v in self.disks.volumes_of(m.source.domain) if v.name == m.source.volume), None
-        )
-        need = source.allocation if source else m.capacity
-        free = self.storage.reading(sd.name, m.host).available
-        if need > free:
-            raise FleetError(
-                f"storage domain {sd.name} is too full: the copy needs {_gib(need)}, "
-                f"{_gib(free)} is free",
-                kind="conflict",
-                vm=m.vm,
-            )
+        await self._check_room(m)
         stem = m.dest.volume.removesuffix(EXTENSION.get(m.dest.format, ""))
         req = VolumeRequest(stem, m.capacity, "raw" if m.dest.format == "raw" else "qcow2")
         made = await self._call(
@@ -149,6 +141,40 @@ class LibvirtMoveDriver:
         self.storage.request(sd.name)
         return replace(
             m, dest=replace(m.dest, volume=made.name, path=made.path), target_created=True
+        )
+
+    async def _check_room(self, m: DiskMove) -> None:
+        """Refuses a copy that cannot fit, on fresh readings of both domains (the target may
+        have filled, the source grown, since the last poll): the copy needs what the source
+        holds now."""
+        fresh = await self.storage.refresh(m.source.domain, m.host)
+        source = next((v for v in fresh.volumes if v.name == m.source.volume), None)
+        need = source.allocation if source else m.capacity
+        free = (await self.storage.refresh(m.dest.domain, m.host)).available
+        if need > free:
+            raise FleetError(
+                f"storage domain {m.dest.domain} is too full: the copy needs {_gib(need)}, "
+                f"{_gib(free)} is free",
+                kind="conflict",
+                vm=m.vm,
+            )
+
+    async def _out_of_space(self, m: DiskMove) -> str:
+        """After a failed copy to a file domain: the reason, if the domain is (nearly) full —
+        no block job says why it failed, and a full target is the usual cause."""
+        sd = self.storage.domain(m.dest.domain)
+        if sd is None or sd.type == "iscsi":
+            return ""
+        try:
+            reading = await self.storage.refresh(sd.name, m.host)
+        except Exception:  # the reason is a nicety; the failure is reported either way
+            return ""
+        if not reading.usable or reading.available > FULL_MARGIN:
+            return ""
+        return (
+            f"storage domain {sd.name} ran out of space while {m.vm}'s {m.target_dev} was "
+            f"copied to it ({_gib(reading.available)} free, {_gib(m.capacity)} disk): "
+            "the VM stays on its source disk; free space there or choose another domain"
         )
 
     async def _lun_target(self, m: DiskMove) -> DiskMove:
@@ -182,18 +208,18 @@ class LibvirtMoveDriver:
         while True:
             event = await _next(queue, 0.5)
             if event is not None:
-                if event[0] != m.target_dev:
+                if event[0] != _dev(m):
                     continue
                 status = _STATUS.get(event[1], str(event[1]))
                 if status == "ready":
                     progress(m.capacity, m.capacity)
                     return
-                raise self._job_failed(m, status)
+                raise await self._job_failed(m, status)
             info = await self._job_info(m)
             if not info:
                 event = await _next(queue, 2.0)  # its FAILED event may still be on the way
                 status = _STATUS.get(event[1], "") if event else ""
-                raise self._job_failed(m, status or "gone")
+                raise await self._job_failed(m, status or "gone")
             progress(info["cur"], info["end"])
             if resumed and info["end"] and info["cur"] == info["end"]:
                 return  # its READY event came while no engine listened
@@ -204,8 +230,11 @@ class LibvirtMoveDriver:
                     vm=m.vm,
                 )
 
-    def _job_failed(self, m: DiskMove, status: str) -> FleetError:
+    async def _job_failed(self, m: DiskMove, status: str) -> FleetError:
         self._unwatch(m)
+        full = await self._out_of_space(m)
+        if full:
+            return FleetError(full, kind="conflict", vm=m.vm)
         return FleetError(
             f"the copy of {m.vm}'s {m.target_dev} to {m.dest.domain} ended: block job {status} "
             "(a size mismatch or an unreachable or full target); the VM stays on its source",
@@ -215,7 +244,7 @@ class LibvirtMoveDriver:
 
     async def _job_info(self, m: DiskMove) -> dict[str, int]:
         def info(conn: libvirt.virConnect) -> dict[str, int]:
-            found: dict[str, int] = conn.lookupByUUIDString(m.vm_uuid).blockJobInfo(m.target_dev, 0)
+            found: dict[str, int] = _copier(conn, m).blockJobInfo(_dev(m), 0)
             return found
 
         result: dict[str, int] = await self._call(m, info, f"read the copy of {m.target_dev}")
@@ -223,8 +252,10 @@ class LibvirtMoveDriver:
 
     async def pivot(self, m: DiskMove) -> None:
         def go(conn: libvirt.virConnect) -> None:
-            dom = conn.lookupByUUIDString(m.vm_uuid)
-            dom.blockJobAbort(m.target_dev, libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT)
+            dom = _copier(conn, m)
+            dom.blockJobAbort(_dev(m), libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT)
+            if m.helper:  # its copy is complete: the helper has done its work
+                move_helper.destroy(conn, move_helper.helper_name(m.id))
 
         try:
             await self._call(m, go, f"switch {m.vm}'s {m.target_dev} to its copy")
@@ -233,14 +264,8 @@ class LibvirtMoveDriver:
 
     async def copy_volume(self, m: DiskMove, progress: Progress) -> DiskMove:
         sd = self.storage.domain(m.dest.domain)
-        assert sd is not None
-        if sd.type == "iscsi":
-            raise FleetError(
-                "a shut-off VM's disk cannot be copied to an iSCSI LUN by ovtui yet "
-                "(start the VM for a live move, or choose a file domain)",
-                kind="invalid",
-                vm=m.vm,
-            )
+        assert sd is not None and sd.type != "iscsi"  # a LUN is written by the helper
+        await self._check_room(m)
         stem = m.dest.volume.removesuffix(EXTENSION.get(m.dest.format, ""))
         xml, _flags = volume_xml(
             VolumeRequest(stem, m.capacity, "raw" if m.dest.format == "raw" else "qcow2")
@@ -250,13 +275,26 @@ class LibvirtMoveDriver:
             src = volumes.volume(conn, m.source.domain, m.source.volume)
             return volumes.info(lookup_pool(conn, sd.name).createXMLFrom(xml, src, 0))
 
-        made = await self.fleet.links[m.host].call(
-            go,
-            action=f"copy {m.source.volume} to {sd.name}",
-            vm=m.vm,
-            timeout=self.job_timeout,
-            hung_means_lost=False,
-        )
+        try:
+            made = await self.fleet.links[m.host].call(
+                go,
+                action=f"copy {m.source.volume} to {sd.name}",
+                vm=m.vm,
+                timeout=self.job_timeout,
+                hung_means_lost=False,
+            )
+        except FleetError as exc:
+            # libvirt removes a copy that failed, so the domain is no longer full afterwards:
+            # ENOSPC is known from libvirt's words here
+            if "No space left on device" in f"{exc.message} {exc.raw}":
+                raise FleetError(
+                    f"storage domain {sd.name} ran out of space while {m.vm}'s {m.target_dev} was "
+                    "copied to it: the VM stays on its source disk; free space there or choose "
+                    "another domain",
+                    kind="conflict",
+                    vm=m.vm,
+                ) from exc
+            raise
         progress(m.capacity, m.capacity)
         return replace(m, dest=replace(m.dest, volume=made.name, path=made.path))
 
@@ -287,6 +325,9 @@ class LibvirtMoveDriver:
 
     async def cancel_copy(self, m: DiskMove) -> None:
         def go(conn: libvirt.virConnect) -> None:
+            if m.helper:  # destroying the helper ends its copy; the VM was never touched
+                move_helper.destroy(conn, move_helper.helper_name(m.id))
+                return
             dom = conn.lookupByUUIDString(m.vm_uuid)
             if dom.blockJobInfo(m.target_dev, 0):
                 # No pivot: the VM stays on its source. ASYNC: a copy stuck on a dead target
@@ -294,7 +335,7 @@ class LibvirtMoveDriver:
                 dom.blockJobAbort(m.target_dev, libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC)
 
         try:
-            if m.live:
+            if m.live or m.helper:
                 await self._call(m, go, f"cancel the copy of {m.target_dev}")
         finally:
             self._unwatch(m)
@@ -304,7 +345,7 @@ class LibvirtMoveDriver:
         assert dest is not None
         host = self.disks.acting_host(dest, prefer=m.host)
         await self.fleet.links[host].call(
-            lambda c: volumes.delete(c, dest.name, m.dest.volume),
+            lambda c: volumes.delete_if_there(c, dest.name, m.dest.volume),
             action=f"remove the half-written {m.dest.volume} from {dest.name}",
             vm=m.vm,
         )
@@ -328,6 +369,17 @@ class LibvirtMoveDriver:
             return found
         except FleetError:
             return False
+
+
+def _copier(conn: libvirt.virConnect, m: DiskMove) -> libvirt.virDomain:
+    """The domain whose block job copies: the VM (live), or the helper (cold, to a LUN)."""
+    if m.helper:
+        return conn.lookupByName(move_helper.helper_name(m.id))
+    return conn.lookupByUUIDString(m.vm_uuid)
+
+
+def _dev(m: DiskMove) -> str:
+    return move_helper.HELPER_DEV if m.helper else m.target_dev
 
 
 def _deregister(conn: libvirt.virConnect, cid: int) -> None:

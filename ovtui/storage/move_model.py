@@ -3,6 +3,10 @@
 Live (the VM runs):  new -> target_created -> copying -> ready -> pivoted -> definition_updated
                      -> source_deleted (done)
 Cold (shut off):     new -> copying -> ready -> definition_updated -> source_deleted (done)
+Cold to an iSCSI LUN (helper): new -> target_created -> copying -> ready -> definition_updated
+                     -> source_deleted (done). No pool can make a volume on a LUN from a file,
+                     so a paused helper domain on the VM's host (never the VM itself) mirrors
+                     the disk onto the LUN with blockCopy; see move_helper.py.
 Before `pivoted` every failure is undone: the copy is cancelled, a target ovtui created is
 deleted, and the VM keeps running on its source (stage `failed`). From `pivoted` on the VM runs
 on the target, so the move only goes forward: a failure there is kept in `error` and the next
@@ -24,6 +28,14 @@ LIVE_STAGES = (
     "source_deleted",
 )
 COLD_STAGES = ("new", "copying", "ready", "definition_updated", "source_deleted")
+HELPER_STAGES = (
+    "new",
+    "target_created",
+    "copying",
+    "ready",
+    "definition_updated",
+    "source_deleted",
+)
 DONE = "source_deleted"
 FAILED = "failed"
 CLEANING = "cleaning"
@@ -61,13 +73,16 @@ class DiskMove:
     error: str = ""
     actor: str = ""
     bandwidth: int = 0  # bytes/s the copy may use; 0: as fast as it goes
+    helper: bool = False  # cold, copied by a paused helper domain (to an iSCSI LUN)
     started_at: float = 0.0
     finished_at: float | None = None
     history: tuple[tuple[str, float], ...] = field(default_factory=tuple)  # (stage, unix time)
 
     @property
     def stages(self) -> tuple[str, ...]:
-        return LIVE_STAGES if self.live else COLD_STAGES
+        if self.live:
+            return LIVE_STAGES
+        return HELPER_STAGES if self.helper else COLD_STAGES
 
     @property
     def finished(self) -> bool:

@@ -80,7 +80,7 @@ class MoveRunner:
 
     async def _step(self, m: DiskMove, holder: list[DiskMove]) -> DiskMove:
         d, stage = self.driver, m.stage
-        if stage == "new" and m.live:
+        if stage == "new" and (m.live or m.helper):
             return self._to(await d.create_target(m), "target_created")  # sets target_created
         if stage == "new":  # cold: the copy creates the target
             m = self._to(m, "copying", target_created=True)
@@ -90,7 +90,7 @@ class MoveRunner:
         if stage == "target_created":
             await d.start_copy(m)
             return self._to(m, "copying")
-        if stage == "copying" and m.live:
+        if stage == "copying" and (m.live or m.helper):
             await d.wait_ready(m, self._progress(holder))
             return self._to(holder[0], "ready")
         if stage == "copying":  # a cold copy cut short (resume cleans up instead)
@@ -98,6 +98,10 @@ class MoveRunner:
         if stage == "ready" and m.live:
             await d.pivot(m)
             return self._to(m, "pivoted")
+        if stage == "ready" and m.helper:
+            await d.pivot(m)  # the helper's copy is complete and the helper gone
+            await d.update_definition(m)
+            return self._to(m, "definition_updated")
         if stage in ("ready", "pivoted"):
             await d.update_definition(m)
             return self._to(m, "definition_updated")

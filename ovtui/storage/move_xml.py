@@ -41,6 +41,14 @@ class DiskSource:
             f"{self.source_xml()}</disk>"
         )
 
+    def device_xml(self, target: str) -> str:
+        """The virtio disk reading from here, as `target` (to detach a moved disk)."""
+        return (
+            f"<disk type={quoteattr(self.type)} device='disk'>"
+            f"<driver name='qemu' type={quoteattr(self.format)}/>{self.source_xml()}"
+            f"<target dev={quoteattr(target)} bus='virtio'/></disk>"
+        )
+
     def matches(self, disk: ET.Element) -> bool:
         src = disk.find("source")
         if src is None or disk.get("type") != self.type:

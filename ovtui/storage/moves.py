@@ -170,6 +170,7 @@ class MoveService:
             bytes_total=vol.capacity,
             actor=actor,
             bandwidth=bandwidth,
+            helper=not live and dest.type == "iscsi",
             started_at=time.time(),
         )
 

@@ -46,6 +46,19 @@ def delete(conn: libvirt.virConnect, domain: str, name: str) -> None:
     volume(conn, domain, name).delete(0)
 
 
+def delete_if_there(conn: libvirt.virConnect, domain: str, name: str) -> None:
+    """A failed copy's target: libvirt may have removed it already (a failed build-from)."""
+    pool = lookup_pool(conn, domain)
+    pool.refresh(0)
+    try:
+        vol = pool.storageVolLookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+            return
+        raise
+    vol.delete(0)
+
+
 def attach(conn: libvirt.virConnect, vm_uuid: str, xml: str, live: bool) -> None:
     dom = conn.lookupByUUIDString(vm_uuid)
     dom.attachDeviceFlags(xml, LIVE_AND_CONFIG if live else libvirt.VIR_DOMAIN_AFFECT_CONFIG)

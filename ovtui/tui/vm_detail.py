@@ -24,6 +24,7 @@ from ovtui.tui.screen_load import while_shown
 from ovtui.tui.trend_line import TrendLine
 from ovtui.tui.vm_actions import VM_ACTION_BINDINGS, VmActionRequested, action_allowed
 from ovtui.tui.vm_devices import device_lines
+from ovtui.tui.vm_disks_view import VmDisksScreen
 from ovtui.tui.vm_history import VmHistory
 
 MIGRATIONS_SHOWN = 20
@@ -87,6 +88,7 @@ class VmDetailScreen(FleetScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "back", tooltip="back to the previous screen"),
         *VM_ACTION_BINDINGS,
+        Binding("D", "disks", "disks", tooltip="the VM's disks: add, grow, move, detach, delete"),
     ]
     HELP_TITLE = "VM detail"
 
@@ -174,6 +176,12 @@ class VmDetailScreen(FleetScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action_allowed(action, parameters, self.rights, [self.vm])
+
+    def action_disks(self) -> None:
+        allowed = self.rights.on_vm("disk.manage", self.vm)
+        self.app.push_screen(
+            VmDisksScreen(self.chrome, self.poller, self.vm.name, self.vm.uuid, allowed)
+        )
 
     def action_vm(self, action: str) -> None:
         self.post_message(VmActionRequested(self.vm, action))

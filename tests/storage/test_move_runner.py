@@ -255,3 +255,50 @@ def test_a_cold_copy_cut_short_by_a_restart_is_undone() -> None:
 def test_a_move_round_trips_through_its_stored_form() -> None:
     m = _move().at("copying", 5.0, bytes_done=3)
     assert DiskMove.from_dict(m.as_dict()) == m
+
+
+def _helper_move() -> DiskMove:
+    return replace(_move(live=False), helper=True, dest=Endpoint("san", "unit:0:0:2"))
+
+
+def test_a_cold_move_to_a_lun_copies_through_the_helper_stage_by_stage() -> None:
+    driver, store = FakeDriver(), Store()
+    done = _run(driver, _helper_move(), store)
+    assert store.stages == [
+        "target_created",
+        "copying",
+        "ready",
+        "definition_updated",
+        "source_deleted",
+    ]
+    # the helper's pivot, then the VM's definition, and the source only at the end
+    assert driver.calls == [
+        "create_target",
+        "start_copy",
+        "wait_ready",
+        "pivot",
+        "update_definition",
+        "delete_source",
+    ]
+    assert done.bytes_done == 1024 and done.finished
+
+
+def test_a_cold_lun_copy_cut_short_by_a_restart_is_undone_and_the_source_kept() -> None:
+    driver, store = FakeDriver(kill="wait_ready"), Store()
+    with pytest.raises(Killed):
+        _run(driver, _helper_move(), store)
+    assert store.last.stage == "copying"
+    with pytest.raises(MoveFailed):
+        _run(driver, store.last, store, resume=True)
+    assert driver.calls[-1] == "delete_target"  # the fake made its target; a LUN is not
+    assert driver.job == "none" and driver.source_exists and driver.vm_on == "source"
+    assert "pivot" not in driver.calls and "update_definition" not in driver.calls
+
+
+def test_a_cold_lun_copy_that_fails_before_the_definition_leaves_the_vm_on_its_source() -> None:
+    driver, store = FakeDriver(fail={"pivot": RuntimeError("helper gone")}), Store()
+    with pytest.raises(MoveFailed) as failed:
+        _run(driver, _helper_move(), store)
+    assert failed.value.move.stage == "failed" and "helper gone" in failed.value.move.error
+    assert driver.vm_on == "source" and driver.source_exists
+    assert "cancel_copy" in driver.calls
