@@ -39,9 +39,18 @@ def _command(dom: Any, line: str, answer: Callable[[str], Any], timeout: float) 
 
 
 def start_writing(dom: Any, dev: str, blocks: int) -> int:
-    """Starts the pattern writer; returns the serial log offset to wait from."""
+    """Starts the pattern writer once the guest sees the disk (a hot-plugged one appears late);
+    returns the serial log offset to wait from."""
     offset = log_size(serial_log_of(dom))
-    _command(dom, f"write {dev} {blocks}", lambda s: s if "ovtui-doing" in s else None, 10)
+    begun, failed = f"ovtui-writing {dev}", f"ovtui-error /dev/{dev} "
+    text = _command(
+        dom,
+        f"write {dev} {blocks}",
+        lambda s: s if begun in s or failed in s else None,
+        180,
+    )
+    if begun not in text:
+        raise RuntimeError(f"guest {dom.name()} has no block device /dev/{dev}")
     return offset
 
 

@@ -10,7 +10,9 @@ Lines the guest writes:
     ovtui-uptime <seconds> load <n>   every second (uptime from /proc/uptime)
     ovtui-load <n>                    after it changed its number of busy loops
     ovtui-doing <command> <args>      at once, when it starts write, check or sum
+    ovtui-writing <dev>               /dev/<dev> is a block device: the pattern writer starts
     ovtui-written <dev> <n>           its pattern writer put blocks 0..n-1 on /dev/<dev>
+    ovtui-error <text>                a command could not run (e.g. no such block device)
     ovtui-check <dev> <good> <bad>    blocks 0..n-1 read back from the disk (caches dropped)
     ovtui-sum <dev> <md5>             md5 of the whole of /dev/<dev>, read from the disk
     ovtui-cloud-init <dev> hostname <name> keys <n>
@@ -18,8 +20,9 @@ Lines the guest writes:
                                       found on /dev/<dev>: the hostname it gave, SSH keys seen
 Lines it reads:
     load <n>                          run n busy loops from now on (0 = idle)
-    write <dev> <n>                   in the background, write block i (4 KiB) = "ovtui-%08d\n"
-                                      for i in 0..n-1, each synced, then say ovtui-written
+    write <dev> <n>                   in the background, once /dev/<dev> is a block device, write
+                                      block i (4 KiB) = "ovtui-%08d\n" for i in 0..n-1, each
+                                      synced, then say ovtui-written
     check <dev> <n>                   read blocks 0..n-1 back and count the right ones
     sum <dev>                         checksum the whole disk
     poweroff                          power off at once
@@ -97,6 +100,17 @@ set_load "${n:-0}"
         sleep 1
     done
 ) &
+# A hot-plugged disk shows up in the guest a moment after libvirt says it is attached (seconds on
+# a loaded machine). Until then `dd of=/dev/vda` would create a plain file in devtmpfs, and the
+# pattern would be written to RAM instead of the disk: wait for the block device first.
+disk_ready() {
+    n=0
+    while [ ! -b "/dev/$1" ]; do
+        [ "$n" -ge 120 ] && return 1
+        sleep 1
+        n=$((n + 1))
+    done
+}
 while :; do
     if read -r cmd arg; then
         case "$cmd" in
@@ -109,17 +123,23 @@ while :; do
                 echo "ovtui-doing write $arg"
                 set -- $arg
                 (
-                    i=0
-                    while [ "$i" -lt "$2" ]; do
-                        printf 'ovtui-%08d\n' "$i" |
-                            dd of="/dev/$1" bs=4096 seek="$i" count=1 conv=notrunc,fsync 2>/dev/null
-                        i=$((i + 1))
-                    done
-                    echo "ovtui-written $1 $2"
+                    if disk_ready "$1"; then
+                        echo "ovtui-writing $1"
+                        i=0
+                        while [ "$i" -lt "$2" ]; do
+                            printf 'ovtui-%08d\n' "$i" | dd of="/dev/$1" bs=4096 \
+                                seek="$i" count=1 conv=notrunc,fsync 2>/dev/null
+                            i=$((i + 1))
+                        done
+                        echo "ovtui-written $1 $2"
+                    else
+                        echo "ovtui-error /dev/$1 is not a block device"
+                    fi
                 ) & ;;
             check)
                 echo "ovtui-doing check $arg"
                 set -- $arg
+                disk_ready "$1" || echo "ovtui-error /dev/$1 is not a block device"
                 sync; echo 3 > /proc/sys/vm/drop_caches
                 good=0; bad=0; i=0
                 while [ "$i" -lt "$2" ]; do
@@ -131,6 +151,7 @@ while :; do
                 echo "ovtui-check $1 $good $bad" ;;
             sum)
                 echo "ovtui-doing sum $arg"
+                disk_ready "$arg" || echo "ovtui-error /dev/$arg is not a block device"
                 sync; echo 3 > /proc/sys/vm/drop_caches
                 echo "ovtui-sum $arg $(md5sum < "/dev/$arg" | cut -d' ' -f1)" ;;
             poweroff) poweroff -f ;;

@@ -138,3 +138,12 @@ def test_lab_config_passes_the_engine_preflight_with_its_admin_account(tmp_path:
     before = (tmp_path / "local-users.toml").read_bytes()
     config.ensure_admin(tmp_path)  # a second `lab up` keeps the operator's file and password
     assert (tmp_path / "local-users.toml").read_bytes() == before
+
+
+def test_the_guest_init_script_parses() -> None:
+    """The guest's PID 1 is a shell script: a syntax error would only show as a guest that never
+    answers (sh -n checks it without running it)."""
+    import subprocess
+
+    done = subprocess.run(["sh", "-n"], input=guestinit.INIT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
