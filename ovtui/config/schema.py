@@ -13,6 +13,7 @@ from auth.ldap_config import DEFAULT_GROUP_FILTER
 from auth.permissions import ROLES
 from auth.syslog_sink import parse_target
 from ovtui.config.base import Strict as _Strict
+from ovtui.config.network_schema import MacPoolConfig, NetworkConfig, NetworkingSection
 from ovtui.config.secrets import SecretRef
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -303,6 +304,9 @@ class Config(_Strict):
     datacenters: list[DataCenterConfig] = Field(default_factory=list)
     clusters: list[ClusterConfig] = Field(default_factory=list)
     hosts: list[HostConfig] = Field(default_factory=list)
+    networks: list[NetworkConfig] = Field(default_factory=list)  # network_schema.py
+    mac_pools: list[MacPoolConfig] = Field(default_factory=list)
+    networking: NetworkingSection = NetworkingSection()
     # Where the file came from, for messages; not a TOML key.
     source: str = Field(default="<memory>", exclude=True)
 
