@@ -6,8 +6,9 @@ Every action goes: API handler -> authorisation (ovtui.api.authz) -> Engine.perf
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from auth.principal import Principal
@@ -16,7 +17,7 @@ from auth.sessions import SessionStore
 from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
 from ovtui.config.schema import Config
-from ovtui.engine import maintenance
+from ovtui.engine import maintenance, unfit_hosts
 from ovtui.engine.audit_open import open_audit
 from ovtui.engine.signin import build_signin
 from ovtui.fleet import actions
@@ -67,7 +68,14 @@ class Engine:
             powered_off=lambda h: self.store.host_state(h).get("power") == "off",
             on_event=self._record_event,
             on_call_error=self.metrics.libvirt_error,
+            on_unfit=self._host_unfit,
         )
+        # The one hook for a host unfit for its cluster (a required network missing): the HA
+        # resiliency policy replaces it; until then, the maintenance evacuation.
+        self.on_host_unfit: Callable[[Engine, str, str], Coroutine[Any, Any, None]] = (
+            unfit_hosts.evacuate
+        )
+        self._background: set[asyncio.Task[None]] = set()
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
 
     async def start(self) -> None:
@@ -78,6 +86,9 @@ class Engine:
         if self._stopped:
             return
         self._stopped = True
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.policies.stop()
         await self.fleet.stop()
         self.store.close()
@@ -89,6 +100,13 @@ class Engine:
 
     def _record_event(self, event: dict[str, Any]) -> None:
         self.events.append(event)
+
+    def _host_unfit(self, host: str, reason: str) -> None:
+        if self._stopped:
+            return
+        task = asyncio.get_running_loop().create_task(self.on_host_unfit(self, host, reason))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # -- audited actions -----------------------------------------------------------------------
     async def perform(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from collectors.cpu_usage import cpu_fraction
 from ovtui.config.schema import ClusterConfig, HostConfig
 from ovtui.fleet.reading import DomainReading, HostReading
-from ovtui.model import VM, Host, HostState, LoadSource, VmState
+from ovtui.model import VM, Host, HostNetwork, HostState, LoadSource, VmState
 
 # (vm name, role, unix time) -> share of the VM's vCPUs busy; the demo's synthetic model.
 LoadModel = Callable[[str, str, float], float]
@@ -28,6 +28,8 @@ class HostFacts:
     # False between a reconnect and the first read on the new connection: the reading is from
     # before the outage, so its VMs are shown in state unknown, as while the host was lost.
     reading_current: bool = True
+    networks: tuple[HostNetwork, ...] = ()  # its cluster's networks, as found on it
+    network_problem: str | None = None  # a required network missing past the grace period
 
 
 def _vm_usage(
@@ -69,6 +71,7 @@ def assemble(
             live_migration=facts.live_migration,
             maintenance=facts.maintenance,
             power_management=cfg.power.kind != "none",
+            networks=facts.networks,
         )
         return host, ()
     node = reading.node
@@ -76,6 +79,10 @@ def assemble(
     if state == HostState.UP and node.cpu_model != cluster.cpu_model:
         state = HostState.NON_OPERATIONAL
         reason = f"CPU model {node.cpu_model!r} differs from cluster {cluster.cpu_model!r}"
+    elif state == HostState.UP and facts.network_problem:
+        # Before maintenance: the evacuation this starts puts the host in maintenance, and the
+        # operator should still see why it is unfit until the network is back.
+        state, reason = HostState.NON_OPERATIONAL, facts.network_problem
     elif state == HostState.UP and facts.maintenance:
         state, reason = HostState.MAINTENANCE, "in maintenance"
     reachable = facts.link_state == HostState.UP and facts.reading_current
@@ -130,5 +137,6 @@ def assemble(
         maintenance=facts.maintenance,
         power_management=cfg.power.kind != "none",
         last_seen=facts.last_seen,
+        networks=facts.networks,
     )
     return host, tuple(vms)

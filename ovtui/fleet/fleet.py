@@ -18,14 +18,16 @@ from ovtui.config.schema import Config
 from ovtui.fleet.assemble import HostFacts, LoadModel, assemble
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
+from ovtui.fleet.host_networks import NetworkTracker, wanted_networks
 from ovtui.fleet.lifecycle_names import describe
 from ovtui.fleet.reading import HostReading, NodeInfo, VmConfig, read_host, read_node
-from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot, VmState
+from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Network, Snapshot, VmState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 EventSink = Callable[[dict[str, Any]], None]
 CallErrorSink = Callable[[str, str, str], None]  # host, call, error kind
+UnfitSink = Callable[[str, str], None]  # host, why it is unfit for its cluster
 POWERED_OFF = "powered off by power management"
 # Background polls publish a new snapshot at most this often: on a large fleet some host is
 # read every few milliseconds, and rebuilding the whole snapshot (20 000 VMs: ~15 ms) for each
@@ -47,16 +49,20 @@ class Fleet:
         powered_off: Callable[[str], bool] = lambda _h: False,
         on_event: EventSink = lambda _e: None,
         on_call_error: CallErrorSink = lambda _h, _c, _k: None,
+        on_unfit: UnfitSink = lambda _h, _r: None,
     ) -> None:
         """`powered_off(host)`: power management switched it off, so it is `down`, not
         non_responsive, while it does not answer (and losing it, or a host in maintenance, is
-        logged at INFO, not as a warning). `on_call_error` counts failed poll calls."""
+        logged at INFO, not as a warning). `on_call_error` counts failed poll calls.
+        `on_unfit(host, reason)`: a host has just become non_operational for a missing required
+        network (once per episode; the engine decides what happens to its VMs)."""
         self.config = config
         self._synthetic = synthetic_load
         self._maintenance_of = maintenance_of
         self._powered_off = powered_off
         self._on_event = on_event
         self._on_call_error = on_call_error
+        self._on_unfit = on_unfit
         eng = config.engine
         self.links: dict[str, HostLink] = {
             h.name: HostLink(
@@ -69,6 +75,11 @@ class Fleet:
             )
             for h in config.hosts
         }
+        grace = config.networking.missing_network_grace_seconds
+        self._networks = {
+            h.name: NetworkTracker(wanted_networks(config, h.cluster), grace) for h in config.hosts
+        }
+        self._network_problem: dict[str, str | None] = {}
         self._readings: dict[str, HostReading] = {}
         self._previous: dict[str, HostReading] = {}
         self._nodes: dict[str, NodeInfo] = {}
@@ -88,6 +99,7 @@ class Fleet:
         self._published_at = 0.0
         self._dcs = tuple(DataCenter(d.name, d.description) for d in config.datacenters)
         self._clusters = tuple(_cluster(c) for c in config.clusters)
+        self._network_models = tuple(_network(n) for n in config.networks)
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -154,11 +166,15 @@ class Fleet:
                 )
             fresh: dict[str, VmConfig] = {}
             stale = self._stale_during_read[name] = set()
+            bridges = self._networks[name].bridges
             try:
                 reading = await self._counted(
                     name,
                     POLL_DOMAINS,
-                    link.call(lambda conn: read_host(conn, cache, node, fresh), action="list VMs"),
+                    link.call(
+                        lambda conn: read_host(conn, cache, node, fresh, bridges),
+                        action="list VMs",
+                    ),
                 )
             finally:
                 self._stale_during_read[name] = None
@@ -167,7 +183,21 @@ class Fleet:
                 self._previous[name] = self._readings[name]
             self._readings[name] = reading
             self._current.add(name)
+            self._check_networks(name, reading)
             self._rebuild(name, publish=publish)
+
+    def _check_networks(self, name: str, reading: HostReading) -> None:
+        tracker = self._networks[name]
+        if not tracker.wanted:
+            return
+        tracker.update(reading.bridges, reading.wall)
+        before = self._network_problem.get(name)
+        now = self._network_problem[name] = tracker.problem(reading.wall)
+        if now is not None and before is None:
+            self._on_event({"kind": "host", "host": name, "what": "non_operational", "detail": now})
+            self._on_unfit(name, now)
+        elif now is None and before is not None:
+            self._on_event({"kind": "host", "host": name, "what": "networks back", "detail": ""})
 
     def _keep_configs(
         self, name: str, reading: HostReading, fresh: dict[str, VmConfig], stale: set[str]
@@ -264,6 +294,8 @@ class Fleet:
             maintenance=maintenance,
             last_seen=self._readings[name].wall if name in self._readings else None,
             reading_current=name in self._current,
+            networks=self._networks[name].networks(),
+            network_problem=self._network_problem.get(name),
         )
         synthetic = self._synthetic if cfg.load == "synthetic" else None
         self._views[name] = assemble(
@@ -292,6 +324,7 @@ class Fleet:
                 clusters=self._clusters,
                 hosts=tuple(h for h, _ in views),
                 vms=_without_stale_copies([vm for _, vms in views for vm in vms]),
+                networks=self._network_models,
             )
         return snap
 
@@ -305,6 +338,21 @@ def _without_stale_copies(vms: list[VM]) -> tuple[VM, ...]:
         return tuple(vms)
     known = {vm.uuid for vm in vms if vm.state != VmState.UNKNOWN}
     return tuple(vm for vm in vms if vm.state != VmState.UNKNOWN or vm.uuid not in known)
+
+
+def _network(n: Any) -> Network:
+    from types import MappingProxyType
+
+    return Network(
+        name=n.name,
+        datacenter=n.datacenter,
+        bridge=n.bridge,
+        mtu=n.mtu,
+        vlan=n.vlan,
+        bond=n.bond.name if n.bond else "",
+        description=n.description,
+        clusters=MappingProxyType(dict(n.clusters)),
+    )
 
 
 def _cluster(c: Any) -> Cluster:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import libvirt
 
+from ovtui.fleet.bridges import BridgeReading, read_bridges
 from ovtui.fleet.errors import is_no_domain, is_unsupported
 from ovtui.model import ACTIVE_VM_STATES, Disk, Nic, VmDevices, VmState
 
@@ -87,6 +88,7 @@ class HostReading:
     wall: float
     node: NodeInfo
     domains: tuple[DomainReading, ...]
+    bridges: Mapping[str, BridgeReading] = field(default_factory=dict)  # logical networks
 
 
 def _truthy(value: str | None) -> bool:
@@ -213,11 +215,14 @@ def read_host(
     cache: Mapping[str, VmConfig],
     node: NodeInfo | None = None,
     fresh: dict[str, VmConfig] | None = None,
+    bridges: tuple[str, ...] = (),
 ) -> HostReading:
+    """`bridges`: those of the logical networks of the host's cluster, checked in this call."""
     node = node or read_node(conn)
     domains = tuple(
         d
         for d in (read_domain(dom, cache, fresh) for dom in conn.listAllDomains())
         if d is not None
     )
-    return HostReading(time.monotonic(), time.time(), node, domains)
+    found = read_bridges(conn, bridges) if bridges else {}
+    return HostReading(time.monotonic(), time.time(), node, domains, found)
