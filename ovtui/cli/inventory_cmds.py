@@ -110,7 +110,12 @@ def host_show(args: argparse.Namespace) -> None:
     if args.json:
         print_json(row)
         return
-    print_record({k: v for k, v in row.items() if k != "vms"})
+    print_record({k: v for k, v in row.items() if k not in ("vms", "networks")})
+    if row.get("networks"):
+        from ovtui.cli.network_cmds import HOST_NETWORKS
+
+        print()
+        print_table(row["networks"], HOST_NETWORKS)
     print()
     print_table(row["vms"], VM_COLUMNS)
 
