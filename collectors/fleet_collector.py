@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 
 from collectors.cluster_metrics import cluster_families
 from collectors.host_metrics import measured_families, scrape_families, snapshot_families
+from collectors.network_metrics import network_families
 from collectors.stats_cache import HostScrape
 from collectors.vm_metrics import vm_families
 from ovtui.model import Snapshot
@@ -56,6 +57,7 @@ def _families(data: ScrapeInput, took: Metric) -> Iterator[Metric]:
     for family in (
         *cluster_families(data.snapshot),
         *snapshot_families(data.snapshot),
+        *network_families(data.snapshot),
         *measured_families(data.scrapes),
         *scrape_families(data.scrapes),
         *vm_families(data.snapshot, data.scrapes),
