@@ -44,8 +44,8 @@ def network_families(snapshot: Snapshot) -> Iterator[Metric]:
         host = hosts.get(vm.host)
         if host is None or not host.networks or vm.devices is None or not vm.active:
             continue
-        for n in vm.devices.nics:
-            net = nic_network(host.networks, n.type, n.source)
-            if net is not None and n.target:
-                nic.add_metric([vm.uuid, n.target, net.name], 1)
+        for card in vm.devices.nics:
+            net = nic_network(host.networks, card.type, card.source)
+            if net is not None and card.target:
+                nic.add_metric([vm.uuid, card.target, net.name], 1)
     yield from (state, missing, nic)
