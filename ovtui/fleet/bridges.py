@@ -1,16 +1,19 @@
 """Reading a host's bridges through libvirt's interface driver (blocking: the host's threads).
 
-A logical network is realised on a host as a Linux bridge of the network's bridge name; the
-host has the network when libvirt knows an interface of that name, of type bridge, and active
-(libvirt's udev backend reports a device active when its operstate is up). Read in the same
-call as the VM listing, so the per-call timeout and the non_responsive rule cover it too.
+A logical network is realised on a host either as a libvirt network of the logical network's
+name in `bridge` forward mode (its bridge may be named differently on each host: the lab's hosts
+share one network namespace), or else as a Linux bridge of the configured bridge name. The host
+has the network when libvirt knows that bridge as an interface of type bridge, active (libvirt's
+udev backend: operstate up, so a bridge set down, or without a working port, is not), and the
+libvirt network, if there is one, is active. Read in the same call as the VM listing, so the
+per-call timeout and the non_responsive rule cover it too.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libvirt
 
@@ -23,6 +26,36 @@ class BridgeReading:
     state: NetworkState
     mtu: int = 0
     detail: str = ""  # why it is not up, in words
+    bridge: str = ""  # the bridge checked (a libvirt network's, or the configured one)
+
+
+def _libvirt_network(conn: libvirt.virConnect, network: str) -> tuple[str, bool] | None:
+    """(bridge, active) of a libvirt network of that name in bridge mode; None: there is none."""
+    try:
+        net = conn.networkLookupByName(network)
+        root = ET.fromstring(net.XMLDesc(0))
+        active = bool(net.isActive())
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK or is_unsupported(exc):
+            return None
+        raise
+    forward = root.find("forward")
+    bridge = root.find("bridge")
+    if forward is None or forward.get("mode") != "bridge" or bridge is None:
+        return None  # a NAT or routed libvirt network is not a logical network's realisation
+    return bridge.get("name", ""), active
+
+
+def read_network(conn: libvirt.virConnect, network: str, bridge: str) -> BridgeReading:
+    found = _libvirt_network(conn, network)
+    if found is None:
+        return replace(read_bridge(conn, bridge), bridge=bridge)
+    name, active = found
+    reading = replace(read_bridge(conn, name), bridge=name)
+    if not active and reading.state == NetworkState.UP:
+        detail = f"libvirt network {network!r} is not active"
+        return replace(reading, state=NetworkState.DOWN, detail=detail)
+    return reading
 
 
 def read_bridge(conn: libvirt.virConnect, name: str) -> BridgeReading:
@@ -50,5 +83,8 @@ def read_bridge(conn: libvirt.virConnect, name: str) -> BridgeReading:
     return BridgeReading(NetworkState.UP, mtu)
 
 
-def read_bridges(conn: libvirt.virConnect, names: Iterable[str]) -> dict[str, BridgeReading]:
-    return {name: read_bridge(conn, name) for name in names}
+def read_networks(
+    conn: libvirt.virConnect, wanted: Iterable[tuple[str, str]]
+) -> dict[str, BridgeReading]:
+    """(network, configured bridge) pairs -> what the host has, keyed by network name."""
+    return {network: read_network(conn, network, bridge) for network, bridge in wanted}

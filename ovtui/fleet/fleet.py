@@ -166,13 +166,13 @@ class Fleet:
                 )
             fresh: dict[str, VmConfig] = {}
             stale = self._stale_during_read[name] = set()
-            bridges = self._networks[name].bridges
+            networks = self._networks[name].pairs
             try:
                 reading = await self._counted(
                     name,
                     POLL_DOMAINS,
                     link.call(
-                        lambda conn: read_host(conn, cache, node, fresh, bridges),
+                        lambda conn: read_host(conn, cache, node, fresh, networks),
                         action="list VMs",
                     ),
                 )
@@ -190,7 +190,7 @@ class Fleet:
         tracker = self._networks[name]
         if not tracker.wanted:
             return
-        tracker.update(reading.bridges, reading.wall)
+        tracker.update(reading.networks, reading.wall)
         before = self._network_problem.get(name)
         now = self._network_problem[name] = tracker.problem(reading.wall)
         if now is not None and before is None:

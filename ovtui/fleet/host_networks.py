@@ -39,12 +39,13 @@ class NetworkTracker:
         self._found: dict[str, BridgeReading] = {}
 
     @property
-    def bridges(self) -> tuple[str, ...]:
-        return tuple(w.bridge for w in self.wanted)
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        return tuple((w.name, w.bridge) for w in self.wanted)
 
     def update(self, found: Mapping[str, BridgeReading], now: float) -> None:
+        """`found`: by network name (ovtui.fleet.bridges.read_networks)."""
         for w in self.wanted:
-            got = found.get(w.bridge)
+            got = found.get(w.name)
             if got is None or got.state == NetworkState.UNKNOWN:
                 continue
             self._found[w.name] = got
@@ -60,7 +61,7 @@ class NetworkTracker:
             out.append(
                 HostNetwork(
                     name=w.name,
-                    bridge=w.bridge,
+                    bridge=got.bridge if got and got.bridge else w.bridge,
                     required=w.required,
                     state=got.state if got else NetworkState.UNKNOWN,
                     missing_since=self._since.get(w.name),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import libvirt
 
-from ovtui.fleet.bridges import BridgeReading, read_bridges
+from ovtui.fleet.bridges import BridgeReading, read_networks
 from ovtui.fleet.errors import is_no_domain, is_unsupported
 from ovtui.model import ACTIVE_VM_STATES, Disk, Nic, VmDevices, VmState
 
@@ -88,7 +88,7 @@ class HostReading:
     wall: float
     node: NodeInfo
     domains: tuple[DomainReading, ...]
-    bridges: Mapping[str, BridgeReading] = field(default_factory=dict)  # logical networks
+    networks: Mapping[str, BridgeReading] = field(default_factory=dict)  # by network name
 
 
 def _truthy(value: str | None) -> bool:
@@ -215,14 +215,15 @@ def read_host(
     cache: Mapping[str, VmConfig],
     node: NodeInfo | None = None,
     fresh: dict[str, VmConfig] | None = None,
-    bridges: tuple[str, ...] = (),
+    networks: tuple[tuple[str, str], ...] = (),
 ) -> HostReading:
-    """`bridges`: those of the logical networks of the host's cluster, checked in this call."""
+    """`networks`: (name, bridge) of the logical networks of the host's cluster, checked in
+    this call."""
     node = node or read_node(conn)
     domains = tuple(
         d
         for d in (read_domain(dom, cache, fresh) for dom in conn.listAllDomains())
         if d is not None
     )
-    found = read_bridges(conn, bridges) if bridges else {}
+    found = read_networks(conn, networks) if networks else {}
     return HostReading(time.monotonic(), time.time(), node, domains, found)

@@ -17,21 +17,21 @@ def _tracker(grace: float = 60.0) -> NetworkTracker:
 
 def test_required_network_down_past_the_grace_makes_the_host_unfit() -> None:
     t = _tracker()
-    t.update({"br-prod": UP, "br-bk": UP}, 100.0)
+    t.update({"prod": UP, "bk": UP}, 100.0)
     assert t.problem(100.0) is None
-    t.update({"br-prod": DOWN, "br-bk": UP}, 110.0)
+    t.update({"prod": DOWN, "bk": UP}, 110.0)
     assert t.problem(110.0) is None and t.problem(169.0) is None
-    t.update({"br-prod": DOWN, "br-bk": UP}, 170.0)  # the clock runs from the first sighting
+    t.update({"prod": DOWN, "bk": UP}, 170.0)  # the clock runs from the first sighting
     assert t.problem(170.0) == "required network missing: prod (bridge 'br-prod' is down, for 60 s)"
     nets = {n.name: n for n in t.networks()}
     assert nets["prod"].state == NetworkState.DOWN and nets["prod"].missing_since == 110.0
-    t.update({"br-prod": UP, "br-bk": UP}, 180.0)  # back: clock reset
+    t.update({"prod": UP, "bk": UP}, 180.0)  # back: clock reset
     assert t.problem(180.0) is None and t.networks()[0].missing_since is None
 
 
 def test_an_optional_network_never_makes_a_host_unfit() -> None:
     t = _tracker(grace=0.0)
-    t.update({"br-prod": UP, "br-bk": GONE}, 1.0)
+    t.update({"prod": UP, "bk": GONE}, 1.0)
     assert t.problem(1000.0) is None
     assert t.networks()[1].state == NetworkState.MISSING
 
@@ -39,7 +39,7 @@ def test_an_optional_network_never_makes_a_host_unfit() -> None:
 def test_an_unknown_answer_neither_starts_nor_resets_the_clock() -> None:
     t = _tracker(grace=10.0)
     assert t.networks()[0].state == NetworkState.UNKNOWN
-    t.update({"br-prod": DOWN}, 1.0)
-    t.update({"br-prod": BridgeReading(NetworkState.UNKNOWN)}, 5.0)
+    t.update({"prod": DOWN}, 1.0)
+    t.update({"prod": BridgeReading(NetworkState.UNKNOWN)}, 5.0)
     t.update({}, 6.0)
     assert t.problem(11.0) is not None
