@@ -13,11 +13,13 @@ from ovtui.model import NetworkState
 NODE = """<node>
   <cpu><mhz>2000</mhz><model>m</model><nodes>1</nodes><sockets>1</sockets><cores>1</cores>
   <threads>1</threads><active>1</active></cpu><memory>1048576</memory>
-  <interface type='bridge' name='br-prod'><start mode='onboot'/><mtu size='9000'/><bridge/></interface>
+  <interface type='bridge' name='br-prod'><start mode='onboot'/><mtu size='9000'/><bridge/>
+  </interface>
   <interface type='bridge' name='h1-lab'><start mode='onboot'/><bridge/></interface>
   <interface type='ethernet' name='eth0'><start mode='onboot'/></interface>
   <network><name>lab</name><forward mode='bridge'/><bridge name='h1-lab'/></network>
-  <network><name>nat</name><forward mode='nat'/><bridge name='virbr9'/><ip address='192.168.250.1' netmask='255.255.255.0'/></network>
+  <network><name>nat</name><forward mode='nat'/><bridge name='virbr9'/>
+    <ip address='192.168.250.1' netmask='255.255.255.0'/></network>
 </node>
 """
 
