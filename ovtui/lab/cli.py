@@ -51,6 +51,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     up.add_argument("--memory", type=int, default=96, help="MiB per guest (default 96)")
     up.add_argument("--vcpus", type=int, default=1, help="vCPUs per guest (default 1)")
     up.add_argument("--no-wait", action="store_true", help="do not wait for guests to boot")
+    up.add_argument(
+        "--networks",
+        action="store_true",
+        help="logical networks labnet1/labnet2 on every host, a virtio NIC in every guest",
+    )
     st = sub.add_parser("status", help="show hosts and guests; with HOST, exit 3 if it is down")
     st.add_argument("host", nargs="?")
     st.add_argument("--json", action="store_true", help="machine-readable output")
@@ -84,8 +89,15 @@ def run(args: argparse.Namespace) -> int:
     cmd = args.lab_command
     try:
         if cmd == "up":
-            print(lab.up(args.hosts, args.vms, args.memory, args.vcpus, wait_boot=not args.no_wait)
-                  .render())  # fmt: skip
+            report = lab.up(
+                args.hosts,
+                args.vms,
+                args.memory,
+                args.vcpus,
+                wait_boot=not args.no_wait,
+                networks=args.networks,
+            )
+            print(report.render())
         elif cmd == "status":
             report = lab.status()
             if args.host:

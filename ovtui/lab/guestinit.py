@@ -36,6 +36,7 @@ insmod /lib/modules/button.ko
 i=0
 while [ ! -e /dev/input/event0 ] && [ "$i" -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
 acpid -c /etc/acpi -l /tmp/acpid.log
+. /etc/ovtui-net.sh
 echo ovtui-boot
 busy=""
 set_load() {
@@ -68,6 +69,8 @@ while :; do
                     *) set_load "$arg" ;;
                 esac ;;
             poweroff) poweroff -f ;;
+            ping) ovtui_ping $arg ;;
+            pingrun) ovtui_pingrun $arg ;;
             sh) eval "$arg" ;;
         esac
     else

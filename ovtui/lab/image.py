@@ -25,12 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ovtui.lab import cpio, guestinit
+from ovtui.lab import cpio, guest_net, guestinit
 from ovtui.lab.packages import Say, apt_get
 
 KERNEL_META = "linux-image-amd64"
 BUSYBOX = "busybox-static"
-_MODULES = ("drivers/acpi/button.ko", "drivers/input/evdev.ko")
+_MODULES = ("drivers/acpi/button.ko", "drivers/input/evdev.ko", *guest_net.MODULES)
 _FORMAT = "2"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 
@@ -42,7 +42,7 @@ class GuestImage:
 
 
 def _key() -> str:
-    text = _FORMAT + guestinit.INIT + guestinit.POWER_BUTTON
+    text = _FORMAT + guestinit.INIT + guestinit.POWER_BUTTON + guest_net.SCRIPT + "".join(_MODULES)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -121,6 +121,7 @@ def _initrd(busybox: bytes, modules: dict[str, bytes]) -> bytes:
         cpio.symlink("bin/sh", "busybox"),
         cpio.file("init", guestinit.INIT.encode(), 0o755),
         cpio.file("etc/acpi/PWRF/00000080", guestinit.POWER_BUTTON.encode(), 0o755),
+        cpio.file(guest_net.SCRIPT_PATH, guest_net.SCRIPT.encode(), 0o644),
     ]
     entries += [cpio.file(f"lib/modules/{name}", data) for name, data in modules.items()]
     return cpio.initramfs(entries)
