@@ -57,6 +57,7 @@ bench: venv
 bench-lab: venv
 	$(BIN)/python -m bench.lab_figures
 	$(BIN)/python -m bench.exporter_lab_figures
+	$(BIN)/python -m bench.network_lab_figures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

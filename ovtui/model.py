@@ -95,6 +95,7 @@ class HostNetwork:
     state: NetworkState = NetworkState.UNKNOWN
     missing_since: float | None = None  # unix time it was first seen not up
     mtu: int = 0  # the bridge's MTU as read (0: not read)
+    libvirt_network: bool = False  # realised by a libvirt network of its name (bridge mode)
 
     @property
     def ok(self) -> bool:
@@ -144,6 +145,7 @@ class Nic:
     source: str = ""  # libvirt network name, host bridge, or host device (direct)
     model: str = ""  # virtio | e1000 | rtl8139 | ...
     target: str = ""  # host-side device (vnet3) while the VM runs; "" otherwise
+    link: str = "up"  # up | down (<link state>; libvirt's default is up)
 
 
 @dataclass(frozen=True, slots=True)

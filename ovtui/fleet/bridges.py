@@ -27,6 +27,7 @@ class BridgeReading:
     mtu: int = 0
     detail: str = ""  # why it is not up, in words
     bridge: str = ""  # the bridge checked (a libvirt network's, or the configured one)
+    libvirt_network: bool = False  # through a libvirt network of the logical network's name
 
 
 def _libvirt_network(conn: libvirt.virConnect, network: str) -> tuple[str, bool] | None:
@@ -51,7 +52,7 @@ def read_network(conn: libvirt.virConnect, network: str, bridge: str) -> BridgeR
     if found is None:
         return replace(read_bridge(conn, bridge), bridge=bridge)
     name, active = found
-    reading = replace(read_bridge(conn, name), bridge=name)
+    reading = replace(read_bridge(conn, name), bridge=name, libvirt_network=True)
     if not active and reading.state == NetworkState.UP:
         detail = f"libvirt network {network!r} is not active"
         return replace(reading, state=NetworkState.DOWN, detail=detail)

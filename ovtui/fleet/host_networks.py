@@ -66,6 +66,7 @@ class NetworkTracker:
                     state=got.state if got else NetworkState.UNKNOWN,
                     missing_since=self._since.get(w.name),
                     mtu=got.mtu if got else 0,
+                    libvirt_network=got.libvirt_network if got else False,
                 )
             )
         return tuple(out)

@@ -140,6 +140,7 @@ def _nic(el: ET.Element, active: bool) -> Nic:
     target = el.find("target")
     model = el.find("model")
     mac = el.find("mac")
+    link = el.find("link")
     return Nic(
         mac=mac.get("address", "") if mac is not None else "",
         type=kind,
@@ -148,6 +149,7 @@ def _nic(el: ET.Element, active: bool) -> Nic:
         # The host-side device exists only while the VM runs (libvirt's test driver names one
         # even for a stopped VM: not shown then).
         target=target.get("dev", "") if (active and target is not None) else "",
+        link=link.get("state", "up") if link is not None else "up",
     )
 
 

@@ -55,6 +55,7 @@ ovtui_pingrun() {
 PING_RE = re.compile(r"^ovtui-ping (\S+) sent (\d+) received (\d+)", re.MULTILINE)
 NET_RE = re.compile(r"^ovtui-net eth0 (\S+) (\S+)", re.MULTILINE)
 SEQ_RE = re.compile(r"^ovtui-pingline .*seq=(\d+)", re.MULTILINE)
+RTT_RE = re.compile(r"^ovtui-pingline .*seq=\d+ .*time=([0-9.]+) ms", re.MULTILINE)
 
 
 def ping_command(addr: str, count: int = 3) -> bytes:
@@ -73,6 +74,11 @@ def ping_results(log: str, addr: str) -> list[tuple[int, int]]:
 def replies(log: str) -> list[int]:
     """Sequence numbers of the replies of a `pingrun`, in the order they came."""
     return [int(s) for s in SEQ_RE.findall(log)]
+
+
+def worst_rtt_ms(log: str) -> float:
+    """The slowest reply of a `pingrun` (a reply held up while its peer was paused)."""
+    return max((float(t) for t in RTT_RE.findall(log)), default=0.0)
 
 
 def gaps(seqs: list[int], count: int) -> tuple[int, int]:

@@ -79,6 +79,7 @@ def test_networks_and_their_state_per_host(start_engine: Callable[..., LiveEngin
             "state": "up",
             "missing_since": None,
             "mtu": 1500,
+            "libvirt_network": False,
         }
     ]
     assert hosts["h2"]["networks"][0]["state"] == "missing"
