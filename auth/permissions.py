@@ -11,6 +11,7 @@ class Permission(StrEnum):
     VM_POWER = "vm.power"  # start, shutdown, power off, reboot, suspend, resume
     VM_CONSOLE = "vm.console"
     VM_MIGRATE = "vm.migrate"
+    VM_NETWORK = "vm.network"  # NICs of a VM: add, remove, link up/down (MAC from the DC's pool)
     HOST_MANAGE = "host.manage"  # maintenance, activate, power
     POLICY_MANAGE = "policy.manage"  # change modes, apply plans
     AUDIT_READ = "audit.read"
@@ -23,8 +24,8 @@ _READ = frozenset({P.INVENTORY_READ, P.EVENTS_READ})
 ROLES: dict[str, frozenset[Permission]] = {
     "SuperUser": frozenset(Permission),
     "ClusterAdmin": _READ
-    | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.HOST_MANAGE, P.POLICY_MANAGE},
-    "PowerUser": _READ | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE},
+    | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.VM_NETWORK, P.HOST_MANAGE, P.POLICY_MANAGE},
+    "PowerUser": _READ | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.VM_NETWORK},
     "Operator": _READ | {P.VM_POWER, P.VM_CONSOLE},
     "ReadOnly": _READ,
     "Auditor": _READ | {P.AUDIT_READ},

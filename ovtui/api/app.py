@@ -12,7 +12,7 @@ from ovtui.api import openapi
 from ovtui.api.metrics_middleware import MetricsMiddleware
 from ovtui.api.path_guard import EncodedSlashGuard
 from ovtui.api.refusal_audit import RefusalAuditMiddleware
-from ovtui.api.routes import grants, hosts, inventory, logs, networks, sessions, vms
+from ovtui.api.routes import grants, hosts, inventory, logs, networks, nics, sessions, vms
 from ovtui.api.routes import policies as policy_routes
 from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
@@ -43,7 +43,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.add_middleware(EncodedSlashGuard)  # inside the metrics: its 404s are counted too
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
     app.add_middleware(RefusalAuditMiddleware, engine=engine)  # refusals and failures audited
-    for module in (sessions, inventory, vms, hosts, logs, grants, networks):
+    for module in (sessions, inventory, nics, vms, hosts, logs, grants, networks):
         app.include_router(module.router)
     app.include_router(policy_routes.router)
     openapi.install(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ovtui.cli import nic_cmds
 from ovtui.cli.connect import signed_in_client
 from ovtui.cli.output import Column, pct, print_json, print_record, print_table, synthetic_note
 
@@ -171,6 +172,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("vm", help="name or UUID")
     p.add_argument("target", help="destination host")
     p.set_defaults(func=vm_migrate)
+    nic_cmds.add_parsers(vm, with_json)
 
     host = sub.add_parser("host", help="list and inspect hosts").add_subparsers(
         dest="host_cmd", required=True

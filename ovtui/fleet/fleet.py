@@ -306,6 +306,13 @@ class Fleet:
         else:
             self._unpublished = True
 
+    def forget_config(self, host: str, uuid: str) -> None:
+        """A VM's devices changed (a NIC plugged): read its domain XML again at the next read."""
+        self._configs[host].pop(uuid, None)
+        stale = self._stale_during_read[host]
+        if stale is not None:
+            stale.add(uuid)
+
     def invalidate(self, host: str) -> None:
         """Host facts outside libvirt changed (maintenance flag): rebuild its part."""
         self._rebuild(host)

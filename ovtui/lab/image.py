@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ KERNEL_META = "linux-image-amd64"
 BUSYBOX = "busybox-static"
 _MODULES = ("drivers/acpi/button.ko", "drivers/input/evdev.ko", *guest_net.MODULES)
 _FORMAT = "2"
+UNUSED_FOR = 86400.0  # seconds an image of another init script is kept unused
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
@@ -53,6 +55,8 @@ def find_cached(cache: Path) -> GuestImage | None:
         return None
     d = found[-1].parent
     manifest = json.loads(found[-1].read_text(encoding="utf-8"))
+    with contextlib.suppress(OSError):
+        os.utime(found[-1])  # in use: kept by other builds (see build)
     return GuestImage(kernel=d / manifest["file"], initrd=d / "initrd.img")
 
 
@@ -165,8 +169,12 @@ def build(cache: Path, say: Say = print) -> GuestImage:
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-        for old in final.parent.iterdir():  # images of an older init script are dead weight
-            if old != final:
+        for old in final.parent.iterdir():  # images of an older init script are dead weight,
+            # once unused for a day: a lab (or a branch's tests) still on one boots and migrates
+            # guests from its kernel file, and a migration's target opens that file again.
+            used = old / "manifest.json"
+            stale = not used.exists() or time.time() - used.stat().st_mtime > UNUSED_FOR
+            if old != final and stale:
                 shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

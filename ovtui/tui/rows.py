@@ -29,6 +29,7 @@ class HostRow:
     synthetic: bool = False
     live_migration: bool = True
     maintenance: bool = False
+    networks: tuple[dict[str, Any], ...] = ()  # its cluster's networks (GET /hosts)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> HostRow:
@@ -48,6 +49,7 @@ class HostRow:
             synthetic=d.get("load_source") == LoadSource.SYNTHETIC,
             live_migration=bool(d.get("live_migration", True)),
             maintenance=bool(d.get("maintenance", False)),
+            networks=tuple(n for n in d.get("networks") or () if isinstance(n, dict)),
         )
 
     @property

@@ -20,7 +20,7 @@ from ovtui.lab import networks as labnets
 from ovtui.lab.conn import quiet_libvirt
 from ovtui.lab.guests import wait_log
 from ovtui.model import HostState
-from tests.conftest import LiveEngine
+from tests.conftest import API, LiveEngine
 from tests.lab.conftest import NEEDS_ROOT
 from tests.lab.labtools import migrate, running
 from tests.lab.test_engine_on_lab import _engine_config, until
@@ -69,6 +69,42 @@ def test_a_guest_keeps_its_network_across_a_live_migration(lab: Lab) -> None:
         assert lab.ping("vm1", "10.77.0.2") == (3, 3)
         migrate(h2, h1, "vm1", lab.migration_uris()["h1"])  # as the module found it
         assert "vm1" in running(h1)
+
+
+def test_nics_hot_plug_link_and_unplug_on_a_running_guest(lab: Lab) -> None:
+    live = LiveEngine(_engine_config(lab), wait_hosts=False)
+    try:
+        live.run(live.engine.fleet.wait_connected(30), timeout=40)
+        live.settle()
+        with live.as_role("SuperUser") as c:
+
+            def nics() -> list[dict[str, str]]:
+                return c.get(f"{API}/vms/vm2").json()["nics"]
+
+            assert [n["source"] for n in nics()] == ["labnet1"]
+            r = c.post(f"{API}/vms/vm2/nics", json={"network": "labnet2", "model": "e1000"})
+            assert r.status_code == 200, r.text
+            mac = r.json()["mac"]
+            assert mac == "56:6f:00:00:00:00"  # the pool's first
+            assert r.json()["result"] == "plugged"
+            added = next(n for n in nics() if n["mac"] == mac)
+            # type "network" as defined; the live XML shows the bridge it resolved to
+            assert (added["source"], added["model"]) == ("labnet2", "e1000")
+            assert added["target"] and added["link"] == "up"
+            r = c.post(f"{API}/vms/vm2/nics/{mac}/link", json={"state": "down"})
+            assert r.status_code == 200, r.text
+            assert next(n for n in nics() if n["mac"] == mac)["link"] == "down"
+            r = c.delete(f"{API}/vms/vm2/nics/{mac}")
+            assert r.status_code == 200, r.text
+            until(lambda: all(n["mac"] != mac for n in nics()), 30, "NIC gone")
+        actions = [(a["action"], a["result"]) for a in live.audit_records()]
+        assert [a for a in actions if a[0].startswith("vm.nic")] == [
+            ("vm.nic.add", "ok"),
+            ("vm.nic.link", "ok"),
+            ("vm.nic.remove", "ok"),
+        ]
+    finally:
+        live.stop()
 
 
 def test_a_required_bridge_down_makes_the_host_non_operational_and_empties_it(lab: Lab) -> None:

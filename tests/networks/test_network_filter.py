@@ -24,6 +24,7 @@ def test_refuses_a_host_whose_bridge_is_down_or_missing_and_names_both() -> None
     by_name = replace(vm("w", "a"), devices=VmDevices(nics=(Nic("m2", "network", "prod"),)))
     elsewhere = replace(vm("x", "a"), devices=VmDevices(nics=(Nic("m3", "network", "default"),)))
     unread = vm("y", "a")  # devices not read yet
+    live = replace(vm("z", "a"), devices=VmDevices(nics=(Nic("m4", "bridge", "prod"),)))
     hosts = [
         replace(host("a"), networks=_net(NetworkState.UP)),
         replace(host("d"), networks=_net(NetworkState.DOWN)),
@@ -46,6 +47,7 @@ def test_refuses_a_host_whose_bridge_is_down_or_missing_and_names_both() -> None
     assert f.refuse(ctx, on_bridge, state.rooms["a"]) is None
     assert f.refuse(ctx, elsewhere, state.rooms["d"]) is None  # not a logical network
     assert f.refuse(ctx, unread, state.rooms["d"]) is None
+    assert f.refuse(ctx, live, state.rooms["d"]) is not None  # live XML of a network NIC
 
 
 def test_the_maintenance_evacuation_only_uses_hosts_with_the_vms_networks() -> None:
