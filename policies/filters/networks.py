@@ -1,7 +1,8 @@
 """A VM goes only to a host that has every logical network its NICs are on, up.
 
 A NIC is on a logical network when it plugs into the network's bridge (`<interface
-type="bridge">`) or names it (`<interface type="network">`, a libvirt network of that name).
+type="bridge">`) or names it (`<interface type="network">`, a libvirt network of that name;
+libvirt shows it as type "bridge" with that source while the VM runs).
 NICs on anything else (libvirt's "default", a host device) are not ovtui's to check. A VM whose
 devices have not been read yet cannot be checked and passes: the poll reads them within seconds.
 """
@@ -14,10 +15,12 @@ from policies.state import HostRoom
 
 
 def nic_network(nets: tuple[HostNetwork, ...], kind: str, source: str) -> HostNetwork | None:
+    # A running VM's live XML shows a NIC on a bridge-mode libvirt network as type "bridge"
+    # with the network's name as its source (ovtui.fleet.reading._nic reads the network first).
     for net in nets:
-        if (kind == "bridge" and net.bridge == source) or (
-            kind == "network" and net.name == source
-        ):
+        if kind in ("bridge", "network") and source == net.name:
+            return net
+        if kind == "bridge" and source == net.bridge:
             return net
     return None
 
