@@ -1,8 +1,10 @@
 """VM NICs as blocking libvirt calls (the host's threads): plug, unplug, link up/down.
 
-On a running VM the change is made live and, for a persistent VM, in its definition too; on a
-stopped VM in the definition only. A NIC on a logical network names the libvirt network where the
-host realises it that way (it then migrates to any host with that network), else the bridge.
+On a running VM the change is made live (attach/detach/update device) and, for a persistent VM,
+in its definition too; a stopped VM's definition is rewritten with the change (defineXML of its
+inactive XML, secrets included), which every driver can do. A NIC on a logical network names
+the libvirt network where the host realises it that way (it then migrates to any host with that
+network), else the bridge.
 VLAN tags are written the Open vSwitch way (`<virtualport type='openvswitch'/>` and `<vlan>`):
 UNTESTED, the lab has neither 802.1Q nor Open vSwitch's kernel datapath.
 """
@@ -56,8 +58,7 @@ def interface_xml(spec: NicSpec) -> str:
 
 
 def _flags(dom: libvirt.virDomain) -> int:
-    if vm_state(dom.info()[0]) not in ACTIVE_VM_STATES:
-        return libvirt.VIR_DOMAIN_AFFECT_CONFIG
+    """An active VM: live, and in the definition too when it has one."""
     live = libvirt.VIR_DOMAIN_AFFECT_LIVE
     return live | libvirt.VIR_DOMAIN_AFFECT_CONFIG if dom.isPersistent() else live
 
@@ -70,10 +71,39 @@ def find_interface(xml: str, mac: str) -> ET.Element | None:
     return None
 
 
+def _active(dom: libvirt.virDomain) -> bool:
+    return vm_state(dom.info()[0]) in ACTIVE_VM_STATES
+
+
+def _redefine(
+    conn: libvirt.virConnect, dom: libvirt.virDomain, change: Callable[[ET.Element], None]
+) -> None:
+    """A stopped VM: its definition with `change` applied to <devices>."""
+    flags = libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE
+    root = ET.fromstring(dom.XMLDesc(flags))
+    devices = root.find("devices")
+    if devices is None:
+        devices = ET.SubElement(root, "devices")
+    change(devices)
+    conn.defineXML(ET.tostring(root, encoding="unicode"))
+
+
+def _mine(devices: ET.Element, mac: str) -> ET.Element:
+    for el in devices.iterfind("interface"):
+        found = el.find("mac")
+        if found is not None and found.get("address", "").lower() == mac.lower():
+            return el
+    raise LookupError(mac)
+
+
 def add(uuid: str, spec: NicSpec) -> Op:
     def run(conn: libvirt.virConnect) -> str:
         dom = conn.lookupByUUIDString(uuid)
-        dom.attachDeviceFlags(interface_xml(spec), _flags(dom))
+        xml = interface_xml(spec)
+        if not _active(dom):
+            _redefine(conn, dom, lambda devices: devices.append(ET.fromstring(xml)))
+            return "added"
+        dom.attachDeviceFlags(xml, _flags(dom))
         return "plugged"
 
     return run
@@ -82,13 +112,13 @@ def add(uuid: str, spec: NicSpec) -> Op:
 def remove(uuid: str, mac: str, wait: float = 10.0) -> Op:
     def run(conn: libvirt.virConnect) -> str:
         dom = conn.lookupByUUIDString(uuid)
+        if not _active(dom):
+            _redefine(conn, dom, lambda devices: devices.remove(_mine(devices, mac)))
+            return "removed"
         el = find_interface(dom.XMLDesc(0), mac)
         if el is None:
             raise LookupError(mac)
-        flags = _flags(dom)
-        dom.detachDeviceFlags(ET.tostring(el, encoding="unicode"), flags)
-        if not flags & libvirt.VIR_DOMAIN_AFFECT_LIVE:
-            return "removed"
+        dom.detachDeviceFlags(ET.tostring(el, encoding="unicode"), _flags(dom))
         # A live unplug completes when the guest releases the device (ACPI hot-unplug).
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
@@ -101,15 +131,21 @@ def remove(uuid: str, mac: str, wait: float = 10.0) -> Op:
 
 
 def set_link(uuid: str, mac: str, state: str) -> Op:
-    def run(conn: libvirt.virConnect) -> str:
-        dom = conn.lookupByUUIDString(uuid)
-        el = find_interface(dom.XMLDesc(0), mac)
-        if el is None:
-            raise LookupError(mac)
+    def relink(el: ET.Element) -> None:
         link = el.find("link")
         if link is None:
             link = ET.SubElement(el, "link")
         link.set("state", state)
+
+    def run(conn: libvirt.virConnect) -> str:
+        dom = conn.lookupByUUIDString(uuid)
+        if not _active(dom):
+            _redefine(conn, dom, lambda devices: relink(_mine(devices, mac)))
+            return f"link {state}"
+        el = find_interface(dom.XMLDesc(0), mac)
+        if el is None:
+            raise LookupError(mac)
+        relink(el)
         dom.updateDeviceFlags(ET.tostring(el, encoding="unicode"), _flags(dom))
         return f"link {state}"
 

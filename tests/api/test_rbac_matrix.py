@@ -34,7 +34,9 @@ from ovtui.api.app import create_app
 from ovtui.api.authz import TARGETS, Public, Require
 from ovtui.config.schema import GrantConfig
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec, vm_uuid
-from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config, running_engine
+from ovtui.testdriver_fleet.files import vm_mac
+from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
+from tests.networks.fleet import add_networks
 
 ALL = frozenset({"SuperUser", "ClusterAdmin", "PowerUser", "Operator", "ReadOnly", "Auditor"})
 PUBLIC = "public"
@@ -104,7 +106,28 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("DELETE", f"{API}/policies/{{cluster}}/mode"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
+    # Logical networks (issue 17): reading is inventory.read; a VM's NICs are vm.network.
+    ("GET", f"{API}/networks"): Expect(ALL),
+    ("GET", f"{API}/mac-pools"): Expect(ALL),
+    ("POST", f"{API}/vms/{{vm}}/nics"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin", "PowerUser"}), "vm.network", "vm", "vm.nic.add"
+    ),
+    ("POST", f"{API}/vms/{{vm}}/nics/{{mac}}/link"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin", "PowerUser"}), "vm.network", "vm", "vm.nic.link"
+    ),
+    ("DELETE", f"{API}/vms/{{vm}}/nics/{{mac}}"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin", "PowerUser"}), "vm.network", "vm", "vm.nic.remove"
+    ),
 }
+# A network for the NIC routes (h1 has its bridge); NICs change on stopped VMs (the test driver
+# cannot plug devices into a running one), one VM per role to add/link and one to remove from.
+NETWORK_TOML = """
+[[networks]]
+name = "prod"
+datacenter = "dc1"
+bridge = "br-prod"
+clusters = { c1 = "optional" }
+"""
 CALLERS = [*sorted(ALL), None]  # None: no Authorization header at all
 
 
@@ -122,6 +145,8 @@ def _spec() -> FleetSpec:
         for vm in (
             VmSpec(f"pw-{_slug(role)}", 1, 512, "web"),
             VmSpec(f"mig-{_slug(role)}", 1, 512, "web"),
+            VmSpec(f"nic-{_slug(role)}", 1, 512, "web", running=False),
+            VmSpec(f"nicrm-{_slug(role)}", 1, 512, "web", running=False),
         )
     )
     return FleetSpec(
@@ -144,6 +169,9 @@ def _request(
         path = path.replace("{grant_id}", _new_grant(live))
     slug = _slug(role or "SuperUser")
     vm = f"mig-{slug}" if path.endswith("/migrate") else f"pw-{slug}"
+    if "/nics" in path:
+        vm = f"nicrm-{slug}" if method == "DELETE" else f"nic-{slug}"
+        path = path.replace("{mac}", vm_mac(VmSpec(vm, 1, 512, "web")))
     host = "h1" if method == "GET" else "h3"
     url = path.replace("{vm}", vm).replace("{host}", host).replace("{action}", "reboot")
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
@@ -162,6 +190,10 @@ def _request(
         body = {"mode": "recommend"}
     elif path.endswith("/apply"):
         body = {}
+    elif path.endswith("/nics"):
+        body = {"network": "prod"}
+    elif path.endswith("/link"):
+        body = {"state": "down"}
     return method, url, body
 
 
@@ -179,8 +211,13 @@ def _new_grant(live: LiveEngine) -> str:
 def live() -> Iterator[LiveEngine]:
     # One engine for the whole matrix: every mutating call uses its own VM (or the empty h3,
     # where maintenance and activation succeed whatever state the previous call left).
-    with running_engine(_spec()) as running:
+    config = fleet_config(_spec(), prepare=add_networks({"h1": ["br-prod"]}, {}, NETWORK_TOML))
+    running = LiveEngine(config)
+    try:
         yield running
+    finally:
+        running.stop()
+        shutil.rmtree(config.engine.store_dir.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -635,6 +672,8 @@ def _action_body(path: str, method: str) -> dict[str, Any] | None:
         "/maintenance": {"reason": "scope matrix"},
         "/apply-step": {"step": 0},
         "/apply": {},
+        "/nics": {"network": "prod"},
+        "/link": {"state": "down"},
     }
     if path.endswith("/mode") and method == "PUT":
         return {"mode": "off"}
@@ -650,12 +689,12 @@ def test_no_scoped_grant_acts_outside_it(
     problems = []
     checked = 0
     for route in _routes(scoped):
-        params = set(route.param_convertors) - {"action"}
+        params = set(route.param_convertors) - {"action", "mac"}
         if "GET" in route.methods or not params & PATH_OBJECTS.keys():
             continue
         (param,) = params
         url = route.path.replace(f"{{{param}}}", PATH_OBJECTS[param][1])
-        url = url.replace("{action}", "reboot")
+        url = url.replace("{action}", "reboot").replace("{mac}", "52:54:00:00:00:01")
         for method in sorted(route.methods):
             body = _action_body(route.path, method)
             for role in sorted(ALL):

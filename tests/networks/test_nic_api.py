@@ -40,7 +40,8 @@ def _spec() -> FleetSpec:
         (ClusterSpec("c1", "dc1", sky),),
         (
             HostSpec("h1", "c1", 8, 16384, sky, 2400,
-                     (VmSpec("web-1", 1, 512, "web"), VmSpec("web-2", 1, 512, "web"))),
+                     (VmSpec("web-1", 1, 512, "web"), VmSpec("web-2", 1, 512, "web"),
+                      VmSpec("off-1", 1, 512, "web", running=False))),
         ),
     )  # fmt: skip
 
@@ -92,3 +93,49 @@ def test_nic_refusals_name_the_problem_and_are_audited(
     assert ("vm.nic.add", "failed") in results
     denied = [r for r in live.audit_records() if r["action"] == "vm.network"]
     assert denied and denied[-1]["result"] == "denied"
+
+
+def test_a_stopped_vms_nics_added_linked_and_removed_in_its_definition(
+    start_engine: Callable[..., LiveEngine],
+) -> None:
+    prepare = add_networks(
+        {"h1": ["br-prod"]}, {"web-1": ["br-prod"], "web-2": ["br-prod"]}, NETWORKS
+    )
+    live = start_engine(config=fleet_config(_spec(), prepare=prepare))
+    live.settle()
+    with live.as_role("PowerUser") as c:
+
+        def nics() -> list[dict[str, str]]:
+            live.settle()
+            return c.get(f"{API}/vms/off-1").json()["nics"]
+
+        r = c.post(f"{API}/vms/off-1/nics", json={"network": "prod", "model": "e1000"})
+        assert r.status_code == 200, r.text
+        assert (r.json()["mac"], r.json()["result"]) == ("56:6f:00:00:00:00", "added")
+        added = [n for n in nics() if n["mac"] == "56:6f:00:00:00:00"]
+        assert [(n["type"], n["source"], n["model"], n["link"]) for n in added] == [
+            ("bridge", "br-prod", "e1000", "up")
+        ]
+        r = c.post(f"{API}/vms/off-1/nics", json={"network": "prod"})
+        assert r.json()["mac"] == "56:6f:00:00:00:01"  # the next free one
+        r = c.post(f"{API}/vms/off-1/nics/56:6F:00:00:00:00/link", json={"state": "down"})
+        assert r.status_code == 200, r.text
+        assert [n["link"] for n in nics() if n["mac"] == "56:6f:00:00:00:00"] == ["down"]
+        r = c.delete(f"{API}/vms/off-1/nics/56:6f:00:00:00:00")
+        assert (r.status_code, r.json()["result"]) == (200, "removed")
+        assert [n["mac"] for n in nics() if n["mac"].startswith("56:6f")] == ["56:6f:00:00:00:01"]
+        r = c.delete(f"{API}/vms/off-1/nics/56:6f:00:00:00:00")
+        assert (
+            r.status_code == 400
+            and r.json()["error"]["message"] == "off-1 has no NIC 56:6f:00:00:00:00"
+        )
+    done = [
+        (r["action"], r["result"]) for r in live.audit_records() if r["action"].startswith("vm.nic")
+    ]
+    assert done == [
+        ("vm.nic.add", "ok"),
+        ("vm.nic.add", "ok"),
+        ("vm.nic.link", "ok"),
+        ("vm.nic.remove", "ok"),
+        ("vm.nic.remove", "failed"),
+    ]
