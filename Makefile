@@ -3,7 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision
+APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision libxml2-dev logrotate systemd postgresql
 
 .PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 
@@ -53,11 +53,17 @@ bench: venv
 	$(BIN)/python -m bench.exporter_figures
 	$(BIN)/python -m bench.policy_figures
 	$(BIN)/python -m bench.tui_figures
+	$(BIN)/python -m bench.micro_figures
+	$(BIN)/python -m bench.ovirt_figures
+	$(BIN)/python -m bench.deploy_figures
+	$(BIN)/python -m bench.summary --readme README.md
 
 bench-lab: venv
 	$(BIN)/python -m bench.lab_figures
 	$(BIN)/python -m bench.exporter_lab_figures
 	$(BIN)/python -m bench.network_lab_figures
+	$(BIN)/python -m bench.storage_figures
+	$(BIN)/python -m bench.poll_lab_figures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

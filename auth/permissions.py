@@ -14,6 +14,8 @@ class Permission(StrEnum):
     VM_NETWORK = "vm.network"  # NICs of a VM: add, remove, link up/down (MAC from the DC's pool)
     HOST_MANAGE = "host.manage"  # maintenance, activate, power
     POLICY_MANAGE = "policy.manage"  # change modes, apply plans
+    STORAGE_MANAGE = "storage.manage"  # storage domains (data center scope): realise now
+    DISK_MANAGE = "disk.manage"  # create/grow/delete on a domain; attach/detach/move on a VM
     AUDIT_READ = "audit.read"
     PERMISSIONS_MANAGE = "permissions.manage"
 
@@ -24,8 +26,16 @@ _READ = frozenset({P.INVENTORY_READ, P.EVENTS_READ})
 ROLES: dict[str, frozenset[Permission]] = {
     "SuperUser": frozenset(Permission),
     "ClusterAdmin": _READ
-    | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.VM_NETWORK, P.HOST_MANAGE, P.POLICY_MANAGE},
-    "PowerUser": _READ | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.VM_NETWORK},
+    | {
+        P.VM_POWER,
+        P.VM_CONSOLE,
+        P.VM_MIGRATE,
+        P.VM_NETWORK,
+        P.HOST_MANAGE,
+        P.POLICY_MANAGE,
+        P.DISK_MANAGE,
+    },
+    "PowerUser": _READ | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.VM_NETWORK, P.DISK_MANAGE},
     "Operator": _READ | {P.VM_POWER, P.VM_CONSOLE},
     "ReadOnly": _READ,
     "Auditor": _READ | {P.AUDIT_READ},

@@ -58,18 +58,24 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 def sized_main(
     name: str,
     doc: str | None,
-    run: Callable[[tuple[int, ...], int], list[dict[str, Any]]],
+    run: Callable[..., list[dict[str, Any]]],
     sizes: tuple[int, ...],
     repeat: int,
+    *,
+    drivers: bool = False,
 ) -> None:
-    """The command line of a per-fleet-size benchmark: --sizes, --repeat; print and save."""
+    """The command line of a per-fleet-size benchmark: --sizes, --repeat (and --driver where
+    the test driver can be served by its own daemon); print and save."""
     import argparse
 
     parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--sizes", default=",".join(map(str, sizes)))
     parser.add_argument("--repeat", type=int, default=repeat)
+    if drivers:
+        parser.add_argument("--driver", choices=("daemon", "inprocess"), default="daemon")
     args = parser.parse_args()
-    rows = run(tuple(int(s) for s in args.sizes.split(",")), args.repeat)
+    extra = {"driver": args.driver} if drivers else {}
+    rows = run(tuple(int(s) for s in args.sizes.split(",")), args.repeat, **extra)
     print()
     print_table(rows)
     print(f"\nsaved {save(name, rows, doc or '')}")

@@ -1,17 +1,26 @@
 """Issue 2 figures: inventory refresh time and API list latency for 10/100/500 hosts x 40 VMs.
 
 For each size, side by side in one run:
-- floor:    the raw libvirt calls alone (listAllDomains + info per VM on every host, one thread)
+- floor:    the raw libvirt calls a poll makes, alone (getAllDomainStats STATE + the transient
+            listing on every host, one thread); `per_vm_floor_ms`: the calls of the old poll
+            (listAllDomains + dom.info() per VM), for comparison
 - refresh:  the engine's full inventory refresh (every host read concurrently + snapshot build)
-- startup:  engine process start to "every host read once" (health says all hosts up)
+- startup:  engine process start to "every host read once" (health says all hosts up), with the
+            engine's CPU seconds and the test-driver daemon's over that time (the daemon parses
+            each host's node file when the engine connects: a test-driver artefact)
 - API:      GET /api/v1/hosts, /api/v1/vms (all VMs), /api/v1/vms?host=H, /api/v1/vms/NAME
             over the real Unix socket to a real engine process; medians of repeated calls
+- RSS:      of the engine process once every host was read
+The test driver is served by a libvirtd of its own (bench/testdriver_daemon.py), reached over
+test+unix:// as production hosts are over qemu+ssh://: RPC round trips are real and the driver's
+memory is not the engine's. `--driver inprocess` measures with test:/// (driver in the engine).
 Load on these fleets is synthetic (test driver); the figures are about the engine's own work.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 import tempfile
 import time
@@ -21,6 +30,7 @@ from typing import Any
 import libvirt
 
 from bench.common import med_ms, print_table, rss_mib, sized_main, timed
+from bench.testdriver_daemon import TestDriverDaemon, cpu_s
 from collectors.synthetic_load import SyntheticLoad
 from ovtui.client import Client
 from ovtui.config import load_config
@@ -33,16 +43,21 @@ SIZES = (10, 100, 500)
 VMS_PER_HOST = 40
 
 
-def _floor(uris: list[str]) -> float:
+def _floor(uris: list[str]) -> tuple[float, float]:
     conns = [libvirt.open(u) for u in uris]
     try:
 
         def read_all() -> None:
             for c in conns:
+                c.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE, 0)
+                c.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
+
+        def per_vm() -> None:
+            for c in conns:
                 for d in c.listAllDomains():
                     d.info()
 
-        return statistics.median(timed(read_all, 3))
+        return statistics.median(timed(read_all, 3)), min(timed(per_vm, 1))
     finally:
         for c in conns:
             c.close()
@@ -71,8 +86,11 @@ async def _refresh(config_path: Path, repeat: int) -> tuple[float, float]:
         await fleet.stop()
 
 
-def _api(config_path: Path, hosts: int, repeat: int) -> dict[str, Any]:
+def _api(
+    config_path: Path, hosts: int, repeat: int, daemon: TestDriverDaemon | None
+) -> dict[str, Any]:
     root = config_path.parent
+    daemon_cpu = cpu_s(daemon.pid) if daemon else 0.0
     began = time.perf_counter()
     proc = start_engine(config_path, root / "engine.log")
     try:
@@ -86,11 +104,15 @@ def _api(config_path: Path, hosts: int, repeat: int) -> dict[str, Any]:
                     raise SystemExit((root / "engine.log").read_text()) from None
             time.sleep(0.05)
         startup = time.perf_counter() - began
+        startup_cpu = cpu_s(proc.pid)
+        daemon_cpu = cpu_s(daemon.pid) - daemon_cpu if daemon else float("nan")
         client.login("admin", "bench")
         vms = client.get("/api/v1/vms")
         one_host, one_vm = vms[0]["host"], vms[len(vms) // 2]["name"]
         return {
             "startup_s": round(startup, 2),
+            "startup_engine_cpu_s": round(startup_cpu, 2),
+            "startup_daemon_cpu_s": round(daemon_cpu, 2),
             "api_hosts_ms": med_ms(timed(lambda: client.get("/api/v1/hosts"), repeat)),
             "api_vms_all_ms": med_ms(timed(lambda: client.get("/api/v1/vms"), repeat)),
             "api_vms_host_ms": med_ms(
@@ -119,29 +141,38 @@ def _fleet(hosts: int) -> Path:
     return config
 
 
-def run(sizes: tuple[int, ...] = SIZES, repeat: int = 7) -> list[dict[str, Any]]:
+def run(
+    sizes: tuple[int, ...] = SIZES, repeat: int = 7, driver: str = "daemon"
+) -> list[dict[str, Any]]:
     rows = []
     for hosts in sizes:
         config = _fleet(hosts)
-        uris = [h.uri for h in load_config(config).hosts]
-        floor = _floor(uris)
-        refresh, snap = asyncio.run(_refresh(config, repeat=3))
-        row = {
-            "hosts": hosts,
-            "vms": hosts * VMS_PER_HOST,
-            "libvirt_floor_ms": round(floor * 1000, 1),
-            "refresh_ms": round(refresh * 1000, 1),
-            "refresh/floor": round(refresh / floor, 2),
-            "snapshot_build_ms": round(snap * 1000, 2),
-            **_api(config, hosts, repeat),
-        }
+        with contextlib.ExitStack() as stack:
+            daemon = None
+            if driver == "daemon":
+                daemon = stack.enter_context(TestDriverDaemon(config.parent))
+                daemon.serve(config)
+            uris = [h.uri for h in load_config(config).hosts]
+            floor, per_vm = _floor(uris)
+            refresh, snap = asyncio.run(_refresh(config, repeat=3))
+            row = {
+                "hosts": hosts,
+                "vms": hosts * VMS_PER_HOST,
+                "driver": driver,
+                "libvirt_floor_ms": round(floor * 1000, 1),
+                "per_vm_floor_ms": round(per_vm * 1000, 1),
+                "refresh_ms": round(refresh * 1000, 1),
+                "refresh/floor": round(refresh / floor, 2),
+                "snapshot_build_ms": round(snap * 1000, 2),
+                **_api(config, hosts, repeat, daemon),
+            }
         rows.append(row)
         print_table([row])
     return rows
 
 
 def main() -> None:
-    sized_main("core", __doc__, run, SIZES, repeat=7)
+    sized_main("core", __doc__, run, SIZES, repeat=7, drivers=True)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,20 @@ For each size, side by side in one run:
 - two:       two scrapers at once on expired statistics (two Prometheus servers): wall time of
              both; each host is still read once
 - memory:    engine RSS before the first scrape (inventory only), after the scrapes, and its peak
-Load on these fleets is synthetic (test driver: statistics are state-only, so a scrape carries
-inventory, state and utilisation series; real libvirtd hosts add CPU, balloon, vCPU, disk and
-network counters per VM). The figures are about the exporter's own work.
+- CPU:       the engine process's CPU seconds (user + system, /proc) over each cold and warm
+             scrape, medians; `idle_cpu_%` is its CPU over 5 s without scrapes (polls only), the
+             background that the scrape figures include
+The test driver is served by a libvirtd of its own (bench/testdriver_daemon.py; `--driver
+inprocess`: test:/// inside the engine), so RPC round trips are real and its memory is not the
+engine's. Load on these fleets is synthetic (test driver: statistics are state-only, so a
+scrape carries inventory, state and utilisation series; real libvirtd hosts add CPU, balloon,
+vCPU, disk and network counters per VM). The figures are about the exporter's own work.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import gzip
 import socket
 import statistics
@@ -31,6 +37,7 @@ from typing import Any
 import libvirt
 
 from bench.common import med_ms, print_table, rss_mib, sized_main, timed
+from bench.testdriver_daemon import TestDriverDaemon, cpu_s
 from collectors.bulk_stats import DOMAIN_STATS, NOWAIT
 from ovtui.config import load_config
 from ovtui.demo import start_engine, stop_engine
@@ -125,13 +132,21 @@ def _engine(config: Path, port: int, hosts: int, repeat: int) -> dict[str, Any]:
             time.sleep(0.5)
         time.sleep(REUSE_WINDOW + 0.5)  # let the statistics read above expire
         rss_before = rss_mib(proc.pid)
-        cold, waits, warm = [], [], []
+        idle_from = cpu_s(proc.pid)
+        time.sleep(REUSE_WINDOW)
+        idle = (cpu_s(proc.pid) - idle_from) / REUSE_WINDOW
+        cold, waits, warm, cold_cpu, warm_cpu = [], [], [], [], []
         for _ in range(3):
-            began = time.perf_counter()
+            cpu, began = cpu_s(proc.pid), time.perf_counter()
             body = _scrape(port)
             cold.append(time.perf_counter() - began)
+            cold_cpu.append(cpu_s(proc.pid) - cpu)
             waits.append(_value(body, "ovtui_exporter_collect_duration_seconds"))
-            warm += timed(lambda: _scrape(port), repeat)
+            for _i in range(repeat):
+                cpu, began = cpu_s(proc.pid), time.perf_counter()
+                _scrape(port)
+                warm.append(time.perf_counter() - began)
+                warm_cpu.append(cpu_s(proc.pid) - cpu)
             time.sleep(REUSE_WINDOW + 0.5)
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             began = time.perf_counter()
@@ -142,6 +157,9 @@ def _engine(config: Path, port: int, hosts: int, repeat: int) -> dict[str, Any]:
             "scrape_cold_ms": med_ms(cold),
             "collect_wait_ms": round(statistics.median(waits) * 1000, 1),
             "scrape_warm_ms": med_ms(warm),
+            "cold_cpu_s": round(statistics.median(cold_cpu), 3),
+            "warm_cpu_s": round(statistics.median(warm_cpu), 3),
+            "idle_cpu_%": round(idle * 100, 1),
             "two_scrapers_ms": round(two * 1000, 1),
             "hosts_up_in_scrape": int(_count_up(body)),
             "samples": samples,
@@ -163,17 +181,24 @@ def _count_up(body: bytes) -> float:
     )
 
 
-def run(sizes: tuple[int, ...] = SIZES, repeat: int = 5) -> list[dict[str, Any]]:
+def run(
+    sizes: tuple[int, ...] = SIZES, repeat: int = 5, driver: str = "daemon"
+) -> list[dict[str, Any]]:
     rows = []
     for hosts in sizes:
         port = _free_port()
         config = _fleet(hosts, port)
-        uris = [h.uri for h in load_config(config).hosts]
-        floor = _floor(uris)
-        measured = _engine(config, port, hosts, repeat)
+        with contextlib.ExitStack() as stack:
+            if driver == "daemon":
+                daemon = stack.enter_context(TestDriverDaemon(config.parent))
+                daemon.serve(config)
+            uris = [h.uri for h in load_config(config).hosts]
+            floor = _floor(uris)
+            measured = _engine(config, port, hosts, repeat)
         row = {
             "hosts": hosts,
             "vms": hosts * VMS_PER_HOST,
+            "driver": driver,
             "libvirt_floor_ms": round(floor * 1000, 1),
             **measured,
             "cold/floor": round(measured["scrape_cold_ms"] / (floor * 1000), 1),
@@ -184,7 +209,7 @@ def run(sizes: tuple[int, ...] = SIZES, repeat: int = 5) -> list[dict[str, Any]]
 
 
 def main() -> None:
-    sized_main("exporter", __doc__, run, SIZES, repeat=5)
+    sized_main("exporter", __doc__, run, SIZES, repeat=5, drivers=True)
 
 
 if __name__ == "__main__":

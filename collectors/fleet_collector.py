@@ -1,9 +1,11 @@
-"""The fleet collector: host, VM, cluster and scrape-health families, fresh on every scrape.
+"""The fleet collector: host, VM, cluster and scrape-health families, current on every scrape.
 
-It holds no per-scrape state: each collect() asks `inputs` for the current snapshot and the hosts'
-statistics and turns them into new metric families, so series of deleted VMs and label sets of
-moved VMs disappear with the next scrape. `inputs` is injected — the exporter passes one that
-reads the running engine; tests pass fakes.
+Each collect() asks `inputs` for the current snapshot and the hosts' statistics. The host and VM
+families are written per host and each host's text is kept until its inputs change
+(collectors.host_blocks): the only state kept between scrapes is text derived from inputs that
+are compared on every scrape, so series of deleted VMs and label sets of moved VMs disappear with
+the next scrape. `inputs` is injected — the exporter passes one that reads the running engine;
+tests pass fakes. FAMILIES is the list to extend (see host_blocks for how).
 """
 
 from __future__ import annotations
@@ -15,14 +17,24 @@ from dataclasses import dataclass, field
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from collectors import host_metrics, vm_metrics
 from collectors.cluster_metrics import cluster_families
-from collectors.host_metrics import measured_families, scrape_families, snapshot_families
-from collectors.network_metrics import network_families
+from collectors.host_blocks import HostBlocks, HostInputs
+from collectors.network_metrics import HOST_FAMILIES as NETWORK_FAMILIES
+from collectors.network_metrics import nic_families
 from collectors.stats_cache import HostScrape
-from collectors.vm_metrics import vm_families
-from ovtui.model import Snapshot
+from ovtui.model import VM, Host, Snapshot
 
 DEFAULT_BUDGET = 8.0
+#: Per-host families in the order they are exposed.
+FAMILIES = (
+    *host_metrics.SNAPSHOT_FAMILIES,
+    *host_metrics.MEASURED_FAMILIES,
+    *host_metrics.SCRAPE_FAMILIES,
+    *vm_metrics.SNAPSHOT_FAMILIES,
+    *vm_metrics.STATS_FAMILIES,
+    *NETWORK_FAMILIES,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +52,7 @@ class FleetCollector(Collector):
         """`inputs(budget)` returns what to export, waiting at most `budget` seconds for hosts."""
         self._inputs = inputs
         self._budget = budget
+        self.blocks = HostBlocks(FAMILIES)
 
     def collect(self) -> Iterable[Metric]:
         began = time.perf_counter()
@@ -49,18 +62,36 @@ class FleetCollector(Collector):
             "Seconds this scrape waited for the snapshot and the hosts' statistics",
             value=time.perf_counter() - began,
         )
-        return _families(data, took)
+        return [
+            took,
+            *_nonempty(cluster_families(data.snapshot)),
+            *_nonempty(nic_families(data.snapshot)),  # devices: not cached (network_metrics)
+            *self.blocks.render(_hosts(data)),
+        ]
 
 
-def _families(data: ScrapeInput, took: Metric) -> Iterator[Metric]:
-    yield took
-    for family in (
-        *cluster_families(data.snapshot),
-        *snapshot_families(data.snapshot),
-        *network_families(data.snapshot),
-        *measured_families(data.scrapes),
-        *scrape_families(data.scrapes),
-        *vm_families(data.snapshot, data.scrapes),
-    ):
-        if family.samples:  # a family the driver cannot fill is left out, not sent empty
-            yield family
+def _nonempty(families: Iterable[Metric]) -> Iterator[Metric]:
+    return (f for f in families if f.samples)  # a family the driver cannot fill is left out
+
+
+def _hosts(data: ScrapeInput) -> Iterator[HostInputs]:
+    """Every host of the snapshot, then any host with statistics the snapshot does not list."""
+    exported, defined = vm_metrics.vm_inputs(data.snapshot)
+    scrapes = data.scrapes
+    for h in data.snapshot.hosts:
+        yield _one(h.name, h, tuple(exported.get(h.name, ())), defined.get(h.name, 0), scrapes)
+    listed = {h.name for h in data.snapshot.hosts}
+    for name in [n for n in scrapes if n not in listed]:
+        yield _one(name, None, (), 0, scrapes)
+
+
+def _one(
+    name: str,
+    host: Host | None,
+    vms: tuple[VM, ...],
+    defined: int,
+    scrapes: Mapping[str, HostScrape],
+) -> HostInputs:
+    scrape = scrapes.get(name)
+    stats = scrape.stats if scrape is not None and scrape.up else None
+    return HostInputs(name, host, vms, defined, stats, scrape)

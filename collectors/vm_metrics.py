@@ -1,4 +1,4 @@
-"""VM metric families, built fresh on every scrape: a deleted VM simply is not in the next one.
+"""VM metric families, written per host: a deleted VM simply is not in its host's next block.
 
 `ovtui_vm_info` is the only VM series with name, host, cluster and datacenter; every other VM
 series carries `uuid` (plus `device` or `interface` for block and network counters), so a
@@ -9,17 +9,17 @@ host where it is active (running first). State, vCPUs, configured memory and the
 come from the snapshot (and state from the fresher bulk statistics when there are some);
 CPU seconds, balloon, vCPU wait/delay, block and interface counters come from libvirt's bulk
 statistics and are absent where the driver has none (the test driver reports state only).
+Each family is a BlockFamily (collectors.host_blocks), rebuilt for a host when its VMs (any
+exported field) or its statistics change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-
-from collectors.bulk_stats import DomainStats
-from collectors.stats_cache import HostScrape
+from collectors.host_blocks import BlockFamily, HostInputs
+from collectors.text_format import escape, value
 from ovtui.fleet.reading import vm_state
 from ovtui.model import VM, Snapshot, VmState
 
@@ -88,104 +88,162 @@ def placed(snapshot: Snapshot) -> dict[str, VM]:
     return chosen
 
 
-def _counter(name: str, doc: str, labels: tuple[str, ...] = ("uuid",)) -> CounterMetricFamily:
-    return CounterMetricFamily(name, doc, labels=list(labels))
+VMS, VMS_STATS, VMS_LOAD = (
+    frozenset({"vms"}),
+    frozenset({"vms", "stats"}),
+    frozenset({"vms", "vm_load"}),
+)
+Lines = Callable[[HostInputs], Iterator[str]]
 
 
-def _gauge(name: str, doc: str, labels: tuple[str, ...] = ("uuid",)) -> GaugeMetricFamily:
-    return GaugeMetricFamily(name, doc, labels=list(labels))
-
-
-def vm_families(snapshot: Snapshot, scrapes: Mapping[str, HostScrape]) -> Iterator[Metric]:
-    vms = placed(snapshot)
-    stats: dict[str, DomainStats] = {}
-    for host, scrape in scrapes.items():
-        if scrape.up and scrape.stats is not None:
-            for d in scrape.stats.domains:
-                vm = vms.get(d.uuid)
-                if vm is not None and vm.host == host:
-                    stats[d.uuid] = d
-    yield from _snapshot_families(vms, stats)
-    yield from _stats_families(stats)
-
-
-def _snapshot_families(vms: dict[str, VM], stats: dict[str, DomainStats]) -> Iterator[Metric]:
-    info = _gauge(
-        "ovtui_vm_info",
-        "VM facts to join on `uuid`; load_source=synthetic marks demo load, not measurements",
-        ("uuid", "name", "host", "cluster", "datacenter", "load_source"),
-    )
-    state = _gauge("ovtui_vm_state", "The VM's current state (value 1)", ("uuid", "state"))
-    vcpus = _gauge("ovtui_vm_vcpus", "vCPUs of the VM")
-    memory = _gauge("ovtui_vm_memory_configured_bytes", "Memory configured for the VM (maximum)")
-    util = _gauge(
-        "ovtui_vm_cpu_utilisation_ratio",
-        "Share of the VM's vCPUs busy, 0-1 (synthetic where load_source=synthetic)",
-    )
-    for uuid, vm in vms.items():
-        info.add_metric(
-            [uuid, vm.name, vm.host, vm.cluster, vm.datacenter, vm.load_source.value], 1
+def _info(i: HostInputs) -> Iterator[str]:
+    ids = i.uuid_labels
+    for vm in i.vms:
+        yield (
+            f'ovtui_vm_info{{{ids[vm.uuid]},name="{escape(vm.name)}",host="{escape(vm.host)}",'
+            f'cluster="{escape(vm.cluster)}",datacenter="{escape(vm.datacenter)}",'
+            f'load_source="{vm.load_source}"}} 1.0\n'
         )
-        d = stats.get(uuid)
+
+
+def _state(i: HostInputs) -> Iterator[str]:
+    stats, ids = i.domains, i.uuid_labels
+    for vm in i.vms:
+        d = stats.get(vm.uuid)
         code = d.values.get("state.state") if d is not None else None
-        state.add_metric([uuid, (vm_state(code) if code is not None else vm.state).value], 1)
-        vcpus.add_metric([uuid], vm.vcpus)
-        memory.add_metric([uuid], vm.memory_mib * KIB * KIB)
-        if vm.cpu_usage is not None:
-            util.add_metric([uuid], vm.cpu_usage)
-    yield from (info, state, vcpus, memory, util)
+        state = vm_state(code) if code is not None else vm.state  # the fresher one wins
+        yield f'ovtui_vm_state{{{ids[vm.uuid]},state="{state}"}} 1.0\n'
 
 
-def _stats_families(stats: dict[str, DomainStats]) -> Iterator[Metric]:
-    cpu = {k: _counter(n, d) for k, (n, d) in CPU.items()}
-    balloon = {k: _gauge(n, d) for k, (n, d) in BALLOON.items()}
-    vcpu = {k: _counter(n, d) for k, (n, d) in VCPU.items()}
-    block = {k: _counter(n, d, ("uuid", "device")) for k, (n, d, _s) in BLOCK.items()}
-    size = {k: _gauge(n, d, ("uuid", "device")) for k, (n, d) in BLOCK_SIZE.items()}
-    net = {k: _counter(n, d, ("uuid", "interface")) for k, (n, d) in NET.items()}
-    for uuid, d in stats.items():
-        v = d.values
-        for key, fam in cpu.items():
-            if key in v:
-                fam.add_metric([uuid], v[key] / 1e9)
-        for key, g in balloon.items():
-            if key in v:
-                g.add_metric([uuid], v[key] * KIB)
-        _vcpu(uuid, v, vcpu)
-        _devices(uuid, v, "block", block, BLOCK, size)
-        _devices(uuid, v, "net", net, NET, {})
-    yield from (*cpu.values(), *balloon.values(), *vcpu.values())
-    yield from (*block.values(), *size.values(), *net.values())
+def _vm_gauge(name: str, get: Callable[[VM], float | None]) -> Lines:
+    def lines(i: HostInputs) -> Iterator[str]:
+        ids = i.uuid_labels
+        for vm in i.vms:
+            v = get(vm)
+            if v is not None:
+                yield f"{name}{{{ids[vm.uuid]}}} {value(v)}\n"
+
+    return lines
 
 
-def _vcpu(uuid: str, v: Mapping[str, Any], fams: dict[str, CounterMetricFamily]) -> None:
-    count = int(v.get("vcpu.maximum", v.get("vcpu.current", 0)))
-    for what, fam in fams.items():
-        keys = [f"vcpu.{i}.{what}" for i in range(count)]
-        present = [v[k] for k in keys if k in v]
-        if present:
-            fam.add_metric([uuid], sum(present) / 1e9)
+SNAPSHOT_FAMILIES = (
+    BlockFamily(
+        "ovtui_vm_info",
+        "gauge",
+        "VM facts to join on `uuid`; load_source=synthetic marks demo load, not measurements",
+        VMS,
+        _info,
+    ),
+    BlockFamily("ovtui_vm_state", "gauge", "The VM's current state (value 1)", VMS_STATS, _state),
+    BlockFamily(
+        "ovtui_vm_vcpus",
+        "gauge",
+        "vCPUs of the VM",
+        VMS,
+        _vm_gauge("ovtui_vm_vcpus", lambda v: v.vcpus),
+    ),
+    BlockFamily(
+        "ovtui_vm_memory_configured_bytes",
+        "gauge",
+        "Memory configured for the VM (maximum)",
+        VMS,
+        _vm_gauge("ovtui_vm_memory_configured_bytes", lambda v: v.memory_mib * KIB * KIB),
+    ),
+    BlockFamily(
+        "ovtui_vm_cpu_utilisation_ratio",
+        "gauge",
+        "Share of the VM's vCPUs busy, 0-1 (synthetic where load_source=synthetic)",
+        VMS_LOAD,
+        _vm_gauge("ovtui_vm_cpu_utilisation_ratio", lambda v: v.cpu_usage),
+    ),
+)
 
 
-def _devices(
-    uuid: str,
-    v: Mapping[str, Any],
-    group: str,
-    counters: dict[str, CounterMetricFamily],
-    spec: Mapping[str, tuple[Any, ...]],
-    sizes: dict[str, GaugeMetricFamily],
-) -> None:
-    for i in range(int(v.get(f"{group}.count", 0))):
-        prefix = f"{group}.{i}."
-        dev = v.get(prefix + "name")
-        if dev is None:
-            continue
-        for key, fam in counters.items():
-            value = v.get(prefix + key)
-            if value is not None:
-                scale = spec[key][2] if len(spec[key]) > 2 else 1.0
-                fam.add_metric([uuid, str(dev)], value * scale)
-        for key, g in sizes.items():
-            value = v.get(prefix + key)
-            if value is not None:
-                g.add_metric([uuid, str(dev)], value)
+def _value_of(name: str, key: str, convert: Callable[[float], float]) -> Lines:
+    def lines(i: HostInputs) -> Iterator[str]:
+        if key not in i.stat_keys:
+            return
+        ids = i.uuid_labels
+        for uuid, d in i.domains.items():
+            v = d.values.get(key)
+            if v is not None:
+                yield f"{name}{{{ids[uuid]}}} {value(convert(v))}\n"
+
+    return lines
+
+
+def _vcpu(name: str, what: str) -> Lines:
+    def lines(i: HostInputs) -> Iterator[str]:
+        if "vcpu.maximum" not in i.stat_keys and "vcpu.current" not in i.stat_keys:
+            return
+        ids = i.uuid_labels
+        for uuid, d in i.domains.items():
+            v = d.values
+            count = int(v.get("vcpu.maximum", v.get("vcpu.current", 0)))
+            keys = [f"vcpu.{n}.{what}" for n in range(count)]
+            present = [v[k] for k in keys if k in v]
+            if present:
+                yield f"{name}{{{ids[uuid]}}} {value(sum(present) / 1e9)}\n"
+
+    return lines
+
+
+def _device(name: str, group: str, label: str, key: str, scale: float) -> Lines:
+    count_key = f"{group}.count"
+
+    def lines(i: HostInputs) -> Iterator[str]:
+        if count_key not in i.stat_keys:
+            return
+        ids = i.uuid_labels
+        for uuid, d in i.domains.items():
+            v: Mapping[str, Any] = d.values
+            for n in range(int(v.get(count_key, 0))):
+                prefix = f"{group}.{n}."
+                dev = v.get(prefix + "name")
+                found = v.get(prefix + key) if dev is not None else None
+                if found is not None:
+                    dev_label = f'{label}="{escape(str(dev))}"'
+                    yield f"{name}{{{ids[uuid]},{dev_label}}} {value(found * scale)}\n"
+
+    return lines
+
+
+def _stats_families() -> Iterator[BlockFamily]:
+    for key, (name, doc) in CPU.items():
+        yield BlockFamily(
+            f"{name}_total",
+            "counter",
+            doc,
+            VMS_STATS,
+            _value_of(f"{name}_total", key, lambda v: v / 1e9),
+        )
+    for key, (name, doc) in BALLOON.items():
+        yield BlockFamily(name, "gauge", doc, VMS_STATS, _value_of(name, key, lambda v: v * KIB))
+    for what, (name, doc) in VCPU.items():
+        yield BlockFamily(f"{name}_total", "counter", doc, VMS_STATS, _vcpu(f"{name}_total", what))
+    for key, (name, doc, scale) in BLOCK.items():
+        total = f"{name}_total"
+        yield BlockFamily(
+            total, "counter", doc, VMS_STATS, _device(total, "block", "device", key, scale)
+        )
+    for key, (name, doc) in BLOCK_SIZE.items():
+        yield BlockFamily(name, "gauge", doc, VMS_STATS, _device(name, "block", "device", key, 1.0))
+    for key, (name, doc) in NET.items():
+        total = f"{name}_total"
+        yield BlockFamily(
+            total, "counter", doc, VMS_STATS, _device(total, "net", "interface", key, 1.0)
+        )
+
+
+STATS_FAMILIES = tuple(_stats_families())
+
+
+def vm_inputs(snapshot: Snapshot) -> tuple[dict[str, list[VM]], dict[str, int]]:
+    """Per host: the VMs exported from it (each UUID once) and the VMs the snapshot lists."""
+    exported: dict[str, list[VM]] = {}
+    for vm in placed(snapshot).values():
+        exported.setdefault(vm.host, []).append(vm)
+    defined: dict[str, int] = {}
+    for vm in snapshot.vms:
+        defined[vm.host] = defined.get(vm.host, 0) + 1
+    return exported, defined

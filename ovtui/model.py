@@ -30,6 +30,9 @@ class VmState(StrEnum):
     PMSUSPENDED = "pmsuspended"
     BLOCKED = "blocked"
     UNKNOWN = "unknown"
+    # The engine is moving it (VM.migration_source -> VM.migration_target): shown once, on the
+    # source, until both hosts have been read after the move, whatever libvirt lists meanwhile.
+    MIGRATING = "migrating"
 
 
 # States in which a VM holds CPU and memory on its host.
@@ -123,6 +126,9 @@ class Host:
     power_management: bool = False
     last_seen: float | None = None  # unix time of the last successful poll
     networks: tuple[HostNetwork, ...] = ()  # the networks of its cluster, as found on it
+    # Storage domains whose pool is active on this host now (ovtui.storage); a VM whose disks
+    # live on a domain not in here cannot run here (policies/filters/storage.py).
+    storage_domains: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +180,23 @@ class VM:
     anti_affinity_group: str = ""
     persistent: bool = True
     memory_current_mib: int = 0  # what libvirt has given the guest now (balloon); virsh "Used"
+    # While state is MIGRATING: where from and to, and how ("live", "cold", "offline"); else "".
+    migration_source: str = ""
+    migration_target: str = ""
+    migration_mode: str = ""
     # Disks and NICs: served by GET /api/v1/vms/{vm} only (lists stay lean, see serialize.py).
     # None: not read yet. Not part of equality: a VM is the same VM whatever its devices.
     devices: VmDevices | None = field(default=None, compare=False, repr=False)
+    # Storage domains holding this VM's disks (from its disks and the domains' volumes).
+    storage_domains: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def active(self) -> bool:
-        return self.state in ACTIVE_VM_STATES
+        # A VM moved live or cold keeps running (and holding memory); one moved offline is off.
+        state = self.state
+        return state in ACTIVE_VM_STATES or (
+            state is VmState.MIGRATING and self.migration_mode != "offline"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -343,8 +343,9 @@ def live(start_engine: Callable[..., LiveEngine]) -> LiveEngine:
     return start_engine()
 
 
-def eventually(check: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:
-    """Polls `check` until it returns something truthy; fails naming `what` after `timeout`."""
+def eventually(check: Callable[[], T], timeout: float = 30.0, what: str = "condition") -> T:
+    """Polls `check` until it returns something truthy; fails naming `what` after `timeout`
+    (generous by default: on a shared, loaded machine a deadline is a hang guard, not a bound)."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()

@@ -24,6 +24,9 @@ CONTRACTS = {
     "ovtui.tui.policies_view": {"libvirt", "ldap3", "tinydb", "fastapi", "apscheduler"},
     "ovtui.tui.audit_view": {"libvirt", "ldap3", "tinydb", "fastapi", "apscheduler"},
     "ovtui.client": {"libvirt", "ldap3", "tinydb", "fastapi", "textual"},
+    # storage XML builders are pure: unit-tested without libvirt
+    "ovtui.storage.pool_xml": IO_LIBS | {"fastapi"},
+    "ovtui.storage.volume_xml": IO_LIBS | {"fastapi"},
 }
 
 

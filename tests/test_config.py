@@ -71,6 +71,12 @@ def test_the_annotated_example_loads() -> None:
     ]
     (host,) = config.hosts
     assert (host.name, host.uri) == ("kvm-01", "qemu+ssh://root@kvm-01.example/system")
+    (shared,) = config.storage_domains
+    assert (shared.name, shared.type, str(shared.path)) == (
+        "shared",
+        "shared_dir",
+        "/srv/ovtui/shared",
+    )
     assert host.power.kind == "command" and host.power.off == [
         "/usr/local/sbin/power",
         "off",

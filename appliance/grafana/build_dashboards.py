@@ -304,6 +304,48 @@ def fleet() -> Panel:
             ),
             w=8,
         ),
+        row("Storage"),
+        ts(
+            "Storage domain free space",
+            target("min by (domain) (ovtui_storage_domain_available_bytes)", "{{domain}} free"),
+            target("max by (domain) (ovtui_storage_domain_capacity_bytes)", "{{domain}} size"),
+            unit="bytes",
+            w=8,
+            desc="A shared domain is reported by each host that sees it: the lowest free space",
+        ),
+        ts(
+            "Storage domain forecast: free space in 24 h",
+            target(
+                "min by (domain) (predict_linear(ovtui_storage_domain_available_bytes[6h], 86400))",
+                "{{domain}}",
+            ),
+            unit="bytes",
+            w=8,
+            desc="Below zero: OvtuiStorageDomainFullWithinADay fires",
+        ),
+        ts(
+            "Storage domain pools not active",
+            target(
+                'count by (domain) (ovtui_storage_domain_state{state="active"} == 0) '
+                'or count by (domain) (ovtui_storage_domain_state{state="active"}) * 0',
+                "{{domain}}",
+            ),
+            w=8,
+            desc="Hosts where the domain's pool is not active (0: every host has it)",
+        ),
+        ts(
+            "Disk allocation (largest 10)",
+            target("topk(10, ovtui_disk_allocation_bytes)", "{{domain}}/{{disk}} {{vm}}"),
+            unit="bytes",
+            w=12,
+        ),
+        ts(
+            "Disk moves",
+            target(f"increase(ovtui_disk_moves_started_total[{RI}])", "started"),
+            target(f"increase(ovtui_disk_moves_succeeded_total[{RI}])", "succeeded"),
+            target(f"increase(ovtui_disk_moves_failed_total[{RI}])", "failed"),
+            w=12,
+        ),
     ]
     return dashboard(
         "ovtui-fleet",

@@ -12,7 +12,18 @@ from ovtui.api import openapi
 from ovtui.api.metrics_middleware import MetricsMiddleware
 from ovtui.api.path_guard import EncodedSlashGuard
 from ovtui.api.refusal_audit import RefusalAuditMiddleware
-from ovtui.api.routes import grants, hosts, inventory, logs, networks, nics, sessions, vms
+from ovtui.api.routes import (
+    disks,
+    grants,
+    hosts,
+    inventory,
+    logs,
+    networks,
+    nics,
+    sessions,
+    storage,
+    vms,
+)
 from ovtui.api.routes import policies as policy_routes
 from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
@@ -43,10 +54,14 @@ def create_app(engine: Engine) -> FastAPI:
     app.add_middleware(EncodedSlashGuard)  # inside the metrics: its 404s are counted too
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
     app.add_middleware(RefusalAuditMiddleware, engine=engine)  # refusals and failures audited
-    for module in (sessions, inventory, nics, vms, hosts, logs, grants, networks):
+    for module in (sessions, inventory, nics, disks, vms, hosts, logs, grants, networks, storage):
         app.include_router(module.router)
     app.include_router(policy_routes.router)
     openapi.install(app)
+    if engine.config.api.ovirt.enabled:  # its own app: XML, <fault> errors, not in /openapi.json
+        from ovtui.api.ovirt.app import PREFIX, create_ovirt_app
+
+        app.mount(PREFIX, create_ovirt_app(engine))
 
     @app.exception_handler(FleetError)
     async def fleet_error(_r: Request, exc: FleetError) -> JSONResponse:

@@ -17,15 +17,17 @@ from fastapi import HTTPException, Request
 
 from auth.permissions import Permission
 from auth.principal import FILTERED_LISTS, SYSTEM_REF, ObjectRef, Principal, authorize
-from ovtui.api.lookup import find_host, find_vm
+from ovtui.api.lookup import find_host, find_vm, storage_ref
 from ovtui.engine import Engine
 from ovtui.model import VM
 
 # What a route authorises on. "vm", "host", "cluster": the object its path names (a grant on
 # it, or on something containing it, is needed). "list": the whole system, passed by any grant
 # of the permission — the route must then answer only with what the caller may read
-# (auth.principal.visible / may_read). "system": a system-wide role only.
-TARGETS = ("vm", "host", "cluster", "list", "system")
+# (auth.principal.visible / may_read). "system": a system-wide role only. "storage": the storage
+# domain its path names (inside its data center: a grant on that data center or system-wide).
+# "move": the disk move its path names, read as its VM is.
+TARGETS = ("vm", "host", "cluster", "storage", "move", "list", "system")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,26 @@ def _target(request: Request, engine: Engine, kind: str | None, who: Principal) 
                 f"no cluster named {name!r} (clusters: {', '.join(mine) or 'none you may read'})",
             )
         return cluster_ref(cluster.name, cluster.datacenter)
+    if kind == "storage":
+        name = request.path_params["storage"]
+        sd = engine.storage.domain(name)
+        if sd is None:
+            mine = [d.name for d in engine.storage.domains() if may_read(who, storage_ref(d))]
+            raise HTTPException(
+                404,
+                f"no storage domain named {name!r} "
+                f"(domains: {', '.join(mine) or 'none you may read'})",
+            )
+        return storage_ref(sd)
+    if kind == "move":  # a disk move is read as its VM is
+        move = engine.moves.get(request.path_params["move"])
+        if move is None:
+            raise HTTPException(
+                404, f"no disk move {request.path_params['move']!r} (GET /api/v1/disk-moves)"
+            )
+        request.state.move = move
+        moved = engine.snapshot().vm(move.vm_uuid)
+        return vm_ref(moved) if moved is not None else ObjectRef("vm", move.vm)
     return SYSTEM_REF
 
 
@@ -154,11 +176,15 @@ class Require:
                 source=caller.source,
                 detail="permission missing",
             )
-            # Named as the caller named it: a UUID outside the grant must not reveal the name.
-            named = request.path_params.get(ref.kind, ref.name)
+            # Named as the caller named it: a UUID outside the grant must not reveal the name,
+            # nor a disk move its VM.
+            kind = "disk move" if self.target == "move" else ref.kind
+            named = request.path_params.get(
+                self.target or "", request.path_params.get(ref.kind, ref.name)
+            )
             raise HTTPException(
                 403,
-                f"{principal.name} may not {self.permission.value} on {ref.kind} "
+                f"{principal.name} may not {self.permission.value} on {kind} "
                 f"{named}: none of roles {sorted(principal.roles)} grants it",
             )
         return caller

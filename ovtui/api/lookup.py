@@ -6,7 +6,10 @@ from collections.abc import Callable
 
 from fastapi import HTTPException
 
+from auth.principal import ObjectRef
+from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.model import VM, Host, Snapshot
+from ovtui.storage.service import StorageService
 
 
 def find_vm(snap: Snapshot, ident: str, readable: Callable[[VM], bool] | None = None) -> VM:
@@ -30,3 +33,16 @@ def find_host(snap: Snapshot, name: str) -> Host:
     if host is None:
         raise HTTPException(404, f"no host named {name!r} (list them: ovtui host list)")
     return host
+
+
+def find_storage(storage: StorageService, name: str) -> StorageDomainConfig:
+    sd = storage.domain(name)
+    if sd is None:
+        names = ", ".join(d.name for d in storage.domains()) or "none configured"
+        raise HTTPException(404, f"no storage domain named {name!r} (domains: {names})")
+    return sd
+
+
+def storage_ref(sd: StorageDomainConfig) -> ObjectRef:
+    """A storage domain for authorisation: inside its data center."""
+    return ObjectRef("storage", sd.name, sd.datacenter)

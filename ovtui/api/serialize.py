@@ -26,6 +26,7 @@ def to_dict(obj: VM | Host | Cluster | DataCenter) -> dict[str, Any]:
         out["scheduling_params"] = dict(obj.scheduling_params)
     elif isinstance(obj, Host):
         out["networks"] = [asdict(n) for n in obj.networks]
+        out["storage_domains"] = sorted(obj.storage_domains)
     return out
 
 

@@ -106,9 +106,48 @@ def _with_anchor(path: Path, args: argparse.Namespace) -> Checked:
     return records, problems, anchor_problems(records, anchor)
 
 
+def _postgres_dsn(args: argparse.Namespace) -> str | None:
+    if args.file:
+        return None
+    try:
+        return load_config(args.config).engine.postgresql
+    except ConfigError:
+        return None  # _trail_path reports it
+
+
+def _from_postgres(dsn: str) -> tuple[Path, Checked]:
+    """The trail and anchor rows of a PostgreSQL store (read only)."""
+    from ovtui.store.pg_anchor import PgAnchor
+    from ovtui.store.pg_database import PgDatabase
+    from ovtui.store.pg_log import PgLog
+
+    try:
+        db = PgDatabase(dsn, holder="audit-verify", migrate=False)
+    except StoreError as exc:
+        raise CliError(exc.message, 2) from None
+    try:
+        with db.read() as conn:  # one snapshot: the trail and its anchor as of one instant
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                trail, anchor_row = PgLog(db, "audit"), PgAnchor(db, "audit")
+                records, anchor = list(trail), anchor_row.read()
+            finally:
+                conn.execute("COMMIT")
+    finally:
+        db.close()
+    at_end = ["no anchor row for the trail"] if anchor is None and records else []
+    if anchor is not None:
+        at_end = anchor_problems(records, anchor)
+    return trail.path, (records, [], at_end)
+
+
 def verify(args: argparse.Namespace) -> None:
-    path = _trail_path(args)
-    records, problems, at_end = _with_anchor(path, args)
+    dsn = _postgres_dsn(args)
+    if dsn:
+        path, (records, problems, at_end) = _from_postgres(dsn)
+    else:
+        path = _trail_path(args)
+        records, problems, at_end = _with_anchor(path, args)
     problems += verify_chain(records) + at_end
     if problems:
         for p in problems:

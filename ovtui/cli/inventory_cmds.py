@@ -22,10 +22,17 @@ def _mem(row: dict[str, Any]) -> str:
     return f"{row.get('memory_used_mib', 0) / 1024:.0f}/{total / 1024:.0f} GiB"
 
 
+def _vm_host(row: dict[str, Any]) -> str:
+    """A moving VM's source and target (state migrating); otherwise the host it is on."""
+    target = row.get("migration_target")
+    host = str(row["host"])
+    return f"{host} -> {target}" if row.get("state") == "migrating" and target else host
+
+
 VM_COLUMNS: list[Column] = [
     ("NAME", lambda r: r["name"]),
     ("STATE", lambda r: r["state"]),
-    ("HOST", lambda r: r["host"]),
+    ("HOST", lambda r: _vm_host(r)),
     ("CLUSTER", lambda r: r["cluster"]),
     ("VCPU", lambda r: r["vcpus"]),
     ("MEM", lambda r: f"{r['memory_mib'] / 1024:g}G"),

@@ -9,7 +9,15 @@ import os
 import sys
 
 from ovtui import __version__
-from ovtui.cli import audit_cmds, inventory_cmds, network_cmds, policy_cmds, session_cmds
+from ovtui.cli import (
+    audit_cmds,
+    backup_cmds,
+    inventory_cmds,
+    network_cmds,
+    policy_cmds,
+    session_cmds,
+    storage_cmds,
+)
 from ovtui.cli.connect import CliError
 from ovtui.client import ApiError
 from ovtui.config import ConfigError, load_config
@@ -73,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmds.add_parsers(sub)
     policy_cmds.add_parsers(sub)
     network_cmds.add_parsers(sub)
+    storage_cmds.add_parsers(sub)
+    backup_cmds.add_parsers(sub)
     try:
         from ovtui.lab.cli import add_lab_subparser
     except ImportError:

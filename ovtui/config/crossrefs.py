@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from ovtui.config.network_crossrefs import network_errors
 from ovtui.config.policy_params import policy_errors
 from ovtui.config.schema import Config
+from ovtui.config.storage_crossrefs import storage_errors
 
 
 def _duplicates(kind: str, names: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -51,6 +52,7 @@ def cross_reference_errors(config: Config) -> list[tuple[str, str]]:
     errors += _grant_errors(config)
     errors += policy_errors(config)
     errors += network_errors(config)
+    errors += storage_errors(config)
     return errors
 
 

@@ -14,7 +14,9 @@ from auth.permissions import ROLES
 from auth.syslog_sink import parse_target
 from ovtui.config.base import Strict as _Strict
 from ovtui.config.network_schema import MacPoolConfig, NetworkConfig, NetworkingSection
+from ovtui.config.ovirt_section import OvirtApiSection
 from ovtui.config.secrets import SecretRef
+from ovtui.config.storage_schema import StorageDomainConfig
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Seconds = Annotated[float, Field(gt=0, le=86400)]
@@ -41,6 +43,30 @@ class EngineSection(_Strict):
     # Host reads in flight at once, fleet-wide. Unbounded, 500 host threads fight over the GIL
     # and a full refresh takes twice as long (bench/core_figures.py); 16 still hides RPC latency.
     max_parallel_reads: Annotated[int, Field(ge=1, le=1024)] = 16
+    # The distributed deployment: the state in PostgreSQL (a libpq DSN, e.g. "host=db1
+    # dbname=ovtui user=ovtui passfile=/etc/ovtui/pgpass"); engines on the same database elect
+    # one active engine, the others wait as standbys (README "Deployment"). None: TinyDB files.
+    postgresql: str | None = None
+    standby_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+
+    @field_validator("postgresql")
+    @classmethod
+    def _dsn(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            params = conninfo_to_dict(value)
+        except ProgrammingError as exc:
+            raise ValueError(f"not a libpq connection string: {exc}") from None
+        if "password" in params:
+            raise ValueError(
+                "holds a password in clear: put it in a passfile (passfile=/etc/ovtui/pgpass, "
+                "mode 0600) or use client certificates (sslcert=, sslkey=)"
+            )
+        return value
 
 
 class ApiSection(_Strict):
@@ -50,6 +76,7 @@ class ApiSection(_Strict):
     tcp: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    ovirt: OvirtApiSection = OvirtApiSection()
 
     @field_validator("socket_mode")
     @classmethod
@@ -79,6 +106,10 @@ class ApiSection(_Strict):
             raise ValueError(
                 'tls_cert and tls_key serve only the tcp listener: set tcp = "HOST:PORT" '
                 "or remove them"
+            )
+        if self.ovirt.enabled and not self.tcp:
+            raise ValueError(
+                "ovirt.enabled needs tcp (with TLS): the oVirt SDK cannot use a socket"
             )
         return self
 
@@ -307,6 +338,7 @@ class Config(_Strict):
     networks: list[NetworkConfig] = Field(default_factory=list)  # network_schema.py
     mac_pools: list[MacPoolConfig] = Field(default_factory=list)
     networking: NetworkingSection = NetworkingSection()
+    storage_domains: list[StorageDomainConfig] = Field(default_factory=list)  # storage_schema.py
     # Where the file came from, for messages; not a TOML key.
     source: str = Field(default="<memory>", exclude=True)
 

@@ -26,6 +26,7 @@ from auth.audit import GENESIS, AuditTrail, verify_chain
 from auth.audit_anchor import EMPTY, Anchor, anchor_problems
 from ovtui.store import JsonlLog, Store, StoreError
 from ovtui.store.audit_anchor import AnchorFile, anchor_path
+from ovtui.store.state import AnchorStore, Log
 
 log = logging.getLogger(__name__)
 AUDIT_FILE = "audit.jsonl"
@@ -43,7 +44,19 @@ def open_audit(
     """The trail's log, the AuditTrail that appends to it (and forwards to `sinks`, from the
     records written here on), and the problems found at its end."""
     trail_log = JsonlLog(store_dir / AUDIT_FILE, fsync=True)
-    anchor_file = AnchorFile(anchor_path(trail_log.path))
+    trail, problems = open_audit_on(
+        trail_log, AnchorFile(anchor_path(trail_log.path)), store, sinks
+    )
+    return trail_log, trail, problems
+
+
+def open_audit_on(
+    trail_log: Log,
+    anchor_file: AnchorStore,
+    store: Store,
+    sinks: Iterable[Callable[[dict[str, Any]], None]] = (),
+) -> tuple[AuditTrail, list[str]]:
+    """open_audit on a trail and anchor of any backend (files, PostgreSQL)."""
     problems: list[str] = []
     anchor: Anchor | None = None
     try:
@@ -90,10 +103,10 @@ def open_audit(
         anchor_file.write(trail_log.last_seq, last_hash)
     if not store.get_setting(ANCHORED):  # after the anchor exists: a kill before is no alarm
         store.set_setting(ANCHORED, True)
-    return trail_log, trail, problems
+    return trail, problems
 
 
-def _end_window(trail_log: JsonlLog, anchor: Anchor | None) -> list[dict[str, Any]]:
+def _end_window(trail_log: Log, anchor: Anchor | None) -> list[dict[str, Any]]:
     """The anchored record and any after it (at most one, normally); the last one if none.
 
     The records before were checked at earlier starts: each damage is alerted once.
@@ -103,7 +116,7 @@ def _end_window(trail_log: JsonlLog, anchor: Anchor | None) -> list[dict[str, An
     return trail_log.read(since_seq=since, limit=10_000)
 
 
-def _cut_params(trail_log: JsonlLog) -> dict[str, Any]:
+def _cut_params(trail_log: Log) -> dict[str, Any]:
     return {
         "bytes": trail_log.cut_bytes,
         "sha256": hashlib.sha256(trail_log.cut).hexdigest(),

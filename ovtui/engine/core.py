@@ -16,9 +16,10 @@ from auth.refusal_limit import RefusalLimit
 from auth.sessions import SessionStore
 from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
+from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
 from ovtui.engine import maintenance, unfit_hosts
-from ovtui.engine.audit_open import open_audit
+from ovtui.engine.audit_open import open_audit_on
 from ovtui.engine.signin import build_signin
 from ovtui.fleet import actions
 from ovtui.fleet.assemble import LoadModel
@@ -26,7 +27,12 @@ from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.jobs.service import PolicyService
 from ovtui.model import VM, Snapshot
-from ovtui.store import JsonlLog, Store
+from ovtui.storage.disks import DiskService
+from ovtui.storage.metrics_input import storage_input
+from ovtui.storage.moves import MoveService
+from ovtui.storage.service import StorageService
+from ovtui.store import Store
+from ovtui.store.state import Log, State, open_files
 from policies.plan import Move
 
 log = logging.getLogger(__name__)
@@ -35,19 +41,27 @@ MIGRATION_FIGURES = ("downtime_ms", "job_ms", "transferred_mib")
 
 
 class Engine:
-    def __init__(self, config: Config, *, synthetic_load: LoadModel | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        synthetic_load: LoadModel | None = None,
+        state: State | None = None,
+    ) -> None:
         self.config = config
         self._stopped = False
         self.api_tcp_port: int | None = None  # set once the TCP listener is bound (port 0 = any)
         self.exporter_port: int | None = None  # set once /metrics is bound (port 0 = any)
         self.metrics = EngineMetrics()  # API, jobs, migrations, plans; served by the exporter
-        store_dir = config.engine.store_dir
-        self.store = Store.open(store_dir)
-        self.events = JsonlLog(store_dir / "events.jsonl")
-        self.migrations = JsonlLog(store_dir / "migrations.jsonl")
+        # Files in store_dir, or PostgreSQL (ovtui.store.state): the rest does not know which.
+        self.state = state or open_files(config.engine.store_dir)
+        self.store: Store = self.state.store
+        self.events: Log = self.state.events
+        self.migrations: Log = self.state.migrations
+        self.audit_log: Log = self.state.audit
         # Syslog first: what the trail's check at start finds is forwarded too.
         syslog = [SyslogSink(config.auth.audit_syslog)] if config.auth.audit_syslog else []
-        self.audit_log, self.audit, problems = open_audit(store_dir, self.store, syslog)
+        self.audit, problems = open_audit_on(self.audit_log, self.state.anchor, self.store, syslog)
         self.metrics.audit.problems.set(len(problems))
         self.refusal_limit = RefusalLimit()  # audit records of callers not signed in (401s)
         self.sessions = SessionStore(
@@ -69,7 +83,27 @@ class Engine:
             on_event=self._record_event,
             on_call_error=self.metrics.libvirt_error,
             on_unfit=self._host_unfit,
+            unfit_reason=lambda h: self.storage.problem_of(h),
+            storage_of=lambda h: self.storage.active_on(h),
+            domain_of_disk=lambda source: self.storage.domain_of_disk(source),
+            disks_shared=lambda vm: self.storage.disks_shared(vm),
         )
+        # Storage domains realised as pools on their hosts; a host that cannot activate a shared
+        # one turns non_operational (the fleet asks problem_of when it rebuilds the host).
+        self.storage = StorageService(
+            config, self.fleet.links, on_host_change=self.fleet.invalidate
+        )
+        self.disks = DiskService(self.storage, self.fleet, self.store)
+        self.moves = MoveService(
+            self.fleet,
+            self.storage,
+            self.disks,
+            self.store,
+            config.engine.migration_timeout_seconds,
+        )
+        self._resuming: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.metrics.registry.register(StorageCollector(self._storage_input))
         # The one hook for a host unfit for its cluster (a required network missing): the HA
         # resiliency policy replaces it; until then, the maintenance evacuation.
         self.on_host_unfit: Callable[[Engine, str, str], Coroutine[Any, Any, None]] = (
@@ -78,8 +112,29 @@ class Engine:
         self._background: set[asyncio.Task[None]] = set()
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
 
+    def _storage_input(self) -> StorageInput:
+        """For the exporter's scrape thread: built on the engine's loop, which owns the data."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return StorageInput()
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            return storage_input(self.storage, self.disks, self.moves)
+
+        async def build() -> StorageInput:
+            return storage_input(self.storage, self.disks, self.moves)
+
+        return asyncio.run_coroutine_threadsafe(build(), loop).result(timeout=5)
+
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         await self.fleet.start()
+        self.storage.start()
+        # Disk moves an earlier engine left unfinished: carried on or undone (storage/moves.py).
+        self._resuming = asyncio.create_task(self.moves.resume_all(), name="resume-disk-moves")
         self.policies.start()
 
     async def stop(self) -> None:
@@ -90,10 +145,13 @@ class Engine:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.policies.stop()
+        if self._resuming is not None:
+            self._resuming.cancel()
+            await asyncio.gather(self._resuming, return_exceptions=True)
+        await self.moves.stop()
+        await self.storage.stop()
         await self.fleet.stop()
-        self.store.close()
-        for log in (self.events, self.migrations, self.audit_log):
-            log.close()
+        self.state.close()
 
     def snapshot(self) -> Snapshot:
         return self.fleet.snapshot()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable
@@ -16,6 +17,11 @@ from ovtui.config.preflight import check_environment
 from ovtui.config.schema import Config, parse_listen
 from ovtui.engine.core import Engine
 from ovtui.engine.gc_tuning import tune_gc
+from ovtui.engine.sd_notify import notify
+from ovtui.engine.standby import wait_to_lead, watch_leadership
+from ovtui.store.errors import StoreError
+from ovtui.store.pg_database import PgDatabase
+from ovtui.store.state import open_postgres
 
 log = logging.getLogger("ovtui.engine")
 
@@ -47,6 +53,16 @@ def probe_listen(listen: str) -> None:
         ) from None
 
 
+def reopen_logs(engine: Engine) -> None:
+    """SIGHUP (`systemctl reload`, after logrotate): events and migrations go to new files.
+
+    The audit trail is never rotated: its hash chain and anchor cover the whole file.
+    """
+    for stream in (engine.events, engine.migrations):
+        if stream.reopen():
+            log.info("%s was rotated: writing a new file", stream.path)
+
+
 async def run_engine(
     config: Config,
     *,
@@ -55,14 +71,37 @@ async def run_engine(
 ) -> None:
     check_environment(config)  # before anything is created: files, group, secrets, socket
     tune_gc()
-    engine = Engine(config, synthetic_load=synthetic_model_for(config))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    started: list[Engine] = []
+
+    def reopen() -> None:
+        for e in started:
+            reopen_logs(e)
+
+    for sig, handler in ((signal.SIGTERM, stop.set), (signal.SIGINT, stop.set),
+                         (signal.SIGHUP, reopen)):  # fmt: skip
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, handler)
         except (RuntimeError, ValueError):
             pass  # not the main thread (tests): the caller sets `stop`
+    state, database = None, None
+    if config.engine.postgresql:
+        database = await asyncio.to_thread(PgDatabase, config.engine.postgresql)
+        try:
+            if not await wait_to_lead(config, database, stop):
+                return
+            state = await asyncio.to_thread(open_postgres, database)
+        except BaseException:
+            database.close()
+            raise
+    engine = Engine(config, synthetic_load=synthetic_model_for(config), state=state)
+    started.append(engine)
+    lost = asyncio.Event()
+    watchdog = None
+    if database is not None:
+        interval = config.engine.standby_poll_seconds
+        watchdog = asyncio.create_task(watch_leadership(database, interval, lost))
     api = ApiServers(create_app(engine), config.api)
     exporter: Exporter | None = None
     try:
@@ -84,11 +123,29 @@ async def run_engine(
         except ExporterError as exc:
             raise ConfigError(f"{config.source}: exporter.listen: {exc}") from None
         log.info("engine ready: %d hosts, API on %s", len(config.hosts), config.api.socket)
+        notify(f"READY=1\nSTATUS=serving {len(config.hosts)} hosts\nMAINPID={os.getpid()}")
         if on_ready:
             on_ready(engine)
-        await stop.wait()
+        await _first(stop, lost)
+        notify("STOPPING=1")
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         if exporter is not None:
             await exporter.stop()
         await api.stop()
         await engine.stop()
+    if lost.is_set():
+        raise StoreError(
+            "this engine lost the lead on the state database (another engine took over, or its "
+            "session ended): it stopped so as never to act twice; it will start as a standby"
+        )
+
+
+async def _first(*events: asyncio.Event) -> None:
+    waits = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()

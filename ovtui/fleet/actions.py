@@ -52,6 +52,15 @@ async def vm_action(fleet: Fleet, vm: VM, action: str) -> Outcome:
         raise FleetError(
             f"unknown action {action!r} (valid: {', '.join(vm_ops.VM_ACTIONS)})", kind="invalid"
         )
+    move = fleet.moving(vm.uuid)
+    if move is not None:
+        raise FleetError(
+            f"{action} {vm.name} refused: it is migrating from {move.vm.host} to "
+            f"{move.target}; wait until the move ends",
+            kind="conflict",
+            host=vm.host,
+            vm=vm.name,
+        )
     link = fleet.links[vm.host]
     began = time.monotonic()
     try:
@@ -108,9 +117,11 @@ async def migrate(fleet: Fleet, vm: VM, target: str) -> Outcome:
     if not vm.active:
         mode, op = "offline", migration_ops.offline(vm.uuid, dest.conn)
     elif source.live_migration and dest.live_migration:
-        mode, op = "live", migration_ops.live(vm.uuid, dest.conn, dest.cfg.migration_uri)
+        shared = fleet.disks_shared(vm)
+        mode, op = "live", migration_ops.live(vm.uuid, dest.conn, dest.cfg.migration_uri, shared)
     else:
         mode, op = "cold", migration_ops.cold(vm.uuid, dest.conn)
+    fleet.begin_move(vm, target, mode)
     began = time.monotonic()
     try:
         figures = await source.call(
@@ -126,6 +137,7 @@ async def migrate(fleet: Fleet, vm: VM, target: str) -> Outcome:
         exc.message = f"{exc.message} ({vm.name} stays on {vm.host})"
         raise
     finally:
+        fleet.end_move(vm.uuid)
         await fleet.refresh_now(vm.host, target)
     extra: dict[str, Any] = {"source": vm.host, "target": target, "mode": mode, **figures}
     if mode == "cold":

@@ -30,6 +30,12 @@ class HostFacts:
     reading_current: bool = True
     networks: tuple[HostNetwork, ...] = ()  # its cluster's networks, as found on it
     network_problem: str | None = None  # a required network missing past the grace period
+    # Why the host cannot serve its cluster beyond its CPU (a shared storage domain it cannot
+    # activate: ovtui.storage); "" when nothing is wrong.
+    unfit_reason: str = ""
+    storage_domains: frozenset[str] = frozenset()  # active on this host
+    # A disk's source (model.Disk.source) -> the storage domain holding it, or None.
+    domain_of_disk: Callable[[str], str | None] = lambda _s: None
 
 
 def _vm_usage(
@@ -72,6 +78,7 @@ def assemble(
             maintenance=facts.maintenance,
             power_management=cfg.power.kind != "none",
             networks=facts.networks,
+            storage_domains=facts.storage_domains,
         )
         return host, ()
     node = reading.node
@@ -83,6 +90,8 @@ def assemble(
         # Before maintenance: the evacuation this starts puts the host in maintenance, and the
         # operator should still see why it is unfit until the network is back.
         state, reason = HostState.NON_OPERATIONAL, facts.network_problem
+    elif state == HostState.UP and facts.unfit_reason:
+        state, reason = HostState.NON_OPERATIONAL, facts.unfit_reason
     elif state == HostState.UP and facts.maintenance:
         state, reason = HostState.MAINTENANCE, "in maintenance"
     reachable = facts.link_state == HostState.UP and facts.reading_current
@@ -112,6 +121,7 @@ def assemble(
             persistent=d.persistent,
             memory_current_mib=d.memory_current_mib,
             devices=d.devices,
+            storage_domains=_domains_of(d, facts.domain_of_disk),
         )
         vms.append(vm)
         if vm.active and usage is not None:
@@ -138,5 +148,13 @@ def assemble(
         power_management=cfg.power.kind != "none",
         last_seen=facts.last_seen,
         networks=facts.networks,
+        storage_domains=facts.storage_domains,
     )
     return host, tuple(vms)
+
+
+def _domains_of(d: DomainReading, domain_of: Callable[[str], str | None]) -> tuple[str, ...]:
+    if d.devices is None:
+        return ()
+    found = (domain_of(disk.source) for disk in d.devices.disks if disk.source)
+    return tuple(sorted({name for name in found if name is not None}))

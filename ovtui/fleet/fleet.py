@@ -20,6 +20,7 @@ from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
 from ovtui.fleet.host_networks import NetworkTracker, wanted_networks
 from ovtui.fleet.lifecycle_names import describe
+from ovtui.fleet.moving import Moving, overlay, settled
 from ovtui.fleet.reading import HostReading, NodeInfo, VmConfig, read_host, read_node
 from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Network, Snapshot, VmState
 
@@ -50,12 +51,20 @@ class Fleet:
         on_event: EventSink = lambda _e: None,
         on_call_error: CallErrorSink = lambda _h, _c, _k: None,
         on_unfit: UnfitSink = lambda _h, _r: None,
+        unfit_reason: Callable[[str], str | None] = lambda _h: None,
+        storage_of: Callable[[str], frozenset[str]] = lambda _h: frozenset(),
+        domain_of_disk: Callable[[str], str | None] = lambda _s: None,
+        disks_shared: Callable[[VM], bool] = lambda _vm: False,
     ) -> None:
         """`powered_off(host)`: power management switched it off, so it is `down`, not
         non_responsive, while it does not answer (and losing it, or a host in maintenance, is
         logged at INFO, not as a warning). `on_call_error` counts failed poll calls.
         `on_unfit(host, reason)`: a host has just become non_operational for a missing required
-        network (once per episode; the engine decides what happens to its VMs)."""
+        network (once per episode; the engine decides what happens to its VMs).
+        `unfit_reason(host)`: why a reachable host is non_operational (storage), else None.
+        `storage_of(host)`: the storage domains active there; `domain_of_disk(source)`: which
+        domain holds a disk (both from ovtui.storage, for the scheduler's storage filter);
+        `disks_shared(vm)`: every disk of vm is on a shared domain (live migration copies none)."""
         self.config = config
         self._synthetic = synthetic_load
         self._maintenance_of = maintenance_of
@@ -63,6 +72,10 @@ class Fleet:
         self._on_event = on_event
         self._on_call_error = on_call_error
         self._on_unfit = on_unfit
+        self._unfit_reason = unfit_reason
+        self._storage_of = storage_of
+        self._domain_of_disk = domain_of_disk
+        self.disks_shared = disks_shared
         eng = config.engine
         self.links: dict[str, HostLink] = {
             h.name: HostLink(
@@ -70,6 +83,7 @@ class Fleet:
                 call_timeout=eng.libvirt_call_timeout_seconds,
                 backoff_max=eng.connect_backoff_max_seconds,
                 on_lifecycle=self._lifecycle,
+                on_balloon=self._balloon_changed,
                 on_state_change=self._link_state_changed,
                 expected_down=self._expected_down,
             )
@@ -89,6 +103,11 @@ class Fleet:
         # Per host: VMs whose config an event made stale while a read was out (None: no read).
         self._stale_during_read: dict[str, set[str] | None] = {h: None for h in self.links}
         self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
+        # VMs being moved (ovtui.fleet.moving), and per host: reads begun, and which of them
+        # gave the reading now stored (so a move knows when both hosts were read after it).
+        self._moving: dict[str, Moving] = {}
+        self._reads_begun: dict[str, int] = {h: 0 for h in self.links}
+        self._stored_read: dict[str, int] = {h: 0 for h in self.links}
         self._flags: dict[str, tuple[bool, bool]] = {}  # (powered off, maintenance) at rebuild
         self._wake: dict[str, asyncio.Event] = {}
         self._read_locks: dict[str, asyncio.Lock] = {}
@@ -159,6 +178,7 @@ class Fleet:
         polls): the next snapshot shows it within PUBLISH_EVERY_SECONDS."""
         link = self.links[name]
         async with self._read_locks.setdefault(name, asyncio.Lock()), self._read_slots:
+            read_no = self._reads_begun[name] = self._reads_begun[name] + 1
             cache, node = self._configs[name], self._nodes.get(name)
             if node is None:
                 node = self._nodes[name] = await self._counted(
@@ -167,12 +187,15 @@ class Fleet:
             fresh: dict[str, VmConfig] = {}
             stale = self._stale_during_read[name] = set()
             networks = self._networks[name].pairs
+            cpu_time = link.cfg.load != "synthetic"  # synthetic load never looks at cpu.time
             try:
                 reading = await self._counted(
                     name,
                     POLL_DOMAINS,
                     link.call(
-                        lambda conn: read_host(conn, cache, node, fresh, networks),
+                        lambda conn: read_host(
+                            conn, cache, node, fresh, networks, cpu_time=cpu_time
+                        ),
                         action="list VMs",
                     ),
                 )
@@ -182,6 +205,7 @@ class Fleet:
             if name in self._readings:
                 self._previous[name] = self._readings[name]
             self._readings[name] = reading
+            self._stored_read[name] = read_no
             self._current.add(name)
             self._check_networks(name, reading)
             self._rebuild(name, publish=publish)
@@ -231,6 +255,15 @@ class Fleet:
                 log.info("re-read of %s after an action failed: %s", name, exc.message)
                 self.request_refresh(name)
 
+    async def reread_vm(self, host: str, uuid: str) -> None:
+        """A VM's devices changed without a lifecycle event (a disk attached or detached):
+        forget its cached domain XML and re-read the host now."""
+        self._configs[host].pop(uuid, None)
+        stale = self._stale_during_read[host]
+        if stale is not None:
+            stale.add(uuid)
+        await self.refresh_now(host)
+
     def request_refresh(self, name: str) -> None:
         if name in self._wake:
             self._wake[name].set()
@@ -247,6 +280,14 @@ class Fleet:
             {"kind": "vm", "host": host, "vm": vm, "uuid": uuid, "what": describe(event, detail)}
         )
         self.request_refresh(host)
+
+    def _balloon_changed(self, host: str, uuid: str) -> None:
+        """The guest's current memory changed: its config is read again by the next poll (not
+        at once: a balloon driver can report often, and the figure is not urgent)."""
+        self._configs[host].pop(uuid, None)
+        stale = self._stale_during_read[host]
+        if stale is not None:
+            stale.add(uuid)
 
     def _flags_of(self, host: str) -> tuple[bool, bool]:
         return self._powered_off(host), self._maintenance_of(host)
@@ -276,6 +317,40 @@ class Fleet:
                     return d.name
         return uuid
 
+    # -- VMs being moved ---------------------------------------------------------------------
+    def begin_move(self, vm: VM, target: str, mode: str) -> None:
+        """From now on the VM is shown once, as migrating from its host to target."""
+        other = self._moving.get(vm.uuid)
+        if other is not None:
+            raise FleetError(
+                f"migrate {vm.name} refused: it is already migrating from {other.vm.host} to "
+                f"{other.target}; wait until that move ends",
+                kind="conflict",
+                host=vm.host,
+                vm=vm.name,
+            )
+        self._moving[vm.uuid] = Moving(vm, target, mode)
+        self._snapshot = None
+
+    def end_move(self, uuid: str) -> None:
+        """The move is over (done or not): still shown as migrating until both hosts have been
+        read again, so the first snapshot without the overlay has the VM where it really is."""
+        move = self._moving.get(uuid)
+        if move is not None and move.reads_at_end is None:
+            move.reads_at_end = {h: self._reads_begun[h] for h in move.hosts}
+            if self._drop_settled():
+                self._snapshot = None
+
+    def moving(self, uuid: str) -> Moving | None:
+        return self._moving.get(uuid)
+
+    def _drop_settled(self) -> bool:
+        up = {n: link.state == HostState.UP for n, link in self.links.items()}
+        done = [u for u, m in self._moving.items() if settled(m, self._stored_read, up)]
+        for uuid in done:
+            del self._moving[uuid]
+        return bool(done)
+
     # -- snapshot ------------------------------------------------------------------------------
     def _rebuild(self, name: str, *, publish: bool = True) -> None:
         link = self.links[name]
@@ -296,11 +371,16 @@ class Fleet:
             reading_current=name in self._current,
             networks=self._networks[name].networks(),
             network_problem=self._network_problem.get(name),
+            unfit_reason=self._unfit_reason(name) or "",
+            storage_domains=self._storage_of(name),
+            domain_of_disk=self._domain_of_disk,
         )
         synthetic = self._synthetic if cfg.load == "synthetic" else None
         self._views[name] = assemble(
             facts, self._readings.get(name), self._previous.get(name), synthetic
         )
+        if self._moving:
+            self._drop_settled()
         if publish:
             self._snapshot = None
         else:
@@ -330,7 +410,9 @@ class Fleet:
                 datacenters=self._dcs,
                 clusters=self._clusters,
                 hosts=tuple(h for h, _ in views),
-                vms=_without_stale_copies([vm for _, vms in views for vm in vms]),
+                vms=overlay(
+                    _without_stale_copies([vm for _, vms in views for vm in vms]), self._moving
+                ),
                 networks=self._network_models,
             )
         return snap

@@ -24,6 +24,7 @@ from ovtui.model import HostState
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 LifecycleCallback = Callable[[str, str, int, int], None]  # host, vm uuid, event, detail
+BalloonCallback = Callable[[str, str], None]  # host, vm uuid
 WORKERS_PER_HOST = 4  # poll + a few operations (a migration holds one for its whole run)
 
 
@@ -35,6 +36,7 @@ class HostLink:
         call_timeout: float,
         backoff_max: float,
         on_lifecycle: LifecycleCallback | None = None,
+        on_balloon: BalloonCallback | None = None,
         on_state_change: Callable[[str], None] | None = None,
         expected_down: Callable[[str], bool] = lambda _h: False,
     ) -> None:
@@ -49,9 +51,10 @@ class HostLink:
         self.conn: libvirt.virConnect | None = None
         self.driver = ""
         self._on_lifecycle = on_lifecycle
+        self._on_balloon = on_balloon
         self._on_state_change = on_state_change
         self._expected_down = expected_down
-        self._lifecycle_id: int | None = None  # of self.conn's lifecycle callback
+        self._lifecycle_id: list[int] | None = None  # self.conn's domain event callbacks
         self._executor = self._new_executor()
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -123,7 +126,7 @@ class HostLink:
         self._lifecycle_id = lifecycle_id
         self._set_state(HostState.UP, "")
 
-    def _open_blocking(self) -> tuple[libvirt.virConnect, str, int | None]:
+    def _open_blocking(self) -> tuple[libvirt.virConnect, str, list[int] | None]:
         conn = libvirt.open(self.cfg.uri)
         driver = conn.getType()
         try:
@@ -134,12 +137,23 @@ class HostLink:
             conn.registerCloseCallback(self._closed_from_libvirt, None)
         except libvirt.libvirtError:
             pass
-        lifecycle_id = None
+        ids = []
         if self._on_lifecycle is not None:
-            lifecycle_id = conn.domainEventRegisterAny(
-                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle_from_libvirt, None
+            ids.append(
+                conn.domainEventRegisterAny(
+                    None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle_from_libvirt, None
+                )
             )
-        return conn, driver, lifecycle_id
+        if self._on_balloon is not None:
+            ids.append(
+                conn.domainEventRegisterAny(
+                    None,
+                    libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
+                    self._balloon_from_libvirt,
+                    None,
+                )
+            )
+        return conn, driver, ids or None
 
     # -- libvirt callbacks (libvirt's event thread) ---------------------------------------------
     def _to_loop(self, fn: Callable[..., None], *args: Any) -> None:
@@ -156,6 +170,12 @@ class HostLink:
     ) -> None:
         if self._on_lifecycle is not None:
             self._to_loop(self._on_lifecycle, self.name, dom.UUIDString(), event, detail)
+
+    def _balloon_from_libvirt(
+        self, _conn: libvirt.virConnect, dom: libvirt.virDomain, _actual: int, _o: object
+    ) -> None:
+        if self._on_balloon is not None:
+            self._to_loop(self._on_balloon, self.name, dom.UUIDString())
 
     def _closed_from_libvirt(self, conn: libvirt.virConnect, reason: int, _o: object) -> None:
         self._to_loop(self._closed, conn, reason)
@@ -265,15 +285,15 @@ def _checked(fn: Callable[[libvirt.virConnect], T], conn: libvirt.virConnect) ->
         raise _Failed(exc, alive) from None
 
 
-def _close_quietly(conn: libvirt.virConnect, lifecycle_id: int | None = None) -> None:
+def _close_quietly(conn: libvirt.virConnect, lifecycle_id: list[int] | None = None) -> None:
     """Deregisters our callbacks, then closes: a connection we close reports nothing."""
     try:
         conn.unregisterCloseCallback()
     except libvirt.libvirtError:
         pass  # none registered (local drivers)
     try:
-        if lifecycle_id is not None:
-            conn.domainEventDeregisterAny(lifecycle_id)
+        for callback_id in lifecycle_id or ():
+            conn.domainEventDeregisterAny(callback_id)
         conn.close()
     except libvirt.libvirtError:
         pass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ovtui.model import VM, HostState, Snapshot
+from ovtui.model import VM, HostState, Snapshot, VmState
 
 
 def refusal(snap: Snapshot, vm: VM, target_name: str) -> str | None:
@@ -10,6 +10,11 @@ def refusal(snap: Snapshot, vm: VM, target_name: str) -> str | None:
     if target is None:
         names = ", ".join(h.name for h in snap.hosts_in(vm.cluster))
         return f"no host named {target_name!r} (hosts in {vm.cluster}: {names})"
+    if vm.state == VmState.MIGRATING:
+        return (
+            f"{vm.name} is already migrating from {vm.migration_source} to "
+            f"{vm.migration_target}; wait until that move ends"
+        )
     if target.name == vm.host:
         return f"{vm.name} already runs on {vm.host}"
     if target.cluster != vm.cluster:

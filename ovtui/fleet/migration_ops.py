@@ -53,10 +53,17 @@ def job_figures(stats: dict[str, Any]) -> Figures:
     return figures
 
 
-def live(uuid: str, dconn: libvirt.virConnect, migration_uri: str | None) -> Op:
+def live(
+    uuid: str, dconn: libvirt.virConnect, migration_uri: str | None, shared_disks: bool = False
+) -> Op:
+    """shared_disks: every disk is on a storage domain the config declares shared, so nothing
+    is copied; libvirt cannot tell a shared directory from a local one unless it is NFS, GFS2,
+    CephFS..., and refuses "unsafe" otherwise, hence VIR_MIGRATE_UNSAFE then (and only then)."""
+    flags = LIVE_FLAGS | (libvirt.VIR_MIGRATE_UNSAFE if shared_disks else 0)
+
     def run(conn: libvirt.virConnect) -> Figures:
         dom = conn.lookupByUUIDString(uuid)
-        moved = dom.migrate3(dconn, live_params(migration_uri), LIVE_FLAGS)
+        moved = dom.migrate3(dconn, live_params(migration_uri), flags)
         try:
             # The target keeps the completed job's statistics (the source's domain is gone).
             stats = moved.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)

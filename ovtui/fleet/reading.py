@@ -2,10 +2,15 @@
 
 A VM that vanishes between listing and reading is skipped, not reported as an error.
 
-What changes only when a VM is (re)defined, started or stopped — its <metadata> flags, disks and
-NICs — comes from one XMLDesc per VM, read once and cached (VmConfig); a poll then costs
-listAllDomains plus dom.info() per VM and nothing more (bench/core_figures.py: 500 hosts x 40
-VMs). The fleet drops a VM's cached config on its lifecycle events (ovtui.fleet.fleet).
+What changes only when a VM is (re)defined, started or stopped — its <metadata> flags, disks,
+NICs, vCPUs and memory — comes from one XMLDesc per VM, read once and cached (VmConfig). A poll
+then costs three round trips however many VMs the host runs: getAllDomainStats for the states
+(and cpu.time where the load is measured), listAllDomains(TRANSIENT) for persistence, and the
+node facts once per connection. It used to be listAllDomains plus dom.info() and isPersistent()
+per VM: 40 001 round trips per poll of a 500 x 40 fleet, ~5 s of engine CPU against a remote
+libvirtd (bench/core_figures.py). The fleet drops a VM's cached config on its lifecycle and
+balloon-change events (ovtui.fleet.fleet), which is when libvirt itself changes what dom.info()
+would report (current memory is libvirt's balloon figure, updated on the same event).
 Fetching the XML lazily for GET /api/v1/vms/{vm} instead would put a libvirt round trip (and a
 hung host's timeout) into an API read, and the same XML is needed for the flags anyway.
 """
@@ -55,10 +60,13 @@ class VmMeta:
 
 @dataclass(frozen=True, slots=True)
 class VmConfig:
-    """What one XMLDesc tells: the operator flags and the devices (cached per VM)."""
+    """What one XMLDesc tells: the operator flags, the devices and the sizes (cached per VM)."""
 
     meta: VmMeta
     devices: VmDevices
+    vcpus: int = 0  # current vCPUs (dom.info()'s count)
+    memory_mib: int = 0  # maximum memory
+    memory_current_mib: int = 0  # what the balloon leaves the guest now
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +161,27 @@ def _nic(el: ET.Element, active: bool) -> Nic:
     )
 
 
+_UNITS = {"b": 1, "bytes": 1, "k": 1024, "kib": 1024, "kb": 1000, "m": 2**20, "mib": 2**20,
+          "mb": 10**6, "g": 2**30, "gib": 2**30, "gb": 10**9, "t": 2**40, "tib": 2**40}  # fmt: skip
+
+
+def _mib(el: ET.Element | None) -> int:
+    """A libvirt memory element (`unit`, KiB by default) in MiB; 0 when absent."""
+    if el is None or not (el.text or "").strip():
+        return 0
+    unit = _UNITS.get(el.get("unit", "KiB").lower(), 1024)
+    return int(el.text or 0) * unit // 2**20
+
+
+def _vcpus(dom: ET.Element) -> int:
+    el = dom.find("vcpu")
+    if el is None:
+        return 0
+    return int(el.get("current") or el.text or 0)
+
+
 def parse_config(xml: str, *, active: bool) -> VmConfig:
-    """Flags and devices from a domain XML (XMLDesc); `active`: the VM holds host resources."""
+    """Flags, devices and sizes from a domain XML (XMLDesc); `active`: it holds host resources."""
     dom = ET.fromstring(xml)
     meta_el = dom.find(f"metadata/{{{METADATA_NS}}}vm")
     meta = VmMeta() if meta_el is None else _meta_of(meta_el)
@@ -163,7 +190,9 @@ def parse_config(xml: str, *, active: bool) -> VmConfig:
     nics = (
         tuple(_nic(n, active) for n in devices.iterfind("interface")) if devices is not None else ()
     )
-    return VmConfig(meta, VmDevices(disks, nics))
+    memory = _mib(dom.find("memory"))
+    current = _mib(dom.find("currentMemory")) or memory
+    return VmConfig(meta, VmDevices(disks, nics), _vcpus(dom), memory, current)
 
 
 def read_node(conn: libvirt.virConnect) -> NodeInfo:
@@ -178,17 +207,20 @@ def read_node(conn: libvirt.virConnect) -> NodeInfo:
     return NodeInfo(cpu_model=model, cpus=info[2], memory_mib=memory_mib)
 
 
-def read_domain(
+POLL_STATE = libvirt.VIR_DOMAIN_STATS_STATE
+POLL_CPU = libvirt.VIR_DOMAIN_STATS_CPU_TOTAL  # cpu.time: asked only where the load is measured
+
+
+def _polled(
     dom: libvirt.virDomain,
+    record: Mapping[str, int],
     cache: Mapping[str, VmConfig],
-    fresh: dict[str, VmConfig] | None = None,
+    fresh: dict[str, VmConfig] | None,
+    transient: set[str],
 ) -> DomainReading | None:
-    """`cache` is only read here (the fleet owns it, on the event loop); a config read now is
-    put into `fresh`, for the fleet to cache unless an event made it stale meanwhile."""
     try:
-        uuid = dom.UUIDString()
-        code, max_kib, cur_kib, vcpus, cpu_time = dom.info()
-        state = vm_state(code)
+        uuid = dom.UUIDString()  # name and UUID travel with the domain: no round trip
+        state = vm_state(record.get("state.state", libvirt.VIR_DOMAIN_NOSTATE))
         config = cache.get(uuid)
         if config is None:
             config = parse_config(dom.XMLDesc(0), active=state in ACTIVE_VM_STATES)
@@ -198,17 +230,17 @@ def read_domain(
             uuid=uuid,
             name=dom.name(),
             state=state,
-            vcpus=vcpus,
-            memory_mib=max_kib // 1024,
-            cpu_time_ns=cpu_time,
-            persistent=bool(dom.isPersistent()),
+            vcpus=config.vcpus,
+            memory_mib=config.memory_mib,
+            cpu_time_ns=int(record.get("cpu.time", 0)),
+            persistent=uuid not in transient,
             meta=config.meta,
             devices=config.devices,
-            memory_current_mib=cur_kib // 1024,
+            memory_current_mib=config.memory_current_mib,
         )
     except libvirt.libvirtError as exc:
         if is_no_domain(exc) or is_unsupported(exc):
-            return None  # vanished mid-listing (or undefined under us): not an error
+            return None  # vanished since the listing (or undefined under us): not an error
         raise
 
 
@@ -218,14 +250,21 @@ def read_host(
     node: NodeInfo | None = None,
     fresh: dict[str, VmConfig] | None = None,
     networks: tuple[tuple[str, str], ...] = (),
+    *,
+    cpu_time: bool = True,
 ) -> HostReading:
-    """`networks`: (name, bridge) of the logical networks of the host's cluster, checked in
-    this call."""
+    """Every VM of the host in two round trips (plus one XMLDesc per VM not in `cache`).
+
+    `cpu_time` False (synthetic load): cpu.time is not asked for and reads as 0.
+    `networks`: (name, bridge) of the logical networks of the host's cluster, checked in this
+    call (a few round trips per network, none per VM: ovtui.fleet.bridges).
+    """
     node = node or read_node(conn)
+    records = conn.getAllDomainStats(POLL_STATE | (POLL_CPU if cpu_time else 0), 0)
+    listed = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
+    transient = {d.UUIDString() for d in listed}
     domains = tuple(
-        d
-        for d in (read_domain(dom, cache, fresh) for dom in conn.listAllDomains())
-        if d is not None
+        d for d in (_polled(dom, rec, cache, fresh, transient) for dom, rec in records) if d
     )
     found = read_networks(conn, networks) if networks else {}
     return HostReading(time.monotonic(), time.time(), node, domains, found)

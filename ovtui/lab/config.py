@@ -42,7 +42,14 @@ def _lab_command(root: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "ovtui.lab", "--root", str(root), *args]
 
 
-def render(root: Path, hosts: Sequence[HostState], cpu_model: str, opts: ConfigOptions) -> str:
+def render(
+    root: Path,
+    hosts: Sequence[HostState],
+    cpu_model: str,
+    opts: ConfigOptions,
+    storage: Sequence[str] = (),
+) -> str:
+    """`storage`: the [[storage_domains]] lines (ovtui.lab.storage.domains_toml)."""
     lines = [
         f"# ovtui configuration for the lab in {root}, written by `ovtui lab up`.",
         "# It is rewritten by every `lab up`; copy it before editing.",
@@ -102,7 +109,7 @@ def render(root: Path, hosts: Sequence[HostState], cpu_model: str, opts: ConfigO
             f"off = {_list(_lab_command(root, 'fail', host.name))}",
             f"status = {_list(_lab_command(root, 'status', host.name))}",
         ]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *storage]) + "\n"
 
 
 def write(path: Path, text: str) -> None:

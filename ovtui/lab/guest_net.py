@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import re
 
+# The virtio core (virtio_ring, virtio, virtio_pci...) is loaded by /init for virtio-blk already
+# (ovtui.lab.guestinit); these go on top of it.
 MODULES = (
-    "drivers/virtio/virtio_ring.ko",
-    "drivers/virtio/virtio.ko",
-    "drivers/virtio/virtio_pci_legacy_dev.ko",
-    "drivers/virtio/virtio_pci_modern_dev.ko",
-    "drivers/virtio/virtio_pci.ko",
     "net/core/failover.ko",
     "drivers/net/net_failover.ko",
     "drivers/net/virtio_net.ko",
@@ -31,8 +28,7 @@ SCRIPT_PATH = "etc/ovtui-net.sh"
 SCRIPT = r"""# sourced by /init (ovtui.lab.guest_net)
 addr=$(sed -n 's/.*ovtui\.ip=\([0-9./]*\).*/\1/p' /proc/cmdline)
 if [ -n "$addr" ]; then
-    for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
-             failover net_failover virtio_net; do
+    for m in failover net_failover virtio_net; do
         insmod /lib/modules/$m.ko
     done
     i=0

@@ -9,8 +9,16 @@ Lines the guest writes:
     ovtui-boot                        once per boot
     ovtui-uptime <seconds> load <n>   every second (uptime from /proc/uptime)
     ovtui-load <n>                    after it changed its number of busy loops
+    ovtui-doing <command> <args>      at once, when it starts write, check or sum
+    ovtui-written <dev> <n>           its pattern writer put blocks 0..n-1 on /dev/<dev>
+    ovtui-check <dev> <good> <bad>    blocks 0..n-1 read back from the disk (caches dropped)
+    ovtui-sum <dev> <md5>             md5 of the whole of /dev/<dev>, read from the disk
 Lines it reads:
     load <n>                          run n busy loops from now on (0 = idle)
+    write <dev> <n>                   in the background, write block i (4 KiB) = "ovtui-%08d\n"
+                                      for i in 0..n-1, each synced, then say ovtui-written
+    check <dev> <n>                   read blocks 0..n-1 back and count the right ones
+    sum <dev>                         checksum the whole disk
     poweroff                          power off at once
     sh <command>                      run a shell command (diagnostics; the console is root's)
 An ACPI power button press (virDomainShutdown) also powers it off, through busybox acpid.
@@ -32,6 +40,10 @@ stty -echo
 hostname ovtui-guest
 insmod /lib/modules/evdev.ko
 insmod /lib/modules/button.ko
+# virtio-blk, for disks hot-plugged from storage domains (in dependency order)
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk; do
+    insmod "/lib/modules/$m.ko"
+done
 # acpid opens the event devices present when it starts: wait for the power button's.
 i=0
 while [ ! -e /dev/input/event0 ] && [ "$i" -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
@@ -68,6 +80,34 @@ while :; do
                     ''|*[!0-9]*) echo "ovtui-error load wants a number, not '$arg'" ;;
                     *) set_load "$arg" ;;
                 esac ;;
+            write)
+                echo "ovtui-doing write $arg"
+                set -- $arg
+                (
+                    i=0
+                    while [ "$i" -lt "$2" ]; do
+                        printf 'ovtui-%08d\n' "$i" |
+                            dd of="/dev/$1" bs=4096 seek="$i" count=1 conv=notrunc,fsync 2>/dev/null
+                        i=$((i + 1))
+                    done
+                    echo "ovtui-written $1 $2"
+                ) & ;;
+            check)
+                echo "ovtui-doing check $arg"
+                set -- $arg
+                sync; echo 3 > /proc/sys/vm/drop_caches
+                good=0; bad=0; i=0
+                while [ "$i" -lt "$2" ]; do
+                    b=$(dd if="/dev/$1" bs=4096 skip="$i" count=1 2>/dev/null | head -c 15)
+                    if [ "$b" = "$(printf 'ovtui-%08d' "$i")" ]; then good=$((good + 1))
+                    else bad=$((bad + 1)); fi
+                    i=$((i + 1))
+                done
+                echo "ovtui-check $1 $good $bad" ;;
+            sum)
+                echo "ovtui-doing sum $arg"
+                sync; echo 3 > /proc/sys/vm/drop_caches
+                echo "ovtui-sum $arg $(md5sum < "/dev/$arg" | cut -d' ' -f1)" ;;
             poweroff) poweroff -f ;;
             ping) ovtui_ping $arg ;;
             pingrun) ovtui_pingrun $arg ;;
@@ -107,3 +147,23 @@ def boots(log: str) -> int:
 def last_load(log: str) -> int | None:
     found = LOAD_RE.findall(log)
     return int(found[-1]) if found else None
+
+
+WRITTEN_RE = re.compile(r"^ovtui-written (\S+) (\d+)", re.MULTILINE)
+CHECK_RE = re.compile(r"^ovtui-check (\S+) (\d+) (\d+)", re.MULTILINE)
+SUM_RE = re.compile(r"^ovtui-sum (\S+) ([0-9a-f]{32})", re.MULTILINE)
+
+
+def written(log: str, dev: str) -> int | None:
+    found = [int(n) for d, n in WRITTEN_RE.findall(log) if d == dev]
+    return found[-1] if found else None
+
+
+def checked(log: str, dev: str) -> tuple[int, int] | None:
+    found = [(int(g), int(b)) for d, g, b in CHECK_RE.findall(log) if d == dev]
+    return found[-1] if found else None
+
+
+def summed(log: str, dev: str) -> str | None:
+    found = [m for d, m in SUM_RE.findall(log) if d == dev]
+    return found[-1] if found else None

@@ -31,9 +31,20 @@ from ovtui.lab.packages import Say, apt_get
 
 KERNEL_META = "linux-image-amd64"
 BUSYBOX = "busybox-static"
-_MODULES = ("drivers/acpi/button.ko", "drivers/input/evdev.ko", *guest_net.MODULES)
+_MODULES = (
+    "drivers/acpi/button.ko",
+    "drivers/input/evdev.ko",
+    # virtio-blk (hot-plugged disks), loaded by the init script in this order
+    "drivers/virtio/virtio_ring.ko",
+    "drivers/virtio/virtio.ko",
+    "drivers/virtio/virtio_pci_modern_dev.ko",
+    "drivers/virtio/virtio_pci_legacy_dev.ko",
+    "drivers/virtio/virtio_pci.ko",
+    "drivers/block/virtio_blk.ko",
+    *guest_net.MODULES,  # virtio-net, on top of the virtio core above
+)
 _FORMAT = "2"
-UNUSED_FOR = 86400.0  # seconds an image of another init script is kept unused
+UNUSED_FOR = 7 * 86400.0  # seconds an image of another init script is kept unused
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
@@ -44,7 +55,7 @@ class GuestImage:
 
 
 def _key() -> str:
-    text = _FORMAT + guestinit.INIT + guestinit.POWER_BUTTON + guest_net.SCRIPT + "".join(_MODULES)
+    text = _FORMAT + guestinit.INIT + guestinit.POWER_BUTTON + guest_net.SCRIPT + " ".join(_MODULES)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -169,9 +180,10 @@ def build(cache: Path, say: Say = print) -> GuestImage:
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-        for old in final.parent.iterdir():  # images of an older init script are dead weight,
-            # once unused for a day: a lab (or a branch's tests) still on one boots and migrates
-            # guests from its kernel file, and a migration's target opens that file again.
+        # Images of another init script are removed only once unused for a week (the manifest is
+        # touched on each use): labs of other checkouts, or a branch's tests, may run QEMUs that
+        # boot and migrate guests from their kernel file right now.
+        for old in final.parent.iterdir():
             used = old / "manifest.json"
             stale = not used.exists() or time.time() - used.stat().st_mtime > UNUSED_FOR
             if old != final and stale:

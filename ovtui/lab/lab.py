@@ -23,6 +23,7 @@ from ovtui.lab import guests as guestmod
 from ovtui.lab import host as hostmod
 from ovtui.lab import networks as labnets
 from ovtui.lab import state as statemod
+from ovtui.lab import storage as storagemod
 from ovtui.lab.image import GuestImage, ensure_image
 from ovtui.lab.packages import Say, ensure_installed
 from ovtui.lab.paths import LabPaths, default_cache, default_root
@@ -41,7 +42,7 @@ _STATE_NAMES = {
 # What the lab creates under its root; `down` removes these and the root if it is then empty.
 _LAB_ENTRIES = ("hosts", "guests", "engine", "run", "lab.json", "lab.tmp", "ovtui.toml",
                 "ovtui.tmp", "etc-hosts", "lab.lock", "local-users.toml",
-                "admin.password")  # fmt: skip
+                "admin.password", "storage")  # fmt: skip
 
 
 def _quiet(_msg: str) -> None:
@@ -155,6 +156,7 @@ class Lab:
         with self._locked() as st:
             st.image = {"kernel": str(image.kernel), "initrd": str(image.initrd)}
             self.paths.guests_dir.mkdir(parents=True, exist_ok=True)
+            self._start_storage(st)
             names = [hostmod.host_name(i) for i in range(1, hosts + 1)]
             hostmod.write_hosts_file(self.paths, sorted(set(names) | set(st.hosts)))
             self._start_hosts(st, names)
@@ -185,6 +187,11 @@ class Lab:
                 raise LabError(f"processes {left} of the lab survived SIGKILL; see `ps -p`")
             st.hosts.clear()
             labnets.remove(self.root)
+            if st.storage:
+                problems = storagemod.down(storagemod.LabStorage.from_json(st.storage))
+                if problems:
+                    raise LabError("lab storage: " + "; ".join(problems))
+                st.storage = {}
         for entry in _LAB_ENTRIES:
             path = self.root / entry
             if path.is_dir():
@@ -410,11 +417,28 @@ class Lab:
             c.close()
         m = re.search(r"<host>.*?<cpu>.*?<model>([^<]+)</model>", caps, re.S)
         cpu_model = m.group(1) if m else "qemu64"
-        text = config.render(self.root, list(st.hosts.values()), cpu_model, options)
+        first = min(st.hosts.values(), key=lambda h: h.index).name
+        lab_storage = storagemod.LabStorage.from_json(st.storage)
+        domains = storagemod.domains_toml(lab_storage, config.DATACENTER, first)
+        text = config.render(self.root, list(st.hosts.values()), cpu_model, options, domains)
         if labnets.enabled(self.root):
             text += labnets.config_toml()
         config.write(self.config_path, text)
         config.ensure_admin(self.root)
+
+    def storage(self) -> storagemod.LabStorage:
+        """The lab's shared directory, loop device and iSCSI target (see ovtui.lab.storage)."""
+        st = self.state()
+        if not st.storage:
+            raise LabError(f"the lab in {self.root} has no storage: run `ovtui lab up`")
+        return storagemod.LabStorage.from_json(st.storage)
+
+    def _start_storage(self, st: LabState) -> None:
+        current = storagemod.LabStorage.from_json(st.storage) if st.storage else None
+        made = storagemod.up(self.root / "storage", current, self.root.name)
+        st.storage = made.to_json()
+        self._save(st)  # from here on, `down` can find tgtd and the loop device
+        self.say(f"storage: shared {made.shared_dir}, block {made.loop}, iSCSI {made.portal}")
 
     def _kill_strays(self) -> list[int]:
         """Hosts of this lab that the state file lost (a crash between start and save)."""

@@ -16,7 +16,13 @@ PACKAGES = (
     "libvirt-clients",
     "qemu-system-x86",
     "qemu-utils",
-    "util-linux",  # unshare
+    "util-linux",  # unshare, losetup
+    # storage domains (ovtui.lab.storage): a userspace iSCSI target, libvirt's iscsi-direct pool
+    # (libiscsi: this kernel has no SCSI initiator) and QEMU's iscsi block driver
+    "tgt",
+    "libvirt-daemon-driver-storage-iscsi-direct",
+    "qemu-block-extra",
+    "e2fsprogs",  # mkfs.ext4, which libvirt runs to format the fs domain's loop device
 )
 # The QEMU driver refuses to initialise without this account, even when it runs QEMU as root.
 QEMU_ACCOUNT = "libvirt-qemu"

@@ -52,6 +52,7 @@ class LabState:
     hosts: dict[str, HostState] = field(default_factory=dict)
     guests: dict[str, int] = field(default_factory=dict)  # guest name -> last requested load
     created_dirs: list[str] = field(default_factory=list)
+    storage: dict[str, Any] = field(default_factory=dict)  # ovtui.lab.storage.LabStorage
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +61,7 @@ class LabState:
             "hosts": {n: h.to_json() for n, h in self.hosts.items()},
             "guests": self.guests,
             "created_dirs": self.created_dirs,
+            "storage": self.storage,
         }
 
     @classmethod
@@ -71,6 +73,7 @@ class LabState:
             hosts={n: HostState.from_json(h) for n, h in data.get("hosts", {}).items()},
             guests={str(k): int(v) for k, v in data.get("guests", {}).items()},
             created_dirs=list(data.get("created_dirs", [])),
+            storage=dict(data.get("storage", {})),
         )
 
 

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinydb import TinyDB, where
 from tinydb.table import Table
@@ -17,7 +17,11 @@ from ovtui.store.atomic_storage import AtomicJSONStorage
 from ovtui.store.dir_lock import DirLock
 from ovtui.store.locked_table import LockedTable
 from ovtui.store.migrations import MIGRATIONS, Migration
+from ovtui.store.pg_storage import PgStorage
 from ovtui.store.schema import bring_up_to_date, read_version
+
+if TYPE_CHECKING:
+    from ovtui.store.pg_database import PgDatabase
 
 STATE_FILE = "state.json"
 
@@ -32,7 +36,9 @@ class _UncachedTinyDB(TinyDB):
 class Store:
     """Thread-safe: every call holds one RLock, because TinyDB is not thread-safe itself."""
 
-    def __init__(self, db: TinyDB, storage: AtomicJSONStorage, dir_lock: DirLock) -> None:
+    def __init__(
+        self, db: TinyDB, storage: AtomicJSONStorage | PgStorage, dir_lock: DirLock | None
+    ) -> None:
         self._db, self._storage, self._dir_lock = db, storage, dir_lock
         self._lock = threading.RLock()
 
@@ -56,6 +62,20 @@ class Store:
         storage = db.storage
         assert isinstance(storage, AtomicJSONStorage)
         return cls(db, storage, dir_lock)
+
+    @classmethod
+    def open_postgres(
+        cls, database: PgDatabase, *, migrations: Mapping[int, Migration] = MIGRATIONS
+    ) -> Store:
+        """The same store on PostgreSQL (the caller leads: see PgDatabase.try_lead)."""
+        storage = PgStorage(database)
+        db = _UncachedTinyDB(storage=lambda: storage)
+        try:
+            bring_up_to_date(db, migrations)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, storage, None)
 
     @property
     def path(self) -> Path:
@@ -105,7 +125,8 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-            self._dir_lock.release()
+            if self._dir_lock is not None:
+                self._dir_lock.release()
 
     def __enter__(self) -> Store:
         return self

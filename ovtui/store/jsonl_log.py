@@ -116,6 +116,30 @@ class JsonlLog:
                 if record is not None:
                     yield record
 
+    def reopen(self) -> bool:
+        """Start a new file if log rotation moved this one away; True if it did.
+
+        Numbering goes on from the moved file (readers asking for seq > N still get news), so
+        a rotated log is the same stream continued in a new file.
+        """
+        with self._lock:
+            fd = self._open_fd()
+            try:
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                    return False
+            except FileNotFoundError:
+                pass
+            new = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                end, last_seq = self._recover(new)
+            except BaseException:
+                os.close(new)
+                raise
+            os.close(fd)
+            self._fd, self._end = new, end
+            self._last_seq = max(self._last_seq, last_seq)
+            return True
+
     def close(self) -> None:
         with self._lock:
             if self._fd is not None:

@@ -13,6 +13,7 @@ from ovtui.store.atomic_file import atomic_write_bytes
 from ovtui.store.atomic_storage import AtomicJSONStorage
 from ovtui.store.errors import StoreError
 from ovtui.store.migrations import Migration, latest_version
+from ovtui.store.pg_storage import PgStorage
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +62,23 @@ def bring_up_to_date(db: TinyDB, migrations: Mapping[int, Migration]) -> None:
         write_version(db, latest)
         return
     if version > latest:
-        raise StoreError(_too_new_message(path, version, latest), path=path)
+        message = (
+            _too_new_message(path, version, latest)
+            if isinstance(db.storage, AtomicJSONStorage)
+            else f"{path} has schema {version}, this ovtui knows up to {latest}: upgrade ovtui "
+            "(every engine on this database) or restore a backup"
+        )
+        raise StoreError(message, path=path)
     if version == latest:
         return
-    backup = backup_path(path, version)
-    atomic_write_bytes(backup, path.read_bytes())
     storage = db.storage
-    assert isinstance(storage, AtomicJSONStorage)
+    if isinstance(storage, PgStorage):
+        backup_name = storage.save_copy(version)
+    else:
+        assert isinstance(storage, AtomicJSONStorage)
+        backup = backup_path(path, version)
+        atomic_write_bytes(backup, path.read_bytes())
+        backup_name = str(backup)
     for target in range(version + 1, latest + 1):
         try:
             # One atomic write per step: a crash leaves schema target-1 or target, never a mix.
@@ -78,7 +89,8 @@ def bring_up_to_date(db: TinyDB, migrations: Mapping[int, Migration]) -> None:
             raise StoreError(
                 f"upgrading {path} from schema {target - 1} to {target} failed ({exc}); the file "
                 f"on disk is still at schema {target - 1} and a copy from before the upgrade is "
-                f"{backup}. Report this as an ovtui bug and keep the previous ovtui meanwhile.",
+                f"{backup_name}. Report this as an ovtui bug and keep the previous ovtui "
+                "meanwhile.",
                 path=path,
             ) from exc
         log.info("upgraded %s to schema %d", path, target)
@@ -108,5 +120,5 @@ def _backup_versions(path: Path) -> list[int]:
 
 def _path(db: TinyDB) -> Path:
     storage = db.storage
-    assert isinstance(storage, AtomicJSONStorage)
+    assert isinstance(storage, AtomicJSONStorage | PgStorage)
     return storage.path

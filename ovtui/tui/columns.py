@@ -48,7 +48,7 @@ def host_cells(host: HostRow, vms_defined: int) -> list[Cell]:
 def vm_cells(vm: VmRow, selected: bool = False) -> list[Cell]:
     return [
         fmt.selected(vm.name) if selected else vm.name,
-        fmt.vm_state(vm.state),
+        fmt.vm_state(vm.state, vm.migration_target),
         vm.host,
         vm.cluster,
         fmt.number(vm.vcpus),

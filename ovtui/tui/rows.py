@@ -77,6 +77,10 @@ class VmRow:
     anti_affinity_group: str = ""
     persistent: bool = True
     memory_current_mib: int = 0  # given to the guest now (balloon); 0: not reported
+    # While state is "migrating": from where, to where, and how (live | cold | offline).
+    migration_source: str = ""
+    migration_target: str = ""
+    migration_mode: str = ""
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> VmRow:
@@ -99,6 +103,9 @@ class VmRow:
             anti_affinity_group=str(d.get("anti_affinity_group") or ""),
             persistent=bool(d.get("persistent", True)),
             memory_current_mib=int(d.get("memory_current_mib") or 0),
+            migration_source=str(d.get("migration_source") or ""),
+            migration_target=str(d.get("migration_target") or ""),
+            migration_mode=str(d.get("migration_mode") or ""),
         )
 
     @property
@@ -110,15 +117,19 @@ class VmRow:
         return self.state in (VmState.PAUSED, VmState.PMSUSPENDED)
 
     @property
+    def migrating(self) -> bool:
+        return self.state == VmState.MIGRATING
+
+    @property
     def active(self) -> bool:
-        # Mirrors ovtui.model.ACTIVE_VM_STATES: these hold memory on their host.
+        # Mirrors ovtui.model.VM.active: these hold memory on their host.
         return self.state in (
             VmState.RUNNING,
             VmState.PAUSED,
             VmState.SHUTTING_DOWN,
             VmState.BLOCKED,
             VmState.PMSUSPENDED,
-        )
+        ) or (self.migrating and self.migration_mode != "offline")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,13 @@ from ovtui.tui.vm_history import VmHistory
 MIGRATIONS_SHOWN = 20
 
 
+def _state(vm: VmRow) -> str:
+    if vm.migrating:
+        how = f" ({vm.migration_mode})" if vm.migration_mode else ""
+        return f"migrating{how} from {vm.migration_source or vm.host} to {vm.migration_target}"
+    return f"{vm.state}  on {vm.host}"
+
+
 def fields_text(vm: VmRow, detail: dict[str, Any] | None = None) -> str:
     """The VM's fields; `detail` (GET /api/v1/vms/{vm}) adds its disks and NICs."""
     load = "-"
@@ -48,7 +55,7 @@ def fields_text(vm: VmRow, detail: dict[str, Any] | None = None) -> str:
     )
     return "\n".join(
         [
-            f"{vm.name}  {vm.state}  on {vm.host}  (cluster {vm.cluster}, {vm.datacenter})",
+            f"{vm.name}  {_state(vm)}  (cluster {vm.cluster}, {vm.datacenter})",
             f"uuid    {vm.uuid}",
             f"size    {vm.vcpus} vCPU · {memory} · CPU {load}",
             f"flags   {flags}{'' if vm.persistent else ' · transient'}"

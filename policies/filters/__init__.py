@@ -15,6 +15,7 @@ from policies.filters.memory import MemoryFilter
 from policies.filters.movable import MovableFilter, why_immovable
 from policies.filters.networks import NetworksFilter
 from policies.filters.same_cluster import SameClusterFilter
+from policies.filters.storage import StorageFilter
 from policies.filters.vcpu_ratio import VcpuRatioFilter
 from policies.state import HostRoom
 
@@ -24,6 +25,7 @@ FILTERS: tuple[HostFilter, ...] = (
     HostStateFilter(),
     NetworksFilter(),
     CpuModelFilter(),
+    StorageFilter(),
     MemoryFilter(),
     VcpuRatioFilter(),
     AntiAffinityFilter(),

@@ -12,6 +12,7 @@ not read. Every route must declare what it authorises on (Require(..., target=..
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import sys
@@ -33,10 +34,13 @@ from auth.principal import FILTERED_LISTS
 from ovtui.api.app import create_app
 from ovtui.api.authz import TARGETS, Public, Require
 from ovtui.config.schema import GrantConfig
+from ovtui.config.storage_schema import StorageDomainConfig
+from ovtui.storage.move_model import DiskMove, Endpoint
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec, vm_uuid
 from ovtui.testdriver_fleet.files import vm_mac
 from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
 from tests.networks.fleet import add_networks
+from tests.storage.helpers import all_read, wait_storage
 
 ALL = frozenset({"SuperUser", "ClusterAdmin", "PowerUser", "Operator", "ReadOnly", "Auditor"})
 PUBLIC = "public"
@@ -48,8 +52,14 @@ class Expect:
     permission: str | None = None  # what a refusal is audited as
     target_kind: str | None = None  # ... and on what kind of object
     audited_as: str | None = None  # the audit action an allowed call records
+    # What an allowed call returns, and the audited result. A few actions cannot succeed on the
+    # test driver (no volume resize, no device hot-plug): they pass authorisation, reach libvirt
+    # and are audited as failed, which is what this table can check.
+    statuses: tuple[int, ...] = (200, 201)
+    result: str = "ok"
 
 
+DISK_ROLES = frozenset({"SuperUser", "ClusterAdmin", "PowerUser"})
 EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{API}/health"): Expect(PUBLIC),
     ("POST", f"{API}/sessions"): Expect(PUBLIC, audited_as="login"),
@@ -100,6 +110,35 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", f"{API}/policies/{{cluster}}/apply-step"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.apply_step"
     ),
+    # Storage (issue 11): reading is inventory.read.
+    ("GET", f"{API}/storage"): Expect(ALL),
+    ("GET", f"{API}/storage/{{storage}}"): Expect(ALL),
+    ("POST", f"{API}/storage/{{storage}}/refresh"): Expect(
+        frozenset({"SuperUser"}), "storage.manage", "storage", "storage.refresh"
+    ),
+    ("GET", f"{API}/disks"): Expect(ALL),
+    ("GET", f"{API}/vms/{{vm}}/disks"): Expect(ALL),
+    ("POST", f"{API}/storage/{{storage}}/disks"): Expect(
+        DISK_ROLES, "disk.manage", "storage", "disk.create"
+    ),
+    ("DELETE", f"{API}/storage/{{storage}}/disks/{{disk}}"): Expect(
+        DISK_ROLES, "disk.manage", "storage", "disk.delete"
+    ),
+    ("POST", f"{API}/storage/{{storage}}/disks/{{disk}}/grow"): Expect(
+        DISK_ROLES, "disk.manage", "storage", "disk.grow", (502,), "failed"
+    ),
+    ("POST", f"{API}/vms/{{vm}}/disks"): Expect(
+        DISK_ROLES, "disk.manage", "vm", "disk.attach", (502,), "failed"
+    ),
+    ("DELETE", f"{API}/vms/{{vm}}/disks/{{target}}"): Expect(
+        DISK_ROLES, "disk.manage", "vm", "disk.detach", (400,), "failed"
+    ),
+    # the matrix VMs' vda is a plain file, on no storage domain: the move is refused as such
+    ("POST", f"{API}/vms/{{vm}}/disks/{{target}}/move"): Expect(
+        DISK_ROLES, "disk.manage", "vm", "disk.move", (400,), "failed"
+    ),
+    ("GET", f"{API}/disk-moves"): Expect(ALL),
+    ("GET", f"{API}/disk-moves/{{move}}"): Expect(ALL),
     ("PUT", f"{API}/policies/{{cluster}}/mode"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
@@ -129,6 +168,7 @@ bridge = "br-prod"
 clusters = { c1 = "optional" }
 """
 CALLERS = [*sorted(ALL), None]  # None: no Authorization header at all
+_DISK_NUMBERS = itertools.count()
 
 
 def _slug(role: str) -> str:
@@ -175,6 +215,11 @@ def _request(
     host = "h1" if method == "GET" else "h3"
     url = path.replace("{vm}", vm).replace("{host}", host).replace("{action}", "reboot")
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
+    url = url.replace("{storage}", "loc").replace("{target}", "vda")
+    if "{move}" in path:
+        url = url.replace("{move}", _stored_move(live))
+    if "{disk}" in path:
+        url = url.replace("{disk}", _new_disk(live))
     body: dict[str, Any] | None = None
     if path.endswith("/migrate"):
         body = {"target": "h2"}
@@ -184,6 +229,14 @@ def _request(
         body = {"username": ROLE_USERS.get(role or "SuperUser"), "password": PASSWORD}
     elif path.endswith("/grants") and method == "POST":
         body = {"user": f"someone-{slug}", "role": "ReadOnly", "scope": "cluster", "object": "c1"}
+    elif path.endswith("/storage/{storage}/disks"):
+        body = {"name": f"new-{next(_DISK_NUMBERS)}", "size_bytes": 1 << 20}
+    elif path.endswith("/grow"):
+        body = {"size_bytes": 1 << 30}
+    elif path.endswith("/move"):
+        body = {"storage": "loc"}
+    elif path.endswith("/vms/{vm}/disks") and method == "POST":
+        body = {"storage": "loc", "disk": _new_disk(live)}
     elif path.endswith("/apply-step"):
         body = {"step": 0}
     elif path.endswith("/mode") and method == "PUT":
@@ -195,6 +248,25 @@ def _request(
     elif path.endswith("/link"):
         body = {"state": "down"}
     return method, url, body
+
+
+def _new_disk(live: LiveEngine) -> str:
+    """A disk made through the API (by the SuperUser) for the call under test to act on."""
+    name = f"disk-{next(_DISK_NUMBERS)}"
+    resp = live.as_role("SuperUser").post(
+        f"{API}/storage/loc/disks", json={"name": name, "size_bytes": 1 << 20}
+    )
+    assert resp.status_code == 201, resp.text
+    return name
+
+
+def _stored_move(live: LiveEngine) -> str:
+    """A finished disk move of a matrix VM, as the store keeps it."""
+    vm = live.engine.snapshot().vms_named("pw-superuser")[0]
+    src, dst = Endpoint("loc", "a.qcow2", "/vm/a.qcow2"), Endpoint("loc2", "a.qcow2")
+    move = DiskMove("m-rbac", vm.name, vm.uuid, vm.host, "vdb", True, src, dst, 1 << 20)
+    live.engine.store.table("disk_moves").insert(move.at("source_deleted", 1.0).as_dict())
+    return move.id
 
 
 def _new_grant(live: LiveEngine) -> str:
@@ -212,11 +284,16 @@ def live() -> Iterator[LiveEngine]:
     # One engine for the whole matrix: every mutating call uses its own VM (or the empty h3,
     # where maintenance and activation succeed whatever state the previous call left).
     config = fleet_config(_spec(), prepare=add_networks({"h1": ["br-prod"]}, {}, NETWORK_TOML))
-    running = LiveEngine(config)
+    # Local to h1, where the VMs are: test-driver hosts do not share volumes as real ones would.
+    loc = StorageDomainConfig(name="loc", datacenter="dc1", type="local", path="/vm", hosts=["h1"])
+    config = config.model_copy(update={"storage_domains": [loc]})
     try:
-        yield running
+        running = LiveEngine(config)
+        try:
+            yield running
+        finally:
+            running.stop()
     finally:
-        running.stop()
         shutil.rmtree(config.engine.store_dir.parent, ignore_errors=True)
 
 
@@ -298,16 +375,18 @@ def test_matrix(live: LiveEngine, tokens: dict[str, str], key, caller: str | Non
         # Signing out revokes the token it is called with: give it one of its own.
         logout = key == ("DELETE", f"{API}/sessions/current")
         token = live.login(ROLE_USERS[caller]) if logout else tokens[caller]
+    if "storage" in url:
+        wait_storage(live.as_role("SuperUser"), all_read)
     before = live.engine.audit_log.last_seq
     resp = live.client(token).request(method, url, json=body)
     new = live.engine.audit_log.read(since_seq=before)
     user = ROLE_USERS[caller] if caller else None
 
     if expect.allowed == PUBLIC or (caller is not None and caller in expect.allowed):
-        assert resp.status_code in (200, 201), f"{caller} {method} {url}: {resp.text}"
+        assert resp.status_code in expect.statuses, f"{caller} {method} {url}: {resp.text}"
         if expect.audited_as:
             assert [(r["actor"], r["action"], r["result"]) for r in new] == [
-                (user or "admin", expect.audited_as, "ok")
+                (user or "admin", expect.audited_as, expect.result)
             ]
         return
     if caller is None:
@@ -386,12 +465,24 @@ FLEET = (
     ("vm", "vm-out", "dc-out", "cl-out", "h-out"),
     ("vm", "twin-out", "dc-out", "cl-out", "h-out"),  # renamed "twin" on the host (see below)
     ("vm", "vm-far", "dc-out", "cl-out", "h-far"),
+    ("storage", "sd-in", "dc-in", None, None),  # a data center's object: no cluster, no host
+    ("storage", "sd-out", "dc-out", None, None),
 )
+# Disk moves are read as their VM is; storage domains are seen by the hosts that see them, so a
+# reader of such a host may see the domain's name (not the domain itself).
+MOVES = {"mv-in": "vm-in", "mv-out": "vm-out"}
+DOMAIN_HOSTS = {"sd-in": "h-in", "sd-out": "h-out"}
+# Lists of a data center's objects: their items name the hosts that see them, so only the
+# list's own objects must all be shown to whoever may read them.
+OWN_KIND = {f"{API}/storage": "storage", f"{API}/disks": "storage"}
+KIND_OF = {name: kind for kind, name, *_ in FLEET}
 # The object a path names, inside and outside the grant of each scope.
 PATH_OBJECTS = {
     "vm": ("vm-in", "vm-out"),
     "host": ("h-in", "h-out"),
     "cluster": ("cl-in", "cl-out"),
+    "storage": ("sd-in", "sd-out"),
+    "move": ("mv-in", "mv-out"),
 }
 # Query parameters that filter by an object: asked with the object outside the grant.
 FILTERS = {"datacenter": "dc-out", "cluster": "cl-out", "host": "h-out", "vm": "vm-out"}
@@ -400,14 +491,15 @@ FILTERS = {"datacenter": "dc-out", "cluster": "cl-out", "host": "h-out", "vm": "
 def _readable(scope: str) -> set[str]:
     """What a grant at `scope` covers (spec names): the object and everything inside it."""
     if scope == "system":
-        return {name for _, name, *_ in FLEET}
+        return {name for _, name, *_ in FLEET} | set(MOVES)
     obj = GRANTED_ON[scope]
     place = {"datacenter": 0, "cluster": 1, "host": 2}.get(scope)  # in (datacenter, cluster, host)
-    return {
+    names = {
         name
         for kind, name, *where in FLEET
         if (kind, name) == (scope, obj) or (place is not None and where[place] == obj)
     }
+    return names | {move for move, vm in MOVES.items() if vm in names}
 
 
 def _scoped_user(role: str, scope: str) -> str:
@@ -453,6 +545,10 @@ def _prepare_scopes(root: Path) -> None:
 @pytest.fixture(scope="module")
 def scoped() -> Iterator[LiveEngine]:
     config = fleet_config(_scope_spec(), prepare=_prepare_scopes)
+    domains = [
+        StorageDomainConfig(name=sd, datacenter=dc, type="local", path=f"/{sd}", hosts=[host])
+        for sd, dc, host in (("sd-in", "dc-in", "h-in"), ("sd-out", "dc-out", "h-out"))
+    ]
     grants = [
         GrantConfig.model_validate(
             {"user": _scoped_user(role, scope), "role": role, "scope": scope, "object": obj}
@@ -460,10 +556,19 @@ def scoped() -> Iterator[LiveEngine]:
         for role in sorted(ALL)
         for scope, obj in GRANTED_ON.items()
     ]
-    config = config.model_copy(update={"auth": config.auth.model_copy(update={"grants": grants})})
+    auth = config.auth.model_copy(update={"grants": grants})
+    config = config.model_copy(update={"auth": auth, "storage_domains": domains})
     try:
         live = LiveEngine(config)
         try:
+            for move, vm in MOVES.items():  # a finished move of each VM, as the store keeps it
+                moved = live.engine.snapshot().vms_named(vm)[0]
+                sd = "sd-in" if vm == "vm-in" else "sd-out"
+                src, dst = Endpoint(sd, "a.qcow2", f"/{sd}/a.qcow2"), Endpoint(sd, "b.qcow2")
+                done = DiskMove(move, vm, moved.uuid, moved.host, "vdb", True, src, dst, 1 << 20)
+                live.engine.store.table("disk_moves").insert(
+                    done.at("source_deleted", 1.0).as_dict()
+                )
             yield live
         finally:
             live.stop()
@@ -482,7 +587,9 @@ def _unreadable_words(live: LiveEngine, scope: str) -> set[str]:
     "twin" may appear when the caller reads one of the two VMs of that name."""
     mine = _readable(scope)
     around = {w for _, name, *where in FLEET if name in mine for w in where if w}
+    around |= {sd for sd, host in DOMAIN_HOSTS.items() if host in mine | around}
     words = {name for _, name, *_ in FLEET if name not in mine | around}
+    words |= {move for move in MOVES if move not in mine}
     for vm in live.engine.snapshot().vms:
         spec_name = "twin-out" if vm.host == "h-out" and vm.name == "twin" else vm.name
         if spec_name not in mine:
@@ -606,6 +713,8 @@ def test_read_scope_matrix(
                 # everything): each readable object the whole list names.
                 everything = scoped.client(scoped_tokens["SuperUser", "system"]).get(url).text
                 lost = {w for w in _readable(scope) if w in everything and w not in resp.text}
+                if url in OWN_KIND:  # its items name hosts the caller may read: not its objects
+                    lost = {w for w in lost if KIND_OF.get(w) == OWN_KIND[url]}
                 if lost:
                     problems.append(f"{asked}: leaves out {sorted(lost)}")
     who = f"{role} on {scope} {GRANTED_ON.get(scope, '')}".strip()
@@ -692,9 +801,11 @@ def test_no_scoped_grant_acts_outside_it(
         params = set(route.param_convertors) - {"action", "mac"}
         if "GET" in route.methods or not params & PATH_OBJECTS.keys():
             continue
-        (param,) = params
+        (param,) = params & PATH_OBJECTS.keys()
         url = route.path.replace(f"{{{param}}}", PATH_OBJECTS[param][1])
-        url = url.replace("{action}", "reboot").replace("{mac}", "52:54:00:00:00:01")
+        # what the object holds (a disk, a VM's device): authorisation on the object comes first
+        url = url.replace("{action}", "reboot").replace("{disk}", "d1").replace("{target}", "vda")
+        url = url.replace("{mac}", "52:54:00:00:00:01")
         for method in sorted(route.methods):
             body = _action_body(route.path, method)
             for role in sorted(ALL):

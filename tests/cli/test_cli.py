@@ -9,7 +9,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -382,7 +381,8 @@ def test_engine_with_a_wrong_key_exits_2_naming_file_and_key(tmp_path: Path, whe
         "ovtui: configuration error:",
         f"{bad}: engine.poll_intervall_seconds: unknown key (valid keys: store_dir, "
         "poll_interval_seconds, libvirt_call_timeout_seconds, connect_backoff_max_seconds, "
-        "shutdown_timeout_seconds, migration_timeout_seconds, max_parallel_reads)",
+        "shutdown_timeout_seconds, migration_timeout_seconds, max_parallel_reads, postgresql, "
+        "standby_poll_seconds)",
     ]
 
 
@@ -441,7 +441,6 @@ def test_engine_process_serves_the_cli_and_stops_on_sigterm(tmp_path: Path, monk
         monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
         monkeypatch.setattr(sys, "stdin", io.StringIO(f"{PASSWORD}\n"))
         assert main(["--config", str(toml), "login", "-u", "viewer", "--password-stdin"]) == 0
-        time.sleep(0.3)  # let the hosts connect
         capsys.readouterr()
         assert main(["--config", str(toml), "host", "list", "--json"]) == 0
         hosts = json.loads(capsys.readouterr().out)
@@ -505,3 +504,19 @@ def test_headless_demo_prints_how_to_use_it_and_cleans_up(stop: signal.Signals) 
     assert not socket.parent.exists()  # its temporary directory is gone
     with pytest.raises(ProcessLookupError):  # and so is its engine
         os.kill(engine_pid, 0)
+
+
+def test_vm_table_names_source_and_target_of_a_migrating_vm(capsys) -> None:
+    from ovtui.cli.inventory_cmds import VM_COLUMNS
+    from ovtui.cli.output import print_table
+
+    base = {"cluster": "c1", "vcpus": 1, "memory_mib": 1024, "cpu_usage": None}
+    base |= {"highly_available": False, "pinned": False, "migratable": True}
+    rows = [
+        {**base, "name": "web-1", "state": "migrating", "host": "h1", "migration_target": "h2"},
+        {**base, "name": "x-1", "state": "teleporting", "host": "h1"},  # unknown: as sent
+    ]
+    print_table(rows, VM_COLUMNS)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:5] == ["web-1", "migrating", "h1", "->", "h2"]
+    assert lines[2].split()[:3] == ["x-1", "teleporting", "h1"]

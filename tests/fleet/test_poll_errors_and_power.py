@@ -32,7 +32,7 @@ async def test_a_failed_poll_is_counted_and_the_host_stays_up(
         await fleet.wait_connected(10)
         name = config.hosts[0].name
 
-        def broken(*_args: Any) -> None:
+        def broken(*_args: Any, **_kw: Any) -> None:
             err = libvirt.libvirtError("simulated: listing failed")
             # libvirtError takes the thread's last libvirt error: say which one this is
             err.err = (libvirt.VIR_ERR_INTERNAL_ERROR, 0, "simulated: listing failed", 0, "",

@@ -27,14 +27,14 @@ async def test_missing_host_is_non_responsive_then_recovers(started, small_spec:
     assert all(h.state == HostState.UP for h in others)
 
     node.write_text(saved)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # generous: a shared, busy machine
     while time.monotonic() < deadline:
         host = fleet.snapshot().host(broken.name)
         if host is not None and host.state == HostState.UP and host.vms_running:
             break
         await asyncio.sleep(0.05)
     else:
-        raise AssertionError("the host did not come back within 10 s of its file returning")
+        raise AssertionError("the host did not come back within 60 s of its file returning")
 
 
 async def test_after_a_reconnect_old_readings_count_as_unknown_until_read_again(

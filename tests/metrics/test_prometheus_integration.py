@@ -40,6 +40,7 @@ import pytest
 
 from collectors.host_metrics import MEASURED_ONLY as HOST_MEASURED
 from collectors.vm_metrics import MEASURED_ONLY as VM_MEASURED
+from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.testdriver_fleet import demo_spec
 from tests.conftest import API, LiveEngine, eventually, fleet_config
 from tests.metrics.dashboard_exprs import concrete, dashboards, panel_exprs, variable_queries
@@ -57,6 +58,9 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+WAIT = 60.0  # deadlines for what Prometheus does on its own schedule (1 s): generous
 
 
 class Prometheus:
@@ -129,10 +133,30 @@ class Prometheus:
 @pytest.fixture
 def demo(start_engine) -> LiveEngine:
     config = fleet_config(demo_spec())
-    config = config.model_copy(
-        update={"exporter": config.exporter.model_copy(update={"listen": "127.0.0.1:0"})}
+    # one storage domain (a directory on the first host) with a disk: the storage panels' data
+    first = config.hosts[0]
+    local = StorageDomainConfig(
+        name="images",
+        datacenter=config.datacenter_of(first.cluster),
+        type="local",
+        path=Path("/var/lib/images"),
+        hosts=[first.name],
     )
-    return start_engine(config=config)
+    config = config.model_copy(
+        update={
+            "exporter": config.exporter.model_copy(update={"listen": "127.0.0.1:0"}),
+            "storage_domains": [local],
+        }
+    )
+    live = start_engine(config=config)
+    admin = live.as_role("SuperUser")
+    disk = {"name": "d1", "size_bytes": 1 << 30}
+
+    def made() -> bool:  # refused (503) until the engine has realised the pool
+        return admin.post(f"{API}/storage/images/disks", json=disk).status_code == 201
+
+    eventually(made, 15, "a disk on the storage domain")
+    return live
 
 
 @pytest.fixture
@@ -159,9 +183,13 @@ def _cause_events(demo: LiveEngine) -> None:
     assert resp.status_code == 200, resp.text
     metrics = demo.engine.metrics
     metrics.plans.record(
-        cluster="prod-a", policy="evenly_distributed", imbalance_before=0.3, imbalance_after=0.1,
-        hosts_released=0, migrations=2,
-    )  # fmt: skip
+        cluster="prod-a",
+        policy="evenly_distributed",
+        imbalance_before=0.3,
+        imbalance_after=0.1,
+        hosts_released=0,
+        migrations=2,
+    )
     metrics.jobs.declare("balance-prod-a")
     with metrics.jobs.track("balance-prod-a"):
         pass
@@ -177,25 +205,30 @@ def _names(expr: str) -> set[str]:
 def test_prometheus_scrapes_the_engine_and_every_shipped_expression_evaluates(
     demo: LiveEngine, prometheus: Prometheus
 ) -> None:
-    eventually(lambda: _target_up(prometheus), timeout=20, what="scrape target up")
-    time.sleep(2)  # a few scrapes of the quiet state, so counters have a before and an after
+    eventually(lambda: _target_up(prometheus), timeout=WAIT, what="scrape target up")
+    # a few scrapes of the quiet state, so counters have a before and an after
+    eventually(
+        lambda: prometheus.query('count_over_time(up{job="ovtui"}[5m]) >= 3'),
+        timeout=WAIT,
+        what="three scrapes before the events",
+    )
     _cause_events(demo)
     eventually(
         lambda: prometheus.query('ovtui_migrations_succeeded_total{mode="cold"} > 0'),
-        timeout=15,
+        timeout=WAIT,
         what="the migration visible in Prometheus",
     )
-    time.sleep(4)  # rates need two samples after the events; rules need an evaluation or two
     assert _target_up(prometheus)
     assert prometheus.query('up{job="ovtui"} == 1')
 
-    groups = prometheus.get("/api/v1/rules")["data"]["groups"]
-    rules = [r for g in groups for r in g["rules"]]
+    def rules_now() -> list[dict[str, Any]]:
+        groups = prometheus.get("/api/v1/rules")["data"]["groups"]
+        return [r for g in groups for r in g["rules"]]
+
+    rules = rules_now()
     assert len(rules) >= 20
     recorded = {r["name"]: r["query"] for r in rules if r["type"] == "recording"}
     alerts = {r["name"]: r["query"] for r in rules if r["type"] == "alerting"}
-    for r in rules:
-        assert r["health"] == "ok" and not r.get("lastError"), r
 
     def inputs(expr: str) -> set[str]:
         found: set[str] = set()
@@ -218,16 +251,29 @@ def test_prometheus_scrapes_the_engine_and_every_shipped_expression_evaluates(
         to_check += [(f"{file}: ${v}", concrete(q), False) for v, q in variable_queries(dash)]
     assert len(to_check) > 80
 
-    empty_measured, problems = [], []
-    for where, expr, may_be_empty in to_check:
-        result = prometheus.query(expr)  # raises on a parse or evaluation error
-        if result or may_be_empty:
-            continue
-        missing = {n for n in inputs(expr) if not present(n)}
-        if missing and missing <= MEASURED_ONLY:
-            empty_measured.append(where)
-        else:
-            problems.append(f"{where}: no data; missing inputs {sorted(missing)}: {expr}")
+    def check_all() -> tuple[list[str], list[str]]:
+        """(expressions empty for want of measured counters, problems)."""
+        problems = [f"rule {r['name']}: {r['health']} {r.get('lastError', '')}"
+                    for r in rules_now() if r["health"] != "ok" or r.get("lastError")]  # fmt: skip
+        empty_measured = []
+        for where, expr, may_be_empty in to_check:
+            result = prometheus.query(expr)  # raises on a parse or evaluation error
+            if result or may_be_empty:
+                continue
+            missing = {n for n in inputs(expr) if not present(n)}
+            if missing and missing <= MEASURED_ONLY:
+                empty_measured.append(where)
+            else:
+                problems.append(f"{where}: no data; missing inputs {sorted(missing)}: {expr}")
+        return empty_measured, problems
+
+    # Rates need two samples after the events and rules an evaluation or two: wait until every
+    # expression has its data (a deadline against a hang, not a bound on how fast that is).
+    deadline = time.monotonic() + WAIT
+    empty_measured, problems = check_all()
+    while problems and time.monotonic() < deadline:
+        time.sleep(1.0)  # Prometheus scrapes and evaluates every second
+        empty_measured, problems = check_all()
     assert not problems, "\n".join(problems)
     print(f"{len(to_check)} expressions; empty for want of measured counters:", empty_measured)
     assert empty_measured  # the measured panels are there, and only they are empty

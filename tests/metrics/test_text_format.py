@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -55,19 +53,37 @@ def test_render_and_generate_latest_parse_to_the_same_families() -> None:
     assert 'name="we\\"ird\\\\name\\nx"' in text
 
 
-def test_render_is_faster_on_a_big_scrape() -> None:
-    snap = snapshot([host(f"h{i}") for i in range(50)],
-                    [vm(f"v{i}", f"h{i % 50}") for i in range(4000)])  # fmt: skip
-    inputs = ScrapeInput(snap, {})
-    metrics = EngineMetrics()
-    metrics.registry.register(FleetCollector(lambda _b: inputs))
+def test_values_are_written_as_floattogostring_writes_them() -> None:
+    import math
+    import random
 
-    def best(fn) -> float:
-        times = []
-        for _ in range(3):
-            began = time.perf_counter()
-            fn(metrics.registry)
-            times.append(time.perf_counter() - began)
-        return min(times)
+    from prometheus_client.utils import floatToGoString
 
-    assert best(render) < best(generate_latest)
+    from collectors.text_format import value
+
+    rng = random.Random(15)
+    edges = [0, 1, -1, 4, 0.5, 1e-05, 999999.5, 1e6, 1e6 + 0.5, 123456789.0, -2.5e9, 8589934592,
+             1.5e18, float("inf"), float("-inf"), math.nan, 1e-300, 0.1 + 0.2]  # fmt: skip
+    values = (
+        edges + [rng.random() for _ in range(200)] + [rng.uniform(-1e9, 1e9) for _ in range(200)]
+    )
+    for v in values:
+        assert value(v) == floatToGoString(v), v
+
+
+def test_render_parts_key_big_written_families_and_join_to_what_render_writes() -> None:
+    from collectors.text_format import OWN_PART, render_parts
+
+    registry = _registry().registry
+    parts = render_parts(registry)
+    keyed = [key for key, _text in parts if key is not None]
+    assert all(len(text) >= OWN_PART for key, text in parts if key is not None)
+    assert all(text.startswith("ovtui_") for key, text in parts if key is not None)
+    big = snapshot([host(f"h{i}") for i in range(20)],
+                   [vm(f"v{i}", f"h{i % 20}") for i in range(800)])  # fmt: skip
+    reg = EngineMetrics().registry
+    reg.register(FleetCollector(lambda _b: ScrapeInput(big, {})))
+    keyed = [key for key, _text in render_parts(reg) if key is not None]
+    assert "ovtui_vm_info" in keyed and "ovtui_host_info" not in keyed  # 20 hosts: small
+    joined = "".join(text for _key, text in render_parts(reg))
+    assert _parsed(joined.encode()).keys() == _parsed(render(reg)).keys()

@@ -5,7 +5,11 @@ Python start-up, so sixty rounds stay quick on a busy two-core machine. Protocol
 parent sends "fork", we answer "pid N"; parent SIGKILLs N itself, sends "reap N", we answer
 "status S" (the raw waitpid status); "quit" ends us.
 
-Run as: python kill_writer_child.py STATE_DIR
+Progress: after each whole write cycle a writer writes its cycle number ("7\n") to PROGRESS_FD,
+a pipe the parent reads, so the parent kills only writers that are busy writing (a line is one
+write of a few bytes: atomic on a pipe, never torn by the kill).
+
+Run as: python kill_writer_child.py STATE_DIR PROGRESS_FD
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ def blob(i: int) -> dict[str, Any]:
     return {"i": i, "pad": "x" * (i % 512 * 16)}
 
 
-def write_until_killed(directory: Path) -> NoReturn:
+def write_until_killed(directory: Path, progress: int) -> NoReturn:
     store = Store.open(directory)
     log = JsonlLog(directory / LOG_NAME, fsync=True)
     i = store.get_setting("counter", 0)
@@ -38,16 +42,17 @@ def write_until_killed(directory: Path) -> NoReturn:
         store.set_vm_settings(VM, generation=i, tag=f"v{i}")
         store.set_setting("counter", i)
         log.append({"kind": "tick", "i": i, "pad": "y" * (256 * 1024 if i % 4 == 0 else i % 64)})
+        os.write(progress, f"{i}\n".encode())  # all of cycle i is written (and fsynced)
 
 
 def main() -> None:
-    directory = Path(sys.argv[1])
+    directory, progress = Path(sys.argv[1]), int(sys.argv[2])
     while command := sys.stdin.readline().split():
         if command == ["fork"]:
             pid = os.fork()
             if pid == 0:
                 try:
-                    write_until_killed(directory)
+                    write_until_killed(directory, progress)
                 except BaseException:
                     traceback.print_exc()
                     sys.stderr.flush()

@@ -81,7 +81,7 @@ def own_engine() -> Iterator[DemoEngine]:
 
 
 async def wait_for(
-    pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 10.0, what: str = ""
+    pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 30.0, what: str = ""
 ) -> None:
     deadline = time.monotonic() + timeout
     while not condition():

@@ -65,11 +65,14 @@ async def test_host_detail_shows_its_events_newest_first(engine: DemoEngine) -> 
     async with app.run_test(size=(100, 40)) as pilot:
         await wait_polls(pilot, app, 1)
         app.open_host("kvm-a02")
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, HostDetailScreen) and app.screen.events,
-            what="the host's events",
-        )
+
+        def shown() -> bool:  # the events arrive first, then the table is filled from them
+            screen = app.screen
+            if not isinstance(screen, HostDetailScreen) or not screen.events:
+                return False
+            return screen.query_one("#host-events", DataTable).row_count == len(screen.events)
+
+        await wait_for(pilot, shown, what="the host's events in its table")
         screen = app.screen
         assert isinstance(screen, HostDetailScreen)
         table = screen.query_one("#host-events", DataTable)

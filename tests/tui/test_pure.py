@@ -65,3 +65,26 @@ def test_fleet_data_tolerates_unknown_and_missing_fields() -> None:
     assert [h.name for h in data.migration_targets(v1)] == ["h4"]
     h4 = data.host("h4")
     assert h4 is not None and data.memory_free_mib(h4) == 500  # 2000 * 150% - 2500
+
+
+def test_a_migrating_vm_shows_where_it_goes_and_an_unknown_state_shows_as_sent() -> None:
+    from ovtui.tui.columns import vm_cells
+    from ovtui.tui.vm_detail import fields_text
+
+    moving = vm(
+        "web-1",
+        state="migrating",
+        migration_source="h1",
+        migration_target="h2",
+        migration_mode="live",
+        cpu_usage=0.5,
+    )
+    state_cell, host_cell = vm_cells(moving)[1:3]
+    assert (str(state_cell), host_cell) == ("→h2", "h1")
+    assert moving.active  # moved live: it keeps running, and holding memory
+    assert "web-1  migrating (live) from h1 to h2" in fields_text(moving)
+    offline = vm("off-1", state="migrating", migration_target="h2", migration_mode="offline")
+    assert not offline.active
+    # a state this dashboard does not know (a newer engine) is shown as the engine sent it
+    assert str(vm_cells(vm("x-1", state="teleporting"))[1]) == "teleporting"
+    assert "x-1  teleporting  on h1" in fields_text(vm("x-1", state="teleporting"))

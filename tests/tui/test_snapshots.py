@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+from textual.widgets import DataTable
 
 from ovtui.tui import clock
 from ovtui.tui.app import OvtuiApp
@@ -132,4 +133,29 @@ async def test_screen(session: Session, screen: str, size: str) -> None:
                 shown.redraw_chrome()
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()
+        await wait_for(pilot, lambda: _settled(app), what="the screen to settle")
+        # Under load a table's header can stay as first painted, with the columns at the width
+        # of their labels, while its rows already show the computed widths: paint the tables
+        # again once everything is computed, and take the frame once that paint is done.
+        for table in app.screen.query(DataTable):
+            table.refresh()
+        await wait_for(pilot, lambda: _settled(app), what="the screen to settle")
         assert_snapshot(f"{screen}-{size}", frame(app))
+
+
+def _settled(app: OvtuiApp) -> bool:
+    """No table has column widths left to compute and the screen has no layout or paint pending.
+
+    On a loaded machine a frame taken right after the data arrived could show the tables with
+    their columns still at the width of their labels (DataTable sizes them when idle): wait for
+    that state, not for some time. (Textual internals: there is no public "settled" flag.)
+    """
+    screen = app.screen  # only the current screen is laid out and painted when idle
+    if any(t._require_update_dimensions for t in screen.query(DataTable)):
+        return False
+    return not (
+        screen._layout_required
+        or screen._scroll_required
+        or screen._repaint_required
+        or screen._dirty_widgets
+    )

@@ -13,7 +13,7 @@ from ovtui.api.authz import Require, engine_of
 from ovtui.api.schemas.errors import documented
 from ovtui.api.schemas.logs import AuditRecord, EventRecord, MigrationRecord
 from ovtui.api.serialize import JSON
-from ovtui.store import JsonlLog
+from ovtui.store.state import Log
 
 router = APIRouter(prefix="/api/v1", tags=["logs"], default_response_class=JSON)
 Limit = Annotated[int, Query(ge=1, le=10000)]
@@ -22,7 +22,7 @@ SCAN = 10000  # a filtered look-back reads at most this many recent records
 
 
 def _select(
-    log: JsonlLog,
+    log: Log,
     since: int | None,
     limit: int,
     match: Callable[[dict[str, Any]], bool] | None = None,

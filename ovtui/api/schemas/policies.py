@@ -58,7 +58,9 @@ class PolicyStatus(Strict):
     mode: Mode  # type: ignore[valid-type]
     mode_source: Literal["override", "config"]
     config_mode: Mode  # type: ignore[valid-type]
-    params: dict[str, float]
+    params: dict[str, float | str] = Field(
+        description="the policy's parameters; numbers, and words such as ConsolidationMode"
+    )
     power_saving_window: str
     jobs: list[JobStatus]
     busy: str | None = Field(description="what is running on the cluster now")

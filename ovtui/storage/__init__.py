@@ -1,0 +1,1 @@
+"""Storage: domains as libvirt pools on each host, volumes, block jobs and live disk moves."""

@@ -1,0 +1,56 @@
+"""Volume and VM-disk operations on one host. Blocking: run through HostLink.call."""
+
+from __future__ import annotations
+
+import libvirt
+
+from ovtui.storage.model import VolumeInfo
+from ovtui.storage.pools import lookup_pool
+from ovtui.storage.volume_xml import VolumeRequest, volume_xml
+
+LIVE_AND_CONFIG = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+
+
+def info(vol: libvirt.virStorageVol) -> VolumeInfo:
+    _type, capacity, allocation = vol.info()
+    return VolumeInfo(vol.name(), vol.path(), capacity, allocation)
+
+
+def create(conn: libvirt.virConnect, domain: str, req: VolumeRequest) -> VolumeInfo:
+    pool = lookup_pool(conn, domain)
+    xml, flags = volume_xml(req)
+    vol = pool.createXML(xml, flags)
+    return info(vol)
+
+
+def volume(conn: libvirt.virConnect, domain: str, name: str) -> libvirt.virStorageVol:
+    return lookup_pool(conn, domain).storageVolLookupByName(name)
+
+
+def grow(conn: libvirt.virConnect, domain: str, name: str, size: int, allocate: bool) -> VolumeInfo:
+    vol = volume(conn, domain, name)
+    vol.resize(size, libvirt.VIR_STORAGE_VOL_RESIZE_ALLOCATE if allocate else 0)
+    return info(vol)
+
+
+def grow_live(
+    conn: libvirt.virConnect, domain: str, name: str, vm_uuid: str, target: str, size: int
+) -> VolumeInfo:
+    """A disk a running VM holds open: QEMU resizes it (and the guest sees the new size)."""
+    dom = conn.lookupByUUIDString(vm_uuid)
+    dom.blockResize(target, size, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+    return info(volume(conn, domain, name))
+
+
+def delete(conn: libvirt.virConnect, domain: str, name: str) -> None:
+    volume(conn, domain, name).delete(0)
+
+
+def attach(conn: libvirt.virConnect, vm_uuid: str, xml: str, live: bool) -> None:
+    dom = conn.lookupByUUIDString(vm_uuid)
+    dom.attachDeviceFlags(xml, LIVE_AND_CONFIG if live else libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+
+
+def detach(conn: libvirt.virConnect, vm_uuid: str, xml: str, live: bool) -> None:
+    dom = conn.lookupByUUIDString(vm_uuid)
+    dom.detachDeviceFlags(xml, LIVE_AND_CONFIG if live else libvirt.VIR_DOMAIN_AFFECT_CONFIG)

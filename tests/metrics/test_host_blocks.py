@@ -1,0 +1,145 @@
+"""The per-host text cache: reused while a host's inputs stand still, never stale after a change."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from collectors.fleet_collector import FleetCollector, ScrapeInput
+from collectors.host_blocks import BlockFamily
+from collectors.stats_cache import HostScrape
+from collectors.text_format import render
+from ovtui.model import HostState, Snapshot, VmState
+from tests.metrics.fakes import host, snapshot, stats, up, vm
+from tests.metrics.test_vm_families import QEMU_RECORD
+
+PROMTOOL = shutil.which("promtool")
+
+
+class Scrapes:
+    """One long-lived collector (its cache kept between scrapes), fed whatever `now` holds."""
+
+    def __init__(self, data: ScrapeInput) -> None:
+        self.now = data
+        self.collector = FleetCollector(lambda _budget: self.now)
+        self.registry = CollectorRegistry()
+        self.registry.register(self.collector)
+
+    def text(self) -> str:
+        return _without_timing(render(self.registry).decode())
+
+
+def _without_timing(text: str) -> str:
+    return "".join(
+        line for line in text.splitlines(True) if "ovtui_exporter_collect_duration" not in line
+    )
+
+
+def _fresh(data: ScrapeInput) -> str:
+    """What a collector that never saw an earlier scrape writes for the same inputs."""
+    return Scrapes(data).text()
+
+
+def _series(text: str, needle: str) -> list[str]:
+    return [line for line in text.splitlines() if needle in line and not line.startswith("#")]
+
+
+def test_a_moved_vm_leaves_no_series_on_its_old_host() -> None:
+    h1, h2 = host("h1"), host("h2")
+    scrapes = Scrapes(ScrapeInput(snapshot([h1, h2], [vm("a"), vm("b"), vm("c", "h2")])))
+    before = scrapes.text()
+    assert 'name="b",host="h1"' in before
+    # Same Host objects (neither host re-read): only the VM lists differ.
+    scrapes.now = ScrapeInput(snapshot([h1, h2], [vm("a"), vm("c", "h2"), vm("b", "h2")]))
+    after = scrapes.text()
+    assert 'name="b",host="h1"' not in after
+    assert len(_series(after, 'ovtui_vm_info{uuid="uuid-b"')) == 1
+    assert 'name="b",host="h2"' in after
+    assert len(_series(after, 'ovtui_vm_vcpus{uuid="uuid-b"}')) == 1
+    assert after == _fresh(scrapes.now)
+
+
+def test_a_deleted_vm_and_a_removed_host_leave_no_series() -> None:
+    h1, h2 = host("h1"), host("h2")
+    data = ScrapeInput(snapshot([h1, h2], [vm("a"), vm("b", "h2")]), {"h2": up("h2", stats())})
+    scrapes = Scrapes(data)
+    assert _series(scrapes.text(), "uuid-b") and _series(scrapes.text(), 'host="h2"')
+    scrapes.now = ScrapeInput(snapshot([h1], [vm("a")]))
+    after = scrapes.text()
+    assert not _series(after, "uuid-b")
+    assert not _series(after, 'host="h2"')
+    assert after == _fresh(scrapes.now)
+
+
+def test_an_unchanged_host_is_reused_and_a_changed_one_rebuilt() -> None:
+    hosts = [host(f"h{i}") for i in range(3)]
+    vms = [vm(f"v{i}", f"h{i}") for i in range(3)]
+    scrapes = Scrapes(ScrapeInput(snapshot(hosts, vms)))
+    scrapes.text()
+    blocks = scrapes.collector.blocks
+    assert blocks.rebuilt == 3
+    scrapes.text()
+    assert blocks.rebuilt == 3  # nothing changed: every host's text reused
+    # h1 re-polled: new objects, new load; h0 and h2 untouched
+    vms[1] = replace(vms[1], cpu_usage=0.75)
+    hosts[1] = replace(hosts[1], cpu_usage=0.1, last_seen=(hosts[1].last_seen or 0) + 5)
+    scrapes.now = ScrapeInput(snapshot(hosts, vms))
+    text = scrapes.text()
+    assert blocks.rebuilt == 4
+    assert 'ovtui_vm_cpu_utilisation_ratio{uuid="uuid-v1"} 0.75' in text
+    assert 'ovtui_host_cpu_utilisation_ratio{host="h1"} 0.1' in text
+    assert text == _fresh(scrapes.now)
+
+
+def _changes() -> list[tuple[Snapshot, dict[str, HostScrape]]]:
+    """A run of fleet changes, each one a snapshot (and statistics) after the one before."""
+    h1, h2 = host("h1"), host("h2")
+    a, b, c = vm("a"), vm("b"), vm("c", "h2")
+    s1 = stats({"uuid-a": QEMU_RECORD, "uuid-b": {"state.state": 1}})
+    return [
+        (snapshot([h1, h2], [a, b, c]), {"h1": up("h1", s1)}),
+        (snapshot([h1, h2], [a, b, c]), {"h1": up("h1", s1)}),  # nothing new
+        (snapshot([h1, h2], [a, replace(b, cpu_usage=0.9), c]), {"h1": up("h1", s1)}),
+        (snapshot([h1, h2], [a, replace(b, state=VmState.PAUSED), c]), {"h1": up("h1", s1)}),
+        (snapshot([h1, h2], [a, b, c]), {"h1": up("h1", stats({"uuid-a": {"state.state": 3}}))}),
+        (snapshot([replace(h1, state=HostState.NON_RESPONSIVE), h2], [a, b, c]), {}),
+        (snapshot([h1, h2], [a, replace(b, name="b-renamed"), c]), {}),
+        (snapshot([h1, h2], [a, replace(c, host="h1"), replace(c, state=VmState.PAUSED)]), {}),
+        (snapshot([h2], [c]), {"h2": up("h2", stats({"uuid-c": QEMU_RECORD}))}),
+        (snapshot([h1, h2], []), {}),
+    ]
+
+
+def test_after_every_change_the_cached_text_is_what_a_fresh_collector_writes() -> None:
+    first, *rest = _changes()
+    scrapes = Scrapes(ScrapeInput(first[0], first[1]))
+    assert scrapes.text() == _fresh(scrapes.now)
+    for snap, found in rest:
+        scrapes.now = ScrapeInput(snap, found)
+        assert scrapes.text() == _fresh(scrapes.now)
+
+
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian package prometheus) missing")
+def test_cached_text_passes_promtool_check_metrics_after_every_change() -> None:
+    first, *rest = _changes()
+    scrapes = Scrapes(ScrapeInput(first[0], first[1]))
+    for snap, found in [first, *rest]:
+        scrapes.now = ScrapeInput(snap, found)
+        out = subprocess.run(
+            [str(PROMTOOL), "check", "metrics"],
+            input=render(scrapes.registry),
+            capture_output=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr.decode() + out.stdout.decode()
+
+
+def test_a_family_must_name_inputs_the_cache_knows_and_counters_end_in_total() -> None:
+    with pytest.raises(ValueError, match="unknown inputs"):
+        BlockFamily("ovtui_x", "gauge", "x", frozenset({"weather"}), lambda _i: ())
+    with pytest.raises(ValueError, match="_total"):
+        BlockFamily("ovtui_x", "counter", "x", frozenset({"stats"}), lambda _i: ())
