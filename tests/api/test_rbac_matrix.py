@@ -39,7 +39,9 @@ from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.provision.templates import blank
 from ovtui.storage.move_model import DiskMove, Endpoint
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec, vm_uuid
+from ovtui.testdriver_fleet.files import vm_mac
 from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
+from tests.networks.fleet import add_networks
 from tests.storage.helpers import all_read, wait_storage
 
 ALL = frozenset({"SuperUser", "ClusterAdmin", "PowerUser", "Operator", "ReadOnly", "Auditor"})
@@ -209,9 +211,30 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("DELETE", f"{API}/policies/{{cluster}}/mode"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
+    # Logical networks (issue 17): reading is inventory.read; a VM's NICs are vm.network.
+    ("GET", f"{API}/networks"): Expect(ALL),
+    ("GET", f"{API}/mac-pools"): Expect(ALL),
+    ("POST", f"{API}/vms/{{vm}}/nics"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin", "PowerUser"}), "vm.network", "vm", "vm.nic.add"
+    ),
+    ("POST", f"{API}/vms/{{vm}}/nics/{{mac}}/link"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin", "PowerUser"}), "vm.network", "vm", "vm.nic.link"
+    ),
+    ("DELETE", f"{API}/vms/{{vm}}/nics/{{mac}}"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin", "PowerUser"}), "vm.network", "vm", "vm.nic.remove"
+    ),
 }
-CALLERS = [*sorted(ALL), None]
-_DISK_NUMBERS = itertools.count()  # None: no Authorization header at all
+# A network for the NIC routes (h1 has its bridge); NICs change on stopped VMs (the test driver
+# cannot plug devices into a running one), one VM per role to add/link and one to remove from.
+NETWORK_TOML = """
+[[networks]]
+name = "prod"
+datacenter = "dc1"
+bridge = "br-prod"
+clusters = { c1 = "optional" }
+"""
+CALLERS = [*sorted(ALL), None]  # None: no Authorization header at all
+_DISK_NUMBERS = itertools.count()
 
 
 def _slug(role: str) -> str:
@@ -228,6 +251,8 @@ def _spec() -> FleetSpec:
         for vm in (
             VmSpec(f"pw-{_slug(role)}", 1, 512, "web"),
             VmSpec(f"mig-{_slug(role)}", 1, 512, "web"),
+            VmSpec(f"nic-{_slug(role)}", 1, 512, "web", running=False),
+            VmSpec(f"nicrm-{_slug(role)}", 1, 512, "web", running=False),
         )
     )
     return FleetSpec(
@@ -252,6 +277,9 @@ def _request(
     vm = f"mig-{slug}" if path.endswith("/migrate") else f"pw-{slug}"
     if (method, path) == ("DELETE", f"{API}/vms/{{vm}}"):
         vm = _new_vm(live)
+    if "/nics" in path:
+        vm = f"nicrm-{slug}" if method == "DELETE" else f"nic-{slug}"
+        path = path.replace("{mac}", vm_mac(VmSpec(vm, 1, 512, "web")))
     host = "h1" if method == "GET" else "h3"
     url = path.replace("{vm}", vm).replace("{host}", host).replace("{action}", "reboot")
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
@@ -300,6 +328,10 @@ def _request(
         body = {"mode": "recommend"}
     elif path.endswith("/apply"):
         body = {}
+    elif path.endswith("/nics"):
+        body = {"network": "prod"}
+    elif path.endswith("/link"):
+        body = {"state": "down"}
     return method, url, body
 
 
@@ -356,7 +388,7 @@ def live() -> Iterator[LiveEngine]:
     # where maintenance and activation succeed whatever state the previous call left).
     # h3 has command power management (a BMC that obeys at once and reports off), so that
     # power and fence calls succeed for the roles allowed them.
-    config = fleet_config(_spec())
+    config = fleet_config(_spec(), prepare=add_networks({"h1": ["br-prod"]}, {}, NETWORK_TOML))
     off = PowerConfig(kind="command", on=["true"], off=["true"], status=["sh", "-c", "exit 3"])
     hosts = [h.model_copy(update={"power": off}) if h.name == "h3" else h for h in config.hosts]
     # Local to h1, where the VMs are: test-driver hosts do not share volumes as real ones would.
@@ -889,6 +921,8 @@ def _action_body(path: str, method: str) -> dict[str, Any] | None:
         "/maintenance": {"reason": "scope matrix"},
         "/apply-step": {"step": 0},
         "/apply": {},
+        "/nics": {"network": "prod"},
+        "/link": {"state": "down"},
     }
     if path.endswith("/mode") and method == "PUT":
         return {"mode": "off"}
@@ -904,13 +938,14 @@ def test_no_scoped_grant_acts_outside_it(
     problems = []
     checked = 0
     for route in _routes(scoped):
-        params = set(route.param_convertors) - {"action"}
+        params = set(route.param_convertors) - {"action", "mac"}
         if "GET" in route.methods or not params & PATH_OBJECTS.keys():
             continue
         (param,) = params & PATH_OBJECTS.keys()
         url = route.path.replace(f"{{{param}}}", PATH_OBJECTS[param][1])
         # what the object holds (a disk, a VM's device): authorisation on the object comes first
         url = url.replace("{action}", "reboot").replace("{disk}", "d1").replace("{target}", "vda")
+        url = url.replace("{mac}", "52:54:00:00:00:01")
         for method in sorted(route.methods):
             body = _action_body(route.path, method)
             for role in sorted(ALL):

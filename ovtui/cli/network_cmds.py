@@ -1,0 +1,76 @@
+"""`ovtui network list|show`: logical networks and their state on each host, over the API."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ovtui.cli.connect import CliError, signed_in_client
+from ovtui.cli.output import Column, print_json, print_record, print_table
+
+NETWORK_COLUMNS: list[Column] = [
+    ("NAME", lambda r: r["name"]),
+    ("DATACENTER", lambda r: r["datacenter"]),
+    ("BRIDGE", lambda r: r["bridge"]),
+    ("MTU", lambda r: r["mtu"]),
+    ("VLAN", lambda r: "" if r["vlan"] is None else f"{r['vlan']} (untested)"),
+    ("CLUSTERS", lambda r: ", ".join(f"{c}:{k}" for c, k in r["clusters"].items())),
+    ("HOSTS UP", lambda r: f"{sum(h['state'] == 'up' for h in r['hosts'])}/{len(r['hosts'])}"),
+]
+HOST_NET_COLUMNS: list[Column] = [
+    ("HOST", lambda r: r["host"]),
+    ("CLUSTER", lambda r: r["cluster"]),
+    ("REQUIRED", lambda r: "required" if r["required"] else "optional"),
+    ("STATE", lambda r: r["state"]),
+    ("MTU", lambda r: r["mtu"] or ""),
+]
+# The networks of one host (GET /hosts/{host}), for `ovtui host show`.
+HOST_NETWORKS: list[Column] = [
+    ("NETWORK", lambda r: r["name"]),
+    ("BRIDGE", lambda r: r["bridge"]),
+    ("REQUIRED", lambda r: "required" if r["required"] else "optional"),
+    ("STATE", lambda r: r["state"]),
+]
+
+
+def network_list(args: argparse.Namespace) -> None:
+    rows = signed_in_client(args).get("/api/v1/networks", datacenter=args.datacenter)
+    if args.json:
+        print_json(rows)
+        return
+    print_table(rows, NETWORK_COLUMNS)
+    if any(r["untested"] for r in rows):
+        print("(VLAN tags and bonds are modelled but UNTESTED: no 802.1Q or bonding in the lab)")
+
+
+def network_show(args: argparse.Namespace) -> None:
+    rows: list[dict[str, Any]] = signed_in_client(args).get(
+        "/api/v1/networks", name=args.network, datacenter=args.datacenter
+    )
+    if not rows:
+        raise CliError(f"no network named {args.network!r} (list them: ovtui network list)")
+    if len(rows) > 1 and not args.json:
+        where = ", ".join(r["datacenter"] for r in rows)
+        raise CliError(f"{args.network!r} is a network of {where}: add --datacenter")
+    if args.json:
+        print_json(rows[0] if len(rows) == 1 else rows)
+        return
+    row = rows[0]
+    print_record({k: v for k, v in row.items() if k not in ("hosts", "clusters")})
+    print()
+    print_table(row["hosts"], HOST_NET_COLUMNS)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    net = sub.add_parser("network", help="logical networks").add_subparsers(
+        dest="network_cmd", required=True
+    )
+    p = net.add_parser("list", help="logical networks and how many hosts have them")
+    p.add_argument("--datacenter")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=network_list)
+    p = net.add_parser("show", help="one network and its state on each host")
+    p.add_argument("network")
+    p.add_argument("--datacenter")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=network_show)
