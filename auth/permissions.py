@@ -16,6 +16,7 @@ class Permission(StrEnum):
     HOST_FENCE = "host.fence"  # power status/on/off, fence, confirm a host has been rebooted
     VM_HA = "vm.ha"  # a VM's HA flag and restart priority
     POLICY_MANAGE = "policy.manage"  # change modes, apply plans
+    NETWORK_MANAGE = "network.manage"  # logical networks of a data center: define, attach, delete
     STORAGE_MANAGE = "storage.manage"  # storage domains (data center scope): realise now
     DISK_MANAGE = "disk.manage"  # create/grow/delete on a domain; attach/detach/move on a VM
     VM_CREATE = "vm.create"  # create, clone and import VMs in a cluster; edit their settings
@@ -34,7 +35,7 @@ ROLES: dict[str, frozenset[Permission]] = {
     "ClusterAdmin": _READ
     | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.VM_NETWORK, P.HOST_MANAGE, P.POLICY_MANAGE}
     | {P.HOST_FENCE, P.VM_HA, P.DISK_MANAGE, P.VM_CREATE, P.VM_DELETE, P.TEMPLATE_MANAGE}
-    | {P.VM_SNAPSHOT},
+    | {P.VM_SNAPSHOT, P.NETWORK_MANAGE},
     "PowerUser": _READ
     | {P.VM_POWER, P.VM_CONSOLE, P.VM_MIGRATE, P.VM_NETWORK, P.DISK_MANAGE, P.VM_CREATE}
     | {P.VM_SNAPSHOT},

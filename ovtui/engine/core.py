@@ -20,6 +20,7 @@ from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
 from ovtui.engine import maintenance, unfit_hosts
 from ovtui.engine.audit_open import open_audit_on
+from ovtui.engine.network_defs import NetworkDefinitions
 from ovtui.engine.signin import build_signin
 from ovtui.fleet import actions
 from ovtui.fleet.assemble import LoadModel
@@ -96,6 +97,8 @@ class Engine:
             domain_of_disk=lambda source: self.storage.domain_of_disk(source),
             disks_shared=lambda vm: self.storage.disks_shared(vm),
         )
+        # Logical networks of ovtui.toml and those defined through the API (kept in the store).
+        self.networks = NetworkDefinitions(config, self.store, self.fleet)
         # Storage domains realised as pools on their hosts; a host that cannot activate a shared
         # one turns non_operational (the fleet asks problem_of when it rebuilds the host).
         self.storage = StorageService(

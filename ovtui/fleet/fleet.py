@@ -10,10 +10,11 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from collectors.bulk_stats import POLL_DOMAINS, POLL_NODE
+from ovtui.config.network_schema import NetworkConfig
 from ovtui.config.schema import Config
 from ovtui.fleet.assemble import HostFacts, LoadModel, assemble
 from ovtui.fleet.errors import FleetError
@@ -95,7 +96,8 @@ class Fleet:
         }
         grace = config.networking.missing_network_grace_seconds
         self._networks = {
-            h.name: NetworkTracker(wanted_networks(config, h.cluster), grace) for h in config.hosts
+            h.name: NetworkTracker(wanted_networks(config.networks, h.cluster), grace)
+            for h in config.hosts
         }
         self._network_problem: dict[str, str | None] = {}
         self._readings: dict[str, HostReading] = {}
@@ -214,9 +216,20 @@ class Fleet:
             self._check_networks(name, reading)
             self._rebuild(name, publish=publish)
 
+    def set_networks(self, networks: Sequence[NetworkConfig]) -> None:
+        """The logical networks now defined (ovtui.toml's and the API's): every host checks
+        those of its cluster from its next read on, which is asked for at once."""
+        for h in self.config.hosts:
+            self._networks[h.name].rewant(wanted_networks(networks, h.cluster))
+        self._network_models = tuple(_network(n) for n in networks)
+        self._snapshot = None
+        for name in self._wake:  # started hosts: the new set shows now, its state on the read
+            self._rebuild(name)
+            self.request_refresh(name)
+
     def _check_networks(self, name: str, reading: HostReading) -> None:
         tracker = self._networks[name]
-        if not tracker.wanted:
+        if not tracker.wanted and self._network_problem.get(name) is None:
             return
         tracker.update(reading.networks, reading.wall)
         before = self._network_problem.get(name)

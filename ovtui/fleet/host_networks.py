@@ -8,10 +8,10 @@ nothing: the host is non_responsive then, and the clock is not reset by not look
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ovtui.config.schema import Config
+from ovtui.config.network_schema import NetworkConfig
 from ovtui.fleet.bridges import BridgeReading
 from ovtui.model import HostNetwork, NetworkState
 
@@ -23,10 +23,11 @@ class Wanted:
     required: bool
 
 
-def wanted_networks(config: Config, cluster: str) -> tuple[Wanted, ...]:
+def wanted_networks(networks: Iterable[NetworkConfig], cluster: str) -> tuple[Wanted, ...]:
+    """The networks (from ovtui.toml and defined through the API) a cluster's hosts need."""
     return tuple(
         Wanted(n.name, n.bridge, n.clusters[cluster] == "required")
-        for n in config.networks
+        for n in networks
         if cluster in n.clusters
     )
 
@@ -37,6 +38,15 @@ class NetworkTracker:
         self.grace = grace_seconds
         self._since: dict[str, float] = {}
         self._found: dict[str, BridgeReading] = {}
+
+    def rewant(self, wanted: tuple[Wanted, ...]) -> None:
+        """The cluster's networks changed (one defined, deleted or re-attached through the API):
+        what was read of a network still wanted on the same bridge is kept, with its clock."""
+        before = set(self.pairs)
+        keep = {w.name for w in wanted if (w.name, w.bridge) in before}
+        self.wanted = wanted
+        self._since = {n: t for n, t in self._since.items() if n in keep}
+        self._found = {n: r for n, r in self._found.items() if n in keep}
 
     @property
     def pairs(self) -> tuple[tuple[str, str], ...]:

@@ -1,7 +1,8 @@
 """The Networks screen (`:networks`): each logical network, its settings, and its hosts.
 
 A client of GET /api/v1/networks like every screen; fetched again on each refresh tick while
-shown. VLAN tags and bonds are marked untested, as the API marks them.
+shown. VLAN tags and bonds are marked untested, as the API marks them; "Defined in" says where
+a network is changed (ovtui.toml, or the API: `ovtui network create|attach|delete`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ COLUMNS = (
     Col("clusters", "Clusters"),
     Col("up", "Hosts up"),
     Col("missing", "Missing on"),
+    Col("source", "Defined in"),
 )
+SOURCES = {"config": "ovtui.toml", "api": "API"}
 
 
 def cells(net: dict[str, Any]) -> tuple[str, ...]:
@@ -44,6 +47,7 @@ def cells(net: dict[str, Any]) -> tuple[str, ...]:
         ", ".join(f"{c} ({k})" for c, k in (net.get("clusters") or {}).items()),
         f"{len(hosts) - len(down)}/{len(hosts)}",
         ", ".join(down) or "-",
+        SOURCES.get(str(net.get("source")), "?"),
     )
 
 
