@@ -63,6 +63,7 @@ class Expect:
 
 
 DISK_ROLES = frozenset({"SuperUser", "ClusterAdmin", "PowerUser"})
+NET_ROLES = frozenset({"SuperUser", "ClusterAdmin"})
 EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{API}/health"): Expect(PUBLIC),
     ("POST", f"{API}/sessions"): Expect(PUBLIC, audited_as="login"),
@@ -223,6 +224,16 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("DELETE", f"{API}/vms/{{vm}}/nics/{{mac}}"): Expect(
         frozenset({"SuperUser", "ClusterAdmin", "PowerUser"}), "vm.network", "vm", "vm.nic.remove"
     ),
+    # Networks of a data center defined through the API: network.manage on the data center.
+    ("POST", f"{API}/datacenters/{{datacenter}}/networks"): Expect(
+        NET_ROLES, "network.manage", "datacenter", "network.create"
+    ),
+    ("PUT", f"{API}/datacenters/{{datacenter}}/networks/{{network}}/clusters"): Expect(
+        NET_ROLES, "network.manage", "datacenter", "network.attach"
+    ),
+    ("DELETE", f"{API}/datacenters/{{datacenter}}/networks/{{network}}"): Expect(
+        NET_ROLES, "network.manage", "datacenter", "network.delete"
+    ),
 }
 # A network for the NIC routes (h1 has its bridge); NICs change on stopped VMs (the test driver
 # cannot plug devices into a running one), one VM per role to add/link and one to remove from.
@@ -291,6 +302,9 @@ def _request(
         url = url.replace("{move}", _stored_move(live))
     if "{disk}" in path:
         url = url.replace("{disk}", _new_disk(live))
+    url = url.replace("{datacenter}", "dc1")
+    if "{network}" in path:
+        url = url.replace("{network}", _new_network(live))
     body: dict[str, Any] | None = None
     if path.endswith("/migrate"):
         body = {"target": "h2"}
@@ -330,6 +344,11 @@ def _request(
         body = {}
     elif path.endswith("/nics"):
         body = {"network": "prod"}
+    elif path.endswith("/datacenters/{datacenter}/networks"):
+        n = next(_DISK_NUMBERS)
+        body = {"name": f"net-{n}", "bridge": f"brn{n}"}
+    elif path.endswith("/networks/{network}/clusters"):
+        body = {"clusters": {"c1": "optional"}}
     elif path.endswith("/link"):
         body = {"state": "down"}
     return method, url, body
@@ -341,6 +360,15 @@ def _new_disk(live: LiveEngine) -> str:
     resp = live.as_role("SuperUser").post(
         f"{API}/storage/loc/disks", json={"name": name, "size_bytes": 1 << 20}
     )
+    assert resp.status_code == 201, resp.text
+    return name
+
+
+def _new_network(live: LiveEngine) -> str:
+    """A network of dc1 on no cluster, defined through the API (by the SuperUser)."""
+    name = f"net-{next(_DISK_NUMBERS)}"
+    body = {"name": name, "bridge": f"br-{name}"}
+    resp = live.as_role("SuperUser").post(f"{API}/datacenters/dc1/networks", json=body)
     assert resp.status_code == 201, resp.text
     return name
 
@@ -593,6 +621,7 @@ PATH_OBJECTS = {
     "storage": ("sd-in", "sd-out"),
     "move": ("mv-in", "mv-out"),
     "template": ("tp-in", "tp-out"),
+    "datacenter": ("dc-in", "dc-out"),
 }
 # Query parameters that filter by an object: asked with the object outside the grant.
 FILTERS = {"datacenter": "dc-out", "cluster": "cl-out", "host": "h-out", "vm": "vm-out"}
@@ -923,6 +952,8 @@ def _action_body(path: str, method: str) -> dict[str, Any] | None:
         "/apply": {},
         "/nics": {"network": "prod"},
         "/link": {"state": "down"},
+        "/networks": {"name": "n1", "bridge": "br-n1"},
+        "/clusters": {"clusters": {}},
     }
     if path.endswith("/mode") and method == "PUT":
         return {"mode": "off"}
@@ -945,7 +976,7 @@ def test_no_scoped_grant_acts_outside_it(
         url = route.path.replace(f"{{{param}}}", PATH_OBJECTS[param][1])
         # what the object holds (a disk, a VM's device): authorisation on the object comes first
         url = url.replace("{action}", "reboot").replace("{disk}", "d1").replace("{target}", "vda")
-        url = url.replace("{mac}", "52:54:00:00:00:01")
+        url = url.replace("{mac}", "52:54:00:00:00:01").replace("{network}", "n1")
         for method in sorted(route.methods):
             body = _action_body(route.path, method)
             for role in sorted(ALL):
@@ -963,7 +994,7 @@ def test_no_scoped_grant_acts_outside_it(
     [
         (Permission.INVENTORY_READ, "system", 'filtered list: target="list"'),
         (Permission.EVENTS_READ, "list", 'system-wide role: target="system"'),
-        (Permission.INVENTORY_READ, "datacenter", "target: unknown 'datacenter'"),
+        (Permission.INVENTORY_READ, "datacentre", "target: unknown 'datacentre'"),
     ],
 )
 def test_a_declaration_that_does_not_say_what_it_reads_is_refused(
