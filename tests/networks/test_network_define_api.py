@@ -105,6 +105,23 @@ def test_a_defined_network_is_checked_on_its_hosts_and_survives_a_restart(
         net = _net(c, "lab")
         assert net is not None and net["source"] == "api" and net["clusters"] == {"c1": "required"}
         assert _host_state(c, "h1", "lab") == "up"
+    with again.as_role("SuperUser") as c:
+        # c2 has no network of ovtui.toml: one defined required, h3 lacks it and is unfit; once
+        # detached, h3 has nothing left to miss and is fit again
+        st = f"{API}/datacenters/dc2/networks"
+        r = c.post(st, json={"name": "st", "bridge": "br-st", "clusters": {"c2": "required"}})
+        assert r.status_code == 201, r.text
+        eventually(
+            lambda: c.get(f"{API}/hosts/h3").json()["state"] == "non_operational",
+            what="h3 non_operational for want of st",
+        )
+        r = c.put(f"{st}/st/clusters", json={"clusters": {}})
+        assert r.status_code == 200, r.text
+        eventually(
+            lambda: c.get(f"{API}/hosts/h3").json()["state"] != "non_operational",
+            what="h3 fit again once st is detached",
+        )
+        assert c.get(f"{API}/hosts/h3").json()["networks"] == []
 
 
 def test_refusals_name_the_problem(live: LiveEngine) -> None:

@@ -43,3 +43,21 @@ def test_an_unknown_answer_neither_starts_nor_resets_the_clock() -> None:
     t.update({"prod": BridgeReading(NetworkState.UNKNOWN)}, 5.0)
     t.update({}, 6.0)
     assert t.problem(11.0) is not None
+
+
+def test_a_changed_set_of_networks_keeps_the_clock_of_those_still_wanted_on_the_same_bridge() -> (
+    None
+):
+    t = _tracker(grace=10.0)
+    t.update({"prod": DOWN, "bk": GONE}, 100.0)
+    # through the API: "lab" defined, "bk" detached; "prod" is kept as it was, so its clock
+    # runs on (a network on another bridge starts afresh).
+    t.rewant((Wanted("prod", "br-prod", True), Wanted("lab", "br-lab", True)))
+    assert [n.name for n in t.networks()] == ["prod", "lab"]
+    assert t.networks()[0].missing_since == 100.0
+    assert t.networks()[1].state == NetworkState.UNKNOWN  # not read yet: not missing yet
+    assert t.problem(110.0) == "required network missing: prod (bridge 'br-prod' is down, for 10 s)"
+    t.rewant((Wanted("prod", "br-prod2", True),))
+    assert t.networks()[0].missing_since is None and t.problem(200.0) is None
+    t.rewant(())  # detached from the cluster: nothing left to miss
+    assert t.networks() == () and t.problem(1000.0) is None
