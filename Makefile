@@ -64,6 +64,7 @@ bench-lab: venv
 	$(BIN)/python -m bench.lab_figures
 	$(BIN)/python -m bench.exporter_lab_figures
 	$(BIN)/python -m bench.ha_lab_figures
+	$(BIN)/python -m bench.network_lab_figures
 	$(BIN)/python -m bench.storage_figures
 	$(BIN)/python -m bench.poll_lab_figures
 	$(BIN)/python -m bench.provision_figures

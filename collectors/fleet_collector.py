@@ -20,6 +20,8 @@ from prometheus_client.registry import Collector
 from collectors import host_metrics, vm_metrics
 from collectors.cluster_metrics import cluster_families
 from collectors.host_blocks import HostBlocks, HostInputs
+from collectors.network_metrics import HOST_FAMILIES as NETWORK_FAMILIES
+from collectors.network_metrics import nic_families
 from collectors.stats_cache import HostScrape
 from ovtui.model import VM, Host, Snapshot
 
@@ -31,6 +33,7 @@ FAMILIES = (
     *host_metrics.SCRAPE_FAMILIES,
     *vm_metrics.SNAPSHOT_FAMILIES,
     *vm_metrics.STATS_FAMILIES,
+    *NETWORK_FAMILIES,
 )
 
 
@@ -62,6 +65,7 @@ class FleetCollector(Collector):
         return [
             took,
             *_nonempty(cluster_families(data.snapshot)),
+            *_nonempty(nic_families(data.snapshot)),  # devices: not cached (network_metrics)
             *self.blocks.render(_hosts(data)),
         ]
 

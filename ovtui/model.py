@@ -66,6 +66,45 @@ class Cluster:
     )
 
 
+class NetworkState(StrEnum):
+    UP = "up"  # the bridge exists and is up
+    DOWN = "down"  # the bridge exists but is down
+    MISSING = "missing"  # no such bridge on the host
+    UNKNOWN = "unknown"  # not read (host unreachable, or not read yet)
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """A logical network of a data center (config `[[networks]]`)."""
+
+    name: str
+    datacenter: str
+    bridge: str
+    mtu: int = 1500
+    vlan: int | None = None  # modelled, UNTESTED (no 802.1Q in the lab kernel)
+    bond: str = ""  # modelled, UNTESTED (no bonding in the lab kernel)
+    description: str = ""
+    # cluster -> "required" | "optional"
+    clusters: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class HostNetwork:
+    """One network of a host's cluster, as found on that host."""
+
+    name: str
+    bridge: str
+    required: bool
+    state: NetworkState = NetworkState.UNKNOWN
+    missing_since: float | None = None  # unix time it was first seen not up
+    mtu: int = 0  # the bridge's MTU as read (0: not read)
+    libvirt_network: bool = False  # realised by a libvirt network of its name (bridge mode)
+
+    @property
+    def ok(self) -> bool:
+        return self.state == NetworkState.UP
+
+
 @dataclass(frozen=True, slots=True)
 class Host:
     name: str
@@ -86,6 +125,7 @@ class Host:
     maintenance: bool = False
     power_management: bool = False
     last_seen: float | None = None  # unix time of the last successful poll
+    networks: tuple[HostNetwork, ...] = ()  # the networks of its cluster, as found on it
     # Storage domains whose pool is active on this host now (ovtui.storage); a VM whose disks
     # live on a domain not in here cannot run here (policies/filters/storage.py).
     storage_domains: frozenset[str] = frozenset()
@@ -111,6 +151,7 @@ class Nic:
     source: str = ""  # libvirt network name, host bridge, or host device (direct)
     model: str = ""  # virtio | e1000 | rtl8139 | ...
     target: str = ""  # host-side device (vnet3) while the VM runs; "" otherwise
+    link: str = "up"  # up | down (<link state>; libvirt's default is up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +209,7 @@ class Snapshot:
     clusters: tuple[Cluster, ...] = ()
     hosts: tuple[Host, ...] = ()
     vms: tuple[VM, ...] = ()
+    networks: tuple[Network, ...] = ()
     _host_index: dict[str, Host] = field(default_factory=dict, repr=False, compare=False)
     _vm_index: dict[str, VM] = field(default_factory=dict, repr=False, compare=False)
     _vms_by_name: dict[str, tuple[VM, ...]] = field(default_factory=dict, repr=False, compare=False)
@@ -197,3 +239,6 @@ class Snapshot:
 
     def hosts_in(self, cluster: str) -> tuple[Host, ...]:
         return tuple(h for h in self.hosts if h.cluster == cluster)
+
+    def networks_of(self, cluster: str) -> tuple[Network, ...]:
+        return tuple(n for n in self.networks if cluster in n.clusters)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ovtui.model import VM, Host, HostState, Snapshot
+from policies.filters.networks import lacks_network
 from policies.plan import Move, Stuck
 
 
@@ -65,12 +66,17 @@ def evacuation_plan(snap: Snapshot, host_name: str) -> tuple[list[Move], list[St
         if why:
             stuck.append(Stuck(vm.uuid, vm.name, why))
             continue
+        no_net = {r.host.name: lacks_network(vm, r.host) for r in rooms}
         fits = [
             r
             for r in rooms
             if r.memory_left >= vm.memory_mib
             and not (vm.anti_affinity_group and vm.anti_affinity_group in r.groups)
+            and no_net[r.host.name] is None
         ]
+        if not fits and rooms and all(no_net.values()):
+            stuck.append(Stuck(vm.uuid, vm.name, "; ".join(v for v in no_net.values() if v)))
+            continue
         if not fits:
             stuck.append(
                 Stuck(

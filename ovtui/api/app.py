@@ -19,6 +19,8 @@ from ovtui.api.routes import (
     hosts,
     inventory,
     logs,
+    networks,
+    nics,
     provision,
     sessions,
     snapshots,
@@ -58,8 +60,9 @@ def create_app(engine: Engine) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
     app.add_middleware(RefusalAuditMiddleware, engine=engine)  # refusals and failures audited
     # provision and templates before vms: /vms/{vm}/clone|template before /vms/{vm}/{action}
-    routers = [sessions, inventory, ha, disks, provision, templates, snapshots, vms, hosts, logs]
-    routers += [grants, storage]
+    # nics before vms: /vms/{vm}/nics/... before /vms/{vm}/{action}
+    routers = [sessions, inventory, ha, nics, disks, provision, templates, snapshots, vms, hosts]
+    routers += [logs, grants, networks, storage]
     for module in routers:
         app.include_router(module.router)
     app.include_router(policy_routes.router)

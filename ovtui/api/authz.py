@@ -29,7 +29,8 @@ from ovtui.model import VM
 # domain its path names (inside its data center: a grant on that data center or system-wide).
 # "move": the disk move its path names, read as its VM is. "template": the template its path
 # names (inside its data center; Blank, in none, needs a system-wide grant to change).
-TARGETS = ("vm", "host", "cluster", "storage", "move", "template", "list", "system")
+# "datacenter": the data center its path names (its logical networks).
+TARGETS = ("vm", "host", "cluster", "datacenter", "storage", "move", "template", "list", "system")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,17 @@ def _target(request: Request, engine: Engine, kind: str | None, who: Principal) 
                 f"no cluster named {name!r} (clusters: {', '.join(mine) or 'none you may read'})",
             )
         return cluster_ref(cluster.name, cluster.datacenter)
+    if kind == "datacenter":
+        name = request.path_params["datacenter"]
+        if name not in {d.name for d in engine.config.datacenters}:
+            mine = [d.name for d in engine.config.datacenters
+                    if may_read(who, ObjectRef("datacenter", d.name, d.name))]  # fmt: skip
+            raise HTTPException(
+                404,
+                f"no data center named {name!r} "
+                f"(data centers: {', '.join(mine) or 'none you may read'})",
+            )
+        return ObjectRef("datacenter", name, name)
     if kind == "storage":
         name = request.path_params["storage"]
         sd = engine.storage.domain(name)

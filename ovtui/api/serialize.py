@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from ovtui.model import VM, Cluster, DataCenter, Host
+from ovtui.model import VM, Cluster, DataCenter, Host, Network
 
 _FIELDS = {
     cls: tuple(f.name for f in fields(cls) if f.name != "devices")
@@ -25,8 +25,20 @@ def to_dict(obj: VM | Host | Cluster | DataCenter) -> dict[str, Any]:
     if isinstance(obj, Cluster):
         out["scheduling_params"] = dict(obj.scheduling_params)
     elif isinstance(obj, Host):
+        out["networks"] = [asdict(n) for n in obj.networks]
         out["storage_domains"] = sorted(obj.storage_domains)
     return out
+
+
+def network_dict(net: Network) -> dict[str, Any]:
+    out = {f.name: getattr(net, f.name) for f in fields(Network)}
+    return {**out, "clusters": dict(net.clusters), "untested": _untested(net)}
+
+
+def _untested(net: Network) -> list[str]:
+    """What of this network's settings has never run on a real link (the lab kernel has no
+    802.1Q and no bonding driver): said in every answer, not only in the README."""
+    return [k for k, v in (("vlan", net.vlan), ("bond", net.bond)) if v]
 
 
 def vm_with_devices(vm: VM) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ovtui.cli import ha_cmds
+from ovtui.cli import ha_cmds, nic_cmds
 from ovtui.cli.connect import signed_in_client
 from ovtui.cli.output import Column, pct, print_json, print_record, print_table, synthetic_note
 
@@ -118,7 +118,12 @@ def host_show(args: argparse.Namespace) -> None:
     if args.json:
         print_json(row)
         return
-    print_record({k: v for k, v in row.items() if k != "vms"})
+    print_record({k: v for k, v in row.items() if k not in ("vms", "networks")})
+    if row.get("networks"):
+        from ovtui.cli.network_cmds import HOST_NETWORKS
+
+        print()
+        print_table(row["networks"], HOST_NETWORKS)
     print()
     print_table(row["vms"], VM_COLUMNS)
 
@@ -175,6 +180,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("target", help="destination host")
     p.set_defaults(func=vm_migrate)
     ha_cmds.add_vm_parsers(vm, with_json)
+    nic_cmds.add_parsers(vm, with_json)
 
     host = sub.add_parser("host", help="list and inspect hosts").add_subparsers(
         dest="host_cmd", required=True

@@ -14,6 +14,7 @@ from ovtui.cli import (
     backup_cmds,
     ha_cmds,
     inventory_cmds,
+    network_cmds,
     policy_cmds,
     provision_cmds,
     session_cmds,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmds.add_parsers(sub)
     policy_cmds.add_parsers(sub)
     ha_cmds.add_parsers(sub)
+    network_cmds.add_parsers(sub)
     storage_cmds.add_parsers(sub)
     provision_cmds.add_parsers(sub)  # after inventory_cmds: adds to the `vm` group
     snapshot_cmds.add_parsers(sub)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from ovtui.config.network_crossrefs import network_errors
 from ovtui.config.policy_params import policy_errors
 from ovtui.config.schema import Config
 from ovtui.config.storage_crossrefs import storage_errors
@@ -50,6 +51,7 @@ def cross_reference_errors(config: Config) -> list[tuple[str, str]]:
             )
     errors += _grant_errors(config)
     errors += policy_errors(config)
+    errors += network_errors(config)
     errors += storage_errors(config)
     return errors
 

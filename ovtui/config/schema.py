@@ -14,6 +14,7 @@ from auth.permissions import ROLES
 from auth.syslog_sink import parse_target
 from ovtui.config.base import Strict as _Strict
 from ovtui.config.ha_schema import HaConfig
+from ovtui.config.network_schema import MacPoolConfig, NetworkConfig, NetworkingSection
 from ovtui.config.ovirt_section import OvirtApiSection
 from ovtui.config.power_schema import PowerConfig
 from ovtui.config.provision_schema import ProvisionSection
@@ -318,6 +319,9 @@ class Config(_Strict):
     datacenters: list[DataCenterConfig] = Field(default_factory=list)
     clusters: list[ClusterConfig] = Field(default_factory=list)
     hosts: list[HostConfig] = Field(default_factory=list)
+    networks: list[NetworkConfig] = Field(default_factory=list)  # network_schema.py
+    mac_pools: list[MacPoolConfig] = Field(default_factory=list)
+    networking: NetworkingSection = NetworkingSection()
     storage_domains: list[StorageDomainConfig] = Field(default_factory=list)  # storage_schema.py
     provision: ProvisionSection = ProvisionSection()  # provision_schema.py
     # Where the file came from, for messages; not a TOML key.

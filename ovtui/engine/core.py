@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from auth.principal import Principal
@@ -18,8 +18,9 @@ from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
 from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
-from ovtui.engine import maintenance
+from ovtui.engine import maintenance, unfit_hosts
 from ovtui.engine.audit_open import open_audit_on
+from ovtui.engine.network_defs import NetworkDefinitions
 from ovtui.engine.signin import build_signin
 from ovtui.fleet import actions
 from ovtui.fleet.assemble import LoadModel
@@ -90,11 +91,14 @@ class Engine:
             on_call_error=self.metrics.libvirt_error,
             ha_of=lambda uuid: self.ha.ha_of(uuid),
             on_lifecycle=lambda *event: self.ha.on_lifecycle(*event),
+            on_unfit=self._host_unfit,
             unfit_reason=lambda h: self.storage.problem_of(h),
             storage_of=lambda h: self.storage.active_on(h),
             domain_of_disk=lambda source: self.storage.domain_of_disk(source),
             disks_shared=lambda vm: self.storage.disks_shared(vm),
         )
+        # Logical networks of ovtui.toml and those defined through the API (kept in the store).
+        self.networks = NetworkDefinitions(config, self.store, self.fleet)
         # Storage domains realised as pools on their hosts; a host that cannot activate a shared
         # one turns non_operational (the fleet asks problem_of when it rebuilds the host).
         self.storage = StorageService(
@@ -118,6 +122,12 @@ class Engine:
         self._resuming: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.metrics.registry.register(StorageCollector(self._storage_input))
+        # The one hook for a host unfit for its cluster (a required network missing): the HA
+        # resiliency policy replaces it; until then, the maintenance evacuation.
+        self.on_host_unfit: Callable[[Engine, str, str], Coroutine[Any, Any, None]] = (
+            unfit_hosts.evacuate
+        )
+        self._background: set[asyncio.Task[None]] = set()
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
         # Fencing and HA restarts (ovtui/ha); it acts as the system principal "system:ha".
         self.ha = HaService(config, self.store, self.fleet, self._ha_act, self._record_event,
@@ -154,6 +164,9 @@ class Engine:
             return
         self._stopped = True
         await self.ha.stop()
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.policies.stop()
         if self._resuming is not None:
             self._resuming.cancel()
@@ -181,6 +194,13 @@ class Engine:
 
     async def _resiliency_migrate(self, vm: VM, target: str) -> dict[str, Any]:
         return await self.migrate(HA_PRINCIPAL, vm, target, "system:ha resiliency")
+
+    def _host_unfit(self, host: str, reason: str) -> None:
+        if self._stopped:
+            return
+        task = asyncio.get_running_loop().create_task(self.on_host_unfit(self, host, reason))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # -- audited actions -----------------------------------------------------------------------
     async def perform(

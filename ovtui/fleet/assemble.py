@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from collectors.cpu_usage import cpu_fraction
 from ovtui.config.schema import ClusterConfig, HostConfig
 from ovtui.fleet.reading import DomainReading, HostReading
-from ovtui.model import VM, Host, HostState, LoadSource, VmState
+from ovtui.model import VM, Host, HostNetwork, HostState, LoadSource, VmState
 
 # (vm name, role, unix time) -> share of the VM's vCPUs busy; the demo's synthetic model.
 LoadModel = Callable[[str, str, float], float]
@@ -31,6 +31,8 @@ class HostFacts:
     # The operator's HA flag and priority for a VM uuid (kept in the store), None: the domain
     # XML's metadata says. A dict lookup: called for every VM of every rebuild.
     ha_of: Callable[[str], tuple[bool, int] | None] = lambda _uuid: None
+    networks: tuple[HostNetwork, ...] = ()  # its cluster's networks, as found on it
+    network_problem: str | None = None  # a required network missing past the grace period
     # Why the host cannot serve its cluster beyond its CPU (a shared storage domain it cannot
     # activate: ovtui.storage); "" when nothing is wrong.
     unfit_reason: str = ""
@@ -78,6 +80,7 @@ def assemble(
             live_migration=facts.live_migration,
             maintenance=facts.maintenance,
             power_management=cfg.power.kind != "none",
+            networks=facts.networks,
             storage_domains=facts.storage_domains,
         )
         return host, ()
@@ -86,6 +89,10 @@ def assemble(
     if state == HostState.UP and node.cpu_model != cluster.cpu_model:
         state = HostState.NON_OPERATIONAL
         reason = f"CPU model {node.cpu_model!r} differs from cluster {cluster.cpu_model!r}"
+    elif state == HostState.UP and facts.network_problem:
+        # Before maintenance: the evacuation this starts puts the host in maintenance, and the
+        # operator should still see why it is unfit until the network is back.
+        state, reason = HostState.NON_OPERATIONAL, facts.network_problem
     elif state == HostState.UP and facts.unfit_reason:
         state, reason = HostState.NON_OPERATIONAL, facts.unfit_reason
     elif state == HostState.UP and facts.maintenance:
@@ -145,6 +152,7 @@ def assemble(
         maintenance=facts.maintenance,
         power_management=cfg.power.kind != "none",
         last_seen=facts.last_seen,
+        networks=facts.networks,
         storage_domains=facts.storage_domains,
     )
     return host, tuple(vms)

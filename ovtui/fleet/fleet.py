@@ -10,23 +10,26 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from collectors.bulk_stats import POLL_DOMAINS, POLL_NODE
+from ovtui.config.network_schema import NetworkConfig
 from ovtui.config.schema import Config
 from ovtui.fleet.assemble import HostFacts, LoadModel, assemble
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
+from ovtui.fleet.host_networks import NetworkTracker, wanted_networks
 from ovtui.fleet.lifecycle_names import describe
 from ovtui.fleet.moving import Moving, overlay, settled
 from ovtui.fleet.reading import HostReading, NodeInfo, VmConfig, read_host, read_node
-from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot, VmState
+from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Network, Snapshot, VmState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 EventSink = Callable[[dict[str, Any]], None]
 CallErrorSink = Callable[[str, str, str], None]  # host, call, error kind
+UnfitSink = Callable[[str, str], None]  # host, why it is unfit for its cluster
 POWERED_OFF = "powered off by power management"
 # Background polls publish a new snapshot at most this often: on a large fleet some host is
 # read every few milliseconds, and rebuilding the whole snapshot (20 000 VMs: ~15 ms) for each
@@ -50,6 +53,7 @@ class Fleet:
         on_call_error: CallErrorSink = lambda _h, _c, _k: None,
         ha_of: Callable[[str], tuple[bool, int] | None] = lambda _u: None,
         on_lifecycle: Callable[[str, str, int, int], None] = lambda _h, _u, _e, _d: None,
+        on_unfit: UnfitSink = lambda _h, _r: None,
         unfit_reason: Callable[[str], str | None] = lambda _h: None,
         storage_of: Callable[[str], frozenset[str]] = lambda _h: frozenset(),
         domain_of_disk: Callable[[str], str | None] = lambda _s: None,
@@ -58,6 +62,8 @@ class Fleet:
         """`powered_off(host)`: power management switched it off, so it is `down`, not
         non_responsive, while it does not answer (and losing it, or a host in maintenance, is
         logged at INFO, not as a warning). `on_call_error` counts failed poll calls.
+        `on_unfit(host, reason)`: a host has just become non_operational for a missing required
+        network (once per episode; the engine decides what happens to its VMs).
         `unfit_reason(host)`: why a reachable host is non_operational (storage), else None.
         `storage_of(host)`: the storage domains active there; `domain_of_disk(source)`: which
         domain holds a disk (both from ovtui.storage, for the scheduler's storage filter);
@@ -70,6 +76,7 @@ class Fleet:
         self._on_call_error = on_call_error
         self._ha_of = ha_of  # HA flag and priority overrides (ovtui/ha)
         self._on_lifecycle_raw = on_lifecycle  # libvirt's event and detail codes, for HA
+        self._on_unfit = on_unfit
         self._unfit_reason = unfit_reason
         self._storage_of = storage_of
         self._domain_of_disk = domain_of_disk
@@ -87,6 +94,12 @@ class Fleet:
             )
             for h in config.hosts
         }
+        grace = config.networking.missing_network_grace_seconds
+        self._networks = {
+            h.name: NetworkTracker(wanted_networks(config.networks, h.cluster), grace)
+            for h in config.hosts
+        }
+        self._network_problem: dict[str, str | None] = {}
         self._readings: dict[str, HostReading] = {}
         self._previous: dict[str, HostReading] = {}
         self._nodes: dict[str, NodeInfo] = {}
@@ -111,6 +124,7 @@ class Fleet:
         self._published_at = 0.0
         self._dcs = tuple(DataCenter(d.name, d.description) for d in config.datacenters)
         self._clusters = tuple(_cluster(c) for c in config.clusters)
+        self._network_models = tuple(_network(n) for n in config.networks)
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -178,13 +192,16 @@ class Fleet:
                 )
             fresh: dict[str, VmConfig] = {}
             stale = self._stale_during_read[name] = set()
+            networks = self._networks[name].pairs
             cpu_time = link.cfg.load != "synthetic"  # synthetic load never looks at cpu.time
             try:
                 reading = await self._counted(
                     name,
                     POLL_DOMAINS,
                     link.call(
-                        lambda conn: read_host(conn, cache, node, fresh, cpu_time=cpu_time),
+                        lambda conn: read_host(
+                            conn, cache, node, fresh, networks, cpu_time=cpu_time
+                        ),
                         action="list VMs",
                     ),
                 )
@@ -196,7 +213,32 @@ class Fleet:
             self._readings[name] = reading
             self._stored_read[name] = read_no
             self._current.add(name)
+            self._check_networks(name, reading)
             self._rebuild(name, publish=publish)
+
+    def set_networks(self, networks: Sequence[NetworkConfig]) -> None:
+        """The logical networks now defined (ovtui.toml's and the API's): every host checks
+        those of its cluster from its next read on, which is asked for at once."""
+        for h in self.config.hosts:
+            self._networks[h.name].rewant(wanted_networks(networks, h.cluster))
+        self._network_models = tuple(_network(n) for n in networks)
+        self._snapshot = None
+        for name in self._wake:  # started hosts: the new set shows now, its state on the read
+            self._rebuild(name)
+            self.request_refresh(name)
+
+    def _check_networks(self, name: str, reading: HostReading) -> None:
+        tracker = self._networks[name]
+        if not tracker.wanted and self._network_problem.get(name) is None:
+            return
+        tracker.update(reading.networks, reading.wall)
+        before = self._network_problem.get(name)
+        now = self._network_problem[name] = tracker.problem(reading.wall)
+        if now is not None and before is None:
+            self._on_event({"kind": "host", "host": name, "what": "non_operational", "detail": now})
+            self._on_unfit(name, now)
+        elif now is None and before is not None:
+            self._on_event({"kind": "host", "host": name, "what": "networks back", "detail": ""})
 
     def _keep_configs(
         self, name: str, reading: HostReading, fresh: dict[str, VmConfig], stale: set[str]
@@ -346,6 +388,8 @@ class Fleet:
             last_seen=self._readings[name].wall if name in self._readings else None,
             reading_current=name in self._current,
             ha_of=self._ha_of,
+            networks=self._networks[name].networks(),
+            network_problem=self._network_problem.get(name),
             unfit_reason=self._unfit_reason(name) or "",
             storage_domains=self._storage_of(name),
             domain_of_disk=self._domain_of_disk,
@@ -360,6 +404,13 @@ class Fleet:
             self._snapshot = None
         else:
             self._unpublished = True
+
+    def forget_config(self, host: str, uuid: str) -> None:
+        """A VM's devices changed (a NIC plugged): read its domain XML again at the next read."""
+        self._configs[host].pop(uuid, None)
+        stale = self._stale_during_read[host]
+        if stale is not None:
+            stale.add(uuid)
 
     def invalidate(self, host: str) -> None:
         """Host facts outside libvirt changed (maintenance flag): rebuild its part."""
@@ -381,6 +432,7 @@ class Fleet:
                 vms=overlay(
                     _without_stale_copies([vm for _, vms in views for vm in vms]), self._moving
                 ),
+                networks=self._network_models,
             )
         return snap
 
@@ -394,6 +446,21 @@ def _without_stale_copies(vms: list[VM]) -> tuple[VM, ...]:
         return tuple(vms)
     known = {vm.uuid for vm in vms if vm.state != VmState.UNKNOWN}
     return tuple(vm for vm in vms if vm.state != VmState.UNKNOWN or vm.uuid not in known)
+
+
+def _network(n: Any) -> Network:
+    from types import MappingProxyType
+
+    return Network(
+        name=n.name,
+        datacenter=n.datacenter,
+        bridge=n.bridge,
+        mtu=n.mtu,
+        vlan=n.vlan,
+        bond=n.bond.name if n.bond else "",
+        description=n.description,
+        clusters=MappingProxyType(dict(n.clusters)),
+    )
 
 
 def _cluster(c: Any) -> Cluster:

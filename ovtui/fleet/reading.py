@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import libvirt
 
+from ovtui.fleet.bridges import BridgeReading, read_networks
 from ovtui.fleet.errors import is_no_domain, is_unsupported
 from ovtui.model import ACTIVE_VM_STATES, Disk, Nic, VmDevices, VmState
 
@@ -95,6 +96,7 @@ class HostReading:
     wall: float
     node: NodeInfo
     domains: tuple[DomainReading, ...]
+    networks: Mapping[str, BridgeReading] = field(default_factory=dict)  # by network name
 
 
 def _truthy(value: str | None) -> bool:
@@ -146,6 +148,7 @@ def _nic(el: ET.Element, active: bool) -> Nic:
     target = el.find("target")
     model = el.find("model")
     mac = el.find("mac")
+    link = el.find("link")
     return Nic(
         mac=mac.get("address", "") if mac is not None else "",
         type=kind,
@@ -154,6 +157,7 @@ def _nic(el: ET.Element, active: bool) -> Nic:
         # The host-side device exists only while the VM runs (libvirt's test driver names one
         # even for a stopped VM: not shown then).
         target=target.get("dev", "") if (active and target is not None) else "",
+        link=link.get("state", "up") if link is not None else "up",
     )
 
 
@@ -250,12 +254,15 @@ def read_host(
     cache: Mapping[str, VmConfig],
     node: NodeInfo | None = None,
     fresh: dict[str, VmConfig] | None = None,
+    networks: tuple[tuple[str, str], ...] = (),
     *,
     cpu_time: bool = True,
 ) -> HostReading:
     """Every VM of the host in two round trips (plus one XMLDesc per VM not in `cache`).
 
     `cpu_time` False (synthetic load): cpu.time is not asked for and reads as 0.
+    `networks`: (name, bridge) of the logical networks of the host's cluster, checked in this
+    call (a few round trips per network, none per VM: ovtui.fleet.bridges).
     """
     node = node or read_node(conn)
     # NOWAIT: a domain busy with a job (an incoming migration holds one for its whole length)
@@ -276,4 +283,5 @@ def read_host(
         )
         if d
     )
-    return HostReading(time.monotonic(), time.time(), node, domains)
+    found = read_networks(conn, networks) if networks else {}
+    return HostReading(time.monotonic(), time.time(), node, domains, found)

@@ -54,6 +54,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     up.add_argument(
         "--bmc", action="store_true", help="give every host an IPMI BMC (ipmi_sim) on 127.0.0.1"
     )
+    up.add_argument(
+        "--networks",
+        action="store_true",
+        help="logical networks labnet1/labnet2 on every host, a virtio NIC in every guest",
+    )
     st = sub.add_parser("status", help="show hosts and guests; with HOST, exit 3 if it is down")
     st.add_argument("host", nargs="?")
     st.add_argument("--json", action="store_true", help="machine-readable output")
@@ -91,8 +96,16 @@ def run(args: argparse.Namespace) -> int:
     cmd = args.lab_command
     try:
         if cmd == "up":
-            print(lab.up(args.hosts, args.vms, args.memory, args.vcpus, wait_boot=not args.no_wait,
-                         bmc=args.bmc).render())  # fmt: skip
+            report = lab.up(
+                args.hosts,
+                args.vms,
+                args.memory,
+                args.vcpus,
+                wait_boot=not args.no_wait,
+                bmc=args.bmc,
+                networks=args.networks,
+            )
+            print(report.render())
         elif cmd == "status":
             report = lab.status()
             if args.host:

@@ -77,6 +77,7 @@ done
 i=0
 while [ ! -e /dev/input/event0 ] && [ "$i" -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
 acpid -c /etc/acpi -l /tmp/acpid.log
+. /etc/ovtui-net.sh
 echo ovtui-boot
 busy=""
 set_load() {
@@ -155,6 +156,8 @@ while :; do
                 sync; echo 3 > /proc/sys/vm/drop_caches
                 echo "ovtui-sum $arg $(md5sum < "/dev/$arg" | cut -d' ' -f1)" ;;
             poweroff) poweroff -f ;;
+            ping) ovtui_ping $arg ;;
+            pingrun) ovtui_pingrun $arg ;;
             sh) eval "$arg" ;;
         esac
     else

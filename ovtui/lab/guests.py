@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import libvirt
 
-from ovtui.lab import guestinit
+from ovtui.lab import guestinit, networks
 from ovtui.lab.image import GuestImage
 
 
@@ -23,6 +23,7 @@ class GuestSpec:
     memory_mib: int = 96
     vcpus: int = 1
     load: int = 0  # busy loops at boot; change at run time with set_load
+    nic: int = 0  # > 0: a virtio NIC on a lab network, address by this number (lab/networks.py)
 
 
 def guest_name(index: int) -> str:
@@ -31,8 +32,13 @@ def guest_name(index: int) -> str:
 
 def domain_xml(spec: GuestSpec, image: GuestImage, serial_log: Path) -> str:
     # type='qemu' (TCG): the machine's /dev/kvm is nested without vmx/svm and boots no Linux.
-    # No disk, NIC, USB or graphics: less to emulate and less state to migrate.
+    # No disk, USB or graphics, and a NIC only in a lab with networks: less to emulate and
+    # less state to migrate.
     cmdline = f"console=ttyS0 quiet loglevel=3 panic=-1 ovtui.load={spec.load}"
+    nic = ""
+    if spec.nic:
+        cmdline += networks.cmdline(spec.nic)
+        nic = networks.interface_xml(spec.nic)
     return f"""<domain type='qemu'>
   <name>{escape(spec.name)}</name>
   <uuid>{uuid.uuid4()}</uuid>
@@ -58,6 +64,7 @@ def domain_xml(spec: GuestSpec, image: GuestImage, serial_log: Path) -> str:
     <console type='pty'><target type='serial' port='0'/></console>
     <controller type='usb' model='none'/>
     <memballoon model='virtio'/>
+    {nic}
   </devices>
 </domain>
 """

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ovtui.lab import cpio, guestinit
+from ovtui.lab import cpio, guest_net, guestinit
 from ovtui.lab.packages import Say, apt_get
 
 KERNEL_META = "linux-image-amd64"
@@ -44,8 +44,10 @@ _MODULES = (
     # ISO9660, to read a cloud-init NoCloud seed on a virtio disk (ovtui.provision)
     "drivers/cdrom/cdrom.ko",
     "fs/isofs/isofs.ko",
+    *guest_net.MODULES,  # virtio-net, on top of the virtio core above
 )
 _FORMAT = "2"
+UNUSED_FOR = 7 * 86400.0  # seconds an image of another init script is kept unused
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
@@ -56,7 +58,7 @@ class GuestImage:
 
 
 def _key() -> str:
-    text = _FORMAT + guestinit.INIT + guestinit.POWER_BUTTON + " ".join(_MODULES)
+    text = _FORMAT + guestinit.INIT + guestinit.POWER_BUTTON + guest_net.SCRIPT + " ".join(_MODULES)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -67,6 +69,8 @@ def find_cached(cache: Path) -> GuestImage | None:
         return None
     d = found[-1].parent
     manifest = json.loads(found[-1].read_text(encoding="utf-8"))
+    with contextlib.suppress(OSError):
+        os.utime(found[-1])  # in use: kept by other builds (see build)
     return GuestImage(kernel=d / manifest["file"], initrd=d / "initrd.img")
 
 
@@ -135,6 +139,7 @@ def _initrd(busybox: bytes, modules: dict[str, bytes]) -> bytes:
         cpio.symlink("bin/sh", "busybox"),
         cpio.file("init", guestinit.INIT.encode(), 0o755),
         cpio.file("etc/acpi/PWRF/00000080", guestinit.POWER_BUTTON.encode(), 0o755),
+        cpio.file(guest_net.SCRIPT_PATH, guest_net.SCRIPT.encode(), 0o644),
     ]
     entries += [cpio.file(f"lib/modules/{name}", data) for name, data in modules.items()]
     return cpio.initramfs(entries)
@@ -178,11 +183,13 @@ def build(cache: Path, say: Say = print) -> GuestImage:
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-        # Images of another init script are removed only once unused for a week: labs of other
-        # checkouts (another init script) may run QEMUs that boot from them right now.
-        week_ago = time.time() - 7 * 86400
+        # Images of another init script are removed only once unused for a week (the manifest is
+        # touched on each use): labs of other checkouts, or a branch's tests, may run QEMUs that
+        # boot and migrate guests from their kernel file right now.
         for old in final.parent.iterdir():
-            if old != final and old.stat().st_mtime < week_ago:
+            used = old / "manifest.json"
+            stale = not used.exists() or time.time() - used.stat().st_mtime > UNUSED_FOR
+            if old != final and stale:
                 shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -23,6 +23,7 @@ from ovtui.lab import bmc as bmcmod
 from ovtui.lab import config, conn, guestinit, procs
 from ovtui.lab import guests as guestmod
 from ovtui.lab import host as hostmod
+from ovtui.lab import networks as labnets
 from ovtui.lab import state as statemod
 from ovtui.lab import storage as storagemod
 from ovtui.lab.image import GuestImage, ensure_image
@@ -143,9 +144,12 @@ class Lab:
         options: config.ConfigOptions | None = None,
         wait_boot: bool = True,
         bmc: bool = False,
+        networks: bool = False,
     ) -> LabReport:
         """Start what is missing of an N-host, M-guest lab; report what already ran.
-        bmc: every host also gets an IPMI BMC (ipmi_sim) that powers it off and on (bmc.py)."""
+        bmc: every host also gets an IPMI BMC (ipmi_sim) that powers it off and on (bmc.py).
+        `networks`: logical networks on every host and a NIC in every guest (lab/networks.py);
+        once a lab has them, every later `up` keeps them."""
         if os.geteuid() != 0:
             raise LabError("the lab runs libvirtd and QEMU as root: run `ovtui lab up` as root")
         self.paths.check()
@@ -165,8 +169,13 @@ class Lab:
                     bmcmod.start(self.paths, st.hosts[name])
                     self._save(st)
                     self.say(f"BMC of {name} on 127.0.0.1:{st.hosts[name].bmc_port}")
+            nets = networks or labnets.enabled(self.root)
+            if nets:
+                self._start_networks(st)
             specs = [
-                guestmod.GuestSpec(guestmod.guest_name(i), memory_mib, vcpus, st.guests.get(n, 0))
+                guestmod.GuestSpec(
+                    guestmod.guest_name(i), memory_mib, vcpus, st.guests.get(n, 0), i if nets else 0
+                )
                 for i in range(1, guests + 1)
                 for n in [guestmod.guest_name(i)]
             ]
@@ -187,6 +196,7 @@ class Lab:
             if left:
                 raise LabError(f"processes {left} of the lab survived SIGKILL; see `ps -p`")
             st.hosts.clear()
+            labnets.remove(self.root)
             if st.storage:
                 problems = storagemod.down(storagemod.LabStorage.from_json(st.storage))
                 if problems:
@@ -278,6 +288,19 @@ class Lab:
                 finally:
                     c.close()
 
+    def ping(self, guest: str, addr: str, count: int = 3) -> tuple[int, int]:
+        """(sent, received) as the guest reports them for `count` pings to addr."""
+        from ovtui.lab import guest_ping
+
+        host = self.host_of(guest)
+        if host is None:
+            raise LabError(f"guest {guest!r} is not running on any lab host")
+        c = self.connect(host)
+        try:
+            return guest_ping.ping(c.lookupByName(guest), addr, count)
+        finally:
+            c.close()
+
     def set_load(self, guest: str, n: int, timeout: float = 30.0) -> None:
         """Run n busy loops in guest from now on (0 = idle), through its serial console."""
         with self._locked() as st:
@@ -329,6 +352,16 @@ class Lab:
         for h in starting:
             hostmod.wait_ready(self.paths, h)
             self.say(f"host {h.name} up: {h.uri}")
+
+    def _start_networks(self, st: LabState) -> None:
+        labnets.create(self.root, [h.index for h in st.hosts.values()])
+        for h in st.hosts.values():
+            if hostmod.live_status(h) == "running":
+                c = conn.open_conn(h.uri)
+                try:
+                    labnets.define(c, self.root, h.index)
+                finally:
+                    c.close()
 
     def _start_guests(
         self,
@@ -422,6 +455,8 @@ class Lab:
         hosts = list(st.hosts.values())
         bmc_password = bmcmod.password_file(self.paths)
         text = config.render(self.root, hosts, cpu_model, options, domains, bmc_password)
+        if labnets.enabled(self.root):
+            text += labnets.config_toml()
         config.write(self.config_path, text)
         config.ensure_admin(self.root)
 

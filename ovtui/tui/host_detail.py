@@ -23,6 +23,7 @@ from ovtui.tui.events_view import KIND_STYLE
 from ovtui.tui.host_actions import HOST_ACTION_BINDINGS, HostActionRequested, host_action_allowed
 from ovtui.tui.keyed_table import KeyedTable
 from ovtui.tui.nav_table import NavTable
+from ovtui.tui.network_lines import host_networks_line
 from ovtui.tui.poller import Poller
 from ovtui.tui.rights import Rights
 from ovtui.tui.rows import FleetData, HostRow, VmRow
@@ -56,6 +57,8 @@ def capacity_text(host: HostRow, vms: list[VmRow], fleet: FleetData) -> str:
         f" over-commit · {fmt.gib(fleet.memory_free_mib(host))} free",
         f"VMs     {host.vms_running} running of {len(vms)} defined",
     ]
+    if host.networks:
+        lines.append(host_networks_line(host.networks))
     if host.synthetic:
         lines.append(f"{fmt.SYNTHETIC_MARK} load is SYNTHETIC (demo load model)")
     return "\n".join(lines)

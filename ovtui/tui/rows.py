@@ -30,6 +30,7 @@ class HostRow:
     live_migration: bool = True
     maintenance: bool = False
     power_management: bool = False
+    networks: tuple[dict[str, Any], ...] = ()  # its cluster's networks (GET /hosts)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> HostRow:
@@ -50,6 +51,7 @@ class HostRow:
             live_migration=bool(d.get("live_migration", True)),
             maintenance=bool(d.get("maintenance", False)),
             power_management=bool(d.get("power_management", False)),
+            networks=tuple(n for n in d.get("networks") or () if isinstance(n, dict)),
         )
 
     @property

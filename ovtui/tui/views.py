@@ -25,6 +25,7 @@ VIEWS = {
     for v in (
         View("policies", "ovtui.tui.policies_view", "PoliciesScreen", "scheduling policies, plans"),
         View("audit", "ovtui.tui.audit_view", "AuditScreen", "the audit trail", "audit.read"),
+        View("networks", "ovtui.tui.networks_view", "NetworksScreen", "logical networks, hosts"),
         View("storage", "ovtui.tui.storage_view", "StorageScreen", "storage domains, disks, moves"),
         View("templates", "ovtui.tui.templates_view", "TemplatesScreen", "templates; new VM"),
         View(

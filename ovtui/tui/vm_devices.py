@@ -29,6 +29,8 @@ def nic_line(n: dict[str, Any]) -> str:
     attached = f"{kind} {source}".strip() or "-"
     target = _s(n, "target")
     parts = [_s(n, "mac") or "-", _s(n, "model") or "-", attached]
+    if _s(n, "link") == "down":
+        parts.append("link down")
     return "  ".join(parts) + (f"  → {target}" if target else "")
 
 

@@ -13,6 +13,7 @@ from policies.filters.cpu_model import CpuModelFilter
 from policies.filters.host_state import HostStateFilter
 from policies.filters.memory import MemoryFilter
 from policies.filters.movable import MovableFilter, why_immovable
+from policies.filters.networks import NetworksFilter
 from policies.filters.same_cluster import SameClusterFilter
 from policies.filters.storage import StorageFilter
 from policies.filters.vcpu_ratio import VcpuRatioFilter
@@ -22,6 +23,7 @@ FILTERS: tuple[HostFilter, ...] = (
     MovableFilter(),
     SameClusterFilter(),
     HostStateFilter(),
+    NetworksFilter(),
     CpuModelFilter(),
     StorageFilter(),
     MemoryFilter(),

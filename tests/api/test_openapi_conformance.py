@@ -60,6 +60,7 @@ REAL = {
     "disk": "free.qcow2",
     "target": "vdb",
     "move": "m-failed",
+    "datacenter": "dc1",
 }
 GIB = 1 << 30
 # Bodies that make an action happen (a cold migration on the test driver), not be refused.
@@ -68,6 +69,11 @@ REAL_BODY = {
     ("POST", f"{API}/storage/{{storage}}/disks"): {"name": "made-1", "size_bytes": GIB},
     ("POST", f"{API}/vms/{{vm}}/disks"): {"storage": "loc", "disk": "free.qcow2"},
     ("POST", f"{API}/storage/{{storage}}/disks/{{disk}}/grow"): {"size_bytes": 2 * GIB},
+    ("POST", f"{API}/datacenters/{{datacenter}}/networks"): {
+        "name": "made-net",
+        "bridge": "br-made",
+        "clusters": {"prod-a": "optional"},
+    },
 }
 SIGN_OUT = ("DELETE", f"{API}/sessions/current")
 # The libvirt test driver cannot hot-plug or resize a running VM's disk, nor preallocate a
@@ -257,6 +263,7 @@ def test_every_answer_signed_in_matches_the_document(live: LiveEngine, schema: A
         )
     assert 200 in fuzz.statuses[f"POST {API}/storage/{{storage}}/refresh"]
     assert 201 in fuzz.statuses[f"POST {API}/storage/{{storage}}/disks"]
+    assert 201 in fuzz.statuses[f"POST {API}/datacenters/{{datacenter}}/networks"]
 
 
 def test_refusals_to_a_read_only_user_match_the_document(live: LiveEngine, schema: Any) -> None:

@@ -39,7 +39,9 @@ from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.provision.templates import blank
 from ovtui.storage.move_model import DiskMove, Endpoint
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec, vm_uuid
+from ovtui.testdriver_fleet.files import vm_mac
 from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
+from tests.networks.fleet import add_networks
 from tests.storage.helpers import all_read, wait_storage
 
 ALL = frozenset({"SuperUser", "ClusterAdmin", "PowerUser", "Operator", "ReadOnly", "Auditor"})
@@ -61,6 +63,7 @@ class Expect:
 
 
 DISK_ROLES = frozenset({"SuperUser", "ClusterAdmin", "PowerUser"})
+NET_ROLES = frozenset({"SuperUser", "ClusterAdmin"})
 EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{API}/health"): Expect(PUBLIC),
     ("POST", f"{API}/sessions"): Expect(PUBLIC, audited_as="login"),
@@ -209,9 +212,40 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("DELETE", f"{API}/policies/{{cluster}}/mode"): Expect(
         frozenset({"SuperUser", "ClusterAdmin"}), "policy.manage", "cluster", "policy.mode"
     ),
+    # Logical networks (issue 17): reading is inventory.read; a VM's NICs are vm.network.
+    ("GET", f"{API}/networks"): Expect(ALL),
+    ("GET", f"{API}/mac-pools"): Expect(ALL),
+    ("POST", f"{API}/vms/{{vm}}/nics"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin", "PowerUser"}), "vm.network", "vm", "vm.nic.add"
+    ),
+    ("POST", f"{API}/vms/{{vm}}/nics/{{mac}}/link"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin", "PowerUser"}), "vm.network", "vm", "vm.nic.link"
+    ),
+    ("DELETE", f"{API}/vms/{{vm}}/nics/{{mac}}"): Expect(
+        frozenset({"SuperUser", "ClusterAdmin", "PowerUser"}), "vm.network", "vm", "vm.nic.remove"
+    ),
+    # Networks of a data center defined through the API: network.manage on the data center.
+    ("POST", f"{API}/datacenters/{{datacenter}}/networks"): Expect(
+        NET_ROLES, "network.manage", "datacenter", "network.create"
+    ),
+    ("PUT", f"{API}/datacenters/{{datacenter}}/networks/{{network}}/clusters"): Expect(
+        NET_ROLES, "network.manage", "datacenter", "network.attach"
+    ),
+    ("DELETE", f"{API}/datacenters/{{datacenter}}/networks/{{network}}"): Expect(
+        NET_ROLES, "network.manage", "datacenter", "network.delete"
+    ),
 }
-CALLERS = [*sorted(ALL), None]
-_DISK_NUMBERS = itertools.count()  # None: no Authorization header at all
+# A network for the NIC routes (h1 has its bridge); NICs change on stopped VMs (the test driver
+# cannot plug devices into a running one), one VM per role to add/link and one to remove from.
+NETWORK_TOML = """
+[[networks]]
+name = "prod"
+datacenter = "dc1"
+bridge = "br-prod"
+clusters = { c1 = "optional" }
+"""
+CALLERS = [*sorted(ALL), None]  # None: no Authorization header at all
+_DISK_NUMBERS = itertools.count()
 
 
 def _slug(role: str) -> str:
@@ -228,6 +262,8 @@ def _spec() -> FleetSpec:
         for vm in (
             VmSpec(f"pw-{_slug(role)}", 1, 512, "web"),
             VmSpec(f"mig-{_slug(role)}", 1, 512, "web"),
+            VmSpec(f"nic-{_slug(role)}", 1, 512, "web", running=False),
+            VmSpec(f"nicrm-{_slug(role)}", 1, 512, "web", running=False),
         )
     )
     return FleetSpec(
@@ -252,6 +288,9 @@ def _request(
     vm = f"mig-{slug}" if path.endswith("/migrate") else f"pw-{slug}"
     if (method, path) == ("DELETE", f"{API}/vms/{{vm}}"):
         vm = _new_vm(live)
+    if "/nics" in path:
+        vm = f"nicrm-{slug}" if method == "DELETE" else f"nic-{slug}"
+        path = path.replace("{mac}", vm_mac(VmSpec(vm, 1, 512, "web")))
     host = "h1" if method == "GET" else "h3"
     url = path.replace("{vm}", vm).replace("{host}", host).replace("{action}", "reboot")
     url = url.replace("{cluster}", "c1")  # c1 has no hot host: its plans have no steps
@@ -263,6 +302,9 @@ def _request(
         url = url.replace("{move}", _stored_move(live))
     if "{disk}" in path:
         url = url.replace("{disk}", _new_disk(live))
+    url = url.replace("{datacenter}", "dc1")
+    if "{network}" in path:
+        url = url.replace("{network}", _new_network(live))
     body: dict[str, Any] | None = None
     if path.endswith("/migrate"):
         body = {"target": "h2"}
@@ -300,6 +342,15 @@ def _request(
         body = {"mode": "recommend"}
     elif path.endswith("/apply"):
         body = {}
+    elif path.endswith("/nics"):
+        body = {"network": "prod"}
+    elif path.endswith("/datacenters/{datacenter}/networks"):
+        n = next(_DISK_NUMBERS)
+        body = {"name": f"net-{n}", "bridge": f"brn{n}"}
+    elif path.endswith("/networks/{network}/clusters"):
+        body = {"clusters": {"c1": "optional"}}
+    elif path.endswith("/link"):
+        body = {"state": "down"}
     return method, url, body
 
 
@@ -309,6 +360,15 @@ def _new_disk(live: LiveEngine) -> str:
     resp = live.as_role("SuperUser").post(
         f"{API}/storage/loc/disks", json={"name": name, "size_bytes": 1 << 20}
     )
+    assert resp.status_code == 201, resp.text
+    return name
+
+
+def _new_network(live: LiveEngine) -> str:
+    """A network of dc1 on no cluster, defined through the API (by the SuperUser)."""
+    name = f"net-{next(_DISK_NUMBERS)}"
+    body = {"name": name, "bridge": f"br-{name}"}
+    resp = live.as_role("SuperUser").post(f"{API}/datacenters/dc1/networks", json=body)
     assert resp.status_code == 201, resp.text
     return name
 
@@ -356,7 +416,7 @@ def live() -> Iterator[LiveEngine]:
     # where maintenance and activation succeed whatever state the previous call left).
     # h3 has command power management (a BMC that obeys at once and reports off), so that
     # power and fence calls succeed for the roles allowed them.
-    config = fleet_config(_spec())
+    config = fleet_config(_spec(), prepare=add_networks({"h1": ["br-prod"]}, {}, NETWORK_TOML))
     off = PowerConfig(kind="command", on=["true"], off=["true"], status=["sh", "-c", "exit 3"])
     hosts = [h.model_copy(update={"power": off}) if h.name == "h3" else h for h in config.hosts]
     # Local to h1, where the VMs are: test-driver hosts do not share volumes as real ones would.
@@ -561,6 +621,7 @@ PATH_OBJECTS = {
     "storage": ("sd-in", "sd-out"),
     "move": ("mv-in", "mv-out"),
     "template": ("tp-in", "tp-out"),
+    "datacenter": ("dc-in", "dc-out"),
 }
 # Query parameters that filter by an object: asked with the object outside the grant.
 FILTERS = {"datacenter": "dc-out", "cluster": "cl-out", "host": "h-out", "vm": "vm-out"}
@@ -889,6 +950,10 @@ def _action_body(path: str, method: str) -> dict[str, Any] | None:
         "/maintenance": {"reason": "scope matrix"},
         "/apply-step": {"step": 0},
         "/apply": {},
+        "/nics": {"network": "prod"},
+        "/link": {"state": "down"},
+        "/networks": {"name": "n1", "bridge": "br-n1"},
+        "/clusters": {"clusters": {}},
     }
     if path.endswith("/mode") and method == "PUT":
         return {"mode": "off"}
@@ -904,13 +969,14 @@ def test_no_scoped_grant_acts_outside_it(
     problems = []
     checked = 0
     for route in _routes(scoped):
-        params = set(route.param_convertors) - {"action"}
+        params = set(route.param_convertors) - {"action", "mac"}
         if "GET" in route.methods or not params & PATH_OBJECTS.keys():
             continue
         (param,) = params & PATH_OBJECTS.keys()
         url = route.path.replace(f"{{{param}}}", PATH_OBJECTS[param][1])
         # what the object holds (a disk, a VM's device): authorisation on the object comes first
         url = url.replace("{action}", "reboot").replace("{disk}", "d1").replace("{target}", "vda")
+        url = url.replace("{mac}", "52:54:00:00:00:01").replace("{network}", "n1")
         for method in sorted(route.methods):
             body = _action_body(route.path, method)
             for role in sorted(ALL):
@@ -928,7 +994,7 @@ def test_no_scoped_grant_acts_outside_it(
     [
         (Permission.INVENTORY_READ, "system", 'filtered list: target="list"'),
         (Permission.EVENTS_READ, "list", 'system-wide role: target="system"'),
-        (Permission.INVENTORY_READ, "datacenter", "target: unknown 'datacenter'"),
+        (Permission.INVENTORY_READ, "datacentre", "target: unknown 'datacentre'"),
     ],
 )
 def test_a_declaration_that_does_not_say_what_it_reads_is_refused(

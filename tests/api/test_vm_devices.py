@@ -36,7 +36,7 @@ RICH_DEVICES = """<devices>
       <interface type="bridge"><mac address="52:54:00:aa:00:01"/><source bridge="br-prod"/>
         <model type="e1000"/></interface>
       <interface type="direct"><mac address="52:54:00:aa:00:02"/>
-        <source dev="eno2" mode="bridge"/><model type="virtio"/></interface>
+        <source dev="eno2" mode="bridge"/><model type="virtio"/><link state="down"/></interface>
     </devices>"""
 
 
@@ -78,9 +78,11 @@ def test_vm_detail_lists_disks_and_nics_from_the_domain_xml(start_engine) -> Non
     ]
     # Running: each NIC has its host-side device (the test driver names them testnetN).
     assert [{k: v for k, v in n.items() if k != "target"} for n in rich["nics"]] == [
-        {"mac": "52:54:00:aa:00:01", "type": "bridge", "source": "br-prod", "model": "e1000"},
-        {"mac": "52:54:00:aa:00:02", "type": "direct", "source": "eno2", "model": "virtio"},
-    ]
+        {"mac": "52:54:00:aa:00:01", "type": "bridge", "source": "br-prod", "model": "e1000",
+         "link": "up"},
+        {"mac": "52:54:00:aa:00:02", "type": "direct", "source": "eno2", "model": "virtio",
+         "link": "down"},
+    ]  # fmt: skip
     assert all(n["target"] for n in rich["nics"])
 
     # The generated fleet's VMs: one file disk, one NIC on "default" with a stable MAC.

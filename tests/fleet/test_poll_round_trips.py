@@ -56,7 +56,7 @@ class _Dom:
         return call
 
 
-def _poll_calls(vms: int) -> tuple[int, int]:
+def _poll_calls(vms: int, networks: tuple[tuple[str, str], ...] = ()) -> tuple[int, int]:
     """(calls of a first poll, calls of the next one) on a host with `vms` VMs."""
     config = fleet_config(synthetic_spec(1, vms, seed=3))
     conn = libvirt.open(config.hosts[0].uri)
@@ -68,8 +68,9 @@ def _poll_calls(vms: int) -> tuple[int, int]:
         read_host(counted, {}, node, fresh)
         first = counted.calls
         counted.calls = 0
-        reading = read_host(counted, fresh, node, {})
+        reading = read_host(counted, fresh, node, {}, networks)
         assert len(reading.domains) == vms
+        assert set(reading.networks) == {n for n, _ in networks}
         return first, counted.calls
     finally:
         conn.close()
@@ -80,6 +81,13 @@ def test_a_poll_costs_the_same_round_trips_for_5_and_for_60_vms() -> None:
     assert small[1] == large[1] == 2  # getAllDomainStats + the transient listing
     # the first poll reads each VM's XML once, nothing else per VM
     assert small[0] == 2 + 5 and large[0] == 2 + 60
+
+
+def test_the_bridge_check_adds_round_trips_per_network_not_per_vm() -> None:
+    nets = (("prod", "br-prod"), ("backup", "br-bk"))
+    small, large = _poll_calls(5, nets), _poll_calls(60, nets)
+    assert small[1] == large[1]  # the same for 5 and 60 VMs
+    assert small[1] - 2 == _poll_calls(5, nets[:1])[1] * 2 - 4  # and the same for each network
 
 
 def test_sizes_and_persistence_from_the_xml_match_what_dom_info_reports() -> None:

@@ -44,6 +44,7 @@ from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.testdriver_fleet import demo_spec
 from tests.conftest import API, LiveEngine, eventually, fleet_config
 from tests.metrics.dashboard_exprs import concrete, dashboards, panel_exprs, variable_queries
+from tests.networks.fleet import add_networks
 
 PROMETHEUS = shutil.which("prometheus")
 RULES = Path(__file__).resolve().parents[2] / "appliance" / "prometheus" / "rules"
@@ -130,9 +131,28 @@ class Prometheus:
                 self.proc.wait()
 
 
+# One logical network on every demo host, with a few running VMs' NICs on it: the per-network
+# traffic rules join the NIC counters to ovtui_vm_nic_network_info, which needs NICs on a network
+# (tests.networks.fleet gives a NIC a MAC from its VM name's length: these four differ).
+NETWORK = """
+[[networks]]
+name = "prod"
+datacenter = "dc1"
+bridge = "br-prod"
+clusters = { prod-a = "required", prod-b = "optional" }
+"""
+NETWORKED_VMS = ("web-frontend-01", "lb-nginx-02", "ci-runner-01", "dns-02")
+
+
 @pytest.fixture
 def demo(start_engine) -> LiveEngine:
-    config = fleet_config(demo_spec())
+    spec = demo_spec()
+    on_network = add_networks(
+        {h.name: ["br-prod"] for h in spec.hosts},
+        {vm: ["br-prod"] for vm in NETWORKED_VMS},
+        NETWORK,
+    )
+    config = fleet_config(spec, prepare=on_network)
     # one storage domain (a directory on the first host) with a disk: the storage panels' data
     first = config.hosts[0]
     local = StorageDomainConfig(
@@ -275,5 +295,8 @@ def test_prometheus_scrapes_the_engine_and_every_shipped_expression_evaluates(
         time.sleep(1.0)  # Prometheus scrapes and evaluates every second
         empty_measured, problems = check_all()
     assert not problems, "\n".join(problems)
+    # the per-network rules are empty only for want of the counters: their join has its NICs
+    on_prod = prometheus.query('count(ovtui_vm_nic_network_info{network="prod"})')
+    assert on_prod and on_prod[0]["value"][1] == str(len(NETWORKED_VMS)), on_prod
     print(f"{len(to_check)} expressions; empty for want of measured counters:", empty_measured)
     assert empty_measured  # the measured panels are there, and only they are empty

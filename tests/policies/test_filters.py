@@ -108,4 +108,4 @@ def test_refusal_runs_every_filter_and_returns_the_first_reason() -> None:
     v = vm("v", "a", pinned=True)
     ctx, st = _ctx([host("a"), host("m", maintenance=True)], [v])
     assert refusal(ctx, v, st.rooms["m"]) == "v is pinned to a"
-    assert len(FILTERS) == 9 and len({f.name for f in FILTERS}) == 9
+    assert len(FILTERS) == 10 and len({f.name for f in FILTERS}) == 10
