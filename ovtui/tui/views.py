@@ -27,6 +27,7 @@ VIEWS = {
         View("audit", "ovtui.tui.audit_view", "AuditScreen", "the audit trail", "audit.read"),
         View("storage", "ovtui.tui.storage_view", "StorageScreen", "storage domains, disks, moves"),
         View("templates", "ovtui.tui.templates_view", "TemplatesScreen", "templates; new VM"),
+        View("ha", "ovtui.tui.ha_view", "HaScreen", "HA reservation, fencing, HA restarts"),
         View(
             "provision",
             "ovtui.tui.provision_view",

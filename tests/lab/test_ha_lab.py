@@ -234,3 +234,94 @@ def test_a_crashed_ha_vm_is_restarted_a_shut_down_one_is_not(lab: Lab) -> None:
     finally:
         live.stop()
         _heal_all(lab)
+
+
+def _shared_active(admin: httpx.Client) -> bool:
+    domains = {d["name"]: d for d in admin.get(f"{API}/storage").json()}
+    shared = domains.get("shared")
+    return bool(shared) and [h["state"] for h in shared["hosts"]] == ["active"] * 3
+
+
+def test_a_wrong_confirmation_meets_qemus_image_lock_on_the_shared_disk(lab: Lab) -> None:
+    """The second line of defence. h2 has no power management; its libvirtd freezes while vm2's
+    QEMU runs on with a disk on the shared domain, and an operator confirms "rebooted" although
+    it is not. The engine then restarts vm2 elsewhere, and QEMU there refuses the disk the first
+    QEMU still holds: the restart fails saying so, vm2 never runs twice, and once h2 is really
+    off the next retry brings vm2 up with its disk."""
+    live = _engine(lab, no_power=("h2",))
+    disk = "ha-lock"
+    try:
+        admin = live.as_role("SuperUser")
+        _ready(admin, "vm2")  # HA first: the definition is remembered without the disk
+        until(lambda: _shared_active(admin), 60, "the shared domain active on every host")
+        made = admin.post(f"{API}/storage/shared/disks", json={"name": disk, "size_bytes": 1 << 26})
+        assert made.status_code == 201, made.text
+        plugged = admin.post(f"{API}/vms/vm2/disks", json={"storage": "shared", "disk": disk})
+        assert plugged.status_code == 200, plugged.text
+        uuid = vm_where(admin, "vm2")["uuid"]
+        # the engine reads the definition again once it sees the new disk
+        until(lambda: disk in live.engine.store.vm_settings(uuid).get("ha_xml", ""), 30,
+              "vm2's stored definition with its new disk")  # fmt: skip
+        with Sampler(lab, vcpus_only=True) as sampler:
+            lab.freeze_daemon("h2")
+            until(lambda: ha_status(admin)["hosts"]["h2"]["stage"] == "needs_confirmation",
+                  DETECT, "h2 waiting for confirmation")  # fmt: skip
+            assert qemus_by_guest(lab)["vm2"] == ["h2"]
+            resp = admin.post(f"{API}/hosts/h2/confirm-rebooted")  # wrong: vm2 still runs there
+            assert resp.status_code == 200, resp.text
+
+            def refused() -> str:
+                recs = [r for r in ha_status(admin)["recoveries"] if r["vm"] == "vm2"]
+                return recs[0]["last_error"] if recs and recs[0]["attempts"] else ""
+
+            error = until(refused, RECOVER, "vm2's restart refused")
+            assert "locked by another QEMU (image lock)" in error, error
+            assert f"{disk}.qcow2" in error and "still be running on h2" in error, error
+            assert qemus_by_guest(lab, vcpus_only=True)["vm2"] == ["h2"]
+            failed = [r for r in _audit(live, "vm.ha_restart") if r["result"] == "failed"]
+            assert failed, _audit(live, "vm.ha_restart")
+            target = failed[0]["params"]["to"]
+            assert target in ("h1", "h3")
+            # the refused start left no definition behind on its target
+            conn = lab.connect(target)
+            try:
+                assert "vm2" not in {d.name() for d in conn.listAllDomains()}
+            finally:
+                conn.close()
+            lab.fail("h2")  # now it is really off: its QEMU goes, and with it the lock
+            vm2 = until(lambda: (v := vm_where(admin, "vm2"))["state"] == "running" and v,
+                        RECOVER, "vm2 running again")  # fmt: skip
+        assert vm2["host"] in ("h1", "h3")
+        assert qemus_by_guest(lab)["vm2"] == [vm2["host"]]
+        conn = lab.connect(vm2["host"])
+        try:
+            assert f"{disk}.qcow2" in conn.lookupByName("vm2").XMLDesc(0)  # with its disk
+        finally:
+            conn.close()
+        assert sampler.samples > 10 and not sampler.twice, sampler.twice
+    finally:
+        lab.fail("h2")  # a frozen daemon must not outlive the test (nor hold the lock)
+        live.stop()
+        _heal_all(lab)
+        _drop_disk(lab, disk)
+
+
+def _drop_disk(lab: Lab, disk: str) -> None:
+    """vm2 without the test's disk on every host, and the disk file gone."""
+    for host in lab.host_names():
+        conn = lab.connect(host)
+        try:
+            for dom in conn.listAllDomains():
+                xml = dom.XMLDesc(0)
+                if f"{disk}.qcow2" not in xml:
+                    continue
+                start = xml.rindex("<disk ", 0, xml.index(f"{disk}.qcow2"))
+                dev = xml[start : xml.index("</disk>", start) + len("</disk>")]
+                flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+                if dom.isActive():
+                    flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+                with contextlib.suppress(libvirt.libvirtError):
+                    dom.detachDeviceFlags(dev, flags)
+        finally:
+            conn.close()
+    (lab.storage().shared_dir / f"{disk}.qcow2").unlink(missing_ok=True)
