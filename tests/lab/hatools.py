@@ -3,6 +3,7 @@ QEMU processes that remembers whether any guest ever ran on two hosts at once.""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import threading
 import time
@@ -32,7 +33,14 @@ SHORT_GUARDS = {
 }
 
 
-def ha_config(lab: Lab, no_power: tuple[str, ...] = (), **guards: float) -> Config:
+def soft_fence_command(lab: Lab, host: str) -> list[str]:
+    """The lab's soft fence: restart the host's libvirtd by PID (`lab restart-daemon`)."""
+    return [sys.executable, "-m", "ovtui.lab", "--root", str(lab.root), "restart-daemon", host]
+
+
+def ha_config(
+    lab: Lab, no_power: tuple[str, ...] = (), soft_fence: tuple[str, ...] = (), **guards: float
+) -> Config:
     config = load_config(lab.config_path)
     users = [LocalUser(u, _password_hash(), frozenset({r})) for r, u in ROLE_USERS.items()]
     write_local_users(config.auth.local_users_file, users)
@@ -45,6 +53,15 @@ def ha_config(lab: Lab, no_power: tuple[str, ...] = (), **guards: float) -> Conf
         h.model_copy(update={"power": PowerConfig()}) if h.name in no_power else h
         for h in config.hosts
     ]
+    hosts = [
+        h.model_copy(
+            update={"power": h.power.model_copy(
+                update={"soft_fence": soft_fence_command(lab, h.name)})}
+        )
+        if h.name in soft_fence
+        else h
+        for h in hosts
+    ]  # fmt: skip
     return config.model_copy(
         update={
             "exporter": config.exporter.model_copy(update={"listen": "127.0.0.1:0"}),

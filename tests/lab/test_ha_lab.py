@@ -236,6 +236,39 @@ def test_a_crashed_ha_vm_is_restarted_a_shut_down_one_is_not(lab: Lab) -> None:
         _heal_all(lab)
 
 
+def test_a_soft_fence_restarts_a_frozen_libvirtd_and_nothing_more_happens(lab: Lab) -> None:
+    """oVirt's soft fence, for real: h2's libvirtd freezes, the engine runs the configured soft
+    fence (`lab restart-daemon h2`: libvirtd killed by PID and started again), h2 answers again
+    and that ends it: no power-off, no restart, vm2's QEMU the same process throughout."""
+    live = _engine(lab, soft_fence=("h2",))
+    try:
+        admin = live.as_role("SuperUser")
+        _ready(admin, "vm2")
+        (qemu,) = lab.qemu_pids("h2", "vm2")
+        frozen = lab.freeze_daemon("h2")
+        until(lambda: _audit(live, "host.soft_fence"), DETECT + 30, "a soft fence")
+        (soft,) = _audit(live, "host.soft_fence")
+        assert (soft["actor"], soft["target"], soft["result"]) == ("system:ha", "host/h2", "ok")
+
+        def recovered() -> bool:
+            host = next(h for h in admin.get(f"{API}/hosts").json() if h["name"] == "h2")
+            return ha_status(admin)["hosts"]["h2"]["stage"] == "up" and host["state"] == "up"
+
+        until(recovered, DETECT, "h2 up again")
+        assert lab.daemon_pid("h2") not in (None, frozen)  # a new libvirtd
+        assert lab.qemu_pids("h2", "vm2") == [qemu]  # the guest never stopped
+        until(lambda: vm_where(admin, "vm2")["state"] == "running", DETECT, "vm2 read running")
+        assert vm_where(admin, "vm2")["host"] == "h2"
+        time.sleep(5)  # well past the grace: nothing else may follow
+        assert not _audit(live, "host.fence_power_off") and not _audit(live, "vm.ha_restart")
+        assert ha_status(admin)["hosts"]["h2"]["fenced_at"] is None
+    finally:
+        with contextlib.suppress(LabError):
+            lab.restart_daemon("h2")  # a frozen daemon must not outlive the test
+        live.stop()
+        _heal_all(lab)
+
+
 def _shared_active(admin: httpx.Client) -> bool:
     domains = {d["name"]: d for d in admin.get(f"{API}/storage").json()}
     shared = domains.get("shared")
