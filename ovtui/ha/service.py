@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -26,12 +27,13 @@ from ovtui.fleet import ha_ops
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
 from ovtui.fleet.image_lock import locked_image
+from ovtui.fleet.reading import parse_config
 from ovtui.ha import machine
 from ovtui.ha.machine import Confirmed, Event, VmStopped
 from ovtui.ha.model import Cmd, HaState, HostRecord, Result
 from ovtui.ha.resiliency import Migrate, Resiliency
 from ovtui.ha.world import build_world
-from ovtui.model import VM, HostState, Snapshot, VmDevices
+from ovtui.model import VM, HostState, Snapshot, VmDevices, VmState
 from ovtui.store import Store
 from policies.ha_reservation import ha_reservation
 from policies.ha_restart import plan_restarts
@@ -87,6 +89,7 @@ class HaService:
         self.reservations: dict[str, dict[str, Any]] = {}
         self._counted: dict[str, int] = dict(self.state.counters)
         self._hosts = {h.name: h for h in config.hosts}
+        self._settings_into_records()
         self.resiliency = Resiliency(migrate, self._log) if migrate is not None else None
 
     # -- what the fleet asks -------------------------------------------------------------------
@@ -164,6 +167,8 @@ class HaService:
     def set_vm(self, vm: VM, ha: bool, priority: int) -> dict[str, Any]:
         self.store.set_vm_settings(vm.uuid, ha=ha, ha_priority=priority)
         self._settings[vm.uuid] = (ha, priority)
+        self._settings_into_records()
+        self._persist()
         self.fleet.invalidate(vm.host)
         return {"result": f"{vm.name}: HA {'on' if ha else 'off'}, priority {priority}"}
 
@@ -213,6 +218,15 @@ class HaService:
                 for u, v in sorted(st.left_down.items())
             ],
         }
+
+    def _settings_into_records(self) -> None:
+        """What each host ran when last seen up carries the HA flags of then; the stored settings
+        are newer (a flag set just before its host was lost, before a tick saw it). An engine
+        started after the loss never lists the VM, so the record is all it has to go by."""
+        for rec in self.state.hosts.values():
+            for uuid, entry in rec.running.items():
+                if uuid in self._settings:
+                    entry[1:3] = list(self._settings[uuid])
 
     def _waiting(self, rec: HostRecord) -> list[dict[str, Any]]:
         """The HA VMs that ran on a lost host, by their settings of now, highest first: they
@@ -282,6 +296,10 @@ class HaService:
             return running.host  # already running (a start that raced an engine restart)
         vm = next((v for v in copies if v.host == cmd.source), copies[0] if copies else None)
         if vm is None:
+            # An engine started while its host was down has never listed it: its stored
+            # definition says what it is.
+            vm = self._stored_vm(snap, cmd.vm, cmd.source)
+        if vm is None:
             raise FleetError(f"HA VM {cmd.vm} is nowhere in the inventory", kind="conflict")
         target, why = self._target(snap, vm, cmd.source)
 
@@ -313,6 +331,20 @@ class HaService:
         if not restarts:
             raise FleetError(f"no host can take {vm.name}: {unplaced[0].reason}", kind="conflict")
         return restarts[0].target, restarts[0].reason
+
+    def _stored_vm(self, snap: Snapshot, uuid: str, source: str) -> VM | None:
+        """The VM as its stored definition describes it, shut off on `source` (for placing it)."""
+        xml = self.store.vm_settings(uuid).get("ha_xml")
+        host = snap.host(source)
+        if not xml or host is None:
+            return None
+        cfg = parse_config(str(xml), active=False)
+        name = ET.fromstring(str(xml)).findtext("name") or uuid
+        ha, priority = self._settings.get(uuid, (True, 0))
+        return VM(uuid=uuid, name=name, host=source, cluster=host.cluster,
+                  datacenter=host.datacenter, state=VmState.SHUTOFF, vcpus=cfg.vcpus,
+                  memory_mib=cfg.memory_mib, highly_available=ha, ha_priority=priority,
+                  devices=cfg.devices)  # fmt: skip
 
     def _xml(self, uuid: str) -> str:
         xml = self.store.vm_settings(uuid).get("ha_xml")
