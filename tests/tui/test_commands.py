@@ -52,7 +52,10 @@ def test_commands_call_the_app() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (":bogus", "unknown command :bogus — valid: audit, events, help, host, hosts, overview"),
+        (
+            ":bogus",
+            "unknown command :bogus — valid: audit, events, ha, help, host, hosts, overview",
+        ),
         (":vms prod-z", "no cluster 'prod-z' (clusters: prod-a, prod-b)"),
         (":host nope", "no host 'nope'"),
         (":vm", "usage: :vm NAME"),
