@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import libvirt
 
+from ovtui.fleet.errors import is_no_domain
+
 Op = Callable[[libvirt.virConnect], str]
 
 
@@ -18,11 +20,27 @@ def inactive_xml(uuid: str) -> Op:
     return run
 
 
-def define_and_start(xml: str) -> Op:
+def define_and_start(xml: str, uuid: str) -> Op:
+    """Defines the VM on this host and starts it. A definition this call made is removed again
+    if the start fails (QEMU refused a locked disk, say): a retry may pick another host, and a
+    stale definition left here could be started by someone later."""
+
     def run(conn: libvirt.virConnect) -> str:
+        try:
+            conn.lookupByUUIDString(uuid)
+            existed = True
+        except libvirt.libvirtError as exc:
+            if not is_no_domain(exc):
+                raise
+            existed = False
         dom = conn.defineXML(xml)
         if not dom.isActive():
-            dom.create()
+            try:
+                dom.create()
+            except libvirt.libvirtError:
+                if not existed and not dom.isActive():
+                    dom.undefine()
+                raise
         return str(dom.name())
 
     return run

@@ -54,6 +54,7 @@ def observe_host(st: HaState, world: World, host: HostObs, out: list[Cmd], log: 
         why_never = never_fenced(host, g)
         if why_never:
             _stage(rec, "needs_confirmation", now)
+            rec.held = why_never  # shown with the stage (GET /api/v1/ha, the HA screen)
             log(f"host {host.name}: not fenced: {why_never}; its VMs wait for "
                 "'confirm host has been rebooted'")  # fmt: skip
             return
@@ -142,7 +143,7 @@ def confirm_rebooted(
         not powered_off and rec.stage in ("up", "fenced", "powering_on")
     ):
         return False
-    rec.fenced_at, rec.fenced_by = now, who
+    rec.fenced_at, rec.fenced_by, rec.held = now, who, ""
     if powered_off:
         rec.last_power_op = now
     st.count("fence:manual")

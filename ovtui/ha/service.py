@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -25,12 +26,14 @@ from ovtui.executor.power.proc import last_line, run_tool
 from ovtui.fleet import ha_ops
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.fleet import Fleet
+from ovtui.fleet.image_lock import locked_image
+from ovtui.fleet.reading import parse_config
 from ovtui.ha import machine
 from ovtui.ha.machine import Confirmed, Event, VmStopped
-from ovtui.ha.model import Cmd, HaState, Result
+from ovtui.ha.model import Cmd, HaState, HostRecord, Result
 from ovtui.ha.resiliency import Migrate, Resiliency
 from ovtui.ha.world import build_world
-from ovtui.model import VM, HostState, Snapshot
+from ovtui.model import VM, HostState, Snapshot, VmDevices, VmState
 from ovtui.store import Store
 from policies.ha_reservation import ha_reservation
 from policies.ha_restart import plan_restarts
@@ -42,6 +45,7 @@ STATE_KEY = "ha_state"
 _STOPPED, _CRASHED = 5, 8
 _STOPPED_CRASH_DETAILS = (2, 5)
 _STOPPED_BY_SOMEONE = (0, 1)
+_UNREAD = object()  # no definition read by this engine yet
 Run = Callable[[], Awaitable[dict[str, Any]]]
 # The engine's audited runner, as the HA system principal: (action, target, params, run).
 Act = Callable[[str, str, dict[str, Any], Run], Awaitable[dict[str, Any]]]
@@ -71,7 +75,10 @@ class HaService:
         self._settings: dict[str, tuple[bool, int]] = {
             d["uuid"]: (bool(d["ha"]), int(d.get("ha_priority", 0))) for d in docs if "ha" in d
         }
-        self._with_xml = {d["uuid"] for d in docs if d.get("ha_xml")}
+        # The devices each stored definition was read with: a disk hot-plugged or removed
+        # since makes it stale (a restart elsewhere would come up without it, or with a disk
+        # QEMU's image lock no longer guards). Empty after a start: every one is read once.
+        self._xml_devices: dict[str, VmDevices | None] = {}
         self._results: list[Result] = []
         self._events: list[Event] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -82,6 +89,7 @@ class HaService:
         self.reservations: dict[str, dict[str, Any]] = {}
         self._counted: dict[str, int] = dict(self.state.counters)
         self._hosts = {h.name: h for h in config.hosts}
+        self._settings_into_records()
         self.resiliency = Resiliency(migrate, self._log) if migrate is not None else None
 
     # -- what the fleet asks -------------------------------------------------------------------
@@ -159,17 +167,21 @@ class HaService:
     def set_vm(self, vm: VM, ha: bool, priority: int) -> dict[str, Any]:
         self.store.set_vm_settings(vm.uuid, ha=ha, ha_priority=priority)
         self._settings[vm.uuid] = (ha, priority)
+        self._settings_into_records()
+        self._persist()
         self.fleet.invalidate(vm.host)
         return {"result": f"{vm.name}: HA {'on' if ha else 'off'}, priority {priority}"}
 
-    async def remember_xml(self, vm: VM) -> None:
-        """Keep the VM's definition: after a fence its host cannot be asked for it."""
+    async def remember_xml(self, vm: VM) -> bool:
+        """Keep the VM's definition: after a fence its host cannot be asked for it. False when
+        its host cannot be asked now."""
         link = self.fleet.links.get(vm.host)
         if link is None or link.state != HostState.UP:
-            return
+            return False
         xml = await link.call(ha_ops.inactive_xml(vm.uuid), action="read definition", vm=vm.name)
         self.store.set_vm_settings(vm.uuid, ha_xml=xml)
-        self._with_xml.add(vm.uuid)
+        self._xml_devices[vm.uuid] = vm.devices
+        return True
 
     def status(self) -> dict[str, Any]:
         st = self.state
@@ -182,6 +194,7 @@ class HaService:
                     "last_error": r.last_error,
                     "fenced_at": r.fenced_at,
                     "fenced_by": r.fenced_by,
+                    "waiting": self._waiting(r) if r.stage != "up" else [],
                 }
                 for n, r in sorted(st.hosts.items())
             },
@@ -205,6 +218,25 @@ class HaService:
                 for u, v in sorted(st.left_down.items())
             ],
         }
+
+    def _settings_into_records(self) -> None:
+        """What each host ran when last seen up carries the HA flags of then; the stored settings
+        are newer (a flag set just before its host was lost, before a tick saw it). An engine
+        started after the loss never lists the VM, so the record is all it has to go by."""
+        for rec in self.state.hosts.values():
+            for uuid, entry in rec.running.items():
+                if uuid in self._settings:
+                    entry[1:3] = list(self._settings[uuid])
+
+    def _waiting(self, rec: HostRecord) -> list[dict[str, Any]]:
+        """The HA VMs that ran on a lost host, by their settings of now, highest first: they
+        are restarted once it is fenced."""
+        out = []
+        for uuid, (name, ha, priority) in rec.running.items():
+            ha, priority = self._settings.get(uuid, (bool(ha), int(priority)))
+            if ha:
+                out.append({"vm": name, "uuid": uuid, "priority": priority})
+        return sorted(out, key=lambda v: (-v["priority"], v["vm"]))
 
     # -- carrying out commands ------------------------------------------------------------------
     def _launch(self, cmd: Cmd) -> None:
@@ -264,6 +296,10 @@ class HaService:
             return running.host  # already running (a start that raced an engine restart)
         vm = next((v for v in copies if v.host == cmd.source), copies[0] if copies else None)
         if vm is None:
+            # An engine started while its host was down has never listed it: its stored
+            # definition says what it is.
+            vm = self._stored_vm(snap, cmd.vm, cmd.source)
+        if vm is None:
             raise FleetError(f"HA VM {cmd.vm} is nowhere in the inventory", kind="conflict")
         target, why = self._target(snap, vm, cmd.source)
 
@@ -273,8 +309,11 @@ class HaService:
                 await link.call(ha_ops.start(vm.uuid), action="start", vm=vm.name)
             else:
                 xml = self._xml(vm.uuid)
-                await link.call(ha_ops.define_and_start(xml), action="define and start",
-                                vm=vm.name)  # fmt: skip
+                try:
+                    await link.call(ha_ops.define_and_start(xml, vm.uuid),
+                                    action="define and start", vm=vm.name)  # fmt: skip
+                except FleetError as exc:
+                    raise _lock_refusal(exc, vm.name, target, cmd.source) or exc from None
             await self.fleet.refresh_now(target)
             return {"result": f"started on {target}: {why}", "target": target}
 
@@ -293,6 +332,20 @@ class HaService:
             raise FleetError(f"no host can take {vm.name}: {unplaced[0].reason}", kind="conflict")
         return restarts[0].target, restarts[0].reason
 
+    def _stored_vm(self, snap: Snapshot, uuid: str, source: str) -> VM | None:
+        """The VM as its stored definition describes it, shut off on `source` (for placing it)."""
+        xml = self.store.vm_settings(uuid).get("ha_xml")
+        host = snap.host(source)
+        if not xml or host is None:
+            return None
+        cfg = parse_config(str(xml), active=False)
+        name = ET.fromstring(str(xml)).findtext("name") or uuid
+        ha, priority = self._settings.get(uuid, (True, 0))
+        return VM(uuid=uuid, name=name, host=source, cluster=host.cluster,
+                  datacenter=host.datacenter, state=VmState.SHUTOFF, vcpus=cfg.vcpus,
+                  memory_mib=cfg.memory_mib, highly_available=ha, ha_priority=priority,
+                  devices=cfg.devices)  # fmt: skip
+
     def _xml(self, uuid: str) -> str:
         xml = self.store.vm_settings(uuid).get("ha_xml")
         if not xml:
@@ -303,14 +356,17 @@ class HaService:
         return str(xml)
 
     async def _tidy(self, snap: Snapshot) -> None:
-        """Remember definitions of HA VMs; remove a fenced host's stale copy of a moved VM."""
+        """Remember definitions of HA VMs (again when their devices changed); remove a fenced
+        host's stale copy of a moved VM."""
         for vm in snap.vms:
-            if vm.highly_available and vm.active and vm.uuid not in self._with_xml:
+            known = self._xml_devices.get(vm.uuid, _UNREAD)
+            if vm.highly_available and vm.active and (known is _UNREAD or known != vm.devices):
                 try:
-                    await self.remember_xml(vm)
+                    if not await self.remember_xml(vm):
+                        continue  # its host does not answer now: the next one
                 except FleetError as exc:
                     log.info("HA: cannot read the definition of %s: %s", vm.name, exc.message)
-                break  # one per tick: cheap, and soon complete
+                break  # one read per tick: cheap, and soon complete
         for uuid, source in list(self.state.moved.items()):
             stale = [v for v in snap.vms if v.uuid == uuid and v.host == source]
             host = snap.host(source)
@@ -380,3 +436,21 @@ class HaService:
             res = ha_reservation(snap, c.name, prio)
             self.reservations[c.name] = {"ok": res.ok, "detail": res.detail, "ha_vms": res.ha_vms}
             self.metrics.reservation.labels(c.name).set(1.0 if res.ok else 0.0)
+
+
+def _lock_refusal(exc: FleetError, vm: str, target: str, source: str) -> FleetError | None:
+    """QEMU on `target` refused a disk another QEMU holds: most likely the VM still runs on
+    `source` (a confirmation given while it was not off). Said plainly; the restart is retried
+    like any failed one, and succeeds once that copy is gone."""
+    image = locked_image(exc.raw or exc.message)
+    if image is None:
+        return None
+    what = f"its disk {image}" if image else "one of its disks"
+    return FleetError(
+        f"{vm} not started on {target}: {what} is locked by another QEMU (image lock) - a copy "
+        f"may still be running on {source}; make sure {source} is powered off",
+        kind="conflict",
+        host=target,
+        vm=vm,
+        raw=exc.raw,
+    )

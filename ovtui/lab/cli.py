@@ -70,6 +70,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--daemon", action="store_true", help="with --hang: freeze only libvirtd (QEMUs run on)"
     )
     fail.add_argument("--then-heal", action="store_true", help="a power cycle: fail, then heal")
+    restart = sub.add_parser(
+        "restart-daemon", help="restart a host's libvirtd, frozen or not; its QEMUs run on"
+    )
+    restart.add_argument("host")
     heal = sub.add_parser("heal", help="bring a failed or frozen host back")
     heal.add_argument("host")
     heal.add_argument("--start-guests", action="store_true", help="also start its guests")
@@ -128,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
             if args.then_heal:
                 lab.heal(args.host)
                 print(f"host {args.host} running again")
+        elif cmd == "restart-daemon":
+            print(f"host {args.host}: libvirtd restarted (PID {lab.restart_daemon(args.host)})")
         elif cmd == "heal":
             lab.heal(args.host, start_guests=args.start_guests)
             print(f"host {args.host} running: {lab.uris()[args.host]}")

@@ -3,7 +3,10 @@
 Standard library only (it runs with `python -I`). It gives the host its own view of the paths
 libvirt compiles in, its own hostname, starts libvirtd in the foreground and reaps every orphan
 (QEMU is daemonised by libvirtd and lands here). When libvirtd exits, this process exits, and the
-kernel kills whatever is left in the PID namespace: a host goes down as a whole.
+kernel kills whatever is left in the PID namespace: a host goes down as a whole. SIGHUP is the
+one exception, `systemctl restart libvirtd` for the lab (a soft fence): libvirtd is killed
+(SIGKILL: a frozen one too) and started again; the QEMUs, children of this process, run on and
+the new libvirtd finds them again.
 
 argv[1] is a JSON file: {"hostname": str, "binds": [[src, dst], ...], "argv": [...], "log": str}
 """
@@ -35,15 +38,26 @@ def main() -> int:
     for src, dst in spec["binds"]:
         bind(src, dst)
     socket.sethostname(spec["hostname"])
-    with open(spec["log"], "ab") as log:
-        daemon = subprocess.Popen(spec["argv"], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+
+    def start() -> subprocess.Popen[bytes]:
+        with open(spec["log"], "ab") as log:
+            return subprocess.Popen(spec["argv"], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+
+    daemon = start()
+    restarting = False
 
     def forward(signum: int, _frame: object) -> None:
         daemon.send_signal(signal.SIGTERM)
 
+    def restart(signum: int, _frame: object) -> None:
+        nonlocal restarting
+        restarting = True
+        daemon.send_signal(signal.SIGKILL)
+
     # PID 1 ignores signals it has no handler for, even SIGTERM.
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGHUP, restart)
     while True:
         try:
             pid, status = os.wait()
@@ -52,7 +66,11 @@ def main() -> int:
         except InterruptedError:
             continue
         if pid == daemon.pid:
-            return os.waitstatus_to_exitcode(status)
+            if not restarting:
+                return os.waitstatus_to_exitcode(status)
+            restarting = False
+            daemon.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+            daemon = start()
 
 
 if __name__ == "__main__":

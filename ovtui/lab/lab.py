@@ -267,6 +267,25 @@ class Lab:
             time.sleep(0.02)
         return ref.pid
 
+    def restart_daemon(self, host: str, timeout: float = 30.0) -> int:
+        """Restart the host's libvirtd, frozen or not, its QEMUs running on (a soft fence, as
+        `systemctl restart libvirtd` would): its init kills it by PID and starts it again
+        (hostinit.py, SIGHUP). Returns once the new daemon answers; its PID. Takes no lock, like
+        kill_daemon: it strikes while the lab is in use."""
+        h = self._host(self.state(), host)
+        old = hostmod.daemon(h)
+        if h.init is None or old is None or procs.stopped(h.init):
+            raise LabError(f"host {host}: no running libvirtd to restart (see `lab status`)")
+        if not procs.signal_ref(h.init, signal.SIGHUP):
+            raise LabError(f"host {host}: its init (PID {h.init.pid}) is gone")
+        deadline = time.monotonic() + timeout
+        while (new := hostmod.daemon(h)) is None or new.pid == old.pid:
+            if time.monotonic() >= deadline or not procs.alive(h.init):
+                raise LabError(f"host {host}: libvirtd did not start again within {timeout:.0f} s")
+            time.sleep(0.05)
+        hostmod.wait_ready(self.paths, h, max(1.0, deadline - time.monotonic()))
+        return new.pid
+
     def heal(self, host: str, start_guests: bool = False, timeout: float = 30.0) -> None:
         """Bring a failed host back (its guests stay shut off unless start_guests) or thaw it."""
         with self._locked() as st:

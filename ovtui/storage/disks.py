@@ -376,7 +376,7 @@ class DiskService:
         fmt = rec["format"] if rec else format_of_volume(vol.name)
         xml = disk_xml(pool_name(domain), vol.name, fmt, target)
         await self.fleet.links[vm.host].call(
-            lambda conn: volumes.attach(conn, vm.uuid, xml, vm.active),
+            lambda conn: volumes.attach(conn, vm.uuid, xml, vm.active, (domain, vol.name)),
             action=f"attach {disk} to {vm.name}",
             vm=vm.name,
         )

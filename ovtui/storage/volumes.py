@@ -59,8 +59,23 @@ def delete_if_there(conn: libvirt.virConnect, domain: str, name: str) -> None:
     vol.delete(0)
 
 
-def attach(conn: libvirt.virConnect, vm_uuid: str, xml: str, live: bool) -> None:
+def attach(
+    conn: libvirt.virConnect,
+    vm_uuid: str,
+    xml: str,
+    live: bool,
+    volume_of: tuple[str, str] | None = None,
+) -> None:
+    """volume_of: (domain, volume) the disk XML names. A volume made through another host a
+    moment ago (a shared domain) is unknown to this host's pool until it is refreshed, and
+    libvirt resolves pool/volume from that list: refreshed here, in the same call."""
     dom = conn.lookupByUUIDString(vm_uuid)
+    if volume_of is not None:
+        pool = lookup_pool(conn, volume_of[0])
+        try:
+            pool.storageVolLookupByName(volume_of[1])
+        except libvirt.libvirtError:
+            pool.refresh(0)
     dom.attachDeviceFlags(xml, LIVE_AND_CONFIG if live else libvirt.VIR_DOMAIN_AFFECT_CONFIG)
 
 

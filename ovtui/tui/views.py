@@ -28,6 +28,7 @@ VIEWS = {
         View("networks", "ovtui.tui.networks_view", "NetworksScreen", "logical networks, hosts"),
         View("storage", "ovtui.tui.storage_view", "StorageScreen", "storage domains, disks, moves"),
         View("templates", "ovtui.tui.templates_view", "TemplatesScreen", "templates; new VM"),
+        View("ha", "ovtui.tui.ha_view", "HaScreen", "HA reservation, fencing, HA restarts"),
         View(
             "provision",
             "ovtui.tui.provision_view",

@@ -3,6 +3,7 @@ QEMU processes that remembers whether any guest ever ran on two hosts at once.""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import threading
 import time
@@ -32,7 +33,14 @@ SHORT_GUARDS = {
 }
 
 
-def ha_config(lab: Lab, no_power: tuple[str, ...] = (), **guards: float) -> Config:
+def soft_fence_command(lab: Lab, host: str) -> list[str]:
+    """The lab's soft fence: restart the host's libvirtd by PID (`lab restart-daemon`)."""
+    return [sys.executable, "-m", "ovtui.lab", "--root", str(lab.root), "restart-daemon", host]
+
+
+def ha_config(
+    lab: Lab, no_power: tuple[str, ...] = (), soft_fence: tuple[str, ...] = (), **guards: float
+) -> Config:
     config = load_config(lab.config_path)
     users = [LocalUser(u, _password_hash(), frozenset({r})) for r, u in ROLE_USERS.items()]
     write_local_users(config.auth.local_users_file, users)
@@ -45,6 +53,15 @@ def ha_config(lab: Lab, no_power: tuple[str, ...] = (), **guards: float) -> Conf
         h.model_copy(update={"power": PowerConfig()}) if h.name in no_power else h
         for h in config.hosts
     ]
+    hosts = [
+        h.model_copy(
+            update={"power": h.power.model_copy(
+                update={"soft_fence": soft_fence_command(lab, h.name)})}
+        )
+        if h.name in soft_fence
+        else h
+        for h in hosts
+    ]  # fmt: skip
     return config.model_copy(
         update={
             "exporter": config.exporter.model_copy(update={"listen": "127.0.0.1:0"}),
@@ -66,14 +83,33 @@ def until(check: Callable[[], T], timeout: float, what: str, every: float = 0.2)
         time.sleep(every)
 
 
-def qemus_by_guest(lab: Lab) -> dict[str, list[str]]:
-    """guest -> lab hosts where a QEMU process of it is alive now (frozen ones count)."""
+def _has_vcpus(pid: int) -> bool:
+    """QEMU makes its vCPU threads ("CPU 0/TCG") only after it has opened every disk: a QEMU
+    that QEMU's image lock refused exits before it has any, so it never ran the guest."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            if (task / "comm").read_text().startswith("CPU "):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def qemus_by_guest(lab: Lab, vcpus_only: bool = False) -> dict[str, list[str]]:
+    """guest -> lab hosts where a QEMU process of it is alive now (frozen ones count); with
+    vcpus_only, only QEMUs that got as far as creating the guest's vCPUs."""
     found: dict[str, list[str]] = {}
     for name, h in lab.state().hosts.items():
         for ref in hostmod.qemus(h):
             try:
                 argv = Path(f"/proc/{ref.pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
+                continue
+            if vcpus_only and not _has_vcpus(ref.pid):
                 continue
             for a in argv:
                 if a.startswith(b"guest="):
@@ -82,10 +118,11 @@ def qemus_by_guest(lab: Lab) -> dict[str, list[str]]:
 
 
 class Sampler:
-    """Samples every lab host's QEMU processes in a thread until stop()."""
+    """Samples every lab host's QEMU processes in a thread until stop(). vcpus_only: see
+    qemus_by_guest (for a test where QEMU's image lock refuses a second copy at its start)."""
 
-    def __init__(self, lab: Lab, every: float = 0.1) -> None:
-        self.lab, self.every = lab, every
+    def __init__(self, lab: Lab, every: float = 0.1, vcpus_only: bool = False) -> None:
+        self.lab, self.every, self.vcpus_only = lab, every, vcpus_only
         self.twice: list[tuple[float, str, list[str]]] = []
         self.samples = 0
         self._stop = threading.Event()
@@ -101,7 +138,7 @@ class Sampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for guest, hosts in qemus_by_guest(self.lab).items():
+            for guest, hosts in qemus_by_guest(self.lab, self.vcpus_only).items():
                 if len(hosts) > 1:
                     self.twice.append((time.monotonic(), guest, hosts))
             self.samples += 1

@@ -13,6 +13,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import libvirt
@@ -234,3 +235,191 @@ def test_a_crashed_ha_vm_is_restarted_a_shut_down_one_is_not(lab: Lab) -> None:
     finally:
         live.stop()
         _heal_all(lab)
+
+
+MID_FENCE = ("confirming_off", "powering_on", "fenced")
+
+
+def test_an_engine_stopped_in_the_middle_of_a_fence_resumes_and_never_acts_twice(
+    lab: Lab,
+) -> None:
+    """The engine is stopped once the power-off of vm1's host has been acknowledged (confirming
+    it, powering on, or fenced with vm1's restart due) and a new one starts on the same store:
+    it asks the BMC rather than powering off again, and vm1 runs again, exactly once: the new
+    engine has never listed it (its host was off when it started) and places it from its
+    stored definition, with the HA flag set just before the failure."""
+    victim = lab.host_of("vm1")  # earlier tests may have moved it
+    assert victim is not None
+    live = _engine(lab)
+    config, again = live.config, None
+    try:
+        admin = live.as_role("SuperUser")
+        _ready(admin, "vm1")
+        with Sampler(lab) as sampler:
+            lab.fail(victim)
+
+            def mid_fence() -> str:
+                stage = str(ha_status(admin)["hosts"][victim]["stage"])
+                return stage if stage in MID_FENCE else ""
+
+            stage = until(
+                mid_fence, DETECT + RECOVER, f"{victim}'s power-off acknowledged", every=0.05
+            )
+            live.stop()
+            again = LiveEngine(config, wait_hosts=False)
+            again.run(again.engine.fleet.wait_connected(30), timeout=40)
+            admin = again.as_role("SuperUser")
+
+            def running() -> dict[str, Any] | None:
+                # the new engine has never seen vm1 (its host was off when it started) until it
+                # runs again: restarted from its stored definition
+                return next((v for v in admin.get(f"{API}/vms").json()
+                             if v["name"] == "vm1" and v["state"] == "running"), None)  # fmt: skip
+
+            vm1 = until(running, RECOVER, "vm1 running again")
+        # anywhere, once: the new engine powers the fenced host on again, and a host that
+        # answers is a host like the others (the measured restart waits for a CPU reading)
+        assert qemus_by_guest(lab)["vm1"] == [vm1["host"]]
+        offs = _audit(again, "host.fence_power_off")  # one audit trail, both engines
+        assert [(r["target"], r["result"]) for r in offs] == [(f"host/{victim}", "ok")], offs
+        assert len([r for r in _audit(again, "vm.ha_restart") if r["result"] == "ok"]) <= 1
+        assert sampler.samples > 10 and not sampler.twice, sampler.twice
+        print(f"\nengine stopped with {victim} {stage}; vm1 restarted on {vm1['host']}")
+    finally:
+        (again or live).stop()
+        _heal_all(lab)
+
+
+def test_a_soft_fence_restarts_a_frozen_libvirtd_and_nothing_more_happens(lab: Lab) -> None:
+    """oVirt's soft fence, for real: the libvirtd of vm2's host freezes, the engine runs the
+    configured soft fence (`lab restart-daemon HOST`: libvirtd killed by PID and started again),
+    the host answers again and that ends it: no power-off, no restart, vm2's QEMU the same
+    process throughout."""
+    victim = lab.host_of("vm2")  # earlier tests may have moved it
+    assert victim is not None
+    live = _engine(lab, soft_fence=(victim,))
+    try:
+        admin = live.as_role("SuperUser")
+        _ready(admin, "vm2")
+        (qemu,) = lab.qemu_pids(victim, "vm2")
+        frozen = lab.freeze_daemon(victim)
+        until(lambda: _audit(live, "host.soft_fence"), DETECT + 30, "a soft fence")
+        (soft,) = _audit(live, "host.soft_fence")
+        assert (soft["actor"], soft["target"], soft["result"]) == (
+            "system:ha",
+            f"host/{victim}",
+            "ok",
+        )
+
+        def recovered() -> bool:
+            host = next(h for h in admin.get(f"{API}/hosts").json() if h["name"] == victim)
+            return ha_status(admin)["hosts"][victim]["stage"] == "up" and host["state"] == "up"
+
+        until(recovered, DETECT, f"{victim} up again")
+        assert lab.daemon_pid(victim) not in (None, frozen)  # a new libvirtd
+        assert lab.qemu_pids(victim, "vm2") == [qemu]  # the guest never stopped
+        until(lambda: vm_where(admin, "vm2")["state"] == "running", DETECT, "vm2 read running")
+        assert vm_where(admin, "vm2")["host"] == victim
+        time.sleep(5)  # well past the grace: nothing else may follow
+        assert not _audit(live, "host.fence_power_off") and not _audit(live, "vm.ha_restart")
+        assert ha_status(admin)["hosts"][victim]["fenced_at"] is None
+    finally:
+        with contextlib.suppress(LabError):
+            lab.restart_daemon(victim)  # a frozen daemon must not outlive the test
+        live.stop()
+        _heal_all(lab)
+
+
+def _shared_active(admin: httpx.Client) -> bool:
+    domains = {d["name"]: d for d in admin.get(f"{API}/storage").json()}
+    shared = domains.get("shared")
+    return bool(shared) and [h["state"] for h in shared["hosts"]] == ["active"] * 3
+
+
+def test_a_wrong_confirmation_meets_qemus_image_lock_on_the_shared_disk(lab: Lab) -> None:
+    """The second line of defence. vm2's host has no power management; its libvirtd freezes
+    while vm2's QEMU runs on with a disk on the shared domain, and an operator confirms
+    "rebooted" although it is not. The engine then restarts vm2 elsewhere, and QEMU there
+    refuses the disk the first QEMU still holds: the restart fails saying so, vm2 never runs
+    twice, and once that host is really off the next retry brings vm2 up with its disk."""
+    victim = lab.host_of("vm2")  # earlier tests may have moved it
+    assert victim is not None
+    live = _engine(lab, no_power=(victim,))
+    disk = "ha-lock"
+    try:
+        admin = live.as_role("SuperUser")
+        _ready(admin, "vm2")  # HA first: the definition is remembered without the disk
+        until(lambda: _shared_active(admin), 60, "the shared domain active on every host")
+        made = admin.post(f"{API}/storage/shared/disks", json={"name": disk, "size_bytes": 1 << 26})
+        assert made.status_code == 201, made.text
+        plugged = admin.post(f"{API}/vms/vm2/disks", json={"storage": "shared", "disk": disk})
+        assert plugged.status_code == 200, plugged.text
+        uuid = vm_where(admin, "vm2")["uuid"]
+        # the engine reads the definition again once it sees the new disk
+        until(lambda: disk in live.engine.store.vm_settings(uuid).get("ha_xml", ""), 30,
+              "vm2's stored definition with its new disk")  # fmt: skip
+        with Sampler(lab, vcpus_only=True) as sampler:
+            lab.freeze_daemon(victim)
+            until(lambda: ha_status(admin)["hosts"][victim]["stage"] == "needs_confirmation",
+                  DETECT, f"{victim} waiting for confirmation")  # fmt: skip
+            assert qemus_by_guest(lab)["vm2"] == [victim]
+            resp = admin.post(
+                f"{API}/hosts/{victim}/confirm-rebooted"
+            )  # wrong: vm2 still runs there
+            assert resp.status_code == 200, resp.text
+
+            def refused() -> str:
+                recs = [r for r in ha_status(admin)["recoveries"] if r["vm"] == "vm2"]
+                return recs[0]["last_error"] if recs and recs[0]["attempts"] else ""
+
+            error = until(refused, RECOVER, "vm2's restart refused")
+            assert "locked by another QEMU (image lock)" in error, error
+            assert f"{disk}.qcow2" in error and f"still be running on {victim}" in error, error
+            assert qemus_by_guest(lab, vcpus_only=True)["vm2"] == [victim]
+            failed = [r for r in _audit(live, "vm.ha_restart") if r["result"] == "failed"]
+            assert failed, _audit(live, "vm.ha_restart")
+            target = failed[0]["params"]["to"]
+            assert target != victim
+            # the refused start left no definition behind on its target
+            conn = lab.connect(target)
+            try:
+                assert "vm2" not in {d.name() for d in conn.listAllDomains()}
+            finally:
+                conn.close()
+            lab.fail(victim)  # now it is really off: its QEMU goes, and with it the lock
+            vm2 = until(lambda: (v := vm_where(admin, "vm2"))["state"] == "running" and v,
+                        RECOVER, "vm2 running again")  # fmt: skip
+        assert vm2["host"] != victim
+        assert qemus_by_guest(lab)["vm2"] == [vm2["host"]]
+        conn = lab.connect(vm2["host"])
+        try:
+            assert f"{disk}.qcow2" in conn.lookupByName("vm2").XMLDesc(0)  # with its disk
+        finally:
+            conn.close()
+        assert sampler.samples > 10 and not sampler.twice, sampler.twice
+    finally:
+        lab.fail(victim)  # a frozen daemon must not outlive the test (nor hold the lock)
+        live.stop()
+        _heal_all(lab)
+        _drop_disk(lab, disk)
+
+
+def _drop_disk(lab: Lab, disk: str) -> None:
+    """vm2 without the test's disk on every host, and the disk file gone."""
+    for host in lab.host_names():
+        conn = lab.connect(host)
+        try:
+            for dom in conn.listAllDomains():
+                xml = dom.XMLDesc(0)
+                if f"{disk}.qcow2" not in xml:
+                    continue
+                start = xml.rindex("<disk ", 0, xml.index(f"{disk}.qcow2"))
+                dev = xml[start : xml.index("</disk>", start) + len("</disk>")]
+                flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+                if dom.isActive():
+                    flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+                with contextlib.suppress(libvirt.libvirtError):
+                    dom.detachDeviceFlags(dev, flags)
+        finally:
+            conn.close()
+    (lab.storage().shared_dir / f"{disk}.qcow2").unlink(missing_ok=True)

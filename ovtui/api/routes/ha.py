@@ -40,6 +40,12 @@ class HaSettings(BaseModel):
     priority: Annotated[int, Field(ge=0, le=100, description="higher restarts first")] = 0
 
 
+class WaitingVm(BaseModel):
+    vm: str
+    uuid: str
+    priority: int
+
+
 class HostHa(BaseModel):
     stage: str = Field(description="up, suspect, soft_fencing, soft_wait, fencing_off, "
                        "confirming_off, powering_on, fenced, needs_confirmation")  # fmt: skip
@@ -48,6 +54,10 @@ class HostHa(BaseModel):
     last_error: str
     fenced_at: float | None
     fenced_by: str
+    waiting: list[WaitingVm] = Field(
+        description="HA VMs that ran there when it was lost, highest priority first: restarted "
+        "once it is fenced (empty while it is up)"
+    )
 
 
 class RecoveryInfo(BaseModel):
