@@ -166,6 +166,10 @@ class Engine:
     def snapshot(self) -> Snapshot:
         return self.fleet.snapshot()
 
+    def lead_token(self) -> int | None:
+        database = self.state.database
+        return None if database is None else database.token
+
     def _hook_ran(self, **record: Any) -> None:
         """Every hook run: audited, and counted by event and result."""
         self.audit.record(**record)

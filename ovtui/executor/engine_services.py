@@ -25,6 +25,10 @@ class EngineServices(Protocol):
 
     def snapshot(self) -> Snapshot: ...
 
+    def lead_token(self) -> int | None:
+        """The fencing token this engine leads with (PostgreSQL), None with an embedded store."""
+        ...
+
     async def perform(
         self,
         principal: Principal,
