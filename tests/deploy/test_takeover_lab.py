@@ -181,6 +181,9 @@ def test_killed_in_the_middle_of_a_plan_the_standby_finishes_it_once(
         while time.monotonic() < deadline and not events.of(second[0], *started):
             time.sleep(0.002)
         a.kill()  # SIGKILL, by PID
+        print(
+            "incoming migration of", second[0], "seen at the kill:", events.of(second[0], *started)
+        )
         applying.join(30)
 
         b.wait_status("ok", timeout=120)
