@@ -144,7 +144,10 @@ class PlanRunner:
             return where == "moved", detail
         state = self.engine.store.host_state(step.host)
         if step.kind == StepKind.MAINTENANCE:
-            return bool(state.get("maintenance")), f"maintenance {bool(state.get('maintenance'))}"
+            # the flag comes first, then the evacuation: done only when both are
+            left = [v.name for v in self.engine.snapshot().vms if v.host == step.host and v.active]
+            flagged = bool(state.get("maintenance"))
+            return flagged and not left, f"maintenance {flagged}, VMs on it: {left or 'none'}"
         if step.kind == StepKind.ACTIVATE:
             return not state.get("maintenance"), f"maintenance {bool(state.get('maintenance'))}"
         return False, "a power command is safe to send again"
