@@ -17,6 +17,7 @@ and each step's record says "plan:ID approved by NAME".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import datetime
@@ -93,17 +94,25 @@ class PolicyService:
         await self.scheduler.stop()
 
     async def resume_all(self) -> None:
-        await self.engine.fleet.wait_connected(self.engine.config.engine.migration_timeout_seconds)
-        for doc in self.plans.running():
-            try:
-                await self.resume(doc)
-            except Exception:  # one plan must not keep the others from resuming
-                log.exception("resuming plan %s failed", doc["id"])
+        """Holds the clusters of the plans to resume from the start (a scheduled round or an
+        operator's apply waits, or is skipped, until they are resumed), then resumes them."""
+        docs = self.plans.running()
+        async with contextlib.AsyncExitStack() as held:
+            for cluster in sorted({d["cluster"] for d in docs}):
+                await held.enter_async_context(self._lock(cluster))
+                self._holder[cluster] = "the resumption of an interrupted plan"
+            timeout = self.engine.config.engine.migration_timeout_seconds
+            await self.engine.fleet.wait_connected(timeout)
+            for doc in docs:
+                try:
+                    await self._resume(doc)
+                except Exception:  # one plan must not keep the others from resuming
+                    log.exception("resuming plan %s failed", doc["id"])
 
-    async def resume(self, doc: dict[str, Any]) -> dict[str, Any]:
+    async def _resume(self, doc: dict[str, Any]) -> dict[str, Any]:
         """A plan another engine (or this one before a restart) was applying: each step it had
         started is settled by the facts, then the steps still to do run (PlanRunner.resume).
-        Audited as policy.resume, by the plan's system principal."""
+        Audited as policy.resume, by the plan's system principal. The caller holds the lock."""
         cluster, asked = doc["cluster"], doc.get("run") or {}
         plan = self.plans.plan(doc)
         principal = system_principal(plan.kind, cluster)
@@ -119,11 +128,9 @@ class PolicyService:
             return {**out, "found": found, "result": result}
 
         params = {"plan": plan.id, "token": self.engine.lead_token()}
-        async with self._lock(cluster):
-            self._holder[cluster] = f"the resumption of plan {plan.id}"
-            return await self.engine.perform(
-                principal, "policy.resume", f"cluster/{cluster}", params, run, "system"
-            )
+        return await self.engine.perform(
+            principal, "policy.resume", f"cluster/{cluster}", params, run, "system"
+        )
 
     # -- clusters and modes --------------------------------------------------------------------
     def cluster(self, name: str) -> ClusterConfig | None:
