@@ -18,7 +18,7 @@ from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
 from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
-from ovtui.engine import maintenance
+from ovtui.engine import inflight, maintenance
 from ovtui.engine.audit_open import open_audit_on
 from ovtui.engine.signin import build_signin
 from ovtui.fleet import actions
@@ -116,6 +116,7 @@ class Engine:
         )
         self.provision.on_provisioned = self.metrics.provision.provisioned
         self._resuming: asyncio.Task[None] | None = None
+        self.inflight_settled = asyncio.Event()  # plans resume after this (jobs/service.py)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.metrics.registry.register(StorageCollector(self._storage_input))
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
@@ -145,9 +146,15 @@ class Engine:
         await self.fleet.start()
         self.storage.start()
         # Disk moves an earlier engine left unfinished: carried on or undone (storage/moves.py).
-        self._resuming = asyncio.create_task(self.moves.resume_all(), name="resume-disk-moves")
+        # Migrations an earlier engine left under way: settled by the facts (engine/inflight.py).
+        self._resuming = asyncio.create_task(self._resume_all(), name="resume-disk-moves")
         self.policies.start()
         await self.ha.start()
+
+    async def _resume_all(self) -> None:
+        await inflight.settle_all(self)
+        self.inflight_settled.set()
+        await self.moves.resume_all()
 
     async def stop(self) -> None:
         if self._stopped:
@@ -256,11 +263,13 @@ class Engine:
             await hooked.refuse_only(
                 self.hooks, self.fleet, "before_migrate", vm, principal.name, "a migration"
             )
+            inflight.begin(self, vm, target_host, principal.name)  # before libvirt is asked
             try:
                 with self.metrics.migrations.attempt() as attempt:
                     outcome = (await actions.migrate(self.fleet, vm, target_host)).as_dict()
                     attempt.succeeded(outcome)
             except FleetError as exc:
+                inflight.end(self, vm.uuid)
                 self.migrations.append({**record, "result": "failed", "error": exc.message})
                 self.events.append(
                     {
@@ -272,6 +281,7 @@ class Engine:
                     }
                 )
                 raise
+            inflight.end(self, vm.uuid)
             await hooked.after(
                 self.hooks, self.fleet, "after_migrate", vm, target_host, principal.name
             )

@@ -103,6 +103,7 @@ class PolicyService:
                 self._holder[cluster] = "the resumption of an interrupted plan"
             timeout = self.engine.config.engine.migration_timeout_seconds
             await self.engine.fleet.wait_connected(timeout)
+            await self.engine.inflight_settled.wait()  # leftovers of migrations tidied first
             for doc in docs:
                 try:
                     await self._resume(doc)

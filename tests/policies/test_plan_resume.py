@@ -12,8 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ovtui.config import load_config
 from ovtui.engine import Engine
+from ovtui.store import Store
 from ovtui.testdriver_fleet import write_fleet
 from tests.policies import test_policy_engine
 from tests.policies.test_policy_engine import (
@@ -123,3 +126,43 @@ async def test_a_step_is_claimed_before_it_acts(engine_for: MakeEngine) -> None:
     stored = engine.policies.plans.get(doc["id"])
     assert stored is not None and stored["run"]["approved_by"] == "alice"
     assert stored["outcomes"][0]["token"] is None  # no fencing token with the embedded store
+
+
+async def test_a_migration_left_under_way_is_settled_not_repeated(
+    engine_for: MakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ovtui.engine import inflight
+    from ovtui.fleet import actions
+
+    config = load_config(write_fleet(two_hot_hosts(), Path(tempfile.mkdtemp(prefix="ovt-"))))
+    engine = await engine_for(config=config)
+    vm = engine.snapshot().vms_named("a-0")[0]
+    recorded: list[list[dict[str, Any]]] = []
+    real = actions.migrate
+
+    async def spying(fleet: Any, moving: Any, target: str) -> Any:
+        recorded.append([dict(r) for r in engine.store.table(inflight.TABLE).all()])
+        return await real(fleet, moving, target)
+
+    monkeypatch.setattr(actions, "migrate", spying)
+    await engine.migrate(ADMIN, vm, "h3")
+    assert [(r["uuid"], r["source"], r["target"]) for r in recorded[0]] == [(vm.uuid, "h1", "h3")]
+    assert engine.store.table(inflight.TABLE).all() == []  # removed once libvirt answered
+    await engine.stop()
+    # as if an engine had died in the middle of migrating a-1 (the test driver: still on h1)
+    other = engine.snapshot().vms_named("a-1")[0]
+    store = Store.open(config.engine.store_dir)
+    try:
+        store.table(inflight.TABLE).insert({"uuid": other.uuid, "vm": "a-1", "source": "h1",
+                                            "target": "h4", "actor": "alice", "at": 0.0,
+                                            "token": None})  # fmt: skip
+    finally:
+        store.close()
+    again = await engine_for(config=config)
+    await _until(lambda: again.inflight_settled.is_set(), "the leftover settled")
+    assert again.store.table(inflight.TABLE).all() == []
+    (settled,) = [r for r in again.audit_log.tail(20) if r["action"] == "vm.migration_settled"]
+    assert settled["result"] == "ok" and settled["params"]["outcome"] == "stayed"
+    assert settled["params"]["asked_by"] == "alice" and settled["actor"] == "system:engine"
+    assert host_of(again, "a-1") == "h1"  # settled, never migrated by the new engine
+    assert not [r for r in again.migrations.tail(20) if r["vm"] == "a-1"]
