@@ -181,9 +181,8 @@ def test_killed_in_the_middle_of_a_plan_the_standby_finishes_it_once(
         while time.monotonic() < deadline and not events.of(second[0], *started):
             time.sleep(0.002)
         a.kill()  # SIGKILL, by PID
-        print(
-            "incoming migration of", second[0], "seen at the kill:", events.of(second[0], *started)
-        )
+        in_flight = events.of(second[0], *started)
+        print("incoming migration of", second[0], "seen at the kill:", in_flight)
         applying.join(30)
 
         b.wait_status("ok", timeout=120)
@@ -224,6 +223,10 @@ def test_killed_in_the_middle_of_a_plan_the_standby_finishes_it_once(
         assert sorted(set(names)) == sorted(names)  # no VM's migration recorded twice
         assert "vm2" in names  # the step after the kill: the new leader's
         assert not any(r["action"] == "audit.damaged" for r in records)
+        settled = [r for r in records if r["action"] == "vm.migration_settled"]
+        if in_flight:  # the dead engine's record of the migration it was driving, settled once
+            assert [(r["target"], r["result"]) for r in settled] == [(f"vm/vm3@{second[2]}", "ok")]
+        assert len(settled) <= 1
     finally:
         a.kill()
         b.stop()
