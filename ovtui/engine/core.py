@@ -147,13 +147,17 @@ class Engine:
         self.storage.start()
         # Disk moves an earlier engine left unfinished: carried on or undone (storage/moves.py).
         # Migrations an earlier engine left under way: settled by the facts (engine/inflight.py).
-        self._resuming = asyncio.create_task(self._resume_all(), name="resume-disk-moves")
+        self._resuming = asyncio.create_task(self._resume_all(), name="resume-after-restart")
         self.policies.start()
         await self.ha.start()
 
     async def _resume_all(self) -> None:
-        await inflight.settle_all(self)
-        self.inflight_settled.set()
+        try:
+            await inflight.settle_all(self)
+        except Exception:  # logged; disk moves and plans still resume (plans re-check facts)
+            log.exception("settling the migrations an earlier engine left failed")
+        finally:
+            self.inflight_settled.set()
         await self.moves.resume_all()
 
     async def stop(self) -> None:
