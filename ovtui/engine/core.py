@@ -18,7 +18,7 @@ from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
 from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
-from ovtui.engine import maintenance, unfit_hosts
+from ovtui.engine import inflight, maintenance, unfit_hosts
 from ovtui.engine.audit_open import open_audit_on
 from ovtui.engine.network_defs import NetworkDefinitions
 from ovtui.engine.signin import build_signin
@@ -120,6 +120,7 @@ class Engine:
         )
         self.provision.on_provisioned = self.metrics.provision.provisioned
         self._resuming: asyncio.Task[None] | None = None
+        self.inflight_settled = asyncio.Event()  # plans resume after this (jobs/service.py)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.metrics.registry.register(StorageCollector(self._storage_input))
         # The one hook for a host unfit for its cluster (a required network missing): the HA
@@ -155,9 +156,19 @@ class Engine:
         await self.fleet.start()
         self.storage.start()
         # Disk moves an earlier engine left unfinished: carried on or undone (storage/moves.py).
-        self._resuming = asyncio.create_task(self.moves.resume_all(), name="resume-disk-moves")
+        # Migrations an earlier engine left under way: settled by the facts (engine/inflight.py).
+        self._resuming = asyncio.create_task(self._resume_all(), name="resume-after-restart")
         self.policies.start()
         await self.ha.start()
+
+    async def _resume_all(self) -> None:
+        try:
+            await inflight.settle_all(self)
+        except Exception:  # logged; disk moves and plans still resume (plans re-check facts)
+            log.exception("settling the migrations an earlier engine left failed")
+        finally:
+            self.inflight_settled.set()
+        await self.moves.resume_all()
 
     async def stop(self) -> None:
         if self._stopped:
@@ -178,6 +189,10 @@ class Engine:
 
     def snapshot(self) -> Snapshot:
         return self.fleet.snapshot()
+
+    def lead_token(self) -> int | None:
+        database = self.state.database
+        return None if database is None else database.token
 
     def _hook_ran(self, **record: Any) -> None:
         """Every hook run: audited, and counted by event and result."""
@@ -272,11 +287,13 @@ class Engine:
             await hooked.refuse_only(
                 self.hooks, self.fleet, "before_migrate", vm, principal.name, "a migration"
             )
+            inflight.begin(self, vm, target_host, principal.name)  # before libvirt is asked
             try:
                 with self.metrics.migrations.attempt() as attempt:
                     outcome = (await actions.migrate(self.fleet, vm, target_host)).as_dict()
                     attempt.succeeded(outcome)
             except FleetError as exc:
+                inflight.end(self, vm.uuid)
                 self.migrations.append({**record, "result": "failed", "error": exc.message})
                 self.events.append(
                     {
@@ -288,6 +305,7 @@ class Engine:
                     }
                 )
                 raise
+            inflight.end(self, vm.uuid)
             await hooked.after(
                 self.hooks, self.fleet, "after_migrate", vm, target_host, principal.name
             )

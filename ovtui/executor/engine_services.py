@@ -7,6 +7,7 @@ tests/test_boundaries.py checks it, type-checking imports included).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,8 +23,14 @@ class EngineServices(Protocol):
     config: Config
     store: Store
     fleet: Fleet
+    # set once the migrations an earlier engine left under way are settled (engine/inflight.py)
+    inflight_settled: asyncio.Event
 
     def snapshot(self) -> Snapshot: ...
+
+    def lead_token(self) -> int | None:
+        """The fencing token this engine leads with (PostgreSQL), None with an embedded store."""
+        ...
 
     async def perform(
         self,

@@ -10,6 +10,11 @@
 - Every step goes through Engine.migrate / enter_maintenance / activate / perform, so it lands in
   the audit trail (and migrations in the migration history) under the principal given, with
   source "plan:ID".
+- Write-ahead: a step's outcome is stored as "started" (with the leader's fencing token) before
+  it acts. An engine that takes over (or restarts) finds the plans still "running" and resumes
+  them (resume): a started step is settled by the facts first (a migration the dead engine
+  drove: moved, or stayed and tidied up: ovtui/fleet/leftover.py), and only a step that did not
+  happen runs again, so nothing is done twice.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from auth.principal import Principal
 from ovtui.executor.power import run_power_command
+from ovtui.fleet import leftover
 from ovtui.fleet.errors import FleetError
 from ovtui.model import HostState
 from policies.params import Params, parse_params
@@ -61,13 +67,13 @@ class PlanRunner:
         approved_by: str = "",
     ) -> dict[str, Any]:
         plan = self.plans.plan(doc)
+        done = doc["outcomes"]
         if only is not None:
-            indices = [only]
+            indices = [only] if not _done(done[only]) else []
         else:
-            done = doc["outcomes"]
             indices = [i for i in range(len(plan.steps)) if not _done(done[i])]
         run = _Run(self, plan, principal, approved_by)
-        self.plans.set_status(plan.id, "running")
+        self.plans.set_run(plan.id, {"only": only, "approved_by": approved_by, "token": run.token})
         try:
             for group in batches(indices, plan.steps):
                 if run.stopped:
@@ -89,6 +95,74 @@ class PlanRunner:
             "steps": run.results,
         }
 
+    async def resume(self, doc: dict[str, Any]) -> list[str]:
+        """Settles the steps a previous engine had started (outcome "started") by the facts:
+        done when what it did is there, back to pending when it did not happen, failed when
+        it cannot tell. Returns what it found, a line per step."""
+        plan = self.plans.plan(doc)
+        lines: list[str] = []
+        for index, outcome in enumerate(doc["outcomes"]):
+            if not outcome or outcome["status"] != "started":
+                continue
+            step = plan.steps[index]
+            who = f"step {index + 1} ({step.describe()}, started with token {outcome.get('token')})"
+            try:
+                happened, detail = await self._settle(step)
+            except FleetError as exc:
+                self._set(plan.id, index, "failed", f"after a takeover: {exc.message}", outcome)
+                lines.append(f"{who}: cannot tell: {exc.message}")
+                continue
+            if happened:
+                self._set(plan.id, index, "done", f"found done after a takeover: {detail}", outcome)
+                lines.append(f"{who}: done before the takeover: {detail}")
+            else:
+                lines.append(f"{who}: had not happened ({detail}): runs again")
+        return lines
+
+    def _set(
+        self, plan_id: str, index: int, status: str, detail: str, claim: dict[str, Any]
+    ) -> None:
+        token = self.engine.lead_token()
+        self.plans.set_outcome(plan_id, index, {
+            "status": status, "detail": detail, "at": time.time(), "by": claim.get("by", ""),
+            "token": token, "claimed_with": claim.get("token"),
+        })  # fmt: skip
+
+    async def _settle(self, step: Step) -> tuple[bool, str]:
+        fleet = self.engine.fleet
+        hosts = [step.host] + ([step.target] if step.kind == StepKind.MIGRATE else [])
+        for host in hosts:
+            if not await self._connected(host, self.engine.config.engine.migration_timeout_seconds):
+                raise FleetError(f"{host} did not answer after the takeover", host=host)
+        if step.kind == StepKind.MIGRATE:
+            timeout = self.engine.config.engine.migration_timeout_seconds
+            where, detail = await leftover.settle(
+                fleet.links[step.host], fleet.links[step.target], step.vm_uuid, step.vm_name,
+                timeout,
+            )  # fmt: skip
+            await fleet.refresh_now(step.host, step.target)
+            return where == "moved", detail
+        state = self.engine.store.host_state(step.host)
+        if step.kind == StepKind.MAINTENANCE:
+            # the flag comes first, then the evacuation: done only when both are
+            left = [v.name for v in self.engine.snapshot().vms if v.host == step.host and v.active]
+            flagged = bool(state.get("maintenance"))
+            return flagged and not left, f"maintenance {flagged}, VMs on it: {left or 'none'}"
+        if step.kind == StepKind.ACTIVATE:
+            return not state.get("maintenance"), f"maintenance {bool(state.get('maintenance'))}"
+        return False, "a power command is safe to send again"
+
+    async def _connected(self, host: str, timeout: float = BOOT_TIMEOUT_SECONDS) -> bool:
+        link = self.engine.fleet.links.get(host)
+        if link is None:
+            return False
+        deadline = time.monotonic() + timeout
+        while link.state != HostState.UP:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.5)
+        return True
+
 
 def _done(outcome: dict[str, Any] | None) -> bool:
     return bool(outcome) and outcome["status"] == "done"  # type: ignore[index]
@@ -107,8 +181,10 @@ def _status(outcomes: list[dict[str, Any] | None], run: _Run) -> str:
 
 class _Run:
     def __init__(self, runner: PlanRunner, plan: Plan, principal: Principal, approved_by: str):
+        self.runner = runner
         self.engine = runner.engine
         self.plans = runner.plans
+        self.token = runner.engine.lead_token()
         self.plan = plan
         self.principal = principal
         self.source = f"plan:{plan.id}" + (f" approved by {approved_by}" if approved_by else "")
@@ -123,8 +199,14 @@ class _Run:
     def record(self, index: int, status: str, detail: str) -> None:
         step = self.plan.steps[index]
         outcome = {"status": status, "detail": detail, "at": time.time(), "by": self.principal.name}
-        self.plans.set_outcome(self.plan.id, index, outcome)
+        self.plans.set_outcome(self.plan.id, index, {**outcome, "token": self.token})
         self.results.append({"index": index, "step": step.describe(), **outcome})
+
+    def claim(self, index: int, detail: str) -> None:
+        """Write-ahead, before the step acts: an engine that takes over knows it may have."""
+        outcome = {"status": "started", "detail": detail, "at": time.time(),
+                   "by": self.principal.name, "token": self.token}  # fmt: skip
+        self.plans.set_outcome(self.plan.id, index, outcome)
 
     def stop(self, index: int, why: str) -> None:
         self.stopped = f"step {index + 1} ({self.plan.steps[index].describe()}): {why}"
@@ -151,6 +233,7 @@ class _Run:
             self.stop(index, why or f"{step.vm_name} no longer exists")
             return
         self.started.append(step)
+        self.claim(index, f"migrating {step.vm_name} from {vm.host} to {step.target}")
         try:
             out = await self.engine.migrate(self.principal, vm, step.target, self.source)
         except FleetError as exc:
@@ -177,6 +260,7 @@ class _Run:
         if why:
             self.stop(index, why)
             return
+        self.claim(index, step.describe())
         try:
             detail = await self._act(step)
         except FleetError as exc:
@@ -207,12 +291,4 @@ class _Run:
         return str(out["result"])
 
     async def _connected(self, host: str) -> bool:
-        link = self.engine.fleet.links.get(host)
-        if link is None:
-            return False
-        deadline = time.monotonic() + BOOT_TIMEOUT_SECONDS
-        while link.state != HostState.UP:
-            if time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.5)
-        return True
+        return await self.runner._connected(host)

@@ -106,6 +106,7 @@ def on_result(st: HaState, world: World, res: Result, log: Log) -> None:
     g = world.guards_of(_cluster(world, r))
     r.attempts += 1
     r.stage, r.last_error = "pending", res.detail
+    r.target = ""  # refused there: the next try chooses again
     st.count("restart:failed")
     # The first start and `restart_retries` retries come every restart_retry_seconds.
     short = r.attempts <= g.restart_retries

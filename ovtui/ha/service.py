@@ -301,7 +301,17 @@ class HaService:
             vm = self._stored_vm(snap, cmd.vm, cmd.source)
         if vm is None:
             raise FleetError(f"HA VM {cmd.vm} is nowhere in the inventory", kind="conflict")
-        target, why = self._target(snap, vm, cmd.source)
+        rec = self.state.recoveries.get(vm.uuid)
+        chosen = snap.host(rec.target) if rec is not None and rec.target else None
+        if chosen is not None and chosen.state == HostState.UP and not chosen.maintenance:
+            # an engine before this one chose it and may have started it there already: the
+            # same host again, where libvirt refuses a second start of a running VM
+            target, why = chosen.name, f"{chosen.name}, chosen before the engine restarted"
+        else:
+            target, why = self._target(snap, vm, cmd.source)
+        if rec is not None and rec.target != target:
+            rec.target = target
+            self._persist()  # write-ahead: where it is being started, before starting it
 
         async def run() -> dict[str, Any]:
             link = self.fleet.links[target]

@@ -5,6 +5,13 @@ One document per plan in table "policy_plans":
      "outcomes": [None | {"status", "detail", "at", "by"}, ...]}   # one entry per step
 status: recommended (stored, nothing done) | running | applied | partial | stopped | failed |
 superseded (a newer plan for the cluster was stored before this one was applied).
+
+While a plan runs, its document also says how it was asked for ("run": {"only", "approved_by",
+"token"}), and each step's outcome is written *before* the step acts ({"status": "started",
+"token": the leader's fencing token, ...}) and again when it ends. On PostgreSQL every write is
+fenced (a deposed engine's is refused), so after a takeover the new leader finds each plan that
+was running, the step that was under way and who claimed it, and resumes from there
+(PlanRunner.resume): it never acts twice on a step it cannot see the end of.
 """
 
 from __future__ import annotations
@@ -90,6 +97,14 @@ class PlanStore:
 
     def set_status(self, plan_id: str, status: str) -> None:
         self._table.update({"status": status}, where("id") == plan_id)
+
+    def running(self) -> list[dict[str, Any]]:
+        """Plans an engine was applying when it stopped (or died)."""
+        return [copy.deepcopy(dict(d)) for d in self._table.search(where("status") == "running")]
+
+    def set_run(self, plan_id: str, run: dict[str, Any]) -> None:
+        """status running, and how the run was asked for: what a resumption needs."""
+        self._table.update({"status": "running", "run": run}, where("id") == plan_id)
 
     def set_outcome(self, plan_id: str, index: int, outcome: dict[str, Any]) -> None:
         doc = self._table.get(where("id") == plan_id)

@@ -17,6 +17,8 @@ and each step's record says "plan:ID approved by NAME".
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,7 @@ from policies.planner import KINDS, make_plan
 if TYPE_CHECKING:
     from ovtui.executor.engine_services import EngineServices
 
+log = logging.getLogger(__name__)
 MODES = ("off", "recommend", "automatic")
 MODE_KEY = "policy.mode."
 PARKED_BY = "policy:power_saving:"
@@ -65,6 +68,7 @@ class PolicyService:
         )
         self._locks: dict[str, asyncio.Lock] = {}
         self._holder: dict[str, str] = {}
+        self._resuming: asyncio.Task[None] | None = None
 
     def _retention(self) -> float:
         longest = max(
@@ -80,9 +84,54 @@ class PolicyService:
             for spec in self.scheduler.specs.values():
                 jobs.declare(spec.id, "policy")
         self.scheduler.start()
+        if self.plans.running():  # an engine stopped (or died) applying them: carry on
+            self._resuming = asyncio.create_task(self.resume_all(), name="resume-plans")
 
     async def stop(self) -> None:
+        if self._resuming is not None:
+            self._resuming.cancel()
+            await asyncio.gather(self._resuming, return_exceptions=True)
         await self.scheduler.stop()
+
+    async def resume_all(self) -> None:
+        """Holds the clusters of the plans to resume from the start (a scheduled round or an
+        operator's apply waits, or is skipped, until they are resumed), then resumes them."""
+        docs = self.plans.running()
+        async with contextlib.AsyncExitStack() as held:
+            for cluster in sorted({d["cluster"] for d in docs}):
+                await held.enter_async_context(self._lock(cluster))
+                self._holder[cluster] = "the resumption of an interrupted plan"
+            timeout = self.engine.config.engine.migration_timeout_seconds
+            await self.engine.fleet.wait_connected(timeout)
+            await self.engine.inflight_settled.wait()  # leftovers of migrations tidied first
+            for doc in docs:
+                try:
+                    await self._resume(doc)
+                except Exception:  # one plan must not keep the others from resuming
+                    log.exception("resuming plan %s failed", doc["id"])
+
+    async def _resume(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """A plan another engine (or this one before a restart) was applying: each step it had
+        started is settled by the facts, then the steps still to do run (PlanRunner.resume).
+        Audited as policy.resume, by the plan's system principal. The caller holds the lock."""
+        cluster, asked = doc["cluster"], doc.get("run") or {}
+        plan = self.plans.plan(doc)
+        principal = system_principal(plan.kind, cluster)
+
+        async def run() -> dict[str, Any]:
+            found = await self.runner.resume(doc)
+            fresh = self.plans.get(plan.id) or doc
+            out = await self.runner.run(fresh, principal, only=asked.get("only"),
+                                        approved_by=str(asked.get("approved_by", "")))  # fmt: skip
+            done = sum(1 for s in out["steps"] if s["status"] == "done")
+            what = "; ".join(found) or "no step was under way"
+            result = f"{out['status']}: resumed ({what}); {done} more steps done"
+            return {**out, "found": found, "result": result}
+
+        params = {"plan": plan.id, "token": self.engine.lead_token()}
+        return await self.engine.perform(
+            principal, "policy.resume", f"cluster/{cluster}", params, run, "system"
+        )
 
     # -- clusters and modes --------------------------------------------------------------------
     def cluster(self, name: str) -> ClusterConfig | None:

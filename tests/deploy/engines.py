@@ -87,3 +87,33 @@ class EngineProcess:
     def stop(self) -> None:
         self.kill(signal.SIGTERM)
         self.log.close()
+
+
+def lab_engine_config(lab_config: Path, root: Path, dsn: str, *, poll: float = 0.5) -> Path:
+    """The lab's own config (its hosts, their migration URIs) for one engine of several on the
+    database `dsn`: its own API socket, store directory and users, no scheduled plans."""
+    root.mkdir(parents=True, exist_ok=True)
+    users = root / "local-users.toml"
+    write_local_users(users, [LocalUser("admin", hash_password(PASSWORD, n=2**10),
+                                        frozenset({"SuperUser"}))])  # fmt: skip
+    lines = []
+    for line in lab_config.read_text().splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key == "store_dir":
+            line = f'store_dir = "{root / "store"}"'
+        elif key == "socket":
+            line = f'socket = "{root / "api.sock"}"'
+        elif key == "listen":
+            line = 'listen = "127.0.0.1:0"'
+        elif key == "local_users_file":
+            line = f'local_users_file = "{users}"'
+        elif key == "mode":
+            line = 'mode = "off"  # plans come from the test only'
+        elif key == "params" and "HighUtilization" in line:
+            line = "params = { HighUtilization = 80, MaxParallelMigrations = 1 }"
+        lines.append(line)
+        if line == "[engine]":
+            lines += [f'postgresql = "{dsn}"', f"standby_poll_seconds = {poll}"]
+    path = root / "ovtui.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
