@@ -120,6 +120,7 @@ def assemble(
             memory_current_mib=d.memory_current_mib,
             devices=d.devices,
             storage_domains=_domains_of(d, facts.domain_of_disk),
+            config_pending=d.config_pending,
         )
         vms.append(vm)
         if vm.active and usage is not None:
@@ -146,6 +147,7 @@ def assemble(
         power_management=cfg.power.kind != "none",
         last_seen=facts.last_seen,
         storage_domains=facts.storage_domains,
+        vms_config_pending=sum(1 for v in vms if v.config_pending),
     )
     return host, tuple(vms)
 

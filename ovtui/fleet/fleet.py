@@ -20,8 +20,25 @@ from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
 from ovtui.fleet.lifecycle_names import describe
 from ovtui.fleet.moving import Moving, overlay, settled
-from ovtui.fleet.reading import HostReading, NodeInfo, VmConfig, read_host, read_node
-from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot, VmState
+from ovtui.fleet.reading import (
+    HostReading,
+    NodeInfo,
+    VmConfig,
+    read_configs,
+    read_host,
+    read_node,
+    with_configs,
+)
+from ovtui.model import (
+    ACTIVE_VM_STATES,
+    VM,
+    Cluster,
+    DataCenter,
+    Host,
+    HostState,
+    Snapshot,
+    VmState,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,6 +53,12 @@ PUBLISH_EVERY_SECONDS = 0.5
 # defined / undefined (flags or devices changed), started / stopped (a NIC's host-side device
 # exists only while the VM runs). One XMLDesc per such event; polls never read the XML.
 _CONFIG_EVENTS = frozenset({0, 1, 2, 5})
+# Domain XMLs not cached yet are read apart from the polls (reading.py): this many VMs per
+# call, so a host's other calls interleave with them, and this many hosts at once, so the
+# fill-in of a large fleet does not crowd out its polls (start-up: 20 000 XMLDesc at 500 x 40).
+CONFIG_CHUNK = 10
+CONFIG_FILLS_AT_ONCE = 8
+FILL_ATTEMPTS = 3
 
 
 class Fleet:
@@ -93,8 +116,11 @@ class Fleet:
         self._current: set[str] = set()  # hosts read since their connection last changed
         # Per host, per VM uuid: flags and devices from the domain XML, read once (reading.py).
         self._configs: dict[str, dict[str, VmConfig]] = {h: {} for h in self.links}
-        # Per host: VMs whose config an event made stale while a read was out (None: no read).
-        self._stale_during_read: dict[str, set[str] | None] = {h: None for h in self.links}
+        # Per host, per VM uuid: how often an event made its config stale, so a config read
+        # while such an event came is not kept (the read after the event reads it again).
+        self._config_epoch: dict[str, dict[str, int]] = {h: {} for h in self.links}
+        self._fills: dict[str, asyncio.Task[None]] = {}  # background config reads per host
+        self._fill_slots = asyncio.Semaphore(CONFIG_FILLS_AT_ONCE)
         self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
         # VMs being moved (ovtui.fleet.moving), and per host: reads begun, and which of them
         # gave the reading now stored (so a move knows when both hosts were read after it).
@@ -121,10 +147,25 @@ class Fleet:
             self._tasks.append(asyncio.create_task(self._poll_forever(name), name=f"poll-{name}"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._fills.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(link.stop() for link in self.links.values()))
+
+    def configs_pending(self) -> int:
+        """VMs whose domain XML is still to be read (shown with config_pending)."""
+        return sum(len(r.unread) for r in self._readings.values())
+
+    async def wait_configs(self, timeout: float) -> None:
+        """Waits until no VM of a reachable host has its config pending (bench and tests)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not any(
+                r.unread for n, r in self._readings.items() if self.links[n].state == HostState.UP
+            ):
+                return
+            await asyncio.sleep(0.02)
 
     async def wait_connected(self, timeout: float) -> None:
         """Waits until every host has been read once or given up on (for start-up and tests)."""
@@ -167,7 +208,9 @@ class Fleet:
     async def refresh(self, name: str, *, publish: bool = True) -> None:
         """Re-reads one host now. Reads of one host are serialised, so a read that began
         earlier never replaces the result of one that began later. publish=False (background
-        polls): the next snapshot shows it within PUBLISH_EVERY_SECONDS."""
+        polls): the next snapshot shows it within PUBLISH_EVERY_SECONDS, with the configs not
+        cached yet pending until a background fill reads them; publish=True (after an
+        action): the configs are read before the result is shown."""
         link = self.links[name]
         async with self._read_locks.setdefault(name, asyncio.Lock()), self._read_slots:
             read_no = self._reads_begun[name] = self._reads_begun[name] + 1
@@ -176,40 +219,88 @@ class Fleet:
                 node = self._nodes[name] = await self._counted(
                     name, POLL_NODE, link.call(read_node, action="read host")
                 )
-            fresh: dict[str, VmConfig] = {}
-            stale = self._stale_during_read[name] = set()
             cpu_time = link.cfg.load != "synthetic"  # synthetic load never looks at cpu.time
-            try:
-                reading = await self._counted(
-                    name,
-                    POLL_DOMAINS,
-                    link.call(
-                        lambda conn: read_host(conn, cache, node, fresh, cpu_time=cpu_time),
-                        action="list VMs",
-                    ),
-                )
-            finally:
-                self._stale_during_read[name] = None
-            self._keep_configs(name, reading, fresh, stale)
+            reading = await self._counted(
+                name,
+                POLL_DOMAINS,
+                link.call(
+                    lambda conn: read_host(conn, cache, node, cpu_time=cpu_time),
+                    action="list VMs",
+                ),
+            )
+            self._forget_gone(name, reading)
             if name in self._readings:
                 self._previous[name] = self._readings[name]
             self._readings[name] = reading
             self._stored_read[name] = read_no
             self._current.add(name)
+            if reading.unread and publish:
+                await self._fill(name)
+            elif reading.unread:
+                self._start_fill(name)
             self._rebuild(name, publish=publish)
 
-    def _keep_configs(
-        self, name: str, reading: HostReading, fresh: dict[str, VmConfig], stale: set[str]
-    ) -> None:
-        """Caches the configs this read fetched, except those an event made stale while the
-        read was out (the poll that event asked for reads them again), and forgets VMs that
-        are no longer on the host."""
+    def _forget_gone(self, name: str, reading: HostReading) -> None:
+        """Forgets the configs of VMs that are no longer on the host."""
         cache = self._configs[name]
-        cache.update((uuid, cfg) for uuid, cfg in fresh.items() if uuid not in stale)
-        if len(cache) > len(reading.domains):
+        if len(cache) > len(reading.domains) - len(reading.unread):
             present = {d.uuid for d in reading.domains}
             for gone in cache.keys() - present:
                 del cache[gone]
+
+    def _forget_config(self, host: str, uuid: str) -> None:
+        """The VM's cached config is stale: the next read shows it pending and reads it."""
+        self._configs[host].pop(uuid, None)
+        epochs = self._config_epoch[host]
+        epochs[uuid] = epochs.get(uuid, 0) + 1
+
+    def _start_fill(self, name: str) -> None:
+        task = self._fills.get(name)
+        if task is None or task.done():
+            self._fills[name] = asyncio.create_task(self._fill_quietly(name), name=f"xml-{name}")
+
+    async def _fill_quietly(self, name: str) -> None:
+        try:
+            await self._fill(name)
+        except FleetError as exc:  # the host's poll notices too, and starts another fill
+            log.info("reading VM configs of %s failed: %s", name, exc.message)
+
+    async def _fill(self, name: str) -> None:
+        """Reads the pending configs of the host's stored reading, CONFIG_CHUNK VMs per call,
+        and fills them in (each chunk shows in the next snapshot)."""
+        link, cache, epochs = self.links[name], self._configs[name], self._config_epoch[name]
+        # Not asked for again by this fill: vanished, or made stale by events FILL_ATTEMPTS
+        # times in a row (an event storm does not keep it busy; the next poll's fill retries).
+        tried: set[str] = set()
+        attempts: dict[str, int] = {}
+        while True:
+            reading = self._readings.get(name)
+            if reading is None:
+                return
+            todo = [
+                (uuid, dom, d.state in ACTIVE_VM_STATES)
+                for d in reading.domains
+                if (uuid := d.uuid) not in tried
+                and (dom := reading.unread.get(uuid)) is not None
+                and uuid not in cache
+            ][:CONFIG_CHUNK]
+            if not todo:
+                self._readings[name] = with_configs(reading, cache)
+                return
+            before = {uuid: epochs.get(uuid, 0) for uuid, _, _ in todo}
+            async with self._fill_slots:
+                got = await link.call(_configs_of(todo), action="read VM configs")
+            gone = {uuid for uuid, _, _ in todo if uuid not in got}
+            tried |= gone
+            for uuid, _, _ in todo:
+                attempts[uuid] = attempts.get(uuid, 0) + 1
+                if attempts[uuid] >= FILL_ATTEMPTS:
+                    tried.add(uuid)
+            # One an event made stale meanwhile is not kept, and asked for again.
+            cache.update((u, c) for u, c in got.items() if epochs.get(u, 0) == before[u])
+            # The stored reading may be newer than the one this chunk started from.
+            self._readings[name] = with_configs(self._readings[name], cache, gone)
+            self._rebuild(name, publish=False)
 
     async def _counted(self, name: str, call: str, running: Awaitable[T]) -> T:
         try:
@@ -233,10 +324,7 @@ class Fleet:
     async def reread_vm(self, host: str, uuid: str) -> None:
         """A VM's devices changed without a lifecycle event (a disk attached or detached):
         forget its cached domain XML and re-read the host now."""
-        self._configs[host].pop(uuid, None)
-        stale = self._stale_during_read[host]
-        if stale is not None:
-            stale.add(uuid)
+        self._forget_config(host, uuid)
         await self.refresh_now(host)
 
     def request_refresh(self, name: str) -> None:
@@ -246,10 +334,7 @@ class Fleet:
     # -- events from libvirt (already on the asyncio loop) ---------------------------------------
     def _lifecycle(self, host: str, uuid: str, event: int, detail: int) -> None:
         if event in _CONFIG_EVENTS:
-            self._configs[host].pop(uuid, None)
-            stale = self._stale_during_read[host]
-            if stale is not None:
-                stale.add(uuid)
+            self._forget_config(host, uuid)
         vm = self._find_name(host, uuid)
         self._on_lifecycle_raw(host, uuid, event, detail)
         self._on_event(
@@ -260,10 +345,7 @@ class Fleet:
     def _balloon_changed(self, host: str, uuid: str) -> None:
         """The guest's current memory changed: its config is read again by the next poll (not
         at once: a balloon driver can report often, and the figure is not urgent)."""
-        self._configs[host].pop(uuid, None)
-        stale = self._stale_during_read[host]
-        if stale is not None:
-            stale.add(uuid)
+        self._forget_config(host, uuid)
 
     def _flags_of(self, host: str) -> tuple[bool, bool]:
         return self._powered_off(host), self._maintenance_of(host)
@@ -274,9 +356,13 @@ class Fleet:
     def _link_state_changed(self, host: str) -> None:
         link = self.links[host]
         self._current.discard(host)  # what we read came over the old connection
+        fill = self._fills.pop(host, None)
+        if fill is not None:
+            fill.cancel()  # its domain handles belong to the old connection
         if link.state == HostState.UP:
             self._nodes.pop(host, None)  # capacity may differ after a reconnect
-            self._configs[host].clear()  # and VMs may have been redefined unseen meanwhile
+            for uuid in list(self._configs[host]):  # VMs may have been redefined unseen
+                self._forget_config(host, uuid)
             self._previous.pop(host, None)
         self._on_event(
             {"kind": "host", "host": host, "what": f"{link.state.value}", "detail": link.reason}
@@ -383,6 +469,12 @@ class Fleet:
                 ),
             )
         return snap
+
+
+def _configs_of(
+    todo: list[tuple[str, Any, bool]],
+) -> Callable[[Any], dict[str, VmConfig]]:
+    return lambda _conn: read_configs(todo)
 
 
 def _without_stale_copies(vms: list[VM]) -> tuple[VM, ...]:
