@@ -37,7 +37,21 @@ class Figure:
 SIZED = (
     Figure("core", "full inventory refresh", "refresh_ms", "ms", "libvirt_floor_ms", "≤ 3× floor"),
     Figure("core", "old poll's calls (dom.info per VM)", "per_vm_floor_ms", "ms"),
-    Figure("core", "start-up to a full inventory", "startup_s", "s", goal="≤ 3 s at 500"),
+    Figure(
+        "core",
+        "start-up to a first full view",
+        "startup_first_view_s",
+        "s",
+        "startup_floor_s",
+        "≤ 3 s at 500",
+    ),
+    Figure(
+        "core",
+        "start-up until no config pending",
+        "startup_complete_s",
+        "s",
+        "startup_complete_floor_s",
+    ),
     Figure("core", "start-up: engine CPU", "startup_engine_cpu_s", "s"),
     Figure("core", "start-up: test-driver daemon CPU", "startup_daemon_cpu_s", "s"),
     Figure("core", "snapshot build", "snapshot_build_ms", "ms"),
