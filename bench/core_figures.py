@@ -9,9 +9,11 @@ For each size, side by side in one run:
             listed with its state; configs not read yet are pending) and to a complete one (no
             VM's config pending), medians of 3 starts; their floors: the same libvirt calls
             alone (open, node facts, the poll's two calls; complete: + one XMLDesc per VM),
-            max_parallel_reads hosts at once. With the engine's CPU seconds and the test-driver
-            daemon's over the last start (the daemon parses each host's node file when the
-            engine connects: a test-driver artefact)
+            max_parallel_reads hosts at once. `startup_api_s`: until the API first answers
+            (Python start-up, config, store: before any fleet work, not in the floor). With
+            the engine's CPU seconds and the test-driver daemon's over the last start (the
+            daemon parses each host's node file when the engine connects: a test-driver
+            artefact)
 - API:      GET /api/v1/hosts, /api/v1/vms (all VMs), /api/v1/vms?host=H, /api/v1/vms/NAME
             over the real Unix socket to a real engine process; medians of repeated calls
 - RSS:      of the engine process once every host was read
@@ -119,14 +121,15 @@ def _startup_floor(uris: list[str], threads: int) -> tuple[float, float]:
     return first, min(timed(lambda: run(True), 1))
 
 
-def _start(config_path: Path, hosts: int) -> tuple[Any, Client, float, float]:
-    """Starts the engine: (process, client, seconds to a first full view (every host read,
-    every VM listed with its state), seconds until no VM's config is pending)."""
+def _start(config_path: Path, hosts: int) -> tuple[Any, Client, float, float, float]:
+    """Starts the engine: (process, client, seconds until the API answers (Python start-up,
+    config, store: no fleet work), to a first full view (every host read, every VM listed with
+    its state), until no VM's config is pending)."""
     root = config_path.parent
     began = time.perf_counter()
     proc = start_engine(config_path, root / "engine.log")
     client = Client(root / "api.sock", timeout=60)
-    first = None
+    first = api = None
     while True:
         try:
             health = client.get("/api/v1/health")
@@ -135,20 +138,23 @@ def _start(config_path: Path, hosts: int) -> tuple[Any, Client, float, float]:
                 raise SystemExit((root / "engine.log").read_text()) from None
             health = {}
         now = time.perf_counter() - began
+        if api is None and health:
+            api = now
         if first is None and health.get("hosts_read") == hosts:
             first = now
         if first is not None and health.get("vms_config_pending") == 0:
-            return proc, client, first, now
+            return proc, client, api or now, first, now
         time.sleep(0.02)
 
 
 def _api(
     config_path: Path, hosts: int, repeat: int, daemon: TestDriverDaemon | None, runs: int = 3
 ) -> dict[str, Any]:
-    firsts, completes = [], []
+    apis, firsts, completes = [], [], []
     for run in range(runs):
         daemon_cpu = cpu_s(daemon.pid) if daemon else 0.0
-        proc, client, first, complete = _start(config_path, hosts)
+        proc, client, api, first, complete = _start(config_path, hosts)
+        apis.append(api)
         firsts.append(first)
         completes.append(complete)
         if run < runs - 1:
@@ -160,6 +166,7 @@ def _api(
         vms = client.get("/api/v1/vms")
         one_host, one_vm = vms[0]["host"], vms[len(vms) // 2]["name"]
         return {
+            "startup_api_s": round(statistics.median(apis), 2),
             "startup_first_view_s": round(statistics.median(firsts), 2),
             "startup_complete_s": round(statistics.median(completes), 2),
             "startup_engine_cpu_s": round(startup_cpu, 2),

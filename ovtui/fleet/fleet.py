@@ -59,6 +59,9 @@ _CONFIG_EVENTS = frozenset({0, 1, 2, 5})
 CONFIG_CHUNK = 10
 CONFIG_FILLS_AT_ONCE = 8
 FILL_ATTEMPTS = 3
+# Background fills begin once every host was read once (or given up on), so the first view is
+# not slowed by them; or after this long, so one slow host does not hold every config back.
+FILL_AFTER_FIRST_VIEW_WITHIN = 10.0
 
 
 class Fleet:
@@ -121,6 +124,7 @@ class Fleet:
         self._config_epoch: dict[str, dict[str, int]] = {h: {} for h in self.links}
         self._fills: dict[str, asyncio.Task[None]] = {}  # background config reads per host
         self._fill_slots = asyncio.Semaphore(CONFIG_FILLS_AT_ONCE)
+        self._first_view = asyncio.Event()  # every host read once or given up on
         self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
         # VMs being moved (ovtui.fleet.moving), and per host: reads begun, and which of them
         # gave the reading now stored (so a move knows when both hosts were read after it).
@@ -157,24 +161,36 @@ class Fleet:
         """VMs whose domain XML is still to be read (shown with config_pending)."""
         return sum(len(r.unread) for r in self._readings.values())
 
-    async def wait_configs(self, timeout: float) -> None:
-        """Waits until no VM of a reachable host has its config pending (bench and tests)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not any(
-                r.unread for n, r in self._readings.items() if self.links[n].state == HostState.UP
-            ):
-                return
-            await asyncio.sleep(0.02)
+    def _all_seen(self) -> bool:
+        return all(
+            n in self._readings or link.state == HostState.NON_RESPONSIVE
+            for n, link in self.links.items()
+        )
+
+    def _note_first_view(self) -> None:
+        if not self._first_view.is_set() and self._all_seen():
+            self._first_view.set()
+
+    def _configs_read(self) -> bool:
+        return not any(
+            r.unread for n, r in self._readings.items() if self.links[n].state == HostState.UP
+        )
+
+    async def wait_first_view(self, timeout: float) -> None:
+        """Waits until every host has been read once or given up on; VMs' configs may still
+        be pending then (config_pending)."""
+        await self._wait_for(self._all_seen, timeout)
 
     async def wait_connected(self, timeout: float) -> None:
-        """Waits until every host has been read once or given up on (for start-up and tests)."""
+        """Waits until every host has been read once or given up on, and the configs of the
+        VMs on the hosts that answer have been read (for start-up and tests)."""
+        await self._wait_for(lambda: self._all_seen() and self._configs_read(), timeout)
+
+    @staticmethod
+    async def _wait_for(done: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(
-                n in self._readings or link.state == HostState.NON_RESPONSIVE
-                for n, link in self.links.items()
-            ):
+            if done():
                 return
             await asyncio.sleep(0.02)
 
@@ -234,6 +250,7 @@ class Fleet:
             self._readings[name] = reading
             self._stored_read[name] = read_no
             self._current.add(name)
+            self._note_first_view()
             if reading.unread and publish:
                 await self._fill(name)
             elif reading.unread:
@@ -260,6 +277,11 @@ class Fleet:
             self._fills[name] = asyncio.create_task(self._fill_quietly(name), name=f"xml-{name}")
 
     async def _fill_quietly(self, name: str) -> None:
+        try:
+            async with asyncio.timeout(FILL_AFTER_FIRST_VIEW_WITHIN):
+                await self._first_view.wait()
+        except TimeoutError:
+            pass
         try:
             await self._fill(name)
         except FleetError as exc:  # the host's poll notices too, and starts another fill
@@ -356,6 +378,7 @@ class Fleet:
     def _link_state_changed(self, host: str) -> None:
         link = self.links[host]
         self._current.discard(host)  # what we read came over the old connection
+        self._note_first_view()
         fill = self._fills.pop(host, None)
         if fill is not None:
             fill.cancel()  # its domain handles belong to the old connection

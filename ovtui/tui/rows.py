@@ -30,6 +30,7 @@ class HostRow:
     live_migration: bool = True
     maintenance: bool = False
     power_management: bool = False
+    vms_config_pending: int = 0  # VMs whose XML is being read: committed figures incomplete
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> HostRow:
@@ -50,6 +51,7 @@ class HostRow:
             live_migration=bool(d.get("live_migration", True)),
             maintenance=bool(d.get("maintenance", False)),
             power_management=bool(d.get("power_management", False)),
+            vms_config_pending=int(d.get("vms_config_pending") or 0),
         )
 
     @property
@@ -82,6 +84,7 @@ class VmRow:
     migration_source: str = ""
     migration_target: str = ""
     migration_mode: str = ""
+    config_pending: bool = False  # its XML is being read: sizes and flags not known yet
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> VmRow:
@@ -108,6 +111,7 @@ class VmRow:
             migration_source=str(d.get("migration_source") or ""),
             migration_target=str(d.get("migration_target") or ""),
             migration_mode=str(d.get("migration_mode") or ""),
+            config_pending=bool(d.get("config_pending", False)),
         )
 
     @property
