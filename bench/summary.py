@@ -45,6 +45,14 @@ SIZED = (
         "startup_floor_s",
         "≤ 3 s at 500",
     ),
+    Figure("core", "start-up: until the API answers", "startup_api_s", "s"),
+    Figure(
+        "core",
+        "start-up: fleet's share (first view − API up)",
+        "startup_fleet_s",
+        "s",
+        "startup_floor_s",
+    ),
     Figure(
         "core",
         "start-up until no config pending",
