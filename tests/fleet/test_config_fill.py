@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from collectors.synthetic_load import SyntheticLoad
 from ovtui.api.serialize import to_dict
 from ovtui.config import Config
 from ovtui.fleet.fleet import Fleet
+from ovtui.fleet.migration_checks import refusal
+from ovtui.model import VM, Host, HostState, Snapshot, VmState
 from ovtui.testdriver_fleet import FleetSpec
 from tests.fleet.conftest import fleet_config
 
@@ -134,3 +137,20 @@ async def test_a_config_made_stale_during_its_read_is_read_again(small_spec: Fle
         assert fleet.configs_pending() == 0
     finally:
         await fleet.stop()
+
+
+def test_a_migration_waits_for_the_configs_it_needs() -> None:
+    """Sizes and flags not known yet are not taken for 0 and False: the move is refused."""
+    hosts = tuple(
+        Host(n, "c1", "dc1", f"test:///{n}", HostState.UP, cpus=8, memory_mib=8192)
+        for n in ("a", "b")
+    )
+    vm = VM("u1", "vm1", "a", "c1", "dc1", VmState.RUNNING, vcpus=2, memory_mib=1024)
+    snap = Snapshot(0.0, hosts=hosts, vms=(vm,))
+    assert refusal(snap, vm, "b") is None
+    pending = replace(vm, config_pending=True, vcpus=0, memory_mib=0)
+    why = refusal(Snapshot(0.0, hosts=hosts, vms=(pending,)), pending, "b")
+    assert why is not None and "still being read" in why
+    busy = (hosts[0], replace(hosts[1], vms_config_pending=3))
+    why = refusal(Snapshot(0.0, hosts=busy, vms=(vm,)), vm, "b")
+    assert why is not None and "free memory is not known yet" in why
