@@ -15,6 +15,8 @@ For each size, side by side in one run:
             the engine's CPU seconds and the test-driver daemon's over the last start (the
             daemon parses each host's node file when the engine connects: a test-driver
             artefact)
+- fleet:    the same start-up of the Fleet alone in the bench process (no API, HA, policies),
+            medians of 3 starts: what the inventory code itself costs, beside the same floors
 - API:      GET /api/v1/hosts, /api/v1/vms (all VMs), /api/v1/vms?host=H, /api/v1/vms/NAME
             over the real Unix socket to a real engine process; medians of repeated calls
 - RSS:      of the engine process once every host was read
@@ -93,6 +95,26 @@ async def _refresh(config_path: Path, repeat: int) -> tuple[float, float]:
         return statistics.median(samples), statistics.median(snaps)
     finally:
         await fleet.stop()
+
+
+async def _fleet_startup(config_path: Path, runs: int = 3) -> tuple[float, float]:
+    """(first view, complete) of the fleet alone, in this process (no API, HA or policies):
+    start to every host read once, and to no VM's config pending; medians of `runs` starts."""
+    config = load_config(config_path)
+    tune_gc()
+    firsts, completes = [], []
+    for _ in range(runs):
+        fleet = Fleet(config, synthetic_load=SyntheticLoad().vm_cpu)
+        began = time.perf_counter()
+        await fleet.start()
+        try:
+            await fleet.wait_first_view(300)
+            firsts.append(time.perf_counter() - began)
+            await fleet.wait_connected(300)
+            completes.append(time.perf_counter() - began)
+        finally:
+            await fleet.stop()
+    return statistics.median(firsts), statistics.median(completes)
 
 
 def _startup_floor(uris: list[str], threads: int) -> tuple[float, float]:
@@ -194,8 +216,8 @@ def _startup_ratios(row: dict[str, Any]) -> dict[str, float]:
     return {
         "startup/floor": round(row["startup_first_view_s"] / row["startup_floor_s"], 2),
         "startup_fleet_s": round(fleet_first, 2),
-        "fleet_first/floor": round(fleet_first / row["startup_floor_s"], 2),
-        "fleet_complete/floor": round(fleet_complete / row["startup_complete_floor_s"], 2),
+        "engine_fleet_first/floor": round(fleet_first / row["startup_floor_s"], 2),
+        "engine_fleet_complete/floor": round(fleet_complete / row["startup_complete_floor_s"], 2),
     }
 
 
@@ -215,8 +237,12 @@ def _fleet(hosts: int) -> Path:
 
 
 def run(
-    sizes: tuple[int, ...] = SIZES, repeat: int = 7, driver: str = "daemon"
+    sizes: tuple[int, ...] = SIZES,
+    repeat: int = 7,
+    driver: str = "daemon",
+    engine_sizes: tuple[int, ...] | None = None,
 ) -> list[dict[str, Any]]:
+    """`engine_sizes`: the sizes at which the engine process is started too (default: all)."""
     rows = []
     for hosts in sizes:
         config = _fleet(hosts)
@@ -230,6 +256,7 @@ def run(
             threads = load_config(config).engine.max_parallel_reads
             first_floor, complete_floor = _startup_floor(uris, threads)
             refresh, snap = asyncio.run(_refresh(config, repeat=3))
+            fleet_first, fleet_complete = asyncio.run(_fleet_startup(config))
             row = {
                 "hosts": hosts,
                 "vms": hosts * VMS_PER_HOST,
@@ -239,11 +266,16 @@ def run(
                 "refresh_ms": round(refresh * 1000, 1),
                 "refresh/floor": round(refresh / floor, 2),
                 "snapshot_build_ms": round(snap * 1000, 2),
-                **_api(config, hosts, repeat, daemon),
                 "startup_floor_s": round(first_floor, 2),
                 "startup_complete_floor_s": round(complete_floor, 2),
+                "fleet_first_view_s": round(fleet_first, 2),
+                "fleet_complete_s": round(fleet_complete, 2),
+                "fleet_first_view/floor": round(fleet_first / first_floor, 2),
+                "fleet_complete/floor": round(fleet_complete / complete_floor, 2),
             }
-            row.update(_startup_ratios(row))
+            if engine_sizes is None or hosts in engine_sizes:
+                row.update(_api(config, hosts, repeat, daemon))
+                row.update(_startup_ratios(row))
         rows.append(row)
         print_table([row])
     return rows
