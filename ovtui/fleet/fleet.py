@@ -122,6 +122,9 @@ class Fleet:
         # Per host, per VM uuid: how often an event made its config stale, so a config read
         # while such an event came is not kept (the read after the event reads it again).
         self._config_epoch: dict[str, dict[str, int]] = {h: {} for h in self.links}
+        # Per host: VMs whose cached config an event made stale: shown as cached (as libvirt
+        # showed it before the event) until the XML is read again, not as pending.
+        self._stale: dict[str, set[str]] = {h: set() for h in self.links}
         self._fills: dict[str, asyncio.Task[None]] = {}  # background config reads per host
         self._fill_slots = asyncio.Semaphore(CONFIG_FILLS_AT_ONCE)
         self._first_view = asyncio.Event()  # every host read once or given up on
@@ -158,8 +161,8 @@ class Fleet:
         await asyncio.gather(*(link.stop() for link in self.links.values()))
 
     def configs_pending(self) -> int:
-        """VMs whose domain XML is still to be read (shown with config_pending)."""
-        return sum(len(r.unread) for r in self._readings.values())
+        """VMs whose domain XML was never read yet (shown with config_pending)."""
+        return sum(1 for r in self._readings.values() for d in r.domains if d.config_pending)
 
     def _all_seen(self) -> bool:
         return all(
@@ -230,7 +233,7 @@ class Fleet:
         link = self.links[name]
         async with self._read_locks.setdefault(name, asyncio.Lock()), self._read_slots:
             read_no = self._reads_begun[name] = self._reads_begun[name] + 1
-            cache, node = self._configs[name], self._nodes.get(name)
+            cache, node, stale = self._configs[name], self._nodes.get(name), self._stale[name]
             if node is None:
                 node = self._nodes[name] = await self._counted(
                     name, POLL_NODE, link.call(read_node, action="read host")
@@ -240,7 +243,7 @@ class Fleet:
                 name,
                 POLL_DOMAINS,
                 link.call(
-                    lambda conn: read_host(conn, cache, node, cpu_time=cpu_time),
+                    lambda conn: read_host(conn, cache, node, stale, cpu_time=cpu_time),
                     action="list VMs",
                 ),
             )
@@ -259,15 +262,22 @@ class Fleet:
 
     def _forget_gone(self, name: str, reading: HostReading) -> None:
         """Forgets the configs of VMs that are no longer on the host."""
-        cache = self._configs[name]
-        if len(cache) > len(reading.domains) - len(reading.unread):
+        cache, stale = self._configs[name], self._stale[name]
+        if len(cache) > len(reading.domains) - len(reading.unread) or stale:
             present = {d.uuid for d in reading.domains}
             for gone in cache.keys() - present:
                 del cache[gone]
+            stale &= present
 
-    def _forget_config(self, host: str, uuid: str) -> None:
-        """The VM's cached config is stale: the next read shows it pending and reads it."""
-        self._configs[host].pop(uuid, None)
+    def _forget_config(self, host: str, uuid: str, *, unknown: bool = False) -> None:
+        """The VM's cached config is stale: the next read asks for its XML again. Meanwhile
+        the cached one is shown, or, `unknown` (a reconnect: the VM may have been redefined
+        unseen), none: the VM is pending."""
+        if unknown:
+            self._configs[host].pop(uuid, None)
+            self._stale[host].discard(uuid)
+        else:
+            self._stale[host].add(uuid)
         epochs = self._config_epoch[host]
         epochs[uuid] = epochs.get(uuid, 0) + 1
 
@@ -291,6 +301,7 @@ class Fleet:
         """Reads the pending configs of the host's stored reading, CONFIG_CHUNK VMs per call,
         and fills them in (each chunk shows in the next snapshot)."""
         link, cache, epochs = self.links[name], self._configs[name], self._config_epoch[name]
+        stale = self._stale[name]
         # Not asked for again by this fill: vanished, or made stale by events FILL_ATTEMPTS
         # times in a row (an event storm does not keep it busy; the next poll's fill retries).
         tried: set[str] = set()
@@ -304,10 +315,11 @@ class Fleet:
                 for d in reading.domains
                 if (uuid := d.uuid) not in tried
                 and (dom := reading.unread.get(uuid)) is not None
-                and uuid not in cache
+                and (uuid not in cache or uuid in stale)
             ][:CONFIG_CHUNK]
-            if not todo:
-                self._readings[name] = with_configs(reading, cache)
+            if not todo:  # what is left was read meanwhile (a refresh's own fill), or gave up
+                done = {u: cache[u] for u in reading.unread if u in cache and u not in stale}
+                self._readings[name] = with_configs(reading, done)
                 return
             before = {uuid: epochs.get(uuid, 0) for uuid, _, _ in todo}
             async with self._fill_slots:
@@ -319,9 +331,11 @@ class Fleet:
                 if attempts[uuid] >= FILL_ATTEMPTS:
                     tried.add(uuid)
             # One an event made stale meanwhile is not kept, and asked for again.
-            cache.update((u, c) for u, c in got.items() if epochs.get(u, 0) == before[u])
+            fresh = {u: c for u, c in got.items() if epochs.get(u, 0) == before[u]}
+            cache.update(fresh)
+            stale.difference_update(fresh)  # in place: `-=` with dict keys makes a new set
             # The stored reading may be newer than the one this chunk started from.
-            self._readings[name] = with_configs(self._readings[name], cache, gone)
+            self._readings[name] = with_configs(self._readings[name], fresh, gone)
             self._rebuild(name, publish=False)
 
     async def _counted(self, name: str, call: str, running: Awaitable[T]) -> T:
@@ -385,7 +399,7 @@ class Fleet:
         if link.state == HostState.UP:
             self._nodes.pop(host, None)  # capacity may differ after a reconnect
             for uuid in list(self._configs[host]):  # VMs may have been redefined unseen
-                self._forget_config(host, uuid)
+                self._forget_config(host, uuid, unknown=True)
             self._previous.pop(host, None)
         self._on_event(
             {"kind": "host", "host": host, "what": f"{link.state.value}", "detail": link.reason}

@@ -219,6 +219,7 @@ def _polled(
     dom: libvirt.virDomain,
     record: Mapping[str, int],
     cache: Mapping[str, VmConfig],
+    stale: Set[str],
     unread: dict[str, libvirt.virDomain],
     transient: set[str],
 ) -> DomainReading | None:
@@ -233,8 +234,9 @@ def _polled(
             "persistent": uuid not in transient,
         }
         config = cache.get(uuid)
-        if config is None:
+        if config is None or uuid in stale:
             unread[uuid] = dom
+        if config is None:
             return DomainReading(
                 **common,
                 vcpus=0,
@@ -261,10 +263,12 @@ def read_host(
     conn: libvirt.virConnect,
     cache: Mapping[str, VmConfig],
     node: NodeInfo | None = None,
+    stale: Set[str] = frozenset(),
     *,
     cpu_time: bool = True,
 ) -> HostReading:
     """Every VM of the host in two round trips; VMs not in `cache` come back config_pending.
+    Those and the ones in `stale` (shown as cached) are in `unread`, to be read again.
 
     `cpu_time` False (synthetic load): cpu.time is not asked for and reads as 0.
     """
@@ -280,7 +284,7 @@ def read_host(
     transient = {d.UUIDString() for d in listed}
     unread: dict[str, libvirt.virDomain] = {}
     domains = tuple(
-        d for d in (_polled(dom, rec, cache, unread, transient) for dom, rec in records) if d
+        d for d in (_polled(dom, rec, cache, stale, unread, transient) for dom, rec in records) if d
     )
     return HostReading(time.monotonic(), time.time(), node, domains, unread)
 
@@ -302,14 +306,15 @@ def read_configs(
 def with_configs(
     reading: HostReading, configs: Mapping[str, VmConfig], gone: Set[str] = frozenset()
 ) -> HostReading:
-    """`reading` with the pending VMs whose config is now in `configs` filled in, and those
-    in `gone` (they vanished before their XML was read) left out."""
+    """`reading` with the unread VMs whose config was just read (`configs`) filled in, and
+    those in `gone` (they vanished before their XML was read) left out."""
     if not any(u in configs or u in gone for u in reading.unread):
         return reading
+    unread_now = reading.unread
     domains = tuple(
-        _filled(d, configs[d.uuid]) if d.config_pending and d.uuid in configs else d
+        _filled(d, configs[d.uuid]) if d.uuid in configs and d.uuid in unread_now else d
         for d in reading.domains
-        if not (d.config_pending and d.uuid in gone)
+        if not (d.uuid in gone and d.uuid in unread_now)
     )
     unread = {u: dom for u, dom in reading.unread.items() if u not in configs and u not in gone}
     return replace(reading, domains=domains, unread=unread)

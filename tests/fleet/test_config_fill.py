@@ -154,3 +154,31 @@ def test_a_migration_waits_for_the_configs_it_needs() -> None:
     busy = (hosts[0], replace(hosts[1], vms_config_pending=3))
     why = refusal(Snapshot(0.0, hosts=busy, vms=(vm,)), vm, "b")
     assert why is not None and "free memory is not known yet" in why
+
+
+async def test_an_event_keeps_the_known_config_shown_until_its_xml_is_read_again(
+    small_spec: FleetSpec,
+) -> None:
+    """After a lifecycle event the VM is not pending (its size and flags were known and a
+    migration of it is not refused): the cached config stands until the new XML arrives."""
+    fleet = await _fleet(fleet_config(small_spec, poll_interval_seconds=3600))
+    await fleet.start()
+    gate, seen = asyncio.Event(), []
+    try:
+        await fleet.wait_connected(10)
+        host = small_spec.hosts[0].name
+        spec = small_spec.hosts[0].vms[0]
+        _gated(fleet, gate, seen)
+        fleet._lifecycle(host, spec.uuid, 0, 1)  # "defined": its XML is to be read again
+        await fleet.refresh(host, publish=False)  # the poll that event asks for
+        assert spec.uuid in fleet._readings[host].unread  # a re-read is wanted...
+        await fleet.refresh_now(small_spec.hosts[1].name)  # (publishes the snapshot)
+        vm = fleet.snapshot().vm(spec.uuid)
+        assert vm is not None and not vm.config_pending  # ...but what was known is shown
+        assert (vm.vcpus, vm.memory_mib) == (spec.vcpus, spec.memory_mib)
+        gate.set()
+        await fleet.wait_connected(10)
+        assert not fleet._readings[host].unread and not fleet._stale[host]
+    finally:
+        gate.set()
+        await fleet.stop()
