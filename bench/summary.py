@@ -165,6 +165,8 @@ def _single() -> list[str]:
                 ("rss_mib", "dashboard RSS, 1 000 VMs", "MiB"),
                 ("idle_cpu_pct", "dashboard idle CPU, 1 000 VMs", "%"),
             ):
+                if key not in app or key not in empty:
+                    continue  # a run that did not measure it
                 row = {key: app[key], "floor": empty[key]}
                 cell = _cell(row, Figure("tui", label, key, unit, "floor"))
                 out.append(_one_size(label, cell, f"`tui.json` {tui['when'][:10]}"))
