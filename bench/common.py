@@ -48,11 +48,11 @@ def save(name: str, rows: list[dict[str, Any]], notes: str) -> Path:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    heads = list(rows[0])
-    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in heads]
+    heads = list(dict.fromkeys(h for r in rows for h in r))  # rows may differ in columns
+    widths = [max(len(h), *(len(str(r.get(h, ""))) for r in rows)) for h in heads]
     print("  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)))
     for r in rows:
-        print("  ".join(str(r[h]).rjust(w) for h, w in zip(heads, widths, strict=True)))
+        print("  ".join(str(r.get(h, "")).rjust(w) for h, w in zip(heads, widths, strict=True)))
 
 
 def sized_main(

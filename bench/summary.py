@@ -37,7 +37,44 @@ class Figure:
 SIZED = (
     Figure("core", "full inventory refresh", "refresh_ms", "ms", "libvirt_floor_ms", "≤ 3× floor"),
     Figure("core", "old poll's calls (dom.info per VM)", "per_vm_floor_ms", "ms"),
-    Figure("core", "start-up to a full inventory", "startup_s", "s", goal="≤ 3 s at 500"),
+    Figure(
+        "core",
+        "start-up to a first full view",
+        "startup_first_view_s",
+        "s",
+        "startup_floor_s",
+        "≤ 3 s at 500",
+    ),
+    Figure(
+        "core",
+        "fleet alone: start-up to a first full view",
+        "fleet_first_view_s",
+        "s",
+        "startup_floor_s",
+        "≤ 3 s at 500",
+    ),
+    Figure(
+        "core",
+        "fleet alone: until no config pending",
+        "fleet_complete_s",
+        "s",
+        "startup_complete_floor_s",
+    ),
+    Figure("core", "start-up: until the API answers", "startup_api_s", "s"),
+    Figure(
+        "core",
+        "start-up: fleet's share (first view − API up)",
+        "startup_fleet_s",
+        "s",
+        "startup_floor_s",
+    ),
+    Figure(
+        "core",
+        "start-up until no config pending",
+        "startup_complete_s",
+        "s",
+        "startup_complete_floor_s",
+    ),
     Figure("core", "start-up: engine CPU", "startup_engine_cpu_s", "s"),
     Figure("core", "start-up: test-driver daemon CPU", "startup_daemon_cpu_s", "s"),
     Figure("core", "snapshot build", "snapshot_build_ms", "ms"),
@@ -128,6 +165,8 @@ def _single() -> list[str]:
                 ("rss_mib", "dashboard RSS, 1 000 VMs", "MiB"),
                 ("idle_cpu_pct", "dashboard idle CPU, 1 000 VMs", "%"),
             ):
+                if key not in app or key not in empty:
+                    continue  # a run that did not measure it
                 row = {key: app[key], "floor": empty[key]}
                 cell = _cell(row, Figure("tui", label, key, unit, "floor"))
                 out.append(_one_size(label, cell, f"`tui.json` {tui['when'][:10]}"))

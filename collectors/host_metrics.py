@@ -152,7 +152,7 @@ SNAPSHOT_FAMILIES = (
     _host_gauge(
         "ovtui_host_memory_committed_bytes",
         "Memory of the host's active VMs",
-        lambda h: h.memory_used_mib * MIB,
+        lambda h: None if h.vms_config_pending else h.memory_used_mib * MIB,
         known=True,
     ),
     _host_gauge(
@@ -167,19 +167,21 @@ SNAPSHOT_FAMILIES = (
     _host_gauge(
         "ovtui_host_vcpus_committed",
         "vCPUs of the host's active VMs",
-        lambda h: h.vcpus_committed,
+        lambda h: None if h.vms_config_pending else h.vcpus_committed,
         known=True,
     ),
     _host_gauge(
         "ovtui_host_vcpu_commitment_ratio",
         "Active vCPUs per host CPU",
-        lambda h: h.vcpus_committed / h.cpus if h.cpus else None,
+        lambda h: h.vcpus_committed / h.cpus if h.cpus and not h.vms_config_pending else None,
         known=True,
     ),
     _host_gauge(
         "ovtui_host_memory_commitment_ratio",
         "Active VM memory per host memory",
-        lambda h: h.memory_used_mib / h.memory_mib if h.memory_mib else None,
+        lambda h: (
+            h.memory_used_mib / h.memory_mib if h.memory_mib and not h.vms_config_pending else None
+        ),
         known=True,
     ),
     _host_gauge(

@@ -140,14 +140,17 @@ SNAPSHOT_FAMILIES = (
         "gauge",
         "vCPUs of the VM",
         VMS,
-        _vm_gauge("ovtui_vm_vcpus", lambda v: v.vcpus),
+        _vm_gauge("ovtui_vm_vcpus", lambda v: None if v.config_pending else v.vcpus),
     ),
     BlockFamily(
         "ovtui_vm_memory_configured_bytes",
         "gauge",
         "Memory configured for the VM (maximum)",
         VMS,
-        _vm_gauge("ovtui_vm_memory_configured_bytes", lambda v: v.memory_mib * KIB * KIB),
+        _vm_gauge(  # absent while the domain XML is being read (config_pending): not known
+            "ovtui_vm_memory_configured_bytes",
+            lambda v: None if v.config_pending else v.memory_mib * KIB * KIB,
+        ),
     ),
     BlockFamily(
         "ovtui_vm_cpu_utilisation_ratio",

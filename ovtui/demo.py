@@ -133,8 +133,8 @@ def start_engine(config: Path, log_path: Path) -> subprocess.Popen[bytes]:
 def wait_ready(
     socket: Path, proc: subprocess.Popen[bytes], log_path: Path, timeout: float
 ) -> dict[str, Any]:
-    """Waits until the engine has read every host once (the first screen is then complete);
-    returns its health."""
+    """Waits until the engine has read every host once and every VM's domain XML (the first
+    screen is then complete); returns its health."""
     client = Client(socket, timeout=2)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -142,7 +142,7 @@ def wait_ready(
             raise SystemExit(f"the demo engine exited ({proc.returncode}):\n{log_path.read_text()}")
         try:
             health: dict[str, Any] = client.get("/api/v1/health")
-            if health["hosts_read"] == health["hosts"]:
+            if health["hosts_read"] == health["hosts"] and not health["vms_config_pending"]:
                 return health
         except ApiError:
             pass

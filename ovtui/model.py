@@ -129,6 +129,9 @@ class Host:
     # Storage domains whose pool is active on this host now (ovtui.storage); a VM whose disks
     # live on a domain not in here cannot run here (policies/filters/storage.py).
     storage_domains: frozenset[str] = frozenset()
+    # VMs whose domain XML is still being read (VM.config_pending): memory_used_mib and
+    # vcpus_committed leave them out until it is, so they are not known while this is > 0.
+    vms_config_pending: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +193,11 @@ class VM:
     devices: VmDevices | None = field(default=None, compare=False, repr=False)
     # Storage domains holding this VM's disks (from its disks and the domains' volumes).
     storage_domains: tuple[str, ...] = field(default=(), compare=False)
+    # The domain XML has not been read yet (the engine reads it apart from the polls, so the
+    # first view of a large fleet does not wait for it): vcpus, memory_mib, memory_current_mib,
+    # the flags from its metadata (highly_available unless set through the API, pinned,
+    # migratable, role, affinity groups) and devices are not known; the API shows them as null.
+    config_pending: bool = False
 
     @property
     def active(self) -> bool:

@@ -19,6 +19,8 @@ def _cpu(row: dict[str, Any]) -> str:
 
 def _mem(row: dict[str, Any]) -> str:
     total = row.get("memory_mib") or 0
+    if row.get("vms_config_pending"):  # some VM's XML is still being read: not known yet
+        return f"?/{total / 1024:.0f} GiB"
     return f"{row.get('memory_used_mib', 0) / 1024:.0f}/{total / 1024:.0f} GiB"
 
 
@@ -34,19 +36,24 @@ VM_COLUMNS: list[Column] = [
     ("STATE", lambda r: r["state"]),
     ("HOST", lambda r: _vm_host(r)),
     ("CLUSTER", lambda r: r["cluster"]),
-    ("VCPU", lambda r: r["vcpus"]),
-    ("MEM", lambda r: f"{r['memory_mib'] / 1024:g}G"),
+    # "?": the VM's domain XML is still being read (config_pending), its sizes not known yet.
+    ("VCPU", lambda r: "?" if r.get("config_pending") else r["vcpus"]),
+    ("MEM", lambda r: "?" if r.get("config_pending") else f"{r['memory_mib'] / 1024:g}G"),
     ("CPU", _cpu),
     (
         "FLAGS",
-        lambda r: ",".join(
-            f
-            for f, on in (
-                ("ha", r["highly_available"]),
-                ("pinned", r["pinned"]),
-                ("nomigrate", not r["migratable"]),
+        lambda r: (
+            "?"
+            if r.get("config_pending")
+            else ",".join(
+                f
+                for f, on in (
+                    ("ha", r["highly_available"]),
+                    ("pinned", r["pinned"]),
+                    ("nomigrate", not r["migratable"]),
+                )
+                if on
             )
-            if on
         ),
     ),
 ]

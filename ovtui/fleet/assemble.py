@@ -127,6 +127,7 @@ def assemble(
             memory_current_mib=d.memory_current_mib,
             devices=d.devices,
             storage_domains=_domains_of(d, facts.domain_of_disk),
+            config_pending=d.config_pending,
         )
         vms.append(vm)
         if vm.active and usage is not None:
@@ -154,6 +155,7 @@ def assemble(
         last_seen=facts.last_seen,
         networks=facts.networks,
         storage_domains=facts.storage_domains,
+        vms_config_pending=sum(1 for v in vms if v.config_pending),
     )
     return host, tuple(vms)
 

@@ -22,8 +22,26 @@ from ovtui.fleet.host_link import HostLink
 from ovtui.fleet.host_networks import NetworkTracker, wanted_networks
 from ovtui.fleet.lifecycle_names import describe
 from ovtui.fleet.moving import Moving, overlay, settled
-from ovtui.fleet.reading import HostReading, NodeInfo, VmConfig, read_host, read_node
-from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Network, Snapshot, VmState
+from ovtui.fleet.reading import (
+    HostReading,
+    NodeInfo,
+    VmConfig,
+    read_configs,
+    read_host,
+    read_node,
+    with_configs,
+)
+from ovtui.model import (
+    ACTIVE_VM_STATES,
+    VM,
+    Cluster,
+    DataCenter,
+    Host,
+    HostState,
+    Network,
+    Snapshot,
+    VmState,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,6 +57,15 @@ PUBLISH_EVERY_SECONDS = 0.5
 # defined / undefined (flags or devices changed), started / stopped (a NIC's host-side device
 # exists only while the VM runs). One XMLDesc per such event; polls never read the XML.
 _CONFIG_EVENTS = frozenset({0, 1, 2, 5})
+# Domain XMLs not cached yet are read apart from the polls (reading.py): this many VMs per
+# call, so a host's other calls interleave with them, and this many hosts at once, so the
+# fill-in of a large fleet does not crowd out its polls (start-up: 20 000 XMLDesc at 500 x 40).
+CONFIG_CHUNK = 10
+CONFIG_FILLS_AT_ONCE = 8
+FILL_ATTEMPTS = 3
+# Background fills begin once every host was read once (or given up on), so the first view is
+# not slowed by them; or after this long, so one slow host does not hold every config back.
+FILL_AFTER_FIRST_VIEW_WITHIN = 10.0
 
 
 class Fleet:
@@ -106,8 +133,15 @@ class Fleet:
         self._current: set[str] = set()  # hosts read since their connection last changed
         # Per host, per VM uuid: flags and devices from the domain XML, read once (reading.py).
         self._configs: dict[str, dict[str, VmConfig]] = {h: {} for h in self.links}
-        # Per host: VMs whose config an event made stale while a read was out (None: no read).
-        self._stale_during_read: dict[str, set[str] | None] = {h: None for h in self.links}
+        # Per host, per VM uuid: how often an event made its config stale, so a config read
+        # while such an event came is not kept (the read after the event reads it again).
+        self._config_epoch: dict[str, dict[str, int]] = {h: {} for h in self.links}
+        # Per host: VMs whose cached config an event made stale: shown as cached (as libvirt
+        # showed it before the event) until the XML is read again, not as pending.
+        self._stale: dict[str, set[str]] = {h: set() for h in self.links}
+        self._fills: dict[str, asyncio.Task[None]] = {}  # background config reads per host
+        self._fill_slots = asyncio.Semaphore(CONFIG_FILLS_AT_ONCE)
+        self._first_view = asyncio.Event()  # every host read once or given up on
         self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
         # VMs being moved (ovtui.fleet.moving), and per host: reads begun, and which of them
         # gave the reading now stored (so a move knows when both hosts were read after it).
@@ -135,19 +169,46 @@ class Fleet:
             self._tasks.append(asyncio.create_task(self._poll_forever(name), name=f"poll-{name}"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._fills.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(link.stop() for link in self.links.values()))
 
+    def configs_pending(self) -> int:
+        """VMs whose domain XML was never read yet (shown with config_pending)."""
+        return sum(1 for r in self._readings.values() for d in r.domains if d.config_pending)
+
+    def _all_seen(self) -> bool:
+        return all(
+            n in self._readings or link.state == HostState.NON_RESPONSIVE
+            for n, link in self.links.items()
+        )
+
+    def _note_first_view(self) -> None:
+        if not self._first_view.is_set() and self._all_seen():
+            self._first_view.set()
+
+    def _configs_read(self) -> bool:
+        return not any(
+            r.unread for n, r in self._readings.items() if self.links[n].state == HostState.UP
+        )
+
+    async def wait_first_view(self, timeout: float) -> None:
+        """Waits until every host has been read once or given up on; VMs' configs may still
+        be pending then (config_pending)."""
+        await self._wait_for(self._all_seen, timeout)
+
     async def wait_connected(self, timeout: float) -> None:
-        """Waits until every host has been read once or given up on (for start-up and tests)."""
+        """Waits until every host has been read once or given up on, and the configs of the
+        VMs on the hosts that answer have been read (for start-up and tests)."""
+        await self._wait_for(lambda: self._all_seen() and self._configs_read(), timeout)
+
+    @staticmethod
+    async def _wait_for(done: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(
-                n in self._readings or link.state == HostState.NON_RESPONSIVE
-                for n, link in self.links.items()
-            ):
+            if done():
                 return
             await asyncio.sleep(0.02)
 
@@ -181,39 +242,39 @@ class Fleet:
     async def refresh(self, name: str, *, publish: bool = True) -> None:
         """Re-reads one host now. Reads of one host are serialised, so a read that began
         earlier never replaces the result of one that began later. publish=False (background
-        polls): the next snapshot shows it within PUBLISH_EVERY_SECONDS."""
+        polls): the next snapshot shows it within PUBLISH_EVERY_SECONDS, with the configs not
+        cached yet pending until a background fill reads them; publish=True (after an
+        action): the configs are read before the result is shown."""
         link = self.links[name]
         async with self._read_locks.setdefault(name, asyncio.Lock()), self._read_slots:
             read_no = self._reads_begun[name] = self._reads_begun[name] + 1
-            cache, node = self._configs[name], self._nodes.get(name)
+            cache, node, stale = self._configs[name], self._nodes.get(name), self._stale[name]
             if node is None:
                 node = self._nodes[name] = await self._counted(
                     name, POLL_NODE, link.call(read_node, action="read host")
                 )
-            fresh: dict[str, VmConfig] = {}
-            stale = self._stale_during_read[name] = set()
             networks = self._networks[name].pairs
             cpu_time = link.cfg.load != "synthetic"  # synthetic load never looks at cpu.time
-            try:
-                reading = await self._counted(
-                    name,
-                    POLL_DOMAINS,
-                    link.call(
-                        lambda conn: read_host(
-                            conn, cache, node, fresh, networks, cpu_time=cpu_time
-                        ),
-                        action="list VMs",
-                    ),
-                )
-            finally:
-                self._stale_during_read[name] = None
-            self._keep_configs(name, reading, fresh, stale)
+            reading = await self._counted(
+                name,
+                POLL_DOMAINS,
+                link.call(
+                    lambda conn: read_host(conn, cache, node, stale, networks, cpu_time=cpu_time),
+                    action="list VMs",
+                ),
+            )
+            self._forget_gone(name, reading)
             if name in self._readings:
                 self._previous[name] = self._readings[name]
             self._readings[name] = reading
             self._stored_read[name] = read_no
             self._current.add(name)
             self._check_networks(name, reading)
+            self._note_first_view()
+            if reading.unread and publish:
+                await self._fill(name)
+            elif reading.unread:
+                self._start_fill(name)
             self._rebuild(name, publish=publish)
 
     def set_networks(self, networks: Sequence[NetworkConfig]) -> None:
@@ -240,18 +301,83 @@ class Fleet:
         elif now is None and before is not None:
             self._on_event({"kind": "host", "host": name, "what": "networks back", "detail": ""})
 
-    def _keep_configs(
-        self, name: str, reading: HostReading, fresh: dict[str, VmConfig], stale: set[str]
-    ) -> None:
-        """Caches the configs this read fetched, except those an event made stale while the
-        read was out (the poll that event asked for reads them again), and forgets VMs that
-        are no longer on the host."""
-        cache = self._configs[name]
-        cache.update((uuid, cfg) for uuid, cfg in fresh.items() if uuid not in stale)
-        if len(cache) > len(reading.domains):
+    def _forget_gone(self, name: str, reading: HostReading) -> None:
+        """Forgets the configs of VMs that are no longer on the host."""
+        cache, stale = self._configs[name], self._stale[name]
+        if len(cache) > len(reading.domains) - len(reading.unread) or stale:
             present = {d.uuid for d in reading.domains}
             for gone in cache.keys() - present:
                 del cache[gone]
+            stale &= present
+
+    def _forget_config(self, host: str, uuid: str, *, unknown: bool = False) -> None:
+        """The VM's cached config is stale: the next read asks for its XML again. Meanwhile
+        the cached one is shown, or, `unknown` (a reconnect: the VM may have been redefined
+        unseen), none: the VM is pending."""
+        if unknown:
+            self._configs[host].pop(uuid, None)
+            self._stale[host].discard(uuid)
+        else:
+            self._stale[host].add(uuid)
+        epochs = self._config_epoch[host]
+        epochs[uuid] = epochs.get(uuid, 0) + 1
+
+    def _start_fill(self, name: str) -> None:
+        task = self._fills.get(name)
+        if task is None or task.done():
+            self._fills[name] = asyncio.create_task(self._fill_quietly(name), name=f"xml-{name}")
+
+    async def _fill_quietly(self, name: str) -> None:
+        try:
+            async with asyncio.timeout(FILL_AFTER_FIRST_VIEW_WITHIN):
+                await self._first_view.wait()
+        except TimeoutError:
+            pass
+        try:
+            await self._fill(name)
+        except FleetError as exc:  # the host's poll notices too, and starts another fill
+            log.info("reading VM configs of %s failed: %s", name, exc.message)
+
+    async def _fill(self, name: str) -> None:
+        """Reads the pending configs of the host's stored reading, CONFIG_CHUNK VMs per call,
+        and fills them in (each chunk shows in the next snapshot)."""
+        link, cache, epochs = self.links[name], self._configs[name], self._config_epoch[name]
+        stale = self._stale[name]
+        # Not asked for again by this fill: vanished, or made stale by events FILL_ATTEMPTS
+        # times in a row (an event storm does not keep it busy; the next poll's fill retries).
+        tried: set[str] = set()
+        attempts: dict[str, int] = {}
+        while True:
+            reading = self._readings.get(name)
+            if reading is None:
+                return
+            todo = [
+                (uuid, dom, d.state in ACTIVE_VM_STATES)
+                for d in reading.domains
+                if (uuid := d.uuid) not in tried
+                and (dom := reading.unread.get(uuid)) is not None
+                and (uuid not in cache or uuid in stale)
+            ][:CONFIG_CHUNK]
+            if not todo:  # what is left was read meanwhile (a refresh's own fill), or gave up
+                done = {u: cache[u] for u in reading.unread if u in cache and u not in stale}
+                self._readings[name] = with_configs(reading, done)
+                return
+            before = {uuid: epochs.get(uuid, 0) for uuid, _, _ in todo}
+            async with self._fill_slots:
+                got = await link.call(_configs_of(todo), action="read VM configs")
+            gone = {uuid for uuid, _, _ in todo if uuid not in got}
+            tried |= gone
+            for uuid, _, _ in todo:
+                attempts[uuid] = attempts.get(uuid, 0) + 1
+                if attempts[uuid] >= FILL_ATTEMPTS:
+                    tried.add(uuid)
+            # One an event made stale meanwhile is not kept, and asked for again.
+            fresh = {u: c for u, c in got.items() if epochs.get(u, 0) == before[u]}
+            cache.update(fresh)
+            stale.difference_update(fresh)  # in place: `-=` with dict keys makes a new set
+            # The stored reading may be newer than the one this chunk started from.
+            self._readings[name] = with_configs(self._readings[name], fresh, gone)
+            self._rebuild(name, publish=False)
 
     async def _counted(self, name: str, call: str, running: Awaitable[T]) -> T:
         try:
@@ -275,10 +401,7 @@ class Fleet:
     async def reread_vm(self, host: str, uuid: str) -> None:
         """A VM's devices changed without a lifecycle event (a disk attached or detached):
         forget its cached domain XML and re-read the host now."""
-        self._configs[host].pop(uuid, None)
-        stale = self._stale_during_read[host]
-        if stale is not None:
-            stale.add(uuid)
+        self._forget_config(host, uuid)
         await self.refresh_now(host)
 
     def request_refresh(self, name: str) -> None:
@@ -288,10 +411,7 @@ class Fleet:
     # -- events from libvirt (already on the asyncio loop) ---------------------------------------
     def _lifecycle(self, host: str, uuid: str, event: int, detail: int) -> None:
         if event in _CONFIG_EVENTS:
-            self._configs[host].pop(uuid, None)
-            stale = self._stale_during_read[host]
-            if stale is not None:
-                stale.add(uuid)
+            self._forget_config(host, uuid)
         vm = self._find_name(host, uuid)
         self._on_lifecycle_raw(host, uuid, event, detail)
         self._on_event(
@@ -302,10 +422,7 @@ class Fleet:
     def _balloon_changed(self, host: str, uuid: str) -> None:
         """The guest's current memory changed: its config is read again by the next poll (not
         at once: a balloon driver can report often, and the figure is not urgent)."""
-        self._configs[host].pop(uuid, None)
-        stale = self._stale_during_read[host]
-        if stale is not None:
-            stale.add(uuid)
+        self._forget_config(host, uuid)
 
     def _flags_of(self, host: str) -> tuple[bool, bool]:
         return self._powered_off(host), self._maintenance_of(host)
@@ -316,9 +433,14 @@ class Fleet:
     def _link_state_changed(self, host: str) -> None:
         link = self.links[host]
         self._current.discard(host)  # what we read came over the old connection
+        self._note_first_view()
+        fill = self._fills.pop(host, None)
+        if fill is not None:
+            fill.cancel()  # its domain handles belong to the old connection
         if link.state == HostState.UP:
             self._nodes.pop(host, None)  # capacity may differ after a reconnect
-            self._configs[host].clear()  # and VMs may have been redefined unseen meanwhile
+            for uuid in list(self._configs[host]):  # VMs may have been redefined unseen
+                self._forget_config(host, uuid, unknown=True)
             self._previous.pop(host, None)
         self._on_event(
             {"kind": "host", "host": host, "what": f"{link.state.value}", "detail": link.reason}
@@ -407,10 +529,7 @@ class Fleet:
 
     def forget_config(self, host: str, uuid: str) -> None:
         """A VM's devices changed (a NIC plugged): read its domain XML again at the next read."""
-        self._configs[host].pop(uuid, None)
-        stale = self._stale_during_read[host]
-        if stale is not None:
-            stale.add(uuid)
+        self._forget_config(host, uuid)
 
     def invalidate(self, host: str) -> None:
         """Host facts outside libvirt changed (maintenance flag): rebuild its part."""
@@ -435,6 +554,12 @@ class Fleet:
                 networks=self._network_models,
             )
         return snap
+
+
+def _configs_of(
+    todo: list[tuple[str, Any, bool]],
+) -> Callable[[Any], dict[str, VmConfig]]:
+    return lambda _conn: read_configs(todo)
 
 
 def _without_stale_copies(vms: list[VM]) -> tuple[VM, ...]:

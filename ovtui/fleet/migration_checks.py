@@ -17,6 +17,15 @@ def refusal(snap: Snapshot, vm: VM, target_name: str) -> str | None:
         )
     if target.name == vm.host:
         return f"{vm.name} already runs on {vm.host}"
+    # Its flags, or its size and the target's committed memory, are not known yet (start-up
+    # or a reconnect: the domain XMLs are being read); a moment later they are.
+    if vm.config_pending:
+        return f"{vm.name}'s domain XML is still being read (config_pending); retry in a moment"
+    if target.vms_config_pending:
+        return (
+            f"{target.name} still has {target.vms_config_pending} VM(s) whose domain XML is "
+            "being read, so its free memory is not known yet; retry in a moment"
+        )
     if target.cluster != vm.cluster:
         return (
             f"{vm.name} is in cluster {vm.cluster} and {target.name} in {target.cluster}: "

@@ -4,29 +4,32 @@ A VM that vanishes between listing and reading is skipped, not reported as an er
 
 What changes only when a VM is (re)defined, started or stopped — its <metadata> flags, disks,
 NICs, vCPUs and memory — comes from one XMLDesc per VM, read once and cached (VmConfig). A poll
-then costs three round trips however many VMs the host runs: getAllDomainStats for the states
-(and cpu.time where the load is measured), listAllDomains(TRANSIENT) for persistence, and the
-node facts once per connection. It used to be listAllDomains plus dom.info() and isPersistent()
-per VM: 40 001 round trips per poll of a 500 x 40 fleet, ~5 s of engine CPU against a remote
-libvirtd (bench/core_figures.py). The fleet drops a VM's cached config on its lifecycle and
-balloon-change events (ovtui.fleet.fleet), which is when libvirt itself changes what dom.info()
-would report (current memory is libvirt's balloon figure, updated on the same event).
-Fetching the XML lazily for GET /api/v1/vms/{vm} instead would put a libvirt round trip (and a
-hung host's timeout) into an API read, and the same XML is needed for the flags anyway.
+costs two round trips however many VMs the host runs: getAllDomainStats for the states (and
+cpu.time where the load is measured) and listAllDomains(TRANSIENT) for persistence (the node
+facts once per connection). A VM not in the cache is reported with `config_pending` set and
+its handle kept in HostReading.unread; the fleet reads those configs apart from the poll, a few
+VMs per call (read_configs), so the first view of a 500 x 40 fleet does not wait behind 20 000
+XMLDesc round trips (bench/core_figures.py). It used to be listAllDomains plus dom.info() and
+isPersistent() per VM: 40 001 round trips per poll of a 500 x 40 fleet. The fleet drops a VM's
+cached config on its lifecycle and balloon-change events (ovtui.fleet.fleet), which is when
+libvirt itself changes what dom.info() would report (current memory is libvirt's balloon
+figure, updated on the same event). Fetching the XML for GET /api/v1/vms/{vm} instead would put
+a libvirt round trip (and a hung host's timeout) into an API read, and the same XML is needed
+for the flags anyway.
 """
 
 from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass, field, replace
 
 import libvirt
 
 from ovtui.fleet.bridges import BridgeReading, read_networks
 from ovtui.fleet.errors import is_no_domain, is_unsupported
-from ovtui.model import ACTIVE_VM_STATES, Disk, Nic, VmDevices, VmState
+from ovtui.model import Disk, Nic, VmDevices, VmState
 
 METADATA_NS = "https://ovtui.example/xmlns/vm/1"
 
@@ -79,8 +82,11 @@ class DomainReading:
     cpu_time_ns: int
     persistent: bool
     meta: VmMeta
-    devices: VmDevices = field(default_factory=VmDevices)
+    devices: VmDevices | None = field(default_factory=VmDevices)  # None: config pending
     memory_current_mib: int = 0
+    # The domain XML has not been read yet: vcpus, memory, meta and devices are not known
+    # (0, defaults and None stand in for them until it is).
+    config_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +103,8 @@ class HostReading:
     node: NodeInfo
     domains: tuple[DomainReading, ...]
     networks: Mapping[str, BridgeReading] = field(default_factory=dict)  # by network name
+    # uuid -> handle of each VM whose config is pending (config_pending), for read_configs.
+    unread: Mapping[str, libvirt.virDomain] = field(default_factory=dict, compare=False)
 
 
 def _truthy(value: str | None) -> bool:
@@ -215,25 +223,36 @@ def _polled(
     dom: libvirt.virDomain,
     record: Mapping[str, int],
     cache: Mapping[str, VmConfig],
-    fresh: dict[str, VmConfig] | None,
+    stale: Set[str],
+    unread: dict[str, libvirt.virDomain],
     transient: set[str],
 ) -> DomainReading | None:
     try:
         uuid = dom.UUIDString()  # name and UUID travel with the domain: no round trip
         state = vm_state(record.get("state.state", libvirt.VIR_DOMAIN_NOSTATE))
+        common = {
+            "uuid": uuid,
+            "name": dom.name(),
+            "state": state,
+            "cpu_time_ns": int(record.get("cpu.time", -1)),  # -1: not reported this time
+            "persistent": uuid not in transient,
+        }
         config = cache.get(uuid)
+        if config is None or uuid in stale:
+            unread[uuid] = dom
         if config is None:
-            config = parse_config(dom.XMLDesc(0), active=state in ACTIVE_VM_STATES)
-            if fresh is not None:
-                fresh[uuid] = config
+            return DomainReading(
+                **common,
+                vcpus=0,
+                memory_mib=0,
+                meta=VmMeta(),
+                devices=None,
+                config_pending=True,
+            )
         return DomainReading(
-            uuid=uuid,
-            name=dom.name(),
-            state=state,
+            **common,
             vcpus=config.vcpus,
             memory_mib=config.memory_mib,
-            cpu_time_ns=int(record.get("cpu.time", -1)),  # -1: not reported this time
-            persistent=uuid not in transient,
             meta=config.meta,
             devices=config.devices,
             memory_current_mib=config.memory_current_mib,
@@ -253,12 +272,13 @@ def read_host(
     conn: libvirt.virConnect,
     cache: Mapping[str, VmConfig],
     node: NodeInfo | None = None,
-    fresh: dict[str, VmConfig] | None = None,
+    stale: Set[str] = frozenset(),
     networks: tuple[tuple[str, str], ...] = (),
     *,
     cpu_time: bool = True,
 ) -> HostReading:
-    """Every VM of the host in two round trips (plus one XMLDesc per VM not in `cache`).
+    """Every VM of the host in two round trips; VMs not in `cache` come back config_pending.
+    Those and the ones in `stale` (shown as cached) are in `unread`, to be read again.
 
     `cpu_time` False (synthetic load): cpu.time is not asked for and reads as 0.
     `networks`: (name, bridge) of the logical networks of the host's cluster, checked in this
@@ -274,14 +294,58 @@ def read_host(
     )
     listed = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
     transient = {d.UUIDString() for d in listed}
+    unread: dict[str, libvirt.virDomain] = {}
     domains = tuple(
         d
         for d in (
-            _polled(dom, rec, cache, fresh, transient)
+            _polled(dom, rec, cache, stale, unread, transient)
             for dom, rec in records
             if not dom.name().startswith(ENGINE_HELPER_PREFIX)
         )
         if d
     )
     found = read_networks(conn, networks) if networks else {}
-    return HostReading(time.monotonic(), time.time(), node, domains, found)
+    return HostReading(time.monotonic(), time.time(), node, domains, found, unread)
+
+
+def read_configs(
+    todo: Sequence[tuple[str, libvirt.virDomain, bool]],
+) -> dict[str, VmConfig]:
+    """One XMLDesc per (uuid, handle, active) of `todo`; a VM that vanished is left out."""
+    out: dict[str, VmConfig] = {}
+    for uuid, dom, active in todo:
+        try:
+            out[uuid] = parse_config(dom.XMLDesc(0), active=active)
+        except libvirt.libvirtError as exc:
+            if not (is_no_domain(exc) or is_unsupported(exc)):
+                raise
+    return out
+
+
+def with_configs(
+    reading: HostReading, configs: Mapping[str, VmConfig], gone: Set[str] = frozenset()
+) -> HostReading:
+    """`reading` with the unread VMs whose config was just read (`configs`) filled in, and
+    those in `gone` (they vanished before their XML was read) left out."""
+    if not any(u in configs or u in gone for u in reading.unread):
+        return reading
+    unread_now = reading.unread
+    domains = tuple(
+        _filled(d, configs[d.uuid]) if d.uuid in configs and d.uuid in unread_now else d
+        for d in reading.domains
+        if not (d.uuid in gone and d.uuid in unread_now)
+    )
+    unread = {u: dom for u, dom in reading.unread.items() if u not in configs and u not in gone}
+    return replace(reading, domains=domains, unread=unread)
+
+
+def _filled(d: DomainReading, config: VmConfig) -> DomainReading:
+    return replace(
+        d,
+        vcpus=config.vcpus,
+        memory_mib=config.memory_mib,
+        meta=config.meta,
+        devices=config.devices,
+        memory_current_mib=config.memory_current_mib,
+        config_pending=False,
+    )

@@ -38,7 +38,10 @@ def host_cells(host: HostRow, vms_defined: int) -> list[Cell]:
         host.cluster,
         fmt.number(host.cpus),
         fmt.bar(host.cpu_usage, host.synthetic),
-        fmt.used_of(host.memory_used_mib, host.memory_mib),
+        # Some VM's XML is still being read (start-up): its memory is not counted yet.
+        fmt.pending()
+        if host.vms_config_pending
+        else fmt.used_of(host.memory_used_mib, host.memory_mib),
         fmt.number(host.vms_running, f"{host.vms_running}/{vms_defined}"),
         "live" if host.live_migration else "cold",
         reason,
@@ -51,9 +54,11 @@ def vm_cells(vm: VmRow, selected: bool = False) -> list[Cell]:
         fmt.vm_state(vm.state, vm.migration_target),
         vm.host,
         vm.cluster,
-        fmt.number(vm.vcpus),
-        fmt.gib_number(vm.memory_mib),
+        fmt.pending() if vm.config_pending else fmt.number(vm.vcpus),
+        fmt.pending() if vm.config_pending else fmt.gib_number(vm.memory_mib),
         # A stopped VM has no load at all: blank rather than a stale or invented figure.
         fmt.percent(vm.cpu_usage if vm.active else None, vm.synthetic),
-        fmt.flags(vm.highly_available, vm.pinned, vm.migratable),
+        fmt.pending()
+        if vm.config_pending
+        else fmt.flags(vm.highly_available, vm.pinned, vm.migratable),
     ]

@@ -127,6 +127,11 @@ def used_of(used_mib: int, total_mib: int) -> SortCell:
     return SortCell(f"{gib(used_mib)}/{gib(total_mib)}", (fraction, used_mib), style)
 
 
+def pending() -> SortCell:
+    """A figure not known yet (the VM's domain XML is still being read): '…', sorted first."""
+    return SortCell("…", (-1,), "dim")
+
+
 def number(value: int, text: str | None = None) -> SortCell:
     return SortCell(str(value) if text is None else text, (value,))
 

@@ -31,6 +31,7 @@ class HostRow:
     maintenance: bool = False
     power_management: bool = False
     networks: tuple[dict[str, Any], ...] = ()  # its cluster's networks (GET /hosts)
+    vms_config_pending: int = 0  # VMs whose XML is being read: committed figures incomplete
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> HostRow:
@@ -52,6 +53,7 @@ class HostRow:
             maintenance=bool(d.get("maintenance", False)),
             power_management=bool(d.get("power_management", False)),
             networks=tuple(n for n in d.get("networks") or () if isinstance(n, dict)),
+            vms_config_pending=int(d.get("vms_config_pending") or 0),
         )
 
     @property
@@ -84,6 +86,7 @@ class VmRow:
     migration_source: str = ""
     migration_target: str = ""
     migration_mode: str = ""
+    config_pending: bool = False  # its XML is being read: sizes and flags not known yet
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> VmRow:
@@ -110,6 +113,7 @@ class VmRow:
             migration_source=str(d.get("migration_source") or ""),
             migration_target=str(d.get("migration_target") or ""),
             migration_mode=str(d.get("migration_mode") or ""),
+            config_pending=bool(d.get("config_pending", False)),
         )
 
     @property

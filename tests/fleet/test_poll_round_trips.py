@@ -8,7 +8,7 @@ from typing import Any
 import libvirt
 
 from ovtui.fleet.fleet import Fleet
-from ovtui.fleet.reading import VmConfig, parse_config, read_host
+from ovtui.fleet.reading import HostReading, parse_config, read_configs, read_host, with_configs
 from ovtui.model import VM
 from ovtui.testdriver_fleet import synthetic_spec
 from tests.fleet.conftest import fleet_config
@@ -56,38 +56,47 @@ class _Dom:
         return call
 
 
-def _poll_calls(vms: int, networks: tuple[tuple[str, str], ...] = ()) -> tuple[int, int]:
-    """(calls of a first poll, calls of the next one) on a host with `vms` VMs."""
+def _poll_calls(vms: int, networks: tuple[tuple[str, str], ...] = ()) -> tuple[int, int, int]:
+    """(calls of a first poll, of reading the configs it left pending, of the next poll)."""
     config = fleet_config(synthetic_spec(1, vms, seed=3))
     conn = libvirt.open(config.hosts[0].uri)
     try:
         counted = _Calls(conn)
         node = read_host(counted, {}).node
         counted.calls = 0
-        fresh: dict[str, VmConfig] = {}
-        read_host(counted, {}, node, fresh)
+        reading = read_host(counted, {}, node)
         first = counted.calls
+        assert len(reading.unread) == vms and all(d.config_pending for d in reading.domains)
         counted.calls = 0
-        reading = read_host(counted, fresh, node, {}, networks)
-        assert len(reading.domains) == vms
+        configs = read_configs([(u, dom, False) for u, dom in reading.unread.items()])
+        fill = counted.calls
+        counted.calls = 0
+        reading = read_host(counted, configs, node, frozenset(), networks)
+        assert len(reading.domains) == vms and not reading.unread
         assert set(reading.networks) == {n for n, _ in networks}
-        return first, counted.calls
+        return first, fill, counted.calls
     finally:
         conn.close()
 
 
 def test_a_poll_costs_the_same_round_trips_for_5_and_for_60_vms() -> None:
     small, large = _poll_calls(5), _poll_calls(60)
-    assert small[1] == large[1] == 2  # getAllDomainStats + the transient listing
-    # the first poll reads each VM's XML once, nothing else per VM
-    assert small[0] == 2 + 5 and large[0] == 2 + 60
+    # getAllDomainStats + the transient listing, on first sight of the VMs too
+    assert small[0] == large[0] == small[2] == large[2] == 2
+    # their XML is read apart from the poll, once per VM, nothing else per VM
+    assert small[1] == 5 and large[1] == 60
+
+
+def _filled(conn: libvirt.virConnect, reading: HostReading) -> HostReading:
+    todo = [(u, dom, bool(dom.isActive())) for u, dom in reading.unread.items()]
+    return with_configs(reading, read_configs(todo))
 
 
 def test_the_bridge_check_adds_round_trips_per_network_not_per_vm() -> None:
     nets = (("prod", "br-prod"), ("backup", "br-bk"))
     small, large = _poll_calls(5, nets), _poll_calls(60, nets)
-    assert small[1] == large[1]  # the same for 5 and 60 VMs
-    assert small[1] - 2 == _poll_calls(5, nets[:1])[1] * 2 - 4  # and the same for each network
+    assert small[2] == large[2]  # the same for 5 and 60 VMs
+    assert small[2] - 2 == _poll_calls(5, nets[:1])[2] * 2 - 4  # and the same for each network
 
 
 def test_sizes_and_persistence_from_the_xml_match_what_dom_info_reports() -> None:
@@ -104,7 +113,7 @@ def test_sizes_and_persistence_from_the_xml_match_what_dom_info_reports() -> Non
             "<domain type='test'><name>fleeting</name><memory>524288</memory><vcpu>1</vcpu>"
             "<os><type>hvm</type></os></domain>"
         )
-        reading = read_host(conn, {})
+        reading = _filled(conn, read_host(conn, {}))
         assert len(reading.domains) == 6
         for d in reading.domains:
             dom = conn.lookupByUUIDString(d.uuid)

@@ -54,7 +54,8 @@ def test_commands_call_the_app() -> None:
     [
         (
             ":bogus",
-            "unknown command :bogus — valid: audit, events, ha, help, host, hosts, networks, overview",
+            "unknown command :bogus — valid: audit, events, ha, help, host, hosts, networks, "
+            "overview",
         ),
         (":vms prod-z", "no cluster 'prod-z' (clusters: prod-a, prod-b)"),
         (":host nope", "no host 'nope'"),

@@ -58,6 +58,7 @@ async def health(request: Request) -> JSON:
             "hosts": len(snap.hosts),
             "hosts_up": up,
             "hosts_read": sum(1 for h in snap.hosts if h.last_seen is not None),
+            "vms_config_pending": sum(h.vms_config_pending for h in snap.hosts),
             "time": time.time(),
             "exporter_port": engine.exporter_port,  # where /metrics is (null: not serving)
         }

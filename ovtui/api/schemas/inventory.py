@@ -50,5 +50,10 @@ class Health(BaseModel):
     hosts: int = Field(ge=0)
     hosts_up: int = Field(ge=0)
     hosts_read: int = Field(ge=0, description="hosts read at least once since start")
+    vms_config_pending: int = Field(
+        ge=0,
+        description="VMs whose domain XML is still being read (config_pending: their sizes, "
+        "flags and devices are not known yet); 0 once the inventory is complete",
+    )
     time: float = Field(description="the engine's clock, unix time")
     exporter_port: int | None = Field(description="where /metrics is served; null: not serving")
