@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from ovtui.tui import fmt
 from ovtui.tui.keyed_table import Cell, Col
 from ovtui.tui.rows import HostRow, VmRow
@@ -57,3 +60,37 @@ def vm_cells(vm: VmRow, selected: bool = False) -> list[Cell]:
         fmt.percent(vm.cpu_usage if vm.active else None, vm.synthetic),
         fmt.flags(vm.highly_available, vm.pinned, vm.migratable),
     ]
+
+
+# What each VM column sorts by, from the row itself (no cells made): the sort keys vm_cells'
+# cells carry, so the VM table orders rows as a table of those cells would.
+VM_SORT_KEYS: dict[str, Callable[[VmRow], tuple[Any, ...]]] = {
+    "name": lambda v: (v.name.lower(),),
+    "state": lambda v: (v.state,),
+    "host": lambda v: (v.host.lower(),),
+    "cluster": lambda v: (v.cluster.lower(),),
+    "vcpus": lambda v: (v.vcpus,),
+    "memory": lambda v: (v.memory_mib,),
+    "cpu": lambda v: (v.cpu_usage if v.active and v.cpu_usage is not None else -1.0,),
+    "flags": lambda v: (len(w := _words(v)), w),
+}
+
+# The width of each auto-sized VM column's text, from the row itself.
+_VM_WIDTHS: dict[str, Callable[[VmRow], int]] = {
+    "name": lambda v: len(v.name),
+    "state": lambda v: len(fmt.vm_state_label(v.state, v.migration_target)),
+    "host": lambda v: len(v.host),
+    "cluster": lambda v: len(v.cluster),
+    "vcpus": lambda v: len(str(v.vcpus)),
+    "memory": lambda v: len(fmt.gib_number_text(v.memory_mib)),
+    "flags": lambda v: len(" ".join(_words(v))),
+}
+
+
+def _words(vm: VmRow) -> list[str]:
+    return fmt.flag_words(vm.highly_available, vm.pinned, vm.migratable)
+
+
+def vm_widths(vms: Iterable[VmRow]) -> dict[str, int]:
+    rows = list(vms)
+    return {col: max(map(width, rows), default=0) for col, width in _VM_WIDTHS.items()}

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from ovtui.tui import quiet
 from ovtui.tui.fmt import SYNTHETIC_BADGE, SYNTHETIC_MARK
 
 
@@ -32,6 +33,9 @@ class TopBar(Horizontal):
     def show(self, *, title: str, summary: str, synthetic: bool) -> None:
         if not self.is_mounted:
             return
-        self.query_one("#title", Static).update(title)
-        self.query_one("#summary", Static).update(summary)
-        self.query_one("#synthetic-badge", Static).display = synthetic
+        quiet.update(self.query_one("#title", Static), title)
+        # One line, 1fr wide: its text changes (the time, each poll) but never its size.
+        quiet.update(self.query_one("#summary", Static), summary, layout=False)
+        badge = self.query_one("#synthetic-badge", Static)
+        if badge.display != synthetic:
+            badge.display = synthetic

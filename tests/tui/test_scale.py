@@ -133,7 +133,8 @@ async def test_a_hidden_tab_is_not_synced_and_catches_up_when_shown(engine: Demo
             real()
 
         view._sync = counted  # type: ignore[method-assign]
-        await wait_polls(pilot, app, 4)
+        before = app.fleet.vms
+        await wait_for(pilot, lambda: app.fleet.vms is not before, what="the VMs' load to move")
         assert calls == []
         await pilot.press("2")
         assert calls  # caught up on show
@@ -142,9 +143,9 @@ async def test_a_hidden_tab_is_not_synced_and_catches_up_when_shown(engine: Demo
         from ovtui.tui.columns import vm_cells
 
         assert shown == {k: str(vm_cells(fresh[k])[6]) for k in shown}
-        synced = len(calls)
-        await wait_polls(pilot, app, 2)
-        assert len(calls) > synced  # on show: synced at each poll again
+        synced, before = len(calls), app.fleet.vms
+        await wait_for(pilot, lambda: app.fleet.vms is not before, what="the VMs' load to move")
+        assert len(calls) > synced  # on show: synced at each poll that brings a change
 
 
 async def test_a_big_fleets_vm_list_is_read_every_few_ticks(
@@ -155,12 +156,14 @@ async def test_a_big_fleets_vm_list_is_read_every_few_ticks(
     try:
         poller = Poller(client)
         first = await poller.fleet()
-        assert len(first.vms) == 121 and poller.vm_ticks == 3
+        assert len(first.vms) == 121 and poller.vm_ticks == 3 and poller.vm_reads == 1
         second, third = await poller.fleet(), await poller.fleet()
         assert second.vms is first.vms and third.vms is first.vms  # not read again
-        assert (await poller.fleet()).vms is not first.vms  # the third tick after: read
+        assert poller.vm_reads == 1
+        await poller.fleet()  # the third tick after: read
+        assert poller.vm_reads == 2
         again = await poller.fleet(vms=True)  # an action: read at once
-        assert again.vms is not first.vms and len(again.vms) == 121
+        assert poller.vm_reads == 3 and len(again.vms) == 121
     finally:
         await client.aclose()
 
