@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 from ovtui.tui import fmt
@@ -75,22 +76,31 @@ VM_SORT_KEYS: dict[str, Callable[[VmRow], tuple[Any, ...]]] = {
     "flags": lambda v: (len(w := _words(v)), w),
 }
 
-# The width of each auto-sized VM column's text, from the row itself.
-_VM_WIDTHS: dict[str, Callable[[VmRow], int]] = {
-    "name": lambda v: len(v.name),
-    "state": lambda v: len(fmt.vm_state_label(v.state, v.migration_target)),
-    "host": lambda v: len(v.host),
-    "cluster": lambda v: len(v.cluster),
-    "vcpus": lambda v: len(str(v.vcpus)),
-    "memory": lambda v: len(fmt.gib_number_text(v.memory_mib)),
-    "flags": lambda v: len(" ".join(_words(v))),
-}
+
+def vm_widths(vms: Iterable[VmRow]) -> dict[str, int]:
+    """The width of each auto-sized VM column's text over these rows, from the rows' fields
+    (no cells made): over the distinct values, found by C-level maps (20 000 VMs, each read)."""
+    rows = list(vms)
+
+    def distinct(*fields: str) -> set[Any]:
+        return set(map(attrgetter(*fields), rows))
+
+    def widest(texts: Iterable[str]) -> int:
+        return max(map(len, texts), default=0)
+
+    return {
+        "name": widest(map(attrgetter("name"), rows)),
+        "state": widest(fmt.vm_state_label(*p) for p in distinct("state", "migration_target")),
+        "host": widest(distinct("host")),
+        "cluster": widest(distinct("cluster")),
+        "vcpus": widest(map(str, distinct("vcpus"))),
+        "memory": widest(map(fmt.gib_number_text, distinct("memory_mib"))),
+        "flags": widest(" ".join(fmt.flag_words(*f)) for f in distinct(*_FLAGS)),
+    }
+
+
+_FLAGS = ("highly_available", "pinned", "migratable")
 
 
 def _words(vm: VmRow) -> list[str]:
     return fmt.flag_words(vm.highly_available, vm.pinned, vm.migratable)
-
-
-def vm_widths(vms: Iterable[VmRow]) -> dict[str, int]:
-    rows = list(vms)
-    return {col: max(map(width, rows), default=0) for col, width in _VM_WIDTHS.items()}

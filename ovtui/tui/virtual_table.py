@@ -17,20 +17,30 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from textual.geometry import Offset
+from textual.coordinate import Coordinate
+from textual.geometry import Offset, Region
 from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from ovtui.tui.keyed_table import Cell, Col, KeyedTable
 
 
 class RowSource(Protocol):
+    @property
+    def version(self) -> object:
+        """Changes whenever a row's sort keys may have (the table caches the sorted order)."""
+        ...
+
+    def all_keys(self) -> Iterable[str]:
+        """Every row the source has; what show_rows() is given is a subset of it."""
+        ...
+
     def cells(self, key: str) -> Sequence[Cell]:
         """The row's cells, one per column; the same object while the row is unchanged
         (the table's render cache is keyed by it)."""
         ...
 
-    def sort_key(self, key: str, column: str) -> tuple[Any, ...]:
-        """What the row sorts by in that column (ties break on the first column)."""
+    def sort_keys(self, keys: list[str], column: str) -> list[tuple[Any, ...]]:
+        """What each of these rows sorts by in that column (ties break on the first column)."""
         ...
 
     def widths(self) -> Mapping[str, int]:
@@ -116,6 +126,21 @@ class _Data(Mapping[Any, _RowCells]):
         return len(self._table._at)
 
 
+class _OrderedRows(Sequence[Row]):
+    """`ordered_rows`, made row by row as asked for (DataTable builds a list of them all)."""
+
+    def __init__(self, order: list[str], span: range | None = None) -> None:
+        self._order, self._span = order, span if span is not None else range(len(order))
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return _OrderedRows(self._order, self._span[i])
+        return Row(RowKey(self._order[self._span[i]]), 1)
+
+    def __len__(self) -> int:
+        return len(self._span)
+
+
 class _Offsets(Sequence[tuple[RowKey, int]]):
     """`_y_offsets`: line y of the table body is row y (rows are one line high)."""
 
@@ -130,23 +155,31 @@ class _Offsets(Sequence[tuple[RowKey, int]]):
 
 
 class _NoSource:
+    version = None
+
+    def all_keys(self) -> Iterable[str]:
+        return ()
+
     def cells(self, key: str) -> Sequence[Cell]:
         raise KeyError(key)
 
-    def sort_key(self, key: str, column: str) -> tuple[Any, ...]:
-        return (key,)
+    def sort_keys(self, keys: list[str], column: str) -> list[tuple[Any, ...]]:
+        return [(k,) for k in keys]
 
     def widths(self) -> Mapping[str, int]:
         return {}
 
 
 class VirtualTable(KeyedTable):
+    _at = _Locations([])  # DataTable's __init__ asks for the rows before ours has run
+
     def __init__(
         self, columns: Sequence[Col], *, sort: str | None = None, id: str | None = None
     ) -> None:
         super().__init__(columns, sort=sort, id=id)
         self._source: RowSource = _NoSource()
         self._shown: list[str] = []  # the rows to show, in the source's order
+        self._sorted: tuple[object, list[str]] | None = None  # (version, column, reverse), all
         self._at = _Locations([])
         self._column_index = {c.key: i for i, c in enumerate(self._cols)}
         self._install()
@@ -159,6 +192,21 @@ class VirtualTable(KeyedTable):
     @property
     def _y_offsets(self) -> _Offsets:  # type: ignore[override]
         return _Offsets(self._at)
+
+    @property
+    def ordered_rows(self) -> _OrderedRows:  # type: ignore[override]
+        return _OrderedRows(self._at.order)
+
+    # Rows are one line high: a row's y is its index (DataTable adds up the rows above it).
+    def _get_row_region(self, row_index: int) -> Region:
+        region = super()._get_row_region(0) if self.is_valid_row_index(row_index) else None
+        return region.translate(Offset(0, row_index)) if region else Region(0, 0, 0, 0)
+
+    def _get_cell_region(self, coordinate: Coordinate) -> Region:
+        if not self.is_valid_coordinate(coordinate):
+            return Region(0, 0, 0, 0)
+        region = super()._get_cell_region(Coordinate(0, coordinate.column))
+        return region.translate(Offset(0, coordinate.row))
 
     # -- data --------------------------------------------------------------------------------
     @property
@@ -214,19 +262,28 @@ class VirtualTable(KeyedTable):
             self.move_cursor(row=index)
 
     def _ordered_keys(self) -> list[str]:
+        """The shown rows in display order: the source's rows are sorted once per version and
+        sort order, and a filter only picks from that order (typing or clearing it sorts
+        nothing)."""
         source, column = self._source, self.sort_column
-        first = self._cols[0].key
         if column is None:
             return list(self._shown)
-        if column == first:
-            return sorted(
-                self._shown, key=lambda k: source.sort_key(k, first), reverse=self.sort_reverse
-            )
-        return sorted(
-            self._shown,
-            key=lambda k: (source.sort_key(k, column), source.sort_key(k, first)),
-            reverse=self.sort_reverse,
-        )
+        wanted = (source.version, column, self.sort_reverse)
+        if self._sorted is None or self._sorted[0] != wanted:
+            self._sorted = (wanted, self._sort(list(source.all_keys()), column))
+        every = self._sorted[1]
+        if len(self._shown) == len(every):
+            return list(every)
+        shown = set(self._shown)
+        return [k for k in every if k in shown]
+
+    def _sort(self, keys: list[str], column: str) -> list[str]:
+        source, first = self._source, self._cols[0].key
+        by: list[Any] = source.sort_keys(keys, first)
+        if column != first:
+            by = list(zip(source.sort_keys(keys, column), by, strict=True))
+        at = sorted(range(len(keys)), key=by.__getitem__, reverse=self.sort_reverse)
+        return [keys[i] for i in at]
 
     def _apply_sort(self) -> None:
         order = self._ordered_keys()

@@ -13,11 +13,12 @@ applied once typing pauses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
@@ -28,11 +29,13 @@ from ovtui.tui.columns import VM_COLUMNS, VM_SORT_KEYS, vm_cells, vm_widths
 from ovtui.tui.filter_box import show_problem
 from ovtui.tui.filtering import FilterError, VmFilter, compile_filter
 from ovtui.tui.keyed_table import Cell
+from ovtui.tui.nav_table import put
 from ovtui.tui.rights import Rights
 from ovtui.tui.rows import FleetData, VmRow
 from ovtui.tui.virtual_table import VirtualTable
 from ovtui.tui.vm_actions import VM_ACTION_BINDINGS, VmActionRequested, action_allowed
 
+CELLS_KEPT = 2000  # rows whose cells are kept: a few screenfuls at 50 lines
 FILTER_PAUSE = 0.06  # s after the last key before the filter is applied (typing stays smooth)
 
 
@@ -72,9 +75,12 @@ class VmsView(Widget):
         self.selection: set[str] = set()
         self._vms: dict[str, VmRow] = {}
         self._read: tuple[VmRow, ...] | None = None  # the poll's VMs last shown
-        self._cells: dict[str, tuple[VmRow, bool, list[Cell]]] = {}  # uuid -> what made them
+        # uuid -> what made its cells, and them: the rows drawn lately (a VM that is gone or
+        # scrolled past long ago is forgotten in time).
+        self._cells: LRUCache[str, tuple[VmRow, bool, list[Cell]]] = LRUCache(CELLS_KEPT)
         self._widths: dict[str, int] = {}
         self._changed = True  # rows' content changed since the table was last given them
+        self.version = 0  # of the rows: a new reading of the VMs (see VirtualTable)
         self.live = True  # synced at each poll; the dashboard clears it while the tab is hidden
         self._stale = False
         self._filter_timer: Timer | None = None
@@ -104,9 +110,8 @@ class VmsView(Widget):
         self._vms = {v.uuid: v for v in data.vms}
         self._widths = vm_widths(self._vms.values())
         self._changed = True
+        self.version += 1
         self.selection &= self._vms.keys()  # a VM that is gone is no longer selected
-        # Cells are kept for rows drawn since, while they are still right: a few screenfuls.
-        self._cells = {k: c for k, c in self._cells.items() if _still(c[0], self._vms.get(k))}
         if self.live or first:  # the first poll fills every tab: switching to it is instant
             self._sync()
         else:
@@ -118,11 +123,15 @@ class VmsView(Widget):
             self._sync()
 
     # -- the table's row source (virtual_table.RowSource) -----------------------------------
+    def all_keys(self) -> Iterable[str]:
+        return self._vms.keys()
+
     def cells(self, key: str) -> Sequence[Cell]:
         return self._cells_of(self._vms[key], key in self.selection)
 
-    def sort_key(self, key: str, column: str) -> tuple[Any, ...]:
-        return VM_SORT_KEYS[column](self._vms[key])
+    def sort_keys(self, keys: list[str], column: str) -> list[tuple[Any, ...]]:
+        key_of, vms = VM_SORT_KEYS[column], self._vms
+        return [key_of(vms[k]) for k in keys]
 
     def widths(self) -> Mapping[str, int]:
         return self._widths
@@ -134,7 +143,7 @@ class VmsView(Widget):
         cells = vm_cells(vm, selected)
         if made is not None:  # the same cell objects where only another column changed
             cells = [a if quiet.same_cell(a, b) else b for a, b in zip(made[2], cells, strict=True)]
-        self._cells[vm.uuid] = (vm, selected, cells)
+        put(self._cells, vm.uuid, (vm, selected, cells))
         return cells
 
     def shown(self, vm: VmRow) -> bool:
@@ -289,7 +298,3 @@ class VmsView(Widget):
         vm = self._vms.get(str(event.row_key.value))
         if vm is not None:
             self.post_message(self.OpenVm(vm))
-
-
-def _still(made_of: VmRow, now: VmRow | None) -> bool:
-    return now is not None and (made_of is now or made_of == now)

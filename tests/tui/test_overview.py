@@ -11,7 +11,7 @@ from ovtui.tui.host_detail import HostDetailScreen
 from ovtui.tui.rows import VmRow
 from ovtui.tui.trend_line import TrendLine
 
-from .conftest import DemoEngine, wait_for, wait_polls
+from .conftest import DemoEngine, wait_for
 
 
 async def test_overview_is_the_landing_tab_with_a_tree_bars_and_trends(

@@ -212,3 +212,72 @@ def test_the_collector_runs_a_full_collection_once_its_time_has_come() -> None:
     later = Collector(every=3600.0)
     later.after_poll()
     assert later.runs == 0
+
+
+async def test_a_poll_that_brings_nothing_new_hands_back_the_last_reading(
+    engine: DemoEngine,
+) -> None:
+    client = AsyncClient(engine.socket, engine.token())
+    try:
+        poller = Poller(client)
+        previous = await poller.fleet()
+        for _ in range(50):  # the engine reads its hosts every second or so; we ask faster
+            data = await poller.fleet()
+            if data is previous:
+                break
+            previous = data
+        else:
+            raise AssertionError("every poll was parsed into a new reading")
+        assert poller.unchanged >= 1 and poller.vm_reads >= 2
+    finally:
+        await client.aclose()
+
+
+async def test_an_unchanged_poll_lays_out_nothing_and_touches_no_table(
+    engine: DemoEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An idle dashboard re-laid out its whole screen at each poll (the top bar, the alerts and
+    # the activity line were updated with the same text) and re-synced the tables.
+    from textual.widget import Widget
+
+    layouts: list[Widget] = []
+    real_refresh = Widget.refresh
+
+    def refresh(self: Widget, *regions: Any, layout: bool = False, **kw: Any) -> Widget:
+        if layout:
+            layouts.append(self)
+        return real_refresh(self, *regions, layout=layout, **kw)
+
+    seen: list[tuple[list[Widget], int, int]] = []
+    real_updated = OvtuiApp.on_fleet_updated
+
+    def updated(self: OvtuiApp, msg: Any) -> None:
+        if msg.data is not self.fleet:
+            real_updated(self, msg)
+            return
+        counts = [
+            self.dashboard.overview.table._update_count,
+            self.dashboard.vms.table._update_count,
+        ]
+        layouts.clear()
+        monkeypatch.setattr(Widget, "refresh", refresh)
+        try:
+            real_updated(self, msg)
+        finally:
+            monkeypatch.setattr(Widget, "refresh", real_refresh)
+        after = [
+            self.dashboard.overview.table._update_count,
+            self.dashboard.vms.table._update_count,
+        ]
+        seen.append((list(layouts), *(a - b for a, b in zip(after, counts, strict=True))))
+
+    monkeypatch.setattr(OvtuiApp, "on_fleet_updated", updated)
+    app = engine.app()
+    async with app.run_test() as pilot:
+        await loaded(pilot, app)
+        await wait_for(pilot, lambda: len(seen) >= 3, what="unchanged polls")
+        await pilot.press("2")
+        count = len(seen)
+        await wait_for(pilot, lambda: len(seen) >= count + 3, what="unchanged polls, VMs tab")
+    for widgets, overview_changes, vm_changes in seen:
+        assert widgets == [] and overview_changes == 0 and vm_changes == 0, widgets
