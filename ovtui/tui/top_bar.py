@@ -31,8 +31,8 @@ class TopBar(Horizontal):
         yield badge
 
     def show(self, *, title: str, summary: str, synthetic: bool) -> None:
-        if not self.is_mounted:
-            return
+        if not self.is_mounted or not self.query("#synthetic-badge"):
+            return  # its children are not mounted yet: the next redraw shows it
         quiet.update(self.query_one("#title", Static), title)
         # One line, 1fr wide: its text changes (the time, each poll) but never its size.
         quiet.update(self.query_one("#summary", Static), summary, layout=False)
