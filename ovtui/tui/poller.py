@@ -46,16 +46,18 @@ class Poller:
         clean = {k: v for k, v in params.items() if v is not None}
         return await self.client.request("GET", path, params=clean, timeout=POLL_TIMEOUT)
 
-    async def _read(self, path: str) -> tuple[Any, bool]:
+    async def _read(self, path: str, keep: bool = True) -> tuple[Any, bool]:
         """(the answer, whether it differs from the last answer to this path): an answer equal
-        to the last is not parsed again and is the same object."""
+        to the last is not parsed again and is the same object. `keep=False`: the parsed
+        answer is not kept (the VM list: its rows are kept, its JSON would be ~40 MB of dicts
+        at 20 000 VMs), so an unchanged one comes back as None."""
         body = await self.client.get_bytes(path, timeout=POLL_TIMEOUT)
         digest = hashlib.blake2b(body, digest_size=16).digest()
         seen = self._seen.get(path)
         if seen is not None and seen[0] == digest:
             return seen[1], False
         parsed = json.loads(body)
-        self._seen[path] = (digest, parsed)
+        self._seen[path] = (digest, parsed if keep else None)
         return parsed, True
 
     async def session(self) -> dict[str, Any]:
@@ -69,7 +71,7 @@ class Poller:
         due = vms or self._ticks_since_vms is None or self._ticks_since_vms + 1 >= self.vm_ticks
         reads = [self._read("/api/v1/hosts"), self._read("/api/v1/clusters")]
         if due:
-            reads.append(self._read("/api/v1/vms"))
+            reads.append(self._read("/api/v1/vms", keep=False))
         (hosts, hosts_new), (clusters, clusters_new), *listed = await asyncio.gather(*reads)
         vms_new = False
         if due:

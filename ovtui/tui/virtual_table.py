@@ -234,6 +234,7 @@ class VirtualTable(KeyedTable):
         if order == self._at.order and not changed:
             return
         refreshed = order != self._at.order
+        had_rows = bool(self._at.order)
         self._at = _Locations(order)
         self._install()
         self._update_count += 1  # DataTable's caches are keyed by it: all of them are stale
@@ -243,8 +244,9 @@ class VirtualTable(KeyedTable):
         self._update_dimensions(())
         self._label_sort()
         self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows now there
-        if order and self.show_cursor and self.cursor_type != "none":
-            self._highlight_cursor()
+        if not had_rows and order and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()  # as add_row does for a first row (not at each refresh:
+            # each RowHighlighted makes the view refresh its keys, the footer laid out again)
         if refreshed and keep is not None and keep in self._at.index:
             self._keep_view(scroll)
         self.select_key(keep)

@@ -80,6 +80,7 @@ class VmsView(Widget):
         self._cells: LRUCache[str, tuple[VmRow, bool, list[Cell]]] = LRUCache(CELLS_KEPT)
         self._widths: dict[str, int] = {}
         self._changed = True  # rows' content changed since the table was last given them
+        self._where: tuple[str, ...] | None = None  # the cursor's VM, as its keys were offered
         self.version = 0  # of the rows: a new reading of the VMs (see VirtualTable)
         self.live = True  # synced at each poll; the dashboard clears it while the tab is hidden
         self._stale = False
@@ -158,6 +159,10 @@ class VmsView(Widget):
         self.table.show_rows(keys, self, changed=self._changed)
         self._changed = False
         self._show_scope()
+        where = _where(self.selected())
+        if where != self._where and not self.selection:
+            self._where = where  # the keys offered depend on where the cursor's VM is
+            self.refresh_bindings()
 
     def _show_scope(self) -> None:
         parts = []
@@ -202,6 +207,7 @@ class VmsView(Widget):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # Grants can differ per cluster or host: what is offered follows the cursor.
         if not self.selection:
+            self._where = _where(self.selected())
             self.refresh_bindings()
 
     def action_vm(self, action: str) -> None:
@@ -298,3 +304,7 @@ class VmsView(Widget):
         vm = self._vms.get(str(event.row_key.value))
         if vm is not None:
             self.post_message(self.OpenVm(vm))
+
+
+def _where(vm: VmRow | None) -> tuple[str, ...] | None:
+    return None if vm is None else (vm.uuid, vm.host, vm.cluster, vm.datacenter)
