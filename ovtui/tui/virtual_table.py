@@ -182,6 +182,7 @@ class VirtualTable(KeyedTable):
         self._sorted: tuple[object, list[str]] | None = None  # (version, column, reverse), all
         self._at = _Locations([])
         self._column_index = {c.key: i for i, c in enumerate(self._cols)}
+        self._drawn: dict[str, Sequence[Cell]] = {}  # rows on screen -> their cells last seen
         self._install()
 
     def _install(self) -> None:
@@ -228,16 +229,21 @@ class VirtualTable(KeyedTable):
         self._source = source
         self._shown = list(keys)
         order = self._ordered_keys()
+        grew = False
         for key, width in source.widths().items():  # widths only grow, as in KeyedTable
             if width > self._widest.get(key, 0):
                 self._widest[key] = width
-        if order == self._at.order and not changed:
+                grew = True
+        if order == self._at.order and not grew:
+            if changed:
+                self._refresh_changed_rows()
             return
         refreshed = order != self._at.order
         had_rows = bool(self._at.order)
         self._at = _Locations(order)
         self._install()
         self._update_count += 1  # DataTable's caches are keyed by it: all of them are stale
+        self._drawn = {}
         self._require_update_dimensions = False
         self._new_rows.clear()
         scroll = self.scroll_offset
@@ -251,6 +257,19 @@ class VirtualTable(KeyedTable):
             self._keep_view(scroll)
         self.select_key(keep)
         self.refresh()
+
+    def _refresh_changed_rows(self) -> None:
+        """The same rows in the same order, some with new cells: only the rows on screen whose
+        cells changed are drawn again (a whole-table refresh drew every visible line anew)."""
+        self._update_count += 1  # the rows' renders DataTable cached are stale
+        order, drawn, seen = self._at.order, self._drawn, {}
+        top = int(self.scroll_y)
+        for index in range(top, min(len(order), top + self.size.height)):
+            key = order[index]
+            cells = seen[key] = self._source.cells(key)
+            if drawn.get(key) is not cells:
+                self.refresh_row(index)
+        self._drawn = seen
 
     def _keep_view(self, scroll: Offset) -> None:
         # A refresh, not a new filter: the view stays where it was (the cursor's row kept).

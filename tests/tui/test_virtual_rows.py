@@ -187,3 +187,21 @@ async def test_a_selected_row_is_drawn_selected_and_stays_so_across_readings() -
         assert view.selection == {first} and getattr(name, "style", "") == "bold black on yellow"
         other = view.table.keys[1]
         assert not getattr(view.table.get_cell(other, "name"), "style", "")
+
+
+async def test_a_new_reading_redraws_the_rows_that_changed_with_their_new_cells() -> None:
+    app = _Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(VmsView)
+        view.show(fleet(5_000))
+        await pilot.pause()
+        moved = fleet(5_000, step=7)  # every running VM's CPU% differs
+        view.show(moved)
+        await pilot.pause()
+        lines = _screen_lines(app)
+        by_uuid = {v.uuid: v for v in moved.vms}
+        for index in range(10):  # the top rows on screen show the new reading, cell by cell
+            vm = by_uuid[view.table.keys[index]]
+            (line,) = [x for x in lines if f" {vm.name} " in x]
+            cells = [re.escape(c) for c in _shown(vm) if c]
+            assert re.search(r"\s+".join(cells), line), (vm.name, line)
