@@ -19,7 +19,10 @@ async def test_overview_is_the_landing_tab_with_a_tree_bars_and_trends(
 ) -> None:
     app = engine.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.polls >= 3, what="three polls")
+        # Three samples of the trend (one per poll that brought new figures).
+        await wait_for(
+            pilot, lambda: len(app.history.cpu.get("dc1/prod-a", ())) >= 3, what="three samples"
+        )
         assert app.dashboard.query_one(TabbedContent).active == "overview"
         view = app.dashboard.overview
         table = view.table
@@ -36,7 +39,7 @@ async def test_overview_is_the_landing_tab_with_a_tree_bars_and_trends(
         assert str(table.get_cell("dc1/prod-a/kvm-a01", "cpu")).endswith("%*")
         assert str(table.get_cell("dc1/prod-a/kvm-a01", "memory")).endswith("% ")
         trend = str(table.get_cell("dc1/prod-a", "trend"))
-        assert trend.endswith("*") and len(trend) >= 3  # one block per poll so far
+        assert trend.endswith("*") and len(trend) >= 3  # one block per sample so far
         # The sparklines follow the cursor and say the figures are synthetic.
         await pilot.press("down")
         title = str(view.query_one("#trend-title").render())
