@@ -121,6 +121,18 @@ class AsyncClient:
         clean = {k: v for k, v in params.items() if v is not None}
         return await self.request("GET", path, params=clean)
 
+    async def get_bytes(self, path: str, **kwargs: Any) -> bytes:
+        """A GET's body unparsed (the dashboard compares it with the last one before parsing);
+        errors raise ApiError as request() does."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            resp = await self._http.request("GET", path, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise _unreachable(self.socket, exc) from None
+        if resp.status_code >= 400:
+            _raise_for(resp)
+        return resp.content
+
     async def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return await self.request("POST", path, json=body or {})
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from textual.widgets import Static
 
+from ovtui.tui import quiet
+
 
 @dataclass
 class Activity:
@@ -53,7 +55,7 @@ class ActivityLine(Static):
     def redraw(self) -> None:
         self.set_class(bool(self.activity.running), "-busy")
         self.set_class(not self.activity.running and not self.activity.last_ok, "-error")
-        self.update(self.activity.line)
+        quiet.update(self, self.activity.line)
 
     @property
     def text(self) -> str:

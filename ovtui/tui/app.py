@@ -209,20 +209,17 @@ class OvtuiApp(App[None]):
 
     # -- what the poll brings ----------------------------------------------------------------
     def on_fleet_updated(self, msg: FleetUpdated) -> None:
-        if msg.data.vms is not self.fleet.vms:  # the VM list was read in this poll
-            self.vm_history.record(msg.data)
-        data = self.fleet = msg.data
-        self.history.record(data)
+        # The poller hands back the previous reading itself when nothing changed: then only
+        # the time in the top bar moves (no trend sample, no table, no layout).
         with suppress(NoMatches):  # a poll that lands while the app shuts down
             self.dashboard.vms.set_rights(self.rights)  # no-ops unless a sign-in changed them
             self.dashboard.hosts.set_rights(self.rights)
-            self.dashboard.overview.show(data, self.history, self.alerts())
-            self.dashboard.hosts.show(data)
-            self.dashboard.vms.show(data)
-            for screen in self.screen_stack:
-                if isinstance(screen, VmDetailScreen) and screen.is_mounted:
-                    screen.show_trend()
+            if msg.data is not self.fleet:
+                self._show_fleet(msg.data)
+            else:  # events and this session's failures come and go without the fleet changing
+                self.dashboard.overview.show_alerts(self.alerts())
         self.host_actions.polled()
+        data = self.fleet
         # Most important first: at 80 columns the end (the time) is what gets cut.
         every = self.poller.vm_ticks * self.refresh_seconds
         vms = f"{len(data.vms)} VMs" + (
@@ -239,6 +236,18 @@ class OvtuiApp(App[None]):
         self.polls += 1
         self._redraw_chrome()
         self.collector.after_poll()
+
+    def _show_fleet(self, data: FleetData) -> None:
+        if data.vms is not self.fleet.vms:  # the VM list was read anew and changed
+            self.vm_history.record(data)
+        self.fleet = data
+        self.history.record(data)
+        self.dashboard.overview.show(data, self.history, self.alerts())
+        self.dashboard.hosts.show(data)
+        self.dashboard.vms.show(data)
+        for screen in self.screen_stack:
+            if isinstance(screen, VmDetailScreen) and screen.is_mounted:
+                screen.show_trend()
 
     def alerts(self) -> list[Alert]:
         mine = [Alert("error", f"your action failed: {t}") for t in self.chrome.activity.failures]

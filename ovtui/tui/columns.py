@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from operator import attrgetter
+from typing import Any
+
 from ovtui.tui import fmt
 from ovtui.tui.keyed_table import Cell, Col
 from ovtui.tui.rows import HostRow, VmRow
@@ -62,3 +66,46 @@ def vm_cells(vm: VmRow, selected: bool = False) -> list[Cell]:
         if vm.config_pending
         else fmt.flags(vm.highly_available, vm.pinned, vm.migratable),
     ]
+
+
+# What each VM column sorts by, from the row itself (no cells made): the sort keys vm_cells'
+# cells carry, so the VM table orders rows as a table of those cells would.
+VM_SORT_KEYS: dict[str, Callable[[VmRow], tuple[Any, ...]]] = {
+    "name": lambda v: (v.name.lower(),),
+    "state": lambda v: (v.state,),
+    "host": lambda v: (v.host.lower(),),
+    "cluster": lambda v: (v.cluster.lower(),),
+    "vcpus": lambda v: (v.vcpus,),
+    "memory": lambda v: (v.memory_mib,),
+    "cpu": lambda v: (v.cpu_usage if v.active and v.cpu_usage is not None else -1.0,),
+    "flags": lambda v: (len(w := _words(v)), w),
+}
+
+
+def vm_widths(vms: Iterable[VmRow]) -> dict[str, int]:
+    """The width of each auto-sized VM column's text over these rows, from the rows' fields
+    (no cells made): over the distinct values, found by C-level maps (20 000 VMs, each read)."""
+    rows = list(vms)
+
+    def distinct(*fields: str) -> set[Any]:
+        return set(map(attrgetter(*fields), rows))
+
+    def widest(texts: Iterable[str]) -> int:
+        return max(map(len, texts), default=0)
+
+    return {
+        "name": widest(map(attrgetter("name"), rows)),
+        "state": widest(fmt.vm_state_label(*p) for p in distinct("state", "migration_target")),
+        "host": widest(distinct("host")),
+        "cluster": widest(distinct("cluster")),
+        "vcpus": widest(map(str, distinct("vcpus"))),
+        "memory": widest(map(fmt.gib_number_text, distinct("memory_mib"))),
+        "flags": widest(" ".join(fmt.flag_words(*f)) for f in distinct(*_FLAGS)),
+    }
+
+
+_FLAGS = ("highly_available", "pinned", "migratable")
+
+
+def _words(vm: VmRow) -> list[str]:
+    return fmt.flag_words(vm.highly_available, vm.pinned, vm.migratable)

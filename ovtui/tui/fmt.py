@@ -69,10 +69,14 @@ def host_state(state: str, maintenance: bool = False) -> SortCell:
     return SortCell(label, (state,), _HOST_STATE_STYLE.get(state, ""))
 
 
+def vm_state_label(state: str, migration_target: str = "") -> str:
+    return f"→{migration_target}" if state == "migrating" else _SHORT.get(state, state)
+
+
 def vm_state(state: str, migration_target: str = "") -> SortCell:
     """A moving VM shows where it goes ("→kvm-a02"; its host column names the source): as
     narrow as the other labels on the demo fleet, so the table still fits in 80 columns."""
-    label = f"→{migration_target}" if state == "migrating" else _SHORT.get(state, state)
+    label = vm_state_label(state, migration_target)
     return SortCell(label, (state,), _VM_STATE_STYLE.get(state, ""))
 
 
@@ -115,10 +119,13 @@ def memory(mib: int) -> SortCell:
     return SortCell(gib(mib), (mib,))
 
 
+def gib_number_text(mib: int) -> str:
+    return f"{mib / 1024:.1f}".removesuffix(".0")
+
+
 def gib_number(mib: int) -> SortCell:
     """Bare GiB ('128', '0.5') for a column labelled GiB: one character narrower than '128G'."""
-    text = f"{mib / 1024:.1f}".removesuffix(".0")
-    return SortCell(text, (mib,))
+    return SortCell(gib_number_text(mib), (mib,))
 
 
 def used_of(used_mib: int, total_mib: int) -> SortCell:
@@ -136,6 +143,10 @@ def number(value: int, text: str | None = None) -> SortCell:
     return SortCell(str(value) if text is None else text, (value,))
 
 
+def flag_words(ha: bool, pinned: bool, migratable: bool) -> list[str]:
+    return [w for w, on in (("ha", ha), ("pin", pinned), ("nomig", not migratable)) if on]
+
+
 def flags(ha: bool, pinned: bool, migratable: bool) -> SortCell:
-    words = [w for w, on in (("ha", ha), ("pin", pinned), ("nomig", not migratable)) if on]
+    words = flag_words(ha, pinned, migratable)
     return SortCell(" ".join(words), (len(words), words))

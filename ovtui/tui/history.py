@@ -2,6 +2,7 @@
 
 The engine keeps the real time series (Prometheus scrapes it); this is only what one dashboard
 session has seen, so it starts empty and is bounded: SAMPLES per host, cluster and data center.
+A sample is a poll that brought new figures: one whose answer equals the last adds none.
 """
 
 from __future__ import annotations

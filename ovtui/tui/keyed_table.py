@@ -112,11 +112,12 @@ class KeyedTable(NavTable):
     def _rebuild(
         self, rows: Mapping[str, Sequence[Cell]], keep: str | None, scroll: Offset | None = None
     ) -> None:
+        had_rows = self.row_count > 0
         self.clear()
         self._cache = dict(rows)
         for cells in rows.values():
             self._measure(cells)
-        self._load(self._ordered(rows), rows)
+        self._load(self._ordered(rows), rows, had_rows)
         # Sized now rather than at idle: DataTable would otherwise draw the top of the table
         # once before scrolling to the kept row (a screenful of cells rendered for nothing).
         self._require_update_dimensions = False
@@ -127,11 +128,14 @@ class KeyedTable(NavTable):
             self.scroll_to(scroll.x, scroll.y, animate=False, immediate=True)
         self.select_key(keep)
 
-    def _load(self, order: list[str], rows: Mapping[str, Sequence[Cell]]) -> None:
+    def _load(
+        self, order: list[str], rows: Mapping[str, Sequence[Cell]], had_rows: bool = False
+    ) -> None:
         """add_row for each row of an empty table, in one go: add_row revalidates the cursor and
         rebuilds its view of the columns per row, a third of a 20 000-row rebuild."""
         columns = [c.key for c in self.ordered_columns]
         keys = [RowKey(k) for k in order]
+
         for key in keys:
             cells = rows[str(key.value)]
             self._data[key] = dict(zip(columns, cells, strict=True))
@@ -139,8 +143,10 @@ class KeyedTable(NavTable):
         self._row_locations = TwoWayDict({key: i for i, key in enumerate(keys)})
         self._update_count += 1
         self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows now there
-        if keys and self.show_cursor and self.cursor_type != "none":
-            self._highlight_cursor()  # as add_row does for a first row
+        if not had_rows and keys and self.show_cursor and self.cursor_type != "none":
+            # As add_row does for a first row; not at each rebuild (each RowHighlighted makes
+            # a view refresh its keys: the footer laid out again at every poll).
+            self._highlight_cursor()
         self.refresh()
 
     def _ordered(self, rows: Mapping[str, Sequence[Cell]]) -> list[str]:

@@ -31,6 +31,13 @@ SegmentLines = list[list[Segment]]
 CELLS_DRAWN = 4096  # rendered cells kept: a few screenfuls at 200 columns
 
 
+def put(cache: LRUCache[Any, Any], key: object, value: object) -> None:
+    """cache[key] = value, also for a key already there (LRUCache.set keeps the old value:
+    a changed cell was rendered again at every frame)."""
+    cache.discard(key)
+    cache[key] = value
+
+
 class NavTable(DataTable[Cell]):
     BINDINGS = [
         Binding("G,end", "scroll_bottom", "last", show=False, key_display="G/end",
@@ -78,7 +85,7 @@ class NavTable(DataTable[Cell]):
         if hit is not None and hit[0] is value:
             return hit[1]
         lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        self._cells_drawn[key] = (value, lines)
+        put(self._cells_drawn, key, (value, lines))
         return lines
 
     def notify_style_update(self) -> None:

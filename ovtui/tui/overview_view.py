@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from ovtui.tui import quiet
 from ovtui.tui.alerts import Alert, summary_line
 from ovtui.tui.fmt import SYNTHETIC_MARK
 from ovtui.tui.history import History
@@ -60,6 +61,7 @@ class OverviewView(Widget):
         self.live = True  # see VmsView.live
         self._pending: tuple[FleetData, History, list[Alert]] | None = None
         self._filled = False
+        self._alerts_pending: list[Alert] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("no alerts", id="alerts")
@@ -83,10 +85,21 @@ class OverviewView(Widget):
         else:
             self._pending = (fleet, history, alerts)
 
+    def show_alerts(self, alerts: list[Alert]) -> None:
+        """A poll where the fleet did not change: only the alerts may have."""
+        if self._pending is not None:
+            self._pending = (*self._pending[:2], alerts)
+        elif self.live or not self._filled:
+            self._show_alerts(alerts)
+        else:
+            self._alerts_pending = alerts
+
     def set_live(self, live: bool) -> None:
         self.live = live
         if live and self._pending is not None:
             self._show(*self._pending)
+        elif live and self._alerts_pending is not None:
+            self._show_alerts(self._alerts_pending)
 
     def _show(self, fleet: FleetData, history: History, alerts: list[Alert]) -> None:
         self._pending, self._filled = None, True
@@ -97,13 +110,14 @@ class OverviewView(Widget):
         self._show_trend()
 
     def _show_alerts(self, alerts: list[Alert]) -> None:
+        self._alerts_pending = None
         text = Text(f"Alerts: {summary_line(alerts)}", style="bold" if alerts else "green")
         ranked = sorted(alerts, key=lambda a: list(_STYLE).index(a.severity))
         for alert in ranked[:ALERTS_SHOWN]:
             text.append("\n  " + alert.text, style=_STYLE.get(alert.severity, ""))
         if len(alerts) > ALERTS_SHOWN:
             text.append(f"  (+{len(alerts) - ALERTS_SHOWN} more)", style="dim")
-        self.query_one("#alerts", Static).update(text)
+        quiet.update(self.query_one("#alerts", Static), text)
 
     @property
     def alerts_text(self) -> str:
@@ -117,7 +131,8 @@ class OverviewView(Widget):
         memory = list(self.history.memory.get(key, ()))
         synthetic = any(self.synthetic.get(h, False) for h in self._hosts_under(key))
         mark = f" · CPU {SYNTHETIC_MARK}SYNTHETIC (demo load model)" if synthetic else ""
-        self.query_one("#trend-title", Static).update(f"{key}: last {len(cpu)} polls, 0-100%{mark}")
+        title = f"{key}: last {len(cpu)} polls, 0-100%{mark}"
+        quiet.update(self.query_one("#trend-title", Static), title)
         self.query_one("#spark-cpu", TrendLine).show(cpu)
         self.query_one("#spark-memory", TrendLine).show(memory)
 

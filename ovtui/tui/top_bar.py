@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from ovtui.tui import quiet
 from ovtui.tui.fmt import SYNTHETIC_BADGE, SYNTHETIC_MARK
 
 
@@ -30,8 +31,11 @@ class TopBar(Horizontal):
         yield badge
 
     def show(self, *, title: str, summary: str, synthetic: bool) -> None:
-        if not self.is_mounted:
-            return
-        self.query_one("#title", Static).update(title)
-        self.query_one("#summary", Static).update(summary)
-        self.query_one("#synthetic-badge", Static).display = synthetic
+        if not self.is_mounted or not self.query("#synthetic-badge"):
+            return  # its children are not mounted yet: the next redraw shows it
+        quiet.update(self.query_one("#title", Static), title)
+        # One line, 1fr wide: its text changes (the time, each poll) but never its size.
+        quiet.update(self.query_one("#summary", Static), summary, layout=False)
+        badge = self.query_one("#synthetic-badge", Static)
+        if badge.display != synthetic:
+            badge.display = synthetic

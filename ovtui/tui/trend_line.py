@@ -22,8 +22,10 @@ class TrendLine(Widget):
         self.values: list[float] = []
 
     def show(self, values: Sequence[float]) -> None:
-        self.values = list(values)
-        self.refresh()
+        values = list(values)
+        if values != self.values:  # the same series: nothing to repaint
+            self.values = values
+            self.refresh()
 
     def render(self) -> Text:
         width = max(1, self.content_size.width)

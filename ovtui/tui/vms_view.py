@@ -4,28 +4,38 @@ Space selects rows (ctrl+a: every row shown); the action keys then act on the se
 one confirmation, instead of on the cursor's VM. The selection is a set of UUIDs, so refreshes,
 sorting and filtering keep it.
 
-At fleet scale (20 000 VMs) a refresh must cost little: a VM's cells are formatted again only
-when its row from the engine changed, the table is synced only while the tab is shown (a hidden
-tab catches up when it is shown again), and the filter is applied once typing pauses.
+At fleet scale (20 000 VMs) a refresh must cost little: the table holds only the order of the
+rows (sorted and filtered on the VmRow fields themselves) and a VM's cells are made only when
+its row is drawn, again only when its row from the engine changed; the table is synced only
+while the tab is shown (a hidden tab catches up when it is shown again), and the filter is
+applied once typing pauses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
-from ovtui.tui.columns import VM_COLUMNS, vm_cells
+from ovtui.tui import quiet
+from ovtui.tui.columns import VM_COLUMNS, VM_SORT_KEYS, vm_cells, vm_widths
 from ovtui.tui.filter_box import show_problem
 from ovtui.tui.filtering import FilterError, VmFilter, compile_filter
-from ovtui.tui.keyed_table import Cell, KeyedTable
+from ovtui.tui.keyed_table import Cell
+from ovtui.tui.nav_table import put
 from ovtui.tui.rights import Rights
 from ovtui.tui.rows import FleetData, VmRow
+from ovtui.tui.virtual_table import VirtualTable
 from ovtui.tui.vm_actions import VM_ACTION_BINDINGS, VmActionRequested, action_allowed
 
+CELLS_KEPT = 2000  # rows whose cells are kept: a few screenfuls at 50 lines
 FILTER_PAUSE = 0.06  # s after the last key before the filter is applied (typing stays smooth)
 
 
@@ -65,7 +75,13 @@ class VmsView(Widget):
         self.selection: set[str] = set()
         self._vms: dict[str, VmRow] = {}
         self._read: tuple[VmRow, ...] | None = None  # the poll's VMs last shown
-        self._cells: dict[str, tuple[VmRow, bool, list[Cell]]] = {}  # uuid -> what made them
+        # uuid -> what made its cells, and them: the rows drawn lately (a VM that is gone or
+        # scrolled past long ago is forgotten in time).
+        self._cells: LRUCache[str, tuple[VmRow, bool, list[Cell]]] = LRUCache(CELLS_KEPT)
+        self._widths: dict[str, int] = {}
+        self._changed = True  # rows' content changed since the table was last given them
+        self._where: tuple[str, ...] | None = None  # the cursor's VM, as its keys were offered
+        self.version = 0  # of the rows: a new reading of the VMs (see VirtualTable)
         self.live = True  # synced at each poll; the dashboard clears it while the tab is hidden
         self._stale = False
         self._filter_timer: Timer | None = None
@@ -73,15 +89,15 @@ class VmsView(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="vm-scope", markup=False)
-        yield KeyedTable(VM_COLUMNS, sort="name", id="vms-table")
+        yield VirtualTable(VM_COLUMNS, sort="name", id="vms-table")
         yield Input(placeholder="substring, or re:regex · Enter keeps · Esc clears", id="vm-filter")
 
     def on_mount(self) -> None:
         self.filter_input.border_title = "filter VMs"
 
     @property
-    def table(self) -> KeyedTable:
-        return self.query_one(KeyedTable)
+    def table(self) -> VirtualTable:
+        return self.query_one(VirtualTable)
 
     @property
     def filter_input(self) -> Input:
@@ -93,9 +109,10 @@ class VmsView(Widget):
         first = self._read is None
         self._read = data.vms
         self._vms = {v.uuid: v for v in data.vms}
+        self._widths = vm_widths(self._vms.values())
+        self._changed = True
+        self.version += 1
         self.selection &= self._vms.keys()  # a VM that is gone is no longer selected
-        if len(self._cells) > len(self._vms):
-            self._cells = {k: c for k, c in self._cells.items() if k in self._vms}
         if self.live or first:  # the first poll fills every tab: switching to it is instant
             self._sync()
         else:
@@ -106,12 +123,28 @@ class VmsView(Widget):
         if live and self._stale:
             self._sync()
 
+    # -- the table's row source (virtual_table.RowSource) -----------------------------------
+    def all_keys(self) -> Iterable[str]:
+        return self._vms.keys()
+
+    def cells(self, key: str) -> Sequence[Cell]:
+        return self._cells_of(self._vms[key], key in self.selection)
+
+    def sort_keys(self, keys: list[str], column: str) -> list[tuple[Any, ...]]:
+        key_of, vms = VM_SORT_KEYS[column], self._vms
+        return [key_of(vms[k]) for k in keys]
+
+    def widths(self) -> Mapping[str, int]:
+        return self._widths
+
     def _cells_of(self, vm: VmRow, selected: bool) -> list[Cell]:
         made = self._cells.get(vm.uuid)
         if made is not None and made[1] == selected and (made[0] is vm or made[0] == vm):
-            return made[2]  # the same list object: the table skips the row without a look
+            return made[2]  # the same list object: the table's render cache keeps its cells
         cells = vm_cells(vm, selected)
-        self._cells[vm.uuid] = (vm, selected, cells)
+        if made is not None:  # the same cell objects where only another column changed
+            cells = [a if quiet.same_cell(a, b) else b for a, b in zip(made[2], cells, strict=True)]
+        put(self._cells, vm.uuid, (vm, selected, cells))
         return cells
 
     def shown(self, vm: VmRow) -> bool:
@@ -119,9 +152,17 @@ class VmsView(Widget):
 
     def _sync(self) -> None:
         self._stale = False
-        sel, cells = self.selection, self._cells_of
-        self.table.sync({k: cells(v, k in sel) for k, v in self._vms.items() if self.shown(v)})
+        if self.cluster is None and self.filter is None:
+            keys: list[str] = list(self._vms)
+        else:
+            keys = [k for k, v in self._vms.items() if self.shown(v)]
+        self.table.show_rows(keys, self, changed=self._changed)
+        self._changed = False
         self._show_scope()
+        where = _where(self.selected())
+        if where != self._where and not self.selection:
+            self._where = where  # the keys offered depend on where the cursor's VM is
+            self.refresh_bindings()
 
     def _show_scope(self) -> None:
         parts = []
@@ -130,7 +171,7 @@ class VmsView(Widget):
         if self.selection:
             parts.append(f"{len(self.selection)} selected — keys act on all; esc clears")
         scope = self.query_one("#vm-scope", Static)
-        scope.update(" · ".join(parts))
+        quiet.update(scope, " · ".join(parts))
         scope.set_class(bool(parts), "-shown")
 
     def set_cluster(self, cluster: str | None) -> None:
@@ -166,6 +207,7 @@ class VmsView(Widget):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # Grants can differ per cluster or host: what is offered follows the cursor.
         if not self.selection:
+            self._where = _where(self.selected())
             self.refresh_bindings()
 
     def action_vm(self, action: str) -> None:
@@ -197,6 +239,7 @@ class VmsView(Widget):
         self._changed_selection()
 
     def _changed_selection(self) -> None:
+        self._changed = True  # the selected rows' names are drawn highlighted
         self._sync()
         self.refresh_bindings()
 
@@ -261,3 +304,7 @@ class VmsView(Widget):
         vm = self._vms.get(str(event.row_key.value))
         if vm is not None:
             self.post_message(self.OpenVm(vm))
+
+
+def _where(vm: VmRow | None) -> tuple[str, ...] | None:
+    return None if vm is None else (vm.uuid, vm.host, vm.cluster, vm.datacenter)

@@ -25,6 +25,8 @@ async def test_vm_detail_shows_disks_nics_and_a_synthetic_trend(engine: DemoEngi
     async with app.run_test(size=(100, 40)) as pilot:
         await wait_polls(pilot, app, 2)
         vm = next(v for v in app.fleet.vms if v.running and v.host == "kvm-a01")
+        # A sample per reading that brought new figures (an unchanged poll adds none).
+        await wait_for(pilot, lambda: len(app.vm_history.cpu(vm.uuid)) >= 2, what="2 samples")
         spec = next(s for _h, s in demo_spec().vms() if s.name == vm.name)
         app.open_vm(vm)
         await wait_for(
@@ -41,10 +43,9 @@ async def test_vm_detail_shows_disks_nics_and_a_synthetic_trend(engine: DemoEngi
         memory = app.screen.query_one("#vm-spark-memory", TrendLine)
         assert len(cpu.values) >= 2 and all(0.0 <= v <= 1.0 for v in cpu.values)
         assert memory.values and set(memory.values) == {1.0}  # the demo's guests hold it all
-        # Each poll adds a sample, and the open screen draws it.
+        # Each new reading adds a sample, and the open screen draws it.
         before = len(cpu.values)
-        await wait_polls(pilot, app, 2)
-        assert len(cpu.values) > before
+        await wait_for(pilot, lambda: len(cpu.values) > before, what="a new sample drawn")
         assert cpu.values == app.vm_history.cpu(vm.uuid)
         drawn = str(cpu.render())
         assert drawn.strip() and len(drawn) == cpu.content_size.width

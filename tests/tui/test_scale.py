@@ -133,7 +133,8 @@ async def test_a_hidden_tab_is_not_synced_and_catches_up_when_shown(engine: Demo
             real()
 
         view._sync = counted  # type: ignore[method-assign]
-        await wait_polls(pilot, app, 4)
+        before = app.fleet.vms
+        await wait_for(pilot, lambda: app.fleet.vms is not before, what="the VMs' load to move")
         assert calls == []
         await pilot.press("2")
         assert calls  # caught up on show
@@ -142,9 +143,9 @@ async def test_a_hidden_tab_is_not_synced_and_catches_up_when_shown(engine: Demo
         from ovtui.tui.columns import vm_cells
 
         assert shown == {k: str(vm_cells(fresh[k])[6]) for k in shown}
-        synced = len(calls)
-        await wait_polls(pilot, app, 2)
-        assert len(calls) > synced  # on show: synced at each poll again
+        synced, before = len(calls), app.fleet.vms
+        await wait_for(pilot, lambda: app.fleet.vms is not before, what="the VMs' load to move")
+        assert len(calls) > synced  # on show: synced at each poll that brings a change
 
 
 async def test_a_big_fleets_vm_list_is_read_every_few_ticks(
@@ -155,12 +156,14 @@ async def test_a_big_fleets_vm_list_is_read_every_few_ticks(
     try:
         poller = Poller(client)
         first = await poller.fleet()
-        assert len(first.vms) == 121 and poller.vm_ticks == 3
+        assert len(first.vms) == 121 and poller.vm_ticks == 3 and poller.vm_reads == 1
         second, third = await poller.fleet(), await poller.fleet()
         assert second.vms is first.vms and third.vms is first.vms  # not read again
-        assert (await poller.fleet()).vms is not first.vms  # the third tick after: read
+        assert poller.vm_reads == 1
+        await poller.fleet()  # the third tick after: read
+        assert poller.vm_reads == 2
         again = await poller.fleet(vms=True)  # an action: read at once
-        assert again.vms is not first.vms and len(again.vms) == 121
+        assert poller.vm_reads == 3 and len(again.vms) == 121
     finally:
         await client.aclose()
 
@@ -209,3 +212,72 @@ def test_the_collector_runs_a_full_collection_once_its_time_has_come() -> None:
     later = Collector(every=3600.0)
     later.after_poll()
     assert later.runs == 0
+
+
+async def test_a_poll_that_brings_nothing_new_hands_back_the_last_reading(
+    engine: DemoEngine,
+) -> None:
+    client = AsyncClient(engine.socket, engine.token())
+    try:
+        poller = Poller(client)
+        previous = await poller.fleet()
+        for _ in range(50):  # the engine reads its hosts every second or so; we ask faster
+            data = await poller.fleet()
+            if data is previous:
+                break
+            previous = data
+        else:
+            raise AssertionError("every poll was parsed into a new reading")
+        assert poller.unchanged >= 1 and poller.vm_reads >= 2
+    finally:
+        await client.aclose()
+
+
+async def test_an_unchanged_poll_lays_out_nothing_and_touches_no_table(
+    engine: DemoEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An idle dashboard re-laid out its whole screen at each poll (the top bar, the alerts and
+    # the activity line were updated with the same text) and re-synced the tables.
+    from textual.widget import Widget
+
+    layouts: list[Widget] = []
+    real_refresh = Widget.refresh
+
+    def refresh(self: Widget, *regions: Any, layout: bool = False, **kw: Any) -> Widget:
+        if layout:
+            layouts.append(self)
+        return real_refresh(self, *regions, layout=layout, **kw)
+
+    seen: list[tuple[list[Widget], int, int]] = []
+    real_updated = OvtuiApp.on_fleet_updated
+
+    def updated(self: OvtuiApp, msg: Any) -> None:
+        if msg.data is not self.fleet:
+            real_updated(self, msg)
+            return
+        counts = [
+            self.dashboard.overview.table._update_count,
+            self.dashboard.vms.table._update_count,
+        ]
+        layouts.clear()
+        monkeypatch.setattr(Widget, "refresh", refresh)
+        try:
+            real_updated(self, msg)
+        finally:
+            monkeypatch.setattr(Widget, "refresh", real_refresh)
+        after = [
+            self.dashboard.overview.table._update_count,
+            self.dashboard.vms.table._update_count,
+        ]
+        seen.append((list(layouts), *(a - b for a, b in zip(after, counts, strict=True))))
+
+    monkeypatch.setattr(OvtuiApp, "on_fleet_updated", updated)
+    app = engine.app()
+    async with app.run_test() as pilot:
+        await loaded(pilot, app)
+        await wait_for(pilot, lambda: len(seen) >= 3, what="unchanged polls")
+        await pilot.press("2")
+        count = len(seen)
+        await wait_for(pilot, lambda: len(seen) >= count + 3, what="unchanged polls, VMs tab")
+    for widgets, overview_changes, vm_changes in seen:
+        assert widgets == [] and overview_changes == 0 and vm_changes == 0, widgets
