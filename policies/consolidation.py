@@ -31,8 +31,9 @@ for the demand to fall below the band again: the band is the hysteresis, so host
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from policies.bound import Capacity, host_capacity, lower_bound, memory_step
 from policies.history import Observations
 from policies.keepers import Need, choose_keepers
 from policies.packing import Sizer, pack
@@ -166,17 +167,41 @@ def _moves(
     return out
 
 
+def fewest_possible(
+    running: list[HostRoom], forced: Iterable[str], params: Params, share: float
+) -> int:
+    """policies.bound's lower bound for these hosts: no plan within the limits keeps fewer
+    (the hosts that cannot be drained counted first)."""
+    step = memory_step(v.memory_mib for r in running for v in r.vms.values())
+
+    def cap(room: HostRoom) -> Capacity:
+        return host_capacity(room.cpus, room.mem_limit, cpu_share=share,
+                             keep_free_mib=params.max_free_memory_over_mib,
+                             vcpus_per_cpu=params.max_vcpus_per_cpu, mem_step_mib=step)  # fmt: skip
+
+    must = set(forced)
+    return lower_bound(
+        Need.of(running).as_tuple(),
+        [cap(r) for r in running if r.name not in must],
+        [cap(r) for r in running if r.name in must],
+    )
+
+
 def _kept_note(
-    state: ClusterState, params: Params, running: list[HostRoom], keep: list[HostRoom], share: float
+    params: Params, running: list[HostRoom], keep: list[HostRoom], share: float, fewest: int
 ) -> str:
     need = Need.of(running)
     what = (
         f"{need.cpu:.1f} CPUs of demand within {pct(share)}, {gib(int(need.memory))} committed "
         f"keeping {gib(params.max_free_memory_over_mib)} free per host, {need.vcpus:.0f} vCPUs"
     )
+    bound = (
+        f"; no plan within these limits keeps fewer than {fewest} (lower bound, hosts that must "
+        "stay counted first)"
+    )
     if len(keep) >= len(running):
-        return f"the {len(running)} hosts in service are all needed to carry {what}"
-    return f"{len(keep)} of {len(running)} hosts in service carry {what}"
+        return f"the {len(running)} hosts in service are all needed to carry {what}{bound}"
+    return f"{len(keep)} of {len(running)} hosts in service carry {what}{bound}"
 
 
 def consolidate(
@@ -205,7 +230,8 @@ def consolidate(
             for r in keep
             if r.name not in forced and not r.empty
         ][:NAMED]
-    notes.append(_kept_note(state, params, running, keep, share))
+    fewest = fewest_possible(running, forced, params, share)
+    notes.append(_kept_note(params, running, keep, share, fewest))
     index = Headroom(keep, params.high, params.max_vcpus_per_cpu)
     sizer = Sizer.of(running, keep, params, share)
     todo = sorted(
