@@ -45,6 +45,7 @@ of a few runs; "x per 10x" is the growth factor from the previous size of the sa
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import time
@@ -253,6 +254,7 @@ def measure(preset: Preset, hosts: int, vms: int, seed: int) -> dict[str, Any]:
         "saving_moves": p.migrations,
         "moves_per_released": round(p.migrations / released, 1) if released else "-",
         "saving_over_after": p.hosts_over_after,
+        "load_average": round(os.getloadavg()[0], 1),  # the machine is shared: times scale
     }
 
 

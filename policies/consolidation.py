@@ -12,7 +12,8 @@
 3. The other hosts are drained onto the kept ones, cheapest host first (fewest VMs), whole
    hosts only, within MaxMigrationsPerRound. policies.packing places their VMs together,
    largest first, on the fullest kept host that stays within every limit (PACK weighers,
-   every filter). When a VM fits nowhere, one more host stays (the largest of the batch, or
+   every filter). When a VM fits nowhere, two VMs placed earlier swap targets if that makes
+   room (policies.swap); failing that, one more host stays (the largest of the batch, or
    the VM's own host), its placed VMs taken back before any step is written, and it takes
    VMs from then on like the kept hosts.
 4. Empty hosts beyond HostsInReserve are released (policies.release); if none would be,

@@ -1,8 +1,9 @@
 """Packing a batch of hosts to drain onto the hosts kept (see policies.consolidation, step 3).
 
 Every VM of the batch (as units: an affinity group moves whole) is placed, largest first, on
-the fullest kept host that stays within every limit. When a unit fits nowhere, one more host
-is kept: the most useful host of the batch (the largest) if it is more useful than the unit's
+the fullest kept host that stays within every limit. When a unit fits nowhere, the targets of
+two units placed earlier may swap to make room for it (policies.swap); failing that, one more
+host is kept: the most useful host of the batch (the largest) if it is more useful than the unit's
 own host and would take the unit, else the unit's own host. A kept host of the batch gets its
 VMs back (no step has been written for them) and takes VMs from then on.
 """
