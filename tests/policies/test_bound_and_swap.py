@@ -9,7 +9,9 @@ from policies.params import parse_params
 from policies.placement import Headroom, Placement, Unit, units_on
 from policies.power_saving import plan_power_saving
 from policies.state import ClusterState
+from policies.swap import make_room
 from tests.policies.helpers import host, snap, steady, vm
+from tests.policies.test_plan_properties import _replay
 
 GIB = 1024
 
@@ -95,8 +97,6 @@ def test_a_swap_of_two_placed_vms_makes_room_for_a_vm_that_fits_nowhere() -> Non
     u: Unit = units["u"]
     found, _ = run.put(u)
     assert found is None  # fits on no kept host as they stand
-    from policies.swap import make_room
-
     placed = make_room(run, u, "d")
     assert placed is not None and placed.target is p
     assert {v: state.where[f"u-{v}"] for v in ("w", "x", "u")} == {"w": "q", "x": "p", "u": "p"}
@@ -109,3 +109,25 @@ def test_a_swap_of_two_placed_vms_makes_room_for_a_vm_that_fits_nowhere() -> Non
         assert room.vcpus <= params.max_vcpus_per_cpu * room.cpus
         assert room.mem_free >= params.max_free_memory_over_mib
         assert room.cpu <= params.high
+
+
+def test_a_round_releases_both_drained_hosts_thanks_to_a_swap_and_every_prefix_is_valid() -> None:
+    # p runs 12 vCPUs (pinned), q 10 GiB (pinned): 16 vCPUs and 15 GiB usable each. Largest
+    # first, the VMs of d1 and d2 leave one VM with nowhere to go (p has the memory but not the
+    # vCPUs, q the vCPUs but not the memory); the old planner kept d1 for it (3 hosts), a swap
+    # of two placed VMs' targets lets both go.
+    hosts = [host(n, cpus=4, mem=16 * GIB) for n in ("p", "q", "d1", "d2")]
+    vms = [
+        vm("p-own", "p", vcpus=12, mem=2 * GIB, usage=0.05, pinned=True),
+        vm("q-own", "q", vcpus=2, mem=10 * GIB, usage=0.05, pinned=True),
+        vm("d1-0", "d1", vcpus=1, mem=2 * GIB, usage=0.05),
+        vm("d2-0", "d2", vcpus=4, mem=3 * GIB, usage=0.05),
+        vm("d2-1", "d2", vcpus=3, mem=1 * GIB, usage=0.05),
+        vm("d2-2", "d2", vcpus=3, mem=4 * GIB, usage=0.05),
+    ]
+    s = snap(hosts, vms)
+    params = parse_params({"MaxMigrationsPerRound": 100})
+    plan = plan_power_saving(s, "c", params, steady(s))
+    assert {h for h, load in plan.after.items() if load.in_service} == {"p", "q"}
+    assert plan.metrics.migrations == 4 and plan.metrics.hosts_over_after == 0
+    _replay(s, plan, params)  # every step within every limit and filter, each VM moved once
