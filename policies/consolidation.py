@@ -155,10 +155,11 @@ def _moves(
             before = busy[target.name] / target.cpus
             busy[target.name] += pl.unit.cpu
             after = busy[target.name] / target.cpus
-            reason = (
-                f"{why}: draining it frees a host; {target.name} is the fullest host that "
-                f"takes {pl.unit.name} and stays within limits (CPU {pct(before)} → {pct(after)})"
+            chosen = pl.how or (
+                f"{target.name} is the fullest host that takes {pl.unit.name} and stays within "
+                "limits"
             )
+            reason = f"{why}: draining it frees a host; {chosen} (CPU {pct(before)} → {pct(after)})"
             steps += [
                 Step(StepKind.MIGRATE, room.name, reason, vm.uuid, vm.name, target.name,
                      vm.memory_mib, round(after, 4))

@@ -70,9 +70,9 @@ class Packing:
         self.placed[source].append(found)
         self.landed.setdefault(found.target.name, {})[found.unit.uuids] = (source, found)
 
-    def retarget(self, source: str, old: Placement, target: HostRoom) -> None:
+    def retarget(self, source: str, old: Placement, target: HostRoom, how: str) -> None:
         """A placed unit goes to `target` instead (the state already says so)."""
-        new = Placement(old.unit, target, old.cpu_before, old.cpu_after)
+        new = Placement(old.unit, target, old.cpu_before, old.cpu_after, how)
         done = self.placed[source]
         done[next(i for i, pl in enumerate(done) if pl is old)] = new
         del self.landed[old.target.name][old.unit.uuids]

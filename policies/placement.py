@@ -84,6 +84,7 @@ class Placement:
     target: HostRoom
     cpu_before: float
     cpu_after: float
+    how: str = ""  # why this target, when it is not simply the best one (a swap, ...)
 
 
 def _fits(state: ClusterState, params: Params, unit: Unit, room: HostRoom) -> str | None:

@@ -91,9 +91,33 @@ def _swap(
     for vm in px.unit.vms:  # x off Q for the check of w on Q
         state.move(vm, src_x)
     if go(pw.unit, host_q) and go(px.unit, host_p) and go(unit, host_p):
-        run.retarget(src_w, pw, host_q)
-        run.retarget(src_x, px, host_p)
-        run.land(source, Placement(unit, host_p, host_p.cpu, host_p.cpu))
+        p, q, name_w, name_x, name_u = (
+            host_p.name,
+            host_q.name,
+            pw.unit.name,
+            px.unit.name,
+            unit.name,
+        )
+        so = f"so that {p} has the vCPUs for {name_u} (swapped targets)"
+        run.retarget(
+            src_w,
+            pw,
+            host_q,
+            f"{q} takes {name_w} rather than {p}, and {name_x} goes to {p} instead, {so}",
+        )
+        run.retarget(
+            src_x,
+            px,
+            host_p,
+            f"{p} takes {name_x} rather than {q}, and {name_w}, with more vCPUs, goes to {q} "
+            f"instead, {so}",
+        )
+        why_u = (
+            f"{name_u} fits on no kept host otherwise: {p} has the memory for it, and the vCPUs "
+            f"because {name_w} goes to {q} rather than {p} and {name_x} to {p} rather than {q} "
+            "(swapped targets)"
+        )
+        run.land(source, Placement(unit, host_p, host_p.cpu, host_p.cpu, why_u))
         for room in (host_p, host_q):
             run.index.update(room)
         return True

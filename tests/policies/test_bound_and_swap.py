@@ -130,4 +130,6 @@ def test_a_round_releases_both_drained_hosts_thanks_to_a_swap_and_every_prefix_i
     plan = plan_power_saving(s, "c", params, steady(s))
     assert {h for h, load in plan.after.items() if load.in_service} == {"p", "q"}
     assert plan.metrics.migrations == 4 and plan.metrics.hosts_over_after == 0
+    swapped = {st.vm_name for st in plan.steps if "(swapped targets)" in st.reason}
+    assert swapped == {"d1-0", "d2-0", "d2-2"}  # each says why its target is not the obvious one
     _replay(s, plan, params)  # every step within every limit and filter, each VM moved once
