@@ -8,7 +8,7 @@ MaxVcpusPerCpu x its CPUs in vCPUs. Two refinements keep the bound true and make
   multiple of their greatest common divisor (with every VM a multiple of 2 GiB, 383 GiB usable
   holds 382); vCPUs are whole numbers, so MaxVcpusPerCpu x CPUs is rounded down.
 - Resources together: any set of hosts that carries every resource also carries every
-  non-negative mix of them, so for each mix `weights` the smallest k whose k best hosts (by the
+  non-negative mix of them, so for each mix the smallest k whose k best hosts (by the
   mix of their capacities) cover the mix of the needs is a bound; the largest over a grid of
   mixes is taken. The mixes (1,0,0), (0,1,0), (0,0,1) are the per-resource bounds ("the k
   largest hosts cover the CPU demand, the same for memory, the larger k"); the others matter
