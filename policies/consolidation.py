@@ -12,7 +12,8 @@
 3. The other hosts are drained onto the kept ones, cheapest host first (fewest VMs), whole
    hosts only, within MaxMigrationsPerRound. policies.packing places their VMs together,
    largest first, on the fullest kept host that stays within every limit (PACK weighers,
-   every filter). When a VM fits nowhere, one more host stays (the largest of the batch, or
+   every filter). When a VM fits nowhere, two VMs placed earlier swap targets if that makes
+   room (policies.swap); failing that, one more host stays (the largest of the batch, or
    the VM's own host), its placed VMs taken back before any step is written, and it takes
    VMs from then on like the kept hosts.
 4. Empty hosts beyond HostsInReserve are released (policies.release); if none would be,
@@ -31,8 +32,9 @@ for the demand to fall below the band again: the band is the hysteresis, so host
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from policies.bound import Capacity, host_capacity, lower_bound, memory_step
 from policies.history import Observations
 from policies.keepers import Need, choose_keepers
 from policies.packing import Sizer, pack
@@ -153,10 +155,11 @@ def _moves(
             before = busy[target.name] / target.cpus
             busy[target.name] += pl.unit.cpu
             after = busy[target.name] / target.cpus
-            reason = (
-                f"{why}: draining it frees a host; {target.name} is the fullest host that "
-                f"takes {pl.unit.name} and stays within limits (CPU {pct(before)} → {pct(after)})"
+            chosen = pl.how or (
+                f"{target.name} is the fullest host that takes {pl.unit.name} and stays within "
+                "limits"
             )
+            reason = f"{why}: draining it frees a host; {chosen} (CPU {pct(before)} → {pct(after)})"
             steps += [
                 Step(StepKind.MIGRATE, room.name, reason, vm.uuid, vm.name, target.name,
                      vm.memory_mib, round(after, 4))
@@ -166,17 +169,41 @@ def _moves(
     return out
 
 
+def fewest_possible(
+    running: list[HostRoom], forced: Iterable[str], params: Params, share: float
+) -> int:
+    """policies.bound's lower bound for these hosts: no plan within the limits keeps fewer
+    (the hosts that cannot be drained counted first)."""
+    step = memory_step(v.memory_mib for r in running for v in r.vms.values())
+
+    def cap(room: HostRoom) -> Capacity:
+        return host_capacity(room.cpus, room.mem_limit, cpu_share=share,
+                             keep_free_mib=params.max_free_memory_over_mib,
+                             vcpus_per_cpu=params.max_vcpus_per_cpu, mem_step_mib=step)  # fmt: skip
+
+    must = set(forced)
+    return lower_bound(
+        Need.of(running).as_tuple(),
+        [cap(r) for r in running if r.name not in must],
+        [cap(r) for r in running if r.name in must],
+    )
+
+
 def _kept_note(
-    state: ClusterState, params: Params, running: list[HostRoom], keep: list[HostRoom], share: float
+    params: Params, running: list[HostRoom], keep: list[HostRoom], share: float, fewest: int
 ) -> str:
     need = Need.of(running)
     what = (
         f"{need.cpu:.1f} CPUs of demand within {pct(share)}, {gib(int(need.memory))} committed "
         f"keeping {gib(params.max_free_memory_over_mib)} free per host, {need.vcpus:.0f} vCPUs"
     )
+    bound = (
+        f"; no plan within these limits keeps fewer than {fewest} (lower bound, hosts that must "
+        "stay counted first)"
+    )
     if len(keep) >= len(running):
-        return f"the {len(running)} hosts in service are all needed to carry {what}"
-    return f"{len(keep)} of {len(running)} hosts in service carry {what}"
+        return f"the {len(running)} hosts in service are all needed to carry {what}{bound}"
+    return f"{len(keep)} of {len(running)} hosts in service carry {what}{bound}"
 
 
 def consolidate(
@@ -205,7 +232,8 @@ def consolidate(
             for r in keep
             if r.name not in forced and not r.empty
         ][:NAMED]
-    notes.append(_kept_note(state, params, running, keep, share))
+    fewest = fewest_possible(running, forced, params, share)
+    notes.append(_kept_note(params, running, keep, share, fewest))
     index = Headroom(keep, params.high, params.max_vcpus_per_cpu)
     sizer = Sizer.of(running, keep, params, share)
     todo = sorted(

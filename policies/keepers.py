@@ -2,7 +2,8 @@
 
 Three resources count: CPU demand (VM demand, against `cpu_share` of each host's CPUs less the
 host's own overhead), committed memory (against the usable memory within over-commit less
-MaxFreeMemoryForOverUtilized, which every host keeps free) and vCPUs (MaxVcpusPerCpu). Hosts
+MaxFreeMemoryForOverUtilized, which every host keeps free, down to a multiple of the VMs' sizes'
+greatest common divisor: whole VMs) and vCPUs (MaxVcpusPerCpu, whole vCPUs). Hosts
 that cannot be drained are kept first; then, greedily, the host that covers the most of what
 is still uncovered, each resource counted as a share of the cluster's need (a host's CPUs are
 worth nothing once the CPU need is covered, so a memory-bound cluster keeps its memory-rich
@@ -21,9 +22,11 @@ the top: O(hosts log hosts) in practice.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from policies.bound import memory_step
 from policies.params import Params
 from policies.state import HostRoom
 
@@ -49,32 +52,43 @@ class Need:
         return (self.cpu, self.memory, self.vcpus)
 
 
-def capacity(room: HostRoom, params: Params, cpu_share: float) -> tuple[float, float, float]:
-    """What the host can carry for VMs within the limits (measured overhead taken off). A host
-    already at a limit in one resource takes no VM at all, so then it carries what it runs."""
-    limits = _limits(room, params, cpu_share)
+def capacity(
+    room: HostRoom, params: Params, cpu_share: float, step: int = 1
+) -> tuple[float, float, float]:
+    """What the host can carry for VMs within the limits (measured overhead taken off), memory
+    down to a multiple of `step` (policies.bound.memory_step: whole VMs). A host already at a
+    limit in one resource takes no VM at all, so then it carries what it runs."""
+    limits = _limits(room, params, cpu_share, step)
     runs = _runs(room)
     return runs if _full(runs, limits) else limits
 
 
-def nominal(room: HostRoom, params: Params, cpu_share: float) -> tuple[float, float, float]:
+def nominal(
+    room: HostRoom, params: Params, cpu_share: float, step: int = 1
+) -> tuple[float, float, float]:
     """The same for the hardware alone, for scores: equal hardware, equal score, so that a
     little measured overhead does not outweigh migrations (a host at a limit still scores
     what it runs)."""
     hardware = (
         cpu_share * room.cpus,
-        float(max(0, room.mem_limit - params.max_free_memory_over_mib)),
-        params.max_vcpus_per_cpu * room.cpus,
+        float(max(0, _usable(room, params, step))),
+        float(math.floor(params.max_vcpus_per_cpu * room.cpus)),
     )
     runs = _runs(room)
-    return runs if _full(runs, _limits(room, params, cpu_share)) else hardware
+    return runs if _full(runs, _limits(room, params, cpu_share, step)) else hardware
 
 
-def _limits(room: HostRoom, params: Params, cpu_share: float) -> tuple[float, float, float]:
+def _usable(room: HostRoom, params: Params, step: int) -> int:
+    return (room.mem_limit - params.max_free_memory_over_mib) // step * step
+
+
+def _limits(
+    room: HostRoom, params: Params, cpu_share: float, step: int = 1
+) -> tuple[float, float, float]:
     return (
         cpu_share * room.cpus - room.overhead,
-        float(room.mem_limit - params.max_free_memory_over_mib),
-        params.max_vcpus_per_cpu * room.cpus,
+        float(_usable(room, params, step)),
+        float(math.floor(params.max_vcpus_per_cpu * room.cpus)),
     )
 
 
@@ -96,13 +110,14 @@ def choose_keepers(
     """Hosts to keep: the forced ones, then the greedy choice until the need is covered.
     Also whether the need is covered at all (it may not be, when demand exceeds the cluster)."""
     need = Need.of(rooms).as_tuple()
+    step = memory_step(v.memory_mib for r in rooms for v in r.vms.values())
     must = set(forced)
     keep = [r for r in rooms if r.name in must]
     left = list(need)
     for room in keep:
-        for d, c in enumerate(capacity(room, params, cpu_share)):
+        for d, c in enumerate(capacity(room, params, cpu_share, step)):
             left[d] -= c
-    caps = {r.name: nominal(r, params, cpu_share) for r in rooms}
+    caps = {r.name: nominal(r, params, cpu_share, step) for r in rooms}
     scale = tuple(n if n > 0 else 1.0 for n in need)
     heap = [
         (-_score(caps[r.name], left, scale), -len(r.vms), -r.mem_used, r.name, r)
@@ -117,6 +132,6 @@ def choose_keepers(
             heapq.heappush(heap, (fresh, vms, mem, name, room))  # no longer the best: re-rank
             continue
         keep.append(room)
-        for d, c in enumerate(capacity(room, params, cpu_share)):
+        for d, c in enumerate(capacity(room, params, cpu_share, step)):
             left[d] -= c
     return keep, all(x <= 1e-9 for x in left)

@@ -1,20 +1,22 @@
 """Packing a batch of hosts to drain onto the hosts kept (see policies.consolidation, step 3).
 
 Every VM of the batch (as units: an affinity group moves whole) is placed, largest first, on
-the fullest kept host that stays within every limit. When a unit fits nowhere, one more host
-is kept: the most useful host of the batch (the largest) if it is more useful than the unit's
+the fullest kept host that stays within every limit. When a unit fits nowhere, the targets of
+two units placed earlier may swap to make room for it (policies.swap); failing that, one more
+host is kept: the most useful host of the batch (the largest) if it is more useful than the unit's
 own host and would take the unit, else the unit's own host. A kept host of the batch gets its
 VMs back (no step has been written for them) and takes VMs from then on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from policies.keepers import Need, capacity, nominal
 from policies.params import Params
 from policies.placement import Headroom, Placement, Unit, place
 from policies.state import ClusterState, HostRoom, pct
+from policies.swap import make_room
 from policies.weights import PACK
 
 #: Packing weighs the first hosts that take a VM, least room first. Four rather than
@@ -61,6 +63,20 @@ class Packing:
     placed: dict[str, list[Placement]]
     failed: dict[str, str]
     spare: list[HostRoom]  # batch hosts that may be kept instead, most useful last
+    # per target: the units placed on it, by their VMs' uuids -> (their source, placement)
+    landed: dict[str, dict[frozenset[str], tuple[str, Placement]]] = field(default_factory=dict)
+
+    def land(self, source: str, found: Placement) -> None:
+        self.placed[source].append(found)
+        self.landed.setdefault(found.target.name, {})[found.unit.uuids] = (source, found)
+
+    def retarget(self, source: str, old: Placement, target: HostRoom, how: str) -> None:
+        """A placed unit goes to `target` instead (the state already says so)."""
+        new = Placement(old.unit, target, old.cpu_before, old.cpu_after, how)
+        done = self.placed[source]
+        done[next(i for i, pl in enumerate(done) if pl is old)] = new
+        del self.landed[old.target.name][old.unit.uuids]
+        self.landed.setdefault(target.name, {})[old.unit.uuids] = (source, new)
 
     def put(self, unit: Unit) -> tuple[Placement | None, str]:
         params = self.params
@@ -77,6 +93,7 @@ class Packing:
         """`room` stays: its placed VMs come back (no step written yet) and it takes VMs."""
         self.failed[room.name] = why
         for undo in reversed(self.placed.pop(room.name)):
+            del self.landed[undo.target.name][undo.unit.uuids]
             for vm in undo.unit.vms:
                 self.state.move(vm, room.name)
             self.index.update(undo.target)
@@ -123,6 +140,8 @@ def pack(
         if room.name in run.failed:
             continue
         found, why = run.put(unit)
+        if found is None and make_room(run, unit, room.name) is not None:
+            continue  # placed after a swap (and recorded)
         while found is None:
             while run.spare and run.spare[-1].name in run.failed:
                 run.spare.pop()
@@ -138,5 +157,5 @@ def pack(
                      f"host ({why})")  # fmt: skip
             found, why = run.put(unit)
         if found is not None:
-            run.placed[room.name].append(found)
+            run.land(room.name, found)
     return run.placed, run.failed

@@ -10,7 +10,7 @@ given weighers. Nothing here moves anything: callers apply the result to their C
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,7 @@ class Placement:
     target: HostRoom
     cpu_before: float
     cpu_after: float
+    how: str = ""  # why this target, when it is not simply the best one (a swap, ...)
 
 
 def _fits(state: ClusterState, params: Params, unit: Unit, room: HostRoom) -> str | None:
@@ -170,6 +171,19 @@ class Headroom:
         self._drop(room.name)
         self._rooms.pop(room.name, None)
 
+    def most_room(
+        self, dim: int, need: float, count: int, having: Callable[[str], bool] = bool
+    ) -> list[HostRoom]:
+        """Up to `count` hosts `having` (by name) the most room in `dim` (0 CPU, 1 memory,
+        2 vCPUs), at least `need` of it, most first; at most LOOK_AT hosts are looked at."""
+        out: list[HostRoom] = []
+        for looked, (room_left, name) in enumerate(reversed(self._orders[dim])):
+            if room_left < need - 1e-9 or len(out) >= count or looked >= LOOK_AT:
+                break
+            if having(name):
+                out.append(self._rooms[name])
+        return out
+
     def candidates(self, unit: Unit, keep_free_mib: int, *, pack: bool) -> Iterator[HostRoom]:
         """Hosts with room for `unit` in the scarcest dimension, least room first when packing,
         most room first when spreading (the other checks are `place`'s)."""
@@ -182,6 +196,16 @@ class Headroom:
         keys = self._orders[k][starts[k] :]
         for _, name in keys if pack else reversed(keys):
             yield self._rooms[name]
+
+
+def fits_after(state: ClusterState, params: Params, unit: Unit, room: HostRoom) -> bool:
+    """Whether `room` takes `unit` within every limit and filter, as the state stands."""
+    return (
+        room.cpu_with(unit.cpu) <= params.high
+        and room.mem_free - unit.memory_mib >= params.max_free_memory_over_mib
+        and room.vcpus + sum(v.vcpus for v in unit.vms) <= params.max_vcpus_per_cpu * room.cpus
+        and _fits(state, params, unit, room) is None
+    )
 
 
 #: Hosts that pass every check, among which the weighers choose.

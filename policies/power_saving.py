@@ -15,10 +15,10 @@ Two consolidation modes (ConsolidationMode):
 Why "demand" is the default: it releases what the cluster's demand allows, whatever each
 host's own load, where the per-host rule stops as soon as every host is above LowUtilization
 (on the mixed 1000x20000 cluster of bench/policy_figures.py the old per-host planner kept
-1.30x the lower bound on hosts; "demand" keeps 1.06x, see README "Scheduling policies"). The
-band gives it a hysteresis per cluster rather than per host: after a wake it waits until
-demand falls below 45% again, and waking goes back to 63%, so a small rise the next morning
-does not flap hosts.
+1.30x the issue's lower bound on hosts; "demand" keeps 1.03x policies.bound's, see README
+"Scheduling policies"). The band gives it a hysteresis per cluster rather than per host: after
+a wake it waits until demand falls below 45% again, and waking goes back to 63%, so a small
+rise the next morning does not flap hosts.
 Operators who know oVirt's rule keep it with ConsolidationMode = "low_utilization".
 
 One round, in this order (the first that applies ends the round, except 2 which may precede 3):
