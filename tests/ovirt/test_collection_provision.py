@@ -68,6 +68,16 @@ def test_provisioning_playbook(live: LiveEngine, tmp_path: Path) -> None:
     assert {v.name for v in snap.vms} == {"big", "golden"}
     assert [t["name"] for t in live.engine.provision.templates.all()] == ["Blank"]
     audit = [rec["action"] for rec in live.engine.audit_log.tail(300)]
-    for action in ("vm.create", "vm.edit", "template.create", "vm.clone", "vm.snapshot",
-                   "vm.snapshot_revert", "vm.snapshot_delete", "vm.delete", "template.delete"):  # fmt: skip
+    done_actions = (
+        "vm.create",
+        "vm.edit",
+        "template.create",
+        "vm.clone",
+        "vm.snapshot",
+        "vm.snapshot_revert",
+        "vm.snapshot_delete",
+        "vm.delete",
+        "template.delete",
+    )
+    for action in done_actions:
         assert audit.count(action) >= 1, action
