@@ -14,7 +14,7 @@ description:
     while VMs' disks are overlays on its volumes). Parameter names mirror
     ovirt.ovirt.ovirt_template. Idempotent; check mode and diff supported.
   - An existing template is not compared with I(vm) or I(description) (ovtui does not change
-    templates): delete it and make it again to refresh it.
+    templates); delete it and make it again to refresh it.
 options:
   name:
     description: The template's name.

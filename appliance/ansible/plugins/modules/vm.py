@@ -17,7 +17,7 @@ description:
     I(clone_from); then brought to I(state). C(absent) deletes it (it must be shut off).
   - On an existing VM, I(memory), I(cpu_cores) x I(cpu_sockets), I(description) and
     I(highly_available) are changed where they differ (live where libvirt can, else at the
-    next start: see C(edited) in the result). I(template), I(clone), I(clone_from), I(disks)
+    next start; see C(edited) in the result). I(template), I(clone), I(clone_from), I(disks)
     and I(nics) only apply when the VM is made.
 options:
   name:
