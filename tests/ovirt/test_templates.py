@@ -82,4 +82,6 @@ def test_ovirt_modules_read_templates_and_creating_is_a_clear_fault(
     assert r["create"]["failed"]
     assert "POST /ovirt-engine/api/vms is not in ovtui's oVirt API subset" in r["create"]["msg"]
     assert not engine.live.engine.snapshot().vms_named("w2")  # nothing half-made
+    # ovirt_vm on a VM already made from the template: it finds it and the template, no change
+    assert not r["existing"]["failed"] and r["existing"]["changed"] is False
     assert PASSWORD == "demo"  # the playbook's password
