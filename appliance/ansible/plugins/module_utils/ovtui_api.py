@@ -111,9 +111,9 @@ UNITS = {"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1
 def size_bytes(text):
     """'1GiB', '512MiB', '1048576' (bytes): IEC units, as ovirt.ovirt's memory and size take."""
     value = str(text).strip()
-    number = value.rstrip("BKMGTiB")
-    unit = value[len(number):].strip()
-    if unit not in UNITS or not number.strip().isdigit():
+    digits = len(value) - len(value.lstrip("0123456789"))
+    number, unit = value[:digits], value[digits:].strip()
+    if unit not in UNITS or not number:
         raise ValueError("%r is not a size: a whole number with B, KiB, MiB, GiB or TiB (1GiB)"
                          % (text,))
     return int(number) * UNITS[unit]

@@ -231,7 +231,7 @@ def make(module, api, p, fields):
         return {"name": p["name"], "state": "shutoff", "host": p["host"] or ""}, action
     out = api.post(path, body)
     where = "/api/v1/vms/%s" % quote(out["uuid"])
-    for _ in range(60):  # the fleet's view shows a new VM once its host was read again
+    for _attempt in range(60):  # the fleet's view shows a new VM once its host was read again
         vm = api.find(where)
         if vm is not None:
             return vm, action
