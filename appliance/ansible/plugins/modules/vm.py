@@ -299,6 +299,11 @@ def main():
         fields = wanted_fields(p)
     except ValueError as exc:
         module.fail_json(msg="memory: %s" % exc)
+    for i, disk in enumerate(p["disks"] or []):
+        try:
+            size_bytes(disk["size"])
+        except ValueError as exc:
+            module.fail_json(msg="disks[%d].size: %s" % (i, exc))
     edited = None
     try:
         api = Api(p["auth"])
