@@ -1,6 +1,6 @@
-"""ovtui.ovtui's provisioning modules (vm present/absent and edits, template, vm_snapshot) in a
-playbook against an engine with a storage domain; every change run twice to show it is
-idempotent, and in check mode first to show check mode moves nothing."""
+"""ovtui.ovtui's provisioning modules (vm present/absent and edits, template, vm_snapshot,
+disk) in a playbook against an engine with a storage domain; every change run twice to show it
+is idempotent, and in check mode first to show check mode moves nothing."""
 
 from __future__ import annotations
 
@@ -17,12 +17,16 @@ from tests.provision.test_create_api import _spec
 from tests.storage.helpers import all_read, wait_storage, with_domains
 
 HERE = Path(__file__).parent
-pytestmark = pytest.mark.slow  # 27 module runs
+pytestmark = pytest.mark.slow  # 34 module runs
 
 
 @pytest.fixture
 def live() -> Iterator[LiveEngine]:
-    config = with_domains(_spec(), [{"name": "shared", "type": "shared_dir", "path": "/srv/s"}])
+    # `loc` for the disk tasks: test-driver hosts do not share a shared_dir pool's volumes, so
+    # a disk made on one host is not in another's reading of `shared` (a real shared dir is).
+    local = {"name": "loc", "type": "local", "path": "/var/lib/loc", "hosts": ["h2"]}
+    shared = {"name": "shared", "type": "shared_dir", "path": "/srv/s"}
+    config = with_domains(_spec(), [shared, local])
     started = LiveEngine(config)
     wait_storage(started.as_role("SuperUser"), all_read)
     yield started
@@ -40,7 +44,7 @@ def test_provisioning_playbook(live: LiveEngine, tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
     r = json.loads(out.read_text())
-    failing = ("tpl_busy", "no_cluster", "bad_size")
+    failing = ("tpl_busy", "no_cluster", "bad_size", "shrink")
     changed = {k: v.get("changed") for k, v in r.items() if k not in failing}
     assert changed == {
         "golden_check": True, "golden1": True, "golden2": False, "edit1": True, "edit2": False,
@@ -48,7 +52,15 @@ def test_provisioning_playbook(live: LiveEngine, tmp_path: Path) -> None:
         "clone1": True, "clone2": False, "snap_check": True, "snap1": True, "snap2": False,
         "restore1": True, "snap_gone1": True, "snap_gone2": False, "del_check": True,
         "del1": True, "del2": False, "w1_gone": True, "tpl_gone1": True, "tpl_gone2": False,
+        "disk_check": True, "disk1": True, "disk2": False,
+        "disk_gone_check": True,
+        "disk_gone1": True, "disk_gone2": False,
     }  # fmt: skip
+    assert r["disk_check"]["disk"] is None and r["disk_check"]["actions"] == ["create"]
+    assert r["disk1"]["disk"]["capacity_bytes"] == 1 << 30
+    assert "does not shrink" in r["shrink"]["msg"]
+    assert r["disk_gone_check"]["disk"]["name"] == "data"  # check mode deleted nothing
+    assert r["disk_gone1"]["disk"] is None
     assert r["golden_check"]["actions"] == ["create"]
     assert r["golden_check"]["diff"]["before"] == {"state": "absent"}
     g = r["golden1"]["vm"]
@@ -80,6 +92,8 @@ def test_provisioning_playbook(live: LiveEngine, tmp_path: Path) -> None:
         "vm.snapshot_delete",
         "vm.delete",
         "template.delete",
+        "disk.create",
+        "disk.delete",
     )
     for action in done_actions:
         assert audit.count(action) >= 1, action
