@@ -47,11 +47,18 @@ class Report:
     kept: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     quiet: bool = False  # --json: only the JSON at the end on stdout
+    dry: bool = False  # --check: report what would change, change nothing
 
     def changed(self, what: str) -> None:
         self.changes.append(what)
         if not self.quiet:
-            print(f"changed: {what}", flush=True)
+            print(f"{'would change' if self.dry else 'changed'}: {what}", flush=True)
+
+    def act(self, what: str) -> bool:
+        """Records a change; True if it is to be made (False under --check). Steps call it
+        before acting, so that a check run stops at the same decisions a real run takes."""
+        self.changed(what)
+        return not self.dry
 
     def ok(self, what: str) -> None:
         self.kept.append(what)
@@ -117,8 +124,9 @@ def run(cmd: list[str], **kwargs: object) -> None:
 def ensure_dir(t: Target, r: Report, path: str, mode: int, owner: str, group: str) -> None:
     p = t(path)
     if not p.is_dir():
+        if not r.act(f"created {path}"):
+            return  # its owner and mode are set when it is made
         p.mkdir(parents=True, mode=mode)
-        r.changed(f"created {path}")
     _ensure_meta(t, r, path, mode, owner, group)
 
 
@@ -140,27 +148,37 @@ def ensure_file(
         _ensure_meta(t, r, path, mode, owner, group)
         return
     if not p.exists() or p.read_bytes() != content:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f".{p.name}.ovtui-install")
-        tmp.write_bytes(content)
-        os.chmod(tmp, mode)
-        os.replace(tmp, p)
-        r.changed(f"wrote {path}")
+        existed = p.exists()
+        if not r.act(f"wrote {path}"):
+            if not existed:
+                return
+        else:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            tmp = p.with_name(f".{p.name}.ovtui-install")
+            tmp.write_bytes(content)
+            os.chmod(tmp, mode)
+            uid, gid = t.uid(owner), t.gid(group)
+            if uid is not None and gid is not None:
+                os.chown(tmp, uid, gid)  # the new version appears with its owner, at once
+            os.replace(tmp, p)
     _ensure_meta(t, r, path, mode, owner, group)
 
 
 def _ensure_meta(t: Target, r: Report, path: str, mode: int, owner: str, group: str) -> None:
     p = t(path)
+    if r.dry and not p.exists():
+        return  # a check run: the step that would make it reported that
     st = p.stat()
     uid, gid = t.uid(owner), t.gid(group)
     if uid is None or gid is None:
+        if r.dry:  # the account steps would create them
+            r.changed(f"{path} owned by {owner}:{group}")
+            return
         raise InstallError(f"{owner}:{group} unknown on the target: the account steps failed")
-    if (st.st_uid, st.st_gid) != (uid, gid):
+    if (st.st_uid, st.st_gid) != (uid, gid) and r.act(f"{path} owned by {owner}:{group}"):
         os.chown(p, uid, gid)
-        r.changed(f"{path} owned by {owner}:{group}")
-    if st.st_mode & 0o7777 != mode:
+    if st.st_mode & 0o7777 != mode and r.act(f"{path} mode {mode:04o}"):
         os.chmod(p, mode)
-        r.changed(f"{path} mode {mode:04o}")
     r.ok(path)
 
 
@@ -169,38 +187,34 @@ def ensure_symlink(t: Target, r: Report, path: str, points_to: str) -> None:
     if p.is_symlink() and os.readlink(p) == points_to:
         r.ok(path)
         return
+    if not r.act(f"{path} -> {points_to}"):
+        return
     p.parent.mkdir(parents=True, exist_ok=True)
     if p.is_symlink() or p.exists():
         p.unlink()
     p.symlink_to(points_to)
-    r.changed(f"{path} -> {points_to}")
 
 
 def remove(t: Target, r: Report, path: str) -> None:
     p = t(path)
-    if p.is_symlink() or p.is_file():
+    if (p.is_symlink() or p.is_file()) and r.act(f"removed {path}"):
         p.unlink()
-        r.changed(f"removed {path}")
-    elif p.is_dir():
+    elif p.is_dir() and not p.is_symlink() and r.act(f"removed {path}"):
         shutil.rmtree(p)
-        r.changed(f"removed {path}")
 
 
 # -- the appliance's steps ----------------------------------------------------------------------
 def accounts(t: Target, r: Report) -> None:
     prefix = ["--prefix", str(t.root)] if t.prefixed else []
     for group in (GROUP, OPERATORS):
-        if t.gid(group) is None:
+        if t.gid(group) is None and r.act(f"group {group}"):
             run(["groupadd", *prefix, "--system", group])
-            r.changed(f"group {group}")
-    if t.uid(USER) is None:
+    if t.uid(USER) is None and r.act(f"user {USER}"):
         home = ["--home-dir", "/var/lib/ovtui", "--no-create-home", "--shell", "/usr/sbin/nologin"]
         run(["useradd", *prefix, "--system", "--gid", GROUP, *home, USER])
-        r.changed(f"user {USER}")
-    if USER not in t.members(OPERATORS):
+    if USER not in t.members(OPERATORS) and r.act(f"{USER} in group {OPERATORS}"):
         # The engine gives the API socket to ovtui-operators (api.socket_group): it must be in it.
         run(["usermod", *prefix, "--append", "--groups", OPERATORS, USER])
-        r.changed(f"{USER} in group {OPERATORS}")
 
 
 def _app_files() -> Iterator[tuple[str, Path]]:
@@ -223,14 +237,13 @@ def application(t: Target, r: Report, pip_args: list[str]) -> None:
     """/opt/ovtui/venv with this checkout installed (not editable), plus /usr/local/bin/ovtui."""
     venv, stamp = t("/opt/ovtui/venv"), t("/opt/ovtui/.installed")
     digest = _source_digest(pip_args)
-    if not (venv / "bin" / "python").exists():
+    if not (venv / "bin" / "python").exists() and r.act("venv /opt/ovtui/venv"):
         run([PYTHON, "-m", "venv", str(venv)])
-        r.changed("venv /opt/ovtui/venv")
     if (
         not stamp.exists()
         or stamp.read_text().strip() != digest
         or not (venv / "bin/ovtui").exists()
-    ):
+    ) and r.act("ovtui installed into /opt/ovtui/venv"):
         with tempfile.TemporaryDirectory(prefix="ovtui-install-") as tmp:
             # A copy: building in the checkout would leave build/ and *.egg-info in it.
             for name, path in _app_files():
@@ -242,9 +255,6 @@ def application(t: Target, r: Report, pip_args: list[str]) -> None:
         if t.prefixed:
             _relocate(venv, "/opt/ovtui/venv")
         stamp.write_text(digest + "\n")
-        r.changed("ovtui installed into /opt/ovtui/venv")
-    else:
-        r.ok("/opt/ovtui/venv is up to date")
     ensure_file(t, r, "/opt/ovtui/README.md", (SOURCE / "README.md").read_bytes())
     ensure_symlink(t, r, "/usr/local/bin/ovtui", "/opt/ovtui/venv/bin/ovtui")
 
@@ -259,16 +269,26 @@ def _relocate(venv: Path, final: str) -> None:
                 script.write_bytes(data.replace(seen, wanted))
 
 
-def config(t: Target, r: Report) -> None:
+def config(t: Target, r: Report, given: bytes | None = None) -> None:
+    """The example config once (never overwritten), or `given` (--config-file: the operator's
+    own, e.g. from the Ansible role) whenever it differs, validated by the installed ovtui."""
     ensure_dir(t, r, "/etc/ovtui", 0o750, "root", GROUP)
-    example = (HERE / "ovtui.example.toml").read_text()
-    # The appliance's socket group: the sshd snippet lets ovtui-operators into the dashboard.
-    example = example.replace('# socket_group = "ovtui"', f'socket_group = "{OPERATORS}"')
-    ensure_file(
-        t, r, "/etc/ovtui/ovtui.toml", example.encode(), 0o640, "root", GROUP, keep_existing=True
-    )
+    if given is not None:
+        _validate_config(t, given)
+        ensure_file(t, r, "/etc/ovtui/ovtui.toml", given, 0o640, "root", GROUP)
+    else:
+        example = (HERE / "ovtui.example.toml").read_text()
+        # The appliance's socket group: the sshd snippet lets ovtui-operators into the dashboard.
+        example = example.replace('# socket_group = "ovtui"', f'socket_group = "{OPERATORS}"')
+        ensure_file(
+            t, r, "/etc/ovtui/ovtui.toml", example.encode(), 0o640, "root", GROUP,
+            keep_existing=True,
+        )  # fmt: skip
     users = t("/etc/ovtui/local-users.toml")
-    if not users.exists():
+    if not users.exists() and r.act(
+        "/etc/ovtui/local-users.toml: break-glass account admin (password in "
+        "/etc/ovtui/admin.password)"
+    ):
         sys.path.insert(0, str(SOURCE))
         from auth.local_users import LocalUser, write_local_users
         from auth.passwords import hash_password
@@ -279,8 +299,28 @@ def config(t: Target, r: Report) -> None:
         write_local_users(
             users, [LocalUser("admin", hash_password(password), frozenset({"SuperUser"}))]
         )
-        r.changed(f"/etc/ovtui/local-users.toml: break-glass account admin (password in {secret})")
     _ensure_meta(t, r, "/etc/ovtui/local-users.toml", 0o600, USER, GROUP)
+
+
+def _validate_config(t: Target, text: bytes) -> None:
+    """Loads `text` with the venv's ovtui (the version that will read it), as the engine would;
+    under --check before the venv exists there is nothing to load it with (a real run checks)."""
+    python = t("/opt/ovtui/venv/bin/python")
+    if not python.exists():
+        return
+    with tempfile.NamedTemporaryFile(suffix=".toml") as tmp:
+        tmp.write(text)
+        tmp.flush()
+        check = "import sys; from ovtui.config.load import load_config; load_config(sys.argv[1])"
+        result = subprocess.run(
+            [str(python), "-c", check, tmp.name], capture_output=True, text=True, check=False
+        )
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        problem = "\n".join(lines[-12:]).replace(tmp.name, "--config-file")
+        raise InstallError(
+            f"--config-file is not a valid ovtui config (kept the old one):\n{problem}"
+        )
 
 
 def state(t: Target, r: Report) -> None:
@@ -327,28 +367,49 @@ def _prometheus_config(t: Target, r: Report, ours: bytes) -> None:
             r.ok("/etc/prometheus/prometheus.yml scrapes ovtui already (kept)")
             return
         saved = path.with_name("prometheus.yml.before-ovtui")
-        if not saved.exists():
+        if not saved.exists() and r.act(
+            f"previous /etc/prometheus/prometheus.yml kept as {saved.name}"
+        ):
             shutil.copy2(path, saved)
-            r.changed(f"previous /etc/prometheus/prometheus.yml kept as {saved.name}")
     ensure_file(t, r, "/etc/prometheus/prometheus.yml", ours)
+
+
+def packages(r: Report) -> None:
+    """What install.sh did with apt before this script ran (it passes the names on)."""
+    names = os.environ.get("OVTUI_INSTALL_APT_MISSING", "").split()
+    if names:
+        r.changed(f"Debian packages {' '.join(names)}")  # installed, or (--check) to install
 
 
 def systemd_running(t: Target) -> bool:
     return not t.prefixed and Path("/run/systemd/system").is_dir()
 
 
-def install(t: Target, pip_args: list[str], start: bool, quiet: bool = False) -> Report:
-    r = Report(quiet=quiet)
+def install(
+    t: Target,
+    pip_args: list[str],
+    start: bool,
+    quiet: bool = False,
+    *,
+    dry: bool = False,
+    given_config: bytes | None = None,
+) -> Report:
+    r = Report(quiet=quiet, dry=dry)
+    packages(r)
     accounts(t, r)
     application(t, r, pip_args)
-    config(t, r)
+    config(t, r, given_config)
     state(t, r)
     integrations(t, r)
     if systemd_running(t):
-        if r.changes:
+        if r.changes and not dry:
             run(["systemctl", "daemon-reload"])
         if start:
-            run(["systemctl", "restart" if r.changes else "start", UNIT])
+            active = subprocess.run(["systemctl", "is-active", "--quiet", UNIT], check=False)
+            if r.changes or active.returncode != 0:
+                verb = "restart" if r.changes else "start"
+                if r.act(f"{verb}ed {UNIT}"):
+                    run(["systemctl", verb, UNIT])
     elif start:
         r.notes.append(
             "systemd is not running here: the unit is installed and enabled, not started"
@@ -356,9 +417,9 @@ def install(t: Target, pip_args: list[str], start: bool, quiet: bool = False) ->
     return r
 
 
-def uninstall(t: Target, purge: bool, quiet: bool = False) -> Report:
-    r = Report(quiet=quiet)
-    if systemd_running(t):
+def uninstall(t: Target, purge: bool, quiet: bool = False, *, dry: bool = False) -> Report:
+    r = Report(quiet=quiet, dry=dry)
+    if systemd_running(t) and not dry:
         subprocess.run(["systemctl", "disable", "--now", UNIT], capture_output=True, check=False)
     for path in (
         f"/etc/systemd/system/multi-user.target.wants/{UNIT}",
@@ -378,13 +439,11 @@ def uninstall(t: Target, purge: bool, quiet: bool = False) -> Report:
         remove(t, r, "/var/lib/ovtui")
         remove(t, r, "/etc/ovtui")
         prefix = ["--prefix", str(t.root)] if t.prefixed else []
-        if t.uid(USER) is not None:
+        if t.uid(USER) is not None and r.act(f"removed user {USER}"):
             run(["userdel", *prefix, USER])
-            r.changed(f"removed user {USER}")
         for group in (OPERATORS, GROUP):
-            if t.gid(group) is not None:
+            if t.gid(group) is not None and r.act(f"removed group {group}"):
                 run(["groupdel", *prefix, group])
-                r.changed(f"removed group {group}")
     else:
         r.notes.append(f"kept {', '.join(kept)} (the state and config): --purge removes them")
     return r
@@ -400,6 +459,15 @@ def main(argv: list[str] | None = None) -> int:
         "--purge", action="store_true", help="with --uninstall: state and config too"
     )
     parser.add_argument("--json", action="store_true", help="print what was done as JSON")
+    parser.add_argument(
+        "--check", action="store_true", help="say what would change; change nothing"
+    )
+    parser.add_argument(
+        "--config-file",
+        type=Path,
+        help="install this file (- : standard input) as /etc/ovtui/ovtui.toml (validated first; "
+        "replaces a different one)",
+    )
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         print("install.sh: run as root (it creates users and system files)", file=sys.stderr)
@@ -407,12 +475,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.purge and not args.uninstall:
         print("install.sh: --purge goes with --uninstall", file=sys.stderr)
         return 2
+    if args.config_file and args.uninstall:
+        print("install.sh: --config-file goes with an install, not --uninstall", file=sys.stderr)
+        return 2
     target = Target(Path(args.root).resolve())
     try:
         if args.uninstall:
-            report = uninstall(target, args.purge, args.json)
+            report = uninstall(target, args.purge, args.json, dry=args.check)
         else:
-            report = install(target, args.pip_args.split(), args.start, args.json)
+            given = None
+            if args.config_file:  # "-": standard input (the role passes it so, no temp file)
+                source = sys.stdin.buffer if str(args.config_file) == "-" else None
+                given = source.read() if source else args.config_file.read_bytes()
+            report = install(
+                target, args.pip_args.split(), args.start, args.json,
+                dry=args.check, given_config=given,
+            )  # fmt: skip
     except (InstallError, OSError) as exc:
         print(f"install.sh: {exc}", file=sys.stderr)
         return 1
@@ -421,7 +499,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for note in report.notes:
         print(note)
-    print(f"{len(report.changes)} change(s)" if report.changes else "nothing to change")
+    would = " would be made (--check: nothing was)" if args.check else ""
+    print(f"{len(report.changes)} change(s){would}" if report.changes else "nothing to change")
     return 0
 
 

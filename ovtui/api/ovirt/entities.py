@@ -6,6 +6,7 @@ time) are always present, with the value that is true of ovtui (no power managem
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
@@ -56,7 +57,12 @@ def vm_status(vm: VM, transitional: str | None) -> str:
     return transitional or VM_STATUS[vm.state]
 
 
-def vm_xml(vm: VM, status: str, created: float) -> ET.Element:
+def template_id(name: str) -> str:
+    """Blank keeps oVirt's own ID; ovtui's templates (keyed by name) one derived from it."""
+    return BLANK_TEMPLATE_ID if name == "Blank" else stable_id("template", name)
+
+
+def vm_xml(vm: VM, status: str, created: float, template: str = "Blank") -> ET.Element:
     el = entity("vm", "vms", vm.uuid)
     sub(el, "name", vm.name)
     sub(el, "description", vm.role and f"role: {vm.role}")
@@ -89,7 +95,7 @@ def vm_xml(vm: VM, status: str, created: float) -> ET.Element:
     if vm.active and vm.host:
         link(el, "host", "hosts", host_id(vm.host))
     link(el, "cluster", "clusters", cluster_id(vm.cluster))
-    link(el, "template", "templates", BLANK_TEMPLATE_ID)
+    link(el, "template", "templates", template_id(template))
     rel_links(el, f"vms/{vm.uuid}", "nics", "diskattachments", *VM_SUBCOLLECTIONS)
     return el
 
@@ -227,6 +233,24 @@ def datacenter_xml(dc: DataCenter) -> ET.Element:
     sub(version, "major", 4)
     sub(version, "minor", 7)
     rel_links(el, f"datacenters/{ident}", "clusters", "storagedomains")
+    return el
+
+
+def template_xml(t: dict[str, Any]) -> ET.Element:
+    """An ovtui template (provision/templates.py): a shut-off VM's definition and disk copies."""
+    if t["name"] == "Blank":
+        return blank_template_xml()
+    el = entity("template", "templates", template_id(t["name"]))
+    sub(el, "name", t["name"])
+    sub(el, "description", t["description"])
+    sub(el, "comment", f"made from {t['source_vm']} by {t['created_by']}")
+    sub(el, "status", "ok")
+    sub(el, "type", "server")
+    sub(sub(el, "os"), "type", "other")
+    sub(el, "creation_time", iso(t["created_at"]))
+    version = sub(el, "version")
+    sub(version, "version_number", 1)
+    sub(version, "version_name", "base version")
     return el
 
 

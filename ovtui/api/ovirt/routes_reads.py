@@ -3,7 +3,7 @@ and the sub-collections oVirt tooling reads. Lists show only what the caller may
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from auth.permissions import Permission
 from auth.principal import ObjectRef, visible
 from ovtui import __version__
-from ovtui.api.authz import Caller, engine_of, target_vm
+from ovtui.api.authz import Caller, engine_of, target_vm, template_ref
 from ovtui.api.ovirt import entities as ent
 from ovtui.api.ovirt.authz import host_by_id, require
 from ovtui.api.ovirt.common import inflight, listing, select, started_at
@@ -45,9 +45,16 @@ def _dc_ref(d: DataCenter) -> ObjectRef:
     return ObjectRef("datacenter", d.name, d.name)
 
 
-def _vm_el(request: Request, vm: VM) -> ET.Element:
+def _made_from(request: Request) -> dict[str, str]:
+    """VM UUID -> the template ovtui made it from (VMs ovtui did not make are Blank's)."""
+    definitions = engine_of(request).provision.definitions.all()
+    return {d["uuid"]: d.get("template") or "Blank" for d in definitions}
+
+
+def _vm_el(request: Request, vm: VM, made: dict[str, str] | None = None) -> ET.Element:
     status = ent.vm_status(vm, inflight(request).vm_status(vm.uuid, vm.host, vm.active))
-    return ent.vm_xml(vm, status, started_at(request))
+    made = _made_from(request) if made is None else made
+    return ent.vm_xml(vm, status, started_at(request), made.get(vm.uuid, "Blank"))
 
 
 def _host_status(request: Request, host: Host) -> str:
@@ -108,7 +115,8 @@ async def vms(request: Request, caller: Reader) -> Xml:
         "id": lambda v: v.uuid,
     }
     mine = select(request, visible(caller.principal, snap.vms, _vm_ref), fields)
-    return listing("vms", (_vm_el(request, v) for v in mine))
+    made = _made_from(request)
+    return listing("vms", (_vm_el(request, v, made) for v in mine))
 
 
 @router.get("/vms/{id}", dependencies=READ_VM)
@@ -288,24 +296,35 @@ async def datacenter_clusters(request: Request, caller: Reader, id: str) -> Xml:
     return listing("clusters", (ent.cluster_xml(c) for c in mine))
 
 
+def _my_templates(request: Request, caller: Caller) -> list[dict[str, Any]]:
+    """Blank and ovtui's templates, those in data centers the caller may read (as natively)."""
+    return list(
+        visible(caller.principal, engine_of(request).provision.templates.all(), template_ref)
+    )
+
+
 @router.get("/templates")
 async def templates(request: Request, caller: Reader) -> Xml:
-    # ovtui has no templates yet (provisioning is another room): only oVirt's Blank.
-    # Every VM of this engine is based on Blank: `vm.name=X` finds it for any VM X one may read.
-    caller_vms = [
-        v.name for v in visible(caller.principal, engine_of(request).snapshot().vms, _vm_ref)
-    ]
-    fields: dict[str, Field[str]] = {
-        "name": lambda t: t,
-        "id": lambda _t: BLANK_TEMPLATE_ID,
-        "vm.name": lambda _t: caller_vms,
+    # `vm.name=X`: the template VM X was made from (Blank for VMs ovtui did not make).
+    made = _made_from(request)
+    snap = engine_of(request).snapshot()
+    readable = list(visible(caller.principal, snap.vms, _vm_ref))
+    fields: dict[str, Field[dict[str, Any]]] = {
+        "name": lambda t: t["name"],
+        "id": lambda t: ent.template_id(t["name"]),
+        # ovirt_vm looks a template up by name in the cluster's data center; Blank is in all.
+        "datacenter": lambda t: t["datacenter"] or [d.name for d in snap.datacenters],
+        "vm.name": lambda t: [v.name for v in readable if made.get(v.uuid, "Blank") == t["name"]],
     }
-    mine = select(request, ["Blank"], fields)
-    return listing("templates", (ent.blank_template_xml() for _ in mine))
+    mine = select(request, _my_templates(request, caller), fields)
+    return listing("templates", (ent.template_xml(t) for t in mine))
 
 
 @router.get("/templates/{id}")
-async def template(caller: Reader, id: str) -> Xml:
-    if id != BLANK_TEMPLATE_ID:
-        raise HTTPException(404, f"no template with id {id!r}: this engine has only Blank")
-    return respond(ent.blank_template_xml())
+async def template(request: Request, caller: Reader, id: str) -> Xml:
+    mine = _my_templates(request, caller)
+    found = next((t for t in mine if ent.template_id(t["name"]) == id), None)
+    if found is None:
+        names = ", ".join(t["name"] for t in mine)
+        raise HTTPException(404, f"no template with id {id!r} (templates: {names})")
+    return respond(ent.template_xml(found))

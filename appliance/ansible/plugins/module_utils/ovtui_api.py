@@ -89,6 +89,35 @@ class Api(object):
     def post(self, path, body=None):
         return self.request("POST", path, body or {})
 
+    def patch(self, path, body):
+        return self.request("PATCH", path, body)
+
+    def delete(self, path):
+        return self.request("DELETE", path)
+
+    def find(self, path):
+        """GET path, or None when the engine answers 404 (no such object)."""
+        try:
+            return self.get(path)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+
+UNITS = {"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def size_bytes(text):
+    """'1GiB', '512MiB', '1048576' (bytes): IEC units, as ovirt.ovirt's memory and size take."""
+    value = str(text).strip()
+    digits = len(value) - len(value.lstrip("0123456789"))
+    number, unit = value[:digits], value[digits:].strip()
+    if unit not in UNITS or not number:
+        raise ValueError("%r is not a size: a whole number with B, KiB, MiB, GiB or TiB (1GiB)"
+                         % (text,))
+    return int(number) * UNITS[unit]
+
 
 def quote(name):
     try:
