@@ -123,10 +123,10 @@ class Engine:
         self.inflight_settled = asyncio.Event()  # plans resume after this (jobs/service.py)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.metrics.registry.register(StorageCollector(self._storage_input))
-        # The one hook for a host unfit for its cluster (a required network missing): the HA
-        # resiliency policy replaces it; until then, the maintenance evacuation.
+        # The one hook for a host unfit for its cluster (a required network missing): its VMs
+        # are the HA resiliency policy's to move, like any non-operational host's.
         self.on_host_unfit: Callable[[Engine, str, str], Coroutine[Any, Any, None]] = (
-            unfit_hosts.evacuate
+            unfit_hosts.leave_to_resiliency
         )
         self._background: set[asyncio.Task[None]] = set()
         self.policies = PolicyService(self)  # balancing / power-saving jobs, plans, executor
