@@ -31,6 +31,7 @@ from ovtui.fleet.reading import parse_config
 from ovtui.ha import machine
 from ovtui.ha.machine import Confirmed, Event, VmStopped
 from ovtui.ha.model import Cmd, HaState, HostRecord, Result
+from ovtui.ha.reservation_due import ReservationDue
 from ovtui.ha.resiliency import Migrate, Resiliency
 from ovtui.ha.world import build_world
 from ovtui.model import VM, HostState, Snapshot, VmDevices, VmState
@@ -87,6 +88,7 @@ class HaService:
         self._resilient: asyncio.Task[None] | None = None
         # per cluster, as of the last tick: {"ok", "detail", "ha_vms"} (policies/ha_reservation)
         self.reservations: dict[str, dict[str, Any]] = {}
+        self._reservation_due = ReservationDue()
         self._counted: dict[str, int] = dict(self.state.counters)
         self._hosts = {h.name: h for h in config.hosts}
         self._settings_into_records()
@@ -441,6 +443,8 @@ class HaService:
                 if r.stage in ("suspect", "needs_confirmation", "soft_wait")
             )
         )
+        if not self._reservation_due.due(snap, time.monotonic()):
+            return
         prio = {v.uuid: v.ha_priority for v in snap.vms}
         for c in snap.clusters:
             res = ha_reservation(snap, c.name, prio)

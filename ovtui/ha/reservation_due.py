@@ -1,0 +1,41 @@
+"""When the HA reservation is worth computing again.
+
+`ha_reservation` re-plans every host's HA VMs onto the others: hosts times VMs of work. Done at
+every 1 s HA tick it kept a 500-host engine too busy to answer its API. What it depends on that
+changes suddenly (host states, where the HA VMs run, their sizes and priorities) is compared
+cheaply at each tick; free memory and CPU, which drift, are taken into account at least every
+REFRESH_SECONDS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from ovtui.model import Snapshot
+
+REFRESH_SECONDS = 30.0
+
+
+def reservation_inputs(snap: Snapshot) -> Hashable:
+    hosts = tuple((h.name, h.cluster, h.state, h.maintenance) for h in snap.hosts)
+    ha = tuple(
+        (v.uuid, v.host, v.active, v.memory_mib, v.vcpus, v.ha_priority)
+        for v in snap.vms
+        if v.highly_available
+    )
+    return hosts, ha
+
+
+class ReservationDue:
+    def __init__(self, refresh: float = REFRESH_SECONDS) -> None:
+        self._refresh = refresh
+        self._inputs: Hashable = None
+        self._at: float | None = None
+
+    def due(self, snap: Snapshot, now: float) -> bool:
+        """True (and remembered) when the inputs changed or the last one is `refresh` old."""
+        inputs = reservation_inputs(snap)
+        if self._at is not None and inputs == self._inputs and now - self._at < self._refresh:
+            return False
+        self._inputs, self._at = inputs, now
+        return True

@@ -1,0 +1,43 @@
+"""The HA reservation is recomputed when what it depends on changes, and at least every
+REFRESH_SECONDS otherwise: not at every 1 s tick (hosts times VMs of planning each time kept a
+500-host engine from answering)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ovtui.ha.reservation_due import REFRESH_SECONDS, ReservationDue
+from ovtui.model import HostState
+from tests.policies.helpers import host, snap, vm
+
+
+def _fleet(**changes: object):  # type: ignore[no-untyped-def]
+    h1, h2 = host("h1"), host("h2", **changes)  # type: ignore[arg-type]
+    return snap([h1, h2], [vm("ha", "h1", highly_available=True), vm("plain", "h2")])
+
+
+def test_unchanged_inputs_wait_for_the_refresh_and_changes_do_not() -> None:
+    due = ReservationDue()
+    s = _fleet()
+    assert due.due(s, 0.0)  # the first tick computes it
+    assert not due.due(s, 1.0)
+    # a non-HA VM's CPU moving is drift: picked up by the refresh, not at once
+    moved = replace(s, vms=(s.vms[0], replace(s.vms[1], cpu_usage=0.9)))
+    assert not due.due(moved, 2.0)
+    assert due.due(moved, REFRESH_SECONDS + 0.5)
+    assert not due.due(moved, REFRESH_SECONDS + 1.5)
+
+
+def test_a_host_state_or_an_ha_vm_change_is_due_at_once() -> None:
+    due = ReservationDue()
+    s = _fleet()
+    assert due.due(s, 0.0)
+    down = _fleet(state=HostState.NON_RESPONSIVE)
+    assert due.due(down, 1.0)
+    back = _fleet()
+    assert due.due(back, 2.0)
+    bigger = replace(back, vms=(replace(back.vms[0], memory_mib=8192), back.vms[1]))
+    assert due.due(bigger, 3.0)
+    elsewhere = replace(bigger, vms=(replace(bigger.vms[0], host="h2"), bigger.vms[1]))
+    assert due.due(elsewhere, 4.0)
+    assert not due.due(elsewhere, 5.0)
