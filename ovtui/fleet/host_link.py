@@ -80,8 +80,7 @@ class HostLink:
             await asyncio.gather(self._task, return_exceptions=True)
         conn, self.conn = self.conn, None
         if conn is not None:
-            # Callbacks first: libvirt would otherwise report the close we cause from its own
-            # thread, after the engine's loop may be gone ("Event loop is closed").
+            # Off the loop, bounded: closing waits for a hung peer's answer.
             loop = asyncio.get_running_loop()
             closing = loop.run_in_executor(self._executor, _close_quietly, conn, self._lifecycle_id)
             try:
@@ -286,14 +285,15 @@ def _checked(fn: Callable[[libvirt.virConnect], T], conn: libvirt.virConnect) ->
 
 
 def _close_quietly(conn: libvirt.virConnect, lifecycle_id: list[int] | None = None) -> None:
-    """Deregisters our callbacks, then closes: a connection we close reports nothing."""
+    """Closes a connection we are done with. Its close callback stays registered: unregistering
+    it while libvirt's event thread reports the same connection's death (a host killed) crashed
+    the whole process in libvirt-python (SIGSEGV in virConnectUnregisterCloseCallback, seen on
+    the lab). A late report is harmless: `_closed` ignores a connection no longer in use, and
+    `_to_loop` one that arrives after the engine's loop has gone."""
     try:
-        conn.unregisterCloseCallback()
-    except libvirt.libvirtError:
-        pass  # none registered (local drivers)
-    try:
-        for callback_id in lifecycle_id or ():
-            conn.domainEventDeregisterAny(callback_id)
+        if conn.isAlive() == 1:  # a dead one has no events left to stop, nor a peer to ask
+            for callback_id in lifecycle_id or ():
+                conn.domainEventDeregisterAny(callback_id)
         conn.close()
     except libvirt.libvirtError:
         pass
