@@ -4,6 +4,7 @@ audited; the MAC pools and their clashes (a VM defined outside ovtui counts)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec
 from tests.conftest import API, LiveEngine, fleet_config
@@ -139,3 +140,29 @@ def test_a_stopped_vms_nics_added_linked_and_removed_in_its_definition(
         ("vm.nic.remove", "ok"),
         ("vm.nic.remove", "failed"),
     ]
+
+
+def test_cli_vm_nic_add_link_remove_on_a_stopped_vm(
+    start_engine: Callable[..., LiveEngine], tmp_path: Any, monkeypatch: Any, capsys: Any
+) -> None:
+    import json
+
+    from tests.cli.test_cli import _login_with, _runner
+
+    prepare = add_networks({"h1": ["br-prod"]}, {"web-1": ["br-prod"]}, NETWORKS)
+    live = start_engine(config=fleet_config(_spec(), prepare=prepare))
+    live.settle()
+    cli = _login_with(_runner(live, tmp_path, monkeypatch, capsys))("admin")
+    code, out, err = cli("vm", "nic", "add", "off-1", "prod", "--model", "e1000")
+    assert (code, out, err) == (0, "off-1 on h1: NIC 56:6f:00:00:00:00 added\n", "")
+    code, out, err = cli("vm", "nic", "link", "off-1", "56:6f:00:00:00:00", "down", "--json")
+    assert code == 0, err
+    assert (json.loads(out)["mac"], json.loads(out)["vm"]) == ("56:6f:00:00:00:00", "off-1")
+    live.settle()
+    with live.as_role("SuperUser") as c:
+        (nic,) = [n for n in c.get(f"{API}/vms/off-1").json()["nics"] if n["mac"].endswith(":00")]
+    assert (nic["model"], nic["link"]) == ("e1000", "down")
+    code, out, err = cli("vm", "nic", "remove", "off-1", "56:6f:00:00:00:00")
+    assert code == 0 and out.startswith("off-1 on h1: NIC 56:6f:00:00:00:00 "), (out, err)
+    code, _, err = cli("vm", "nic", "add", "off-1", "nope")
+    assert code == 1 and "dc1 has no network 'nope'" in err
