@@ -144,9 +144,18 @@ def _engines(lab: Lab, dsn: str, root: Path) -> tuple[EngineProcess, EngineProce
     b = EngineProcess(lab_engine_config(lab.config_path, root / "b", dsn))
     b.wait_status("standby", timeout=90)
     token = a.login()
+
+    # Up, measured (a migration step needs the target's CPU reading: two polls) and described
+    # (no VM config still being read): what the plan's premises are checked against.
+    def ready() -> bool:
+        hosts = c.get("/api/v1/hosts").json()
+        return all(
+            h["state"] == "up" and h["cpu_usage"] is not None and not h["vms_config_pending"]
+            for h in hosts
+        )
+
     with a.client(token) as c:
-        until(lambda: all(h["state"] == "up" for h in c.get("/api/v1/hosts").json()), 90,
-              "every lab host up for the active engine")  # fmt: skip
+        until(ready, 90, "every lab host up and measured for the active engine")
     return a, b, token
 
 
@@ -161,19 +170,25 @@ def test_killed_in_the_middle_of_a_plan_the_standby_finishes_it_once(
     a, b, token = _engines(lab, pg_dsn, tmp_path)
     (a_token,) = _rows(pg_dsn, "SELECT token FROM ovtui_leader")
     try:
+        answers: list[str] = []
 
         def apply() -> None:
             try:
                 with a.client(token) as c:
-                    c.post("/api/v1/policies/lab/apply", json={"plan": plan_id}, timeout=600)
+                    r = c.post("/api/v1/policies/lab/apply", json={"plan": plan_id}, timeout=600)
+                    answers.append(f"{r.status_code} {r.text}")
             except httpx.HTTPError:
                 pass  # the engine is killed under it
 
         applying = threading.Thread(target=apply, daemon=True)
         applying.start()
         second = moves[1]
-        until(lambda: (_plan_doc(pg_dsn, plan_id)["outcomes"][1] or {}).get("status")
-              == "started", FACTS, "step 2 claimed by the active engine", every=0.01)  # fmt: skip
+
+        def step_2_claimed() -> bool:
+            assert not answers, f"apply answered before step 2 was claimed: {answers}"
+            return (_plan_doc(pg_dsn, plan_id)["outcomes"][1] or {}).get("status") == "started"
+
+        until(step_2_claimed, FACTS, "step 2 claimed by the active engine", every=0.01)
         # kill while its migration runs: once the incoming VM started on the target, if it does
         # in time (else the kill lands between the claim and the migration: also a case)
         deadline = time.monotonic() + 10
