@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -403,6 +404,10 @@ class Lab:
             todo.append((where.get(spec.name) or running[i % len(running)], spec))
             st.guests.setdefault(spec.name, spec.load)
         offsets = {s.name: guestmod.log_size(self.paths.serial_log(s.name)) for _h, s in todo}
+        # Lab hosts share the machine's network namespace, so their daemons pick tap names
+        # (vnetN) from one space: two creating at once can both choose vnet1 and one fails
+        # with "Device or resource busy" (seen in CI). Guests with a NIC start one at a time.
+        tap_lock = threading.Lock()
 
         def start_one(item: tuple[str, guestmod.GuestSpec]) -> None:
             host, spec = item
@@ -413,7 +418,11 @@ class Lab:
                 except libvirt.libvirtError:
                     log = self.paths.serial_log(spec.name)
                     dom = c.defineXML(guestmod.domain_xml(spec, image, log))
-                dom.create()
+                if spec.nic:
+                    with tap_lock:
+                        dom.create()
+                else:
+                    dom.create()
             finally:
                 c.close()
             self.say(f"guest {spec.name} started on {host}")
