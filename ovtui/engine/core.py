@@ -18,7 +18,7 @@ from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
 from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
-from ovtui.engine import inflight, maintenance, unfit_hosts
+from ovtui.engine import inflight, maintenance, move_guard, unfit_hosts
 from ovtui.engine.audit_open import open_audit_on
 from ovtui.engine.network_defs import NetworkDefinitions
 from ovtui.engine.signin import build_signin
@@ -227,8 +227,12 @@ class Engine:
         run: Callable[[], Awaitable[dict[str, Any]]],
         source: str = "",
     ) -> dict[str, Any]:
-        """Runs an authorised action and records its outcome, success or failure, in the audit."""
+        """Runs an authorised action and records its outcome, success or failure, in the audit.
+        An action on a VM or disk a disk move holds is refused here (engine/move_guard.py)."""
         try:
+            busy = move_guard.refusal(self.moves.all(), self.disks, action, target, params)
+            if busy is not None:
+                raise busy
             outcome = await run()
         except FleetError as exc:
             self.audit.record(
