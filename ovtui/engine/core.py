@@ -89,7 +89,7 @@ class Engine:
             powered_off=lambda h: self.store.host_state(h).get("power") == "off",
             on_event=self._record_event,
             on_call_error=self.metrics.libvirt_error,
-            ha_of=lambda uuid: self.ha.ha_of(uuid),
+            ha_of=lambda uuid, pending: self.ha.ha_of(uuid, pending),
             on_lifecycle=lambda *event: self.ha.on_lifecycle(*event),
             on_unfit=self._host_unfit,
             unfit_reason=lambda h: self.storage.problem_of(h),
