@@ -62,6 +62,14 @@ class Engine:
         self.metrics = EngineMetrics()  # API, jobs, migrations, plans; served by the exporter
         # Files in store_dir, or PostgreSQL (ovtui.store.state): the rest does not know which.
         self.state = state or open_files(config.engine.store_dir)
+        try:
+            self._build(config, synthetic_load)
+        except BaseException:
+            if state is None:  # opened here: an engine that cannot be built leaves none open
+                self.state.close()
+            raise
+
+    def _build(self, config: Config, synthetic_load: LoadModel | None) -> None:
         self.store: Store = self.state.store
         self.events: Log = self.state.events
         self.migrations: Log = self.state.migrations
@@ -171,21 +179,35 @@ class Engine:
         await self.moves.resume_all()
 
     async def stop(self) -> None:
+        """Stops every part, each even if one before it failed (its error is raised at the end),
+        and closes the store and the logs whatever happened."""
         if self._stopped:
             return
         self._stopped = True
-        await self.ha.stop()
+        failed: Exception | None = None
+        steps = (self.ha.stop, self._stop_background, self.policies.stop, self._stop_resuming,
+                 self.moves.stop, self.storage.stop, self.fleet.stop)  # fmt: skip
+        try:
+            for step in steps:
+                try:
+                    await step()
+                except Exception as exc:
+                    log.exception("stopping the engine: %s failed", step.__qualname__)
+                    failed = failed or exc
+        finally:
+            self.state.close()
+        if failed is not None:
+            raise failed
+
+    async def _stop_background(self) -> None:
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        await self.policies.stop()
+
+    async def _stop_resuming(self) -> None:
         if self._resuming is not None:
             self._resuming.cancel()
             await asyncio.gather(self._resuming, return_exceptions=True)
-        await self.moves.stop()
-        await self.storage.stop()
-        await self.fleet.stop()
-        self.state.close()
 
     def snapshot(self) -> Snapshot:
         return self.fleet.snapshot()
