@@ -252,7 +252,7 @@ class Engine:
         """Runs an authorised action and records its outcome, success or failure, in the audit.
         An action on a VM or disk a disk move holds is refused here (engine/move_guard.py)."""
         try:
-            busy = move_guard.refusal(self.moves.all(), self.disks, action, target, params)
+            busy = move_guard.refusal(self.moves.all, self.disks, action, target, params)
             if busy is not None:
                 raise busy
             outcome = await run()

@@ -12,7 +12,7 @@ HA restarts are not refused: a VM whose host died needs starting; its live move 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ovtui.fleet.errors import FleetError
@@ -49,16 +49,17 @@ def _why(action: str, what: str, m: DiskMove) -> str:
 
 
 def refusal(
-    moves: Iterable[DiskMove],
+    moves: Callable[[], Iterable[DiskMove]],
     disks: DiskService,
     action: str,
     target: str,
     params: dict[str, Any],
 ) -> FleetError | None:
-    """Why `action` must wait for a disk move (None: it need not)."""
+    """Why `action` must wait for a disk move (None: it need not). `moves` is only read (from
+    the store) for the actions it can concern."""
     if action not in VM_ACTIONS and action not in DISK_ACTIONS:
         return None
-    holding = [m for m in moves if m.holds_vm]
+    holding = [m for m in moves() if m.holds_vm]
     if not holding:
         return None
     if action in VM_ACTIONS:

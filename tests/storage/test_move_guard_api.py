@@ -192,6 +192,12 @@ def test_a_move_left_in_the_store_holds_its_vm_until_its_definition_names_the_ta
     _stored(live, "copying")
     _refused(admin.post(f"{API}/vms/app-1/start"), "vm.start", "app-1", "0123456789ab")
     _refused(admin.delete(f"{API}/vms/app-1"), "vm.delete", "app-1", "0123456789ab")
+    _refused(
+        admin.delete(f"{API}/storage/loc/disks/data.qcow2"),
+        "disk.delete",
+        "loc/data.qcow2",
+        "0123456789ab",
+    )
     assert _state(admin) == "shutoff"
     live.engine.store.table("disk_moves").truncate()
     _stored(live, "definition_updated")  # only the source's removal is left
