@@ -7,7 +7,8 @@ the move's last stages would act on a VM that is no longer the one copied (a liv
 Engine.perform asks here before every action, whoever asks (API, oVirt API, policies, HA), so
 the refusal is audited like any other failed action. The moves are read from the store: one an
 earlier engine left (staged, resumed at start) holds its VM as one under way does.
-HA restarts are not refused: a VM whose host died needs starting; its live move is undone.
+An HA restart waits for a copy of a shut-off VM's disk as a start does (retried like any failed
+restart), but not for a live move: the VM died with its host, and that move is undone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ VM_ACTIONS = frozenset(
         "disk.move",
     }
 )
+HA_RESTART = "vm.ha_restart"  # refused by a copy of a shut-off VM's disk only
 # Named by their target, disk/DOMAIN/DISK.
 DISK_ACTIONS = frozenset({"disk.delete", "disk.grow"})
 
@@ -57,14 +59,15 @@ def refusal(
 ) -> FleetError | None:
     """Why `action` must wait for a disk move (None: it need not). `moves` is only read (from
     the store) for the actions it can concern."""
-    if action not in VM_ACTIONS and action not in DISK_ACTIONS:
+    if action not in VM_ACTIONS and action not in DISK_ACTIONS and action != HA_RESTART:
         return None
     holding = [m for m in moves() if m.holds_vm]
     if not holding:
         return None
-    if action in VM_ACTIONS:
+    if action in VM_ACTIONS or action == HA_RESTART:
         uuid = params.get("uuid")
-        m = next((m for m in holding if m.vm_uuid == uuid), None)
+        live_too = action != HA_RESTART
+        m = next((m for m in holding if m.vm_uuid == uuid and (live_too or not m.live)), None)
         if m is None:
             return None
         return FleetError(_why(action, m.vm, m), kind="conflict", host=m.host, vm=m.vm)

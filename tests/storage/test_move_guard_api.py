@@ -9,11 +9,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 
+from ovtui.engine.move_guard import refusal
+from ovtui.storage.disks import DiskService
 from ovtui.storage.move_model import DiskMove, Endpoint
 from ovtui.storage.move_runner import Progress
 from tests.conftest import API, LiveEngine, eventually
@@ -222,3 +224,19 @@ def test_which_stages_hold_the_vm() -> None:
     }
     live = replace(base, live=True, helper=False, stage="pivoted")
     assert live.holds_vm  # the VM runs on the target; its definition still names the source
+
+
+def test_an_ha_restart_waits_for_a_shut_off_vms_copy_not_for_a_live_move() -> None:
+    cold = DiskMove(
+        "m1", "v", "u", "h", "vdb", False, Endpoint("a", "x"), Endpoint("b", "x"), 1,
+        stage="copying", helper=True,
+    )  # fmt: skip
+    live = replace(cold, live=True, helper=False)
+    no_disks = cast(DiskService, None)  # VM actions never look a disk up
+    params = {"uuid": "u"}
+    restart = refusal(lambda: [cold], no_disks, "vm.ha_restart", "vm/v@h", params)
+    assert restart is not None and restart.kind == "conflict"
+    assert restart.message.startswith("vm.ha_restart v refused: disk move m1 of v's vdb")
+    assert refusal(lambda: [live], no_disks, "vm.ha_restart", "vm/v@h", params) is None
+    assert refusal(lambda: [live], no_disks, "vm.migrate", "vm/v@h", params) is not None
+    assert refusal(lambda: [cold], no_disks, "vm.ha", "vm/v@h", params) is None  # flags only
