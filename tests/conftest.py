@@ -253,9 +253,8 @@ class LiveEngine:
         if not self.loop.is_closed():
             self.loop.close()
         if self._engine is not None and close_logs:
-            # Engine.stop() leaves its three JSON-lines logs open (reported; see
-            # test_an_engine_releases_its_files_when_it_stops): close them so that a long run
-            # of tests does not run out of file descriptors.
+            # Engine.stop() closes its logs itself (tests/test_engine_files.py); closing again
+            # is harmless and keeps a long run within its file descriptors if a stop failed.
             for log in (self._engine.events, self._engine.migrations, self._engine.audit_log):
                 log.close()
         if self._failure is not None:

@@ -18,7 +18,7 @@ from auth.syslog_sink import SyslogSink
 from collectors.engine_metrics import EngineMetrics
 from collectors.storage_metrics import StorageCollector, StorageInput
 from ovtui.config.schema import Config
-from ovtui.engine import inflight, maintenance, unfit_hosts
+from ovtui.engine import inflight, maintenance, move_guard, unfit_hosts
 from ovtui.engine.audit_open import open_audit_on
 from ovtui.engine.network_defs import NetworkDefinitions
 from ovtui.engine.signin import build_signin
@@ -62,6 +62,14 @@ class Engine:
         self.metrics = EngineMetrics()  # API, jobs, migrations, plans; served by the exporter
         # Files in store_dir, or PostgreSQL (ovtui.store.state): the rest does not know which.
         self.state = state or open_files(config.engine.store_dir)
+        try:
+            self._build(config, synthetic_load)
+        except BaseException:
+            if state is None:  # opened here: an engine that cannot be built leaves none open
+                self.state.close()
+            raise
+
+    def _build(self, config: Config, synthetic_load: LoadModel | None) -> None:
         self.store: Store = self.state.store
         self.events: Log = self.state.events
         self.migrations: Log = self.state.migrations
@@ -89,7 +97,7 @@ class Engine:
             powered_off=lambda h: self.store.host_state(h).get("power") == "off",
             on_event=self._record_event,
             on_call_error=self.metrics.libvirt_error,
-            ha_of=lambda uuid: self.ha.ha_of(uuid),
+            ha_of=lambda uuid, pending: self.ha.ha_of(uuid, pending),
             on_lifecycle=lambda *event: self.ha.on_lifecycle(*event),
             on_unfit=self._host_unfit,
             unfit_reason=lambda h: self.storage.problem_of(h),
@@ -171,21 +179,35 @@ class Engine:
         await self.moves.resume_all()
 
     async def stop(self) -> None:
+        """Stops every part, each even if one before it failed (its error is raised at the end),
+        and closes the store and the logs whatever happened."""
         if self._stopped:
             return
         self._stopped = True
-        await self.ha.stop()
+        failed: Exception | None = None
+        steps = (self.ha.stop, self._stop_background, self.policies.stop, self._stop_resuming,
+                 self.moves.stop, self.storage.stop, self.fleet.stop)  # fmt: skip
+        try:
+            for step in steps:
+                try:
+                    await step()
+                except Exception as exc:
+                    log.exception("stopping the engine: %s failed", step.__qualname__)
+                    failed = failed or exc
+        finally:
+            self.state.close()
+        if failed is not None:
+            raise failed
+
+    async def _stop_background(self) -> None:
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        await self.policies.stop()
+
+    async def _stop_resuming(self) -> None:
         if self._resuming is not None:
             self._resuming.cancel()
             await asyncio.gather(self._resuming, return_exceptions=True)
-        await self.moves.stop()
-        await self.storage.stop()
-        await self.fleet.stop()
-        self.state.close()
 
     def snapshot(self) -> Snapshot:
         return self.fleet.snapshot()
@@ -227,8 +249,12 @@ class Engine:
         run: Callable[[], Awaitable[dict[str, Any]]],
         source: str = "",
     ) -> dict[str, Any]:
-        """Runs an authorised action and records its outcome, success or failure, in the audit."""
+        """Runs an authorised action and records its outcome, success or failure, in the audit.
+        An action on a VM or disk a disk move holds is refused here (engine/move_guard.py)."""
         try:
+            busy = move_guard.refusal(self.moves.all, self.disks, action, target, params)
+            if busy is not None:
+                raise busy
             outcome = await run()
         except FleetError as exc:
             self.audit.record(

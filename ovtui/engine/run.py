@@ -95,16 +95,22 @@ async def run_engine(
         except BaseException:
             database.close()
             raise
-    engine = Engine(config, synthetic_load=synthetic_model_for(config), state=state)
+    try:
+        engine = Engine(config, synthetic_load=synthetic_model_for(config), state=state)
+    except BaseException:
+        if state is not None:  # the engine closes only what it opened itself
+            state.close()
+        raise
     started.append(engine)
     lost = asyncio.Event()
     watchdog = None
-    if database is not None:
-        interval = config.engine.standby_poll_seconds
-        watchdog = asyncio.create_task(watch_leadership(database, interval, lost))
-    api = ApiServers(create_app(engine), config.api)
+    api: ApiServers | None = None
     exporter: Exporter | None = None
     try:
+        if database is not None:
+            interval = config.engine.standby_poll_seconds
+            watchdog = asyncio.create_task(watch_leadership(database, interval, lost))
+        api = ApiServers(create_app(engine), config.api)
         # Addresses first: one that is taken stops the engine before hosts or jobs start.
         try:
             api.bind()
@@ -131,10 +137,13 @@ async def run_engine(
     finally:
         if watchdog is not None:
             watchdog.cancel()
-        if exporter is not None:
-            await exporter.stop()
-        await api.stop()
-        await engine.stop()
+        try:
+            if exporter is not None:
+                await exporter.stop()
+            if api is not None:
+                await api.stop()
+        finally:  # its store and logs are closed even if a listener failed to stop
+            await engine.stop()
     if lost.is_set():
         raise StoreError(
             "this engine lost the lead on the state database (another engine took over, or its "

@@ -29,8 +29,10 @@ class HostFacts:
     # before the outage, so its VMs are shown in state unknown, as while the host was lost.
     reading_current: bool = True
     # The operator's HA flag and priority for a VM uuid (kept in the store), None: the domain
-    # XML's metadata says. A dict lookup: called for every VM of every rebuild.
-    ha_of: Callable[[str], tuple[bool, int] | None] = lambda _uuid: None
+    # XML's metadata says. Asked with pending=True for a VM whose XML is not read yet (the
+    # engine's last known flags then: ovtui/ha/last_known.py). Called for every VM of every
+    # rebuild: a dict lookup.
+    ha_of: Callable[[str, bool], tuple[bool, int] | None] = lambda _uuid, _pending: None
     networks: tuple[HostNetwork, ...] = ()  # its cluster's networks, as found on it
     network_problem: str | None = None  # a required network missing past the grace period
     # Why the host cannot serve its cluster beyond its CPU (a shared storage domain it cannot
@@ -104,7 +106,7 @@ def assemble(
     busy_vcpus = 0.0
     for d in reading.domains:
         usage = _vm_usage(d, prev, elapsed, reading.wall, synthetic) if reachable else None
-        ha = facts.ha_of(d.uuid) or (d.meta.highly_available, 0)
+        ha = facts.ha_of(d.uuid, d.config_pending) or (d.meta.highly_available, 0)
         vm = VM(
             uuid=d.uuid,
             name=d.name,

@@ -78,7 +78,7 @@ class Fleet:
         powered_off: Callable[[str], bool] = lambda _h: False,
         on_event: EventSink = lambda _e: None,
         on_call_error: CallErrorSink = lambda _h, _c, _k: None,
-        ha_of: Callable[[str], tuple[bool, int] | None] = lambda _u: None,
+        ha_of: Callable[[str, bool], tuple[bool, int] | None] = lambda _u, _p: None,
         on_lifecycle: Callable[[str, str, int, int], None] = lambda _h, _u, _e, _d: None,
         on_unfit: UnfitSink = lambda _h, _r: None,
         unfit_reason: Callable[[str], str | None] = lambda _h: None,

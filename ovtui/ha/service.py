@@ -29,6 +29,7 @@ from ovtui.fleet.fleet import Fleet
 from ovtui.fleet.image_lock import locked_image
 from ovtui.fleet.reading import parse_config
 from ovtui.ha import machine
+from ovtui.ha.last_known import LastKnown
 from ovtui.ha.machine import Confirmed, Event, VmStopped
 from ovtui.ha.model import Cmd, HaState, HostRecord, Result
 from ovtui.ha.reservation_due import ReservationDue
@@ -76,6 +77,7 @@ class HaService:
         self._settings: dict[str, tuple[bool, int]] = {
             d["uuid"]: (bool(d["ha"]), int(d.get("ha_priority", 0))) for d in docs if "ha" in d
         }
+        self._last_known = LastKnown({d["uuid"]: str(d["ha_xml"]) for d in docs if d.get("ha_xml")})
         # The devices each stored definition was read with: a disk hot-plugged or removed
         # since makes it stale (a restart elsewhere would come up without it, or with a disk
         # QEMU's image lock no longer guards). Empty after a start: every one is read once.
@@ -95,8 +97,13 @@ class HaService:
         self.resiliency = Resiliency(migrate, self._log) if migrate is not None else None
 
     # -- what the fleet asks -------------------------------------------------------------------
-    def ha_of(self, uuid: str) -> tuple[bool, int] | None:
-        return self._settings.get(uuid)
+    def ha_of(self, uuid: str, pending: bool = False) -> tuple[bool, int] | None:
+        """The operator's flag and priority (None: the XML's metadata says); `pending`: that
+        XML is not read yet, so the last known ones (ovtui/ha/last_known.py)."""
+        found = self._settings.get(uuid)
+        if found is None and pending:
+            return self._last_known.of(uuid, self.state)
+        return found
 
     def on_lifecycle(self, host: str, uuid: str, event: int, detail: int) -> None:
         if event == _CRASHED or (event == _STOPPED and detail in _STOPPED_CRASH_DETAILS):
@@ -182,6 +189,7 @@ class HaService:
             return False
         xml = await link.call(ha_ops.inactive_xml(vm.uuid), action="read definition", vm=vm.name)
         self.store.set_vm_settings(vm.uuid, ha_xml=xml)
+        self._last_known.remembered(vm.uuid, xml)
         self._xml_devices[vm.uuid] = vm.devices
         return True
 

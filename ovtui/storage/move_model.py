@@ -96,6 +96,17 @@ class DiskMove:
         mark = POINT_OF_NO_RETURN if self.live else "definition_updated"
         return self.stages.index(self.stage) >= self.stages.index(mark)
 
+    @property
+    def holds_vm(self) -> bool:
+        """The move still needs its VM as it was copied: unfinished and its definition not yet
+        naming the target (or being undone). Once it does, only the source's removal is left,
+        which the VM does not notice (ovtui/engine/move_guard.py)."""
+        if self.finished:
+            return False
+        if self.stage not in self.stages:  # cleaning: the copy is being undone
+            return True
+        return self.stages.index(self.stage) < self.stages.index("definition_updated")
+
     def next_stage(self) -> str:
         return self.stages[self.stages.index(self.stage) + 1]
 

@@ -61,27 +61,32 @@ class State:
     database: Any = None  # the PgDatabase (leadership) when on PostgreSQL
 
     def close(self) -> None:
-        self.store.close()
-        for log in (self.events, self.migrations, self.audit):
-            log.close()
-        if self.database is not None:
-            self.database.close()
+        """Closes each part, even if one before it failed (that error is raised at the end)."""
+        parts: list[Any] = [self.store, self.events, self.migrations, self.audit]
+        failed: Exception | None = None
+        for part in [*parts, *([self.database] if self.database is not None else [])]:
+            try:
+                part.close()
+            except Exception as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
 
 def open_files(store_dir: Path) -> State:
     store = Store.open(store_dir)
-    try:
-        audit = JsonlLog(store_dir / AUDIT_FILE, fsync=True)
+    logs: list[JsonlLog] = []
+    try:  # one that cannot be opened: those opened before it are closed again
+        logs.append(JsonlLog(store_dir / AUDIT_FILE, fsync=True))
+        logs.append(JsonlLog(store_dir / "events.jsonl"))
+        logs.append(JsonlLog(store_dir / "migrations.jsonl"))
     except BaseException:
+        for opened in logs:
+            opened.close()
         store.close()
         raise
-    return State(
-        store,
-        JsonlLog(store_dir / "events.jsonl"),
-        JsonlLog(store_dir / "migrations.jsonl"),
-        audit,
-        AnchorFile(anchor_path(audit.path)),
-    )
+    audit, events, migrations = logs
+    return State(store, events, migrations, audit, AnchorFile(anchor_path(audit.path)))
 
 
 def open_postgres(database: Any) -> State:

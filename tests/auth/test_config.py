@@ -126,7 +126,7 @@ def test_the_demo_users_get_their_roles_from_grants(tmp_path: Path) -> None:
             else:
                 assert who.roles == {role}, name
     finally:
-        engine.store.close()
+        engine.state.close()  # its store and its logs
 
 
 def test_a_missing_ca_file_stops_the_engine_with_a_config_error(tmp_path: Path) -> None:

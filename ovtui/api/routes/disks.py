@@ -241,8 +241,8 @@ class MoveDisk(BaseModel):
     description="Stages are persisted; GET /api/v1/disk-moves shows progress while it runs. "
     "404: the VM has no such device, or no such storage domain; 400: the disk is not on an ovtui "
     "storage domain, is already on the target, or an iSCSI target needs `volume`; 409: the VM's "
-    "host does not see the target, the disk is moving already, or the VM is neither running nor "
-    "shut off.",
+    "host does not see the target, a disk of the VM is moving already, or the VM is neither "
+    "running nor shut off.",
     **documented(DiskMoveOutcome, 400, *FLEET),
 )
 async def disk_move(
