@@ -140,6 +140,7 @@ class Fleet:
         # showed it before the event) until the XML is read again, not as pending.
         self._stale: dict[str, set[str]] = {h: set() for h in self.links}
         self._fills: dict[str, asyncio.Task[None]] = {}  # background config reads per host
+        self._fill_again: set[str] = set()  # hosts whose running fill was asked for again
         self._fill_slots = asyncio.Semaphore(CONFIG_FILLS_AT_ONCE)
         self._first_view = asyncio.Event()  # every host read once or given up on
         self._views: dict[str, tuple[Host, tuple[VM, ...]]] = {}
@@ -326,6 +327,11 @@ class Fleet:
         task = self._fills.get(name)
         if task is None or task.done():
             self._fills[name] = asyncio.create_task(self._fill_quietly(name), name=f"xml-{name}")
+        else:
+            # The running fill may already have given up on a VM this read found pending
+            # again (redefined while its XML was out): it runs once more when it ends,
+            # instead of leaving that VM to the next poll, a poll interval later.
+            self._fill_again.add(name)
 
     async def _fill_quietly(self, name: str) -> None:
         try:
@@ -334,7 +340,11 @@ class Fleet:
         except TimeoutError:
             pass
         try:
-            await self._fill(name)
+            while True:
+                self._fill_again.discard(name)
+                await self._fill(name)
+                if name not in self._fill_again:
+                    return
         except FleetError as exc:  # the host's poll notices too, and starts another fill
             log.info("reading VM configs of %s failed: %s", name, exc.message)
 
@@ -435,6 +445,7 @@ class Fleet:
         self._current.discard(host)  # what we read came over the old connection
         self._note_first_view()
         fill = self._fills.pop(host, None)
+        self._fill_again.discard(host)
         if fill is not None:
             fill.cancel()  # its domain handles belong to the old connection
         if link.state == HostState.UP:

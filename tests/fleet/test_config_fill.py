@@ -182,3 +182,55 @@ async def test_an_event_keeps_the_known_config_shown_until_its_xml_is_read_again
     finally:
         gate.set()
         await fleet.stop()
+
+
+async def test_a_vm_given_up_by_a_running_fill_is_read_when_a_poll_asks_again(
+    small_spec: FleetSpec, monkeypatch: Any
+) -> None:
+    """A VM whose XML read failed (it looked gone) while the host's fill went on with other
+    VMs, then found pending again by a poll (it was redefined): the running fill had given up
+    on it, so it is read when that fill ends, not a poll interval later."""
+    monkeypatch.setattr("ovtui.fleet.fleet.CONFIG_CHUNK", 1)
+    fleet = await _fleet(fleet_config(small_spec, poll_interval_seconds=3600))
+    host = small_spec.hosts[0].name
+    link = fleet.links[host]
+    real = link.call
+    held, asked_again = asyncio.Event(), asyncio.Event()
+    dropped: list[str] = []  # the VM whose first read "failed"
+    chunks = 0
+    start_fill = fleet._start_fill
+
+    def start_fill_seen(name: str) -> None:
+        start_fill(name)
+        if name == host and dropped and dropped[0] in fleet._readings[host].unread:
+            asked_again.set()
+
+    fleet._start_fill = start_fill_seen  # type: ignore[method-assign]
+
+    async def call(fn: Any, **kw: Any) -> Any:
+        nonlocal chunks
+        result = await real(fn, **kw)
+        if kw["action"] == CONFIG_READ:
+            chunks += 1
+            if chunks == 1:
+                dropped.extend(result)
+                result.clear()  # its XMLDesc said "no domain": it looked gone
+                fleet._lifecycle(host, dropped[0], 0, 1)  # redefined: the poll finds it again
+            elif chunks == 2:
+                held.set()
+                await asked_again.wait()  # the fill is still out when the poll asks
+        return result
+
+    link.call = call  # type: ignore[method-assign]
+    await fleet.start()
+    try:
+        await fleet.wait_connected(10)
+        await asyncio.wait_for(held.wait(), 20)
+        await asyncio.wait_for(asked_again.wait(), 20)
+        for _ in range(500):  # until every config is in, or 500 turns of 10 ms
+            if fleet.configs_pending() == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert dropped[0] in fleet._configs[host], "the VM given up by the running fill is pending"
+    finally:
+        await fleet.stop()
