@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from policies.bound import Capacity, host_capacity, lower_bound, memory_step
+from policies.evict import Ejection, Ejector
 from policies.history import Observations
 from policies.keepers import Need, choose_keepers
 from policies.packing import Sizer, pack
@@ -42,6 +43,7 @@ from policies.params import Params
 from policies.placement import Headroom, Placement, Unit, units_on
 from policies.plan import Step, StepKind
 from policies.release import cooling, release
+from policies.reshape import mix_of, reshape
 from policies.state import ClusterState, HostRoom, gib, pct
 
 #: Hosts named one by one in a note; beyond that, a count and a few examples.
@@ -169,6 +171,21 @@ def _moves(
     return out
 
 
+def _ejections(state: ClusterState, done: list[Ejection], start: dict[str, float]) -> list[Step]:
+    """The ejections' steps, first in the plan, each target's CPU as it will be then."""
+    steps = []
+    busy = dict(start)
+    for ej in done:
+        target = ej.target
+        busy[target.name] += ej.unit.cpu
+        after = busy[target.name] / target.cpus
+        vm = ej.unit.vms[0]
+        steps.append(Step(StepKind.MIGRATE, ej.source.name, f"{ej.why} (CPU of {target.name} → "
+                          f"{pct(after)})", vm.uuid, vm.name, target.name, vm.memory_mib,
+                          round(after, 4)))  # fmt: skip
+    return steps
+
+
 def fewest_possible(
     running: list[HostRoom], forced: Iterable[str], params: Params, share: float
 ) -> int:
@@ -234,13 +251,19 @@ def consolidate(
         ][:NAMED]
     fewest = fewest_possible(running, forced, params, share)
     notes.append(_kept_note(params, running, keep, share, fewest))
-    index = Headroom(keep, params.high, params.max_vcpus_per_cpu)
     sizer = Sizer.of(running, keep, params, share)
     todo = sorted(
         (r for r in running if r.name not in kept and not r.empty),
         key=lambda r: (len(r.vms), r.mem_used, r.cpus, r.name),
     )
-    left = budget
+    start = {r.name: r.busy + r.overhead for r in running}
+    ejector = Ejector(sizer.unit, budget - sum(len(r.vms) for r in todo), received)
+    mix = mix_of(todo)
+    if mix is not None:
+        ejector.per_vcpu = mix.per_vcpu
+        reshape(state, params, keep, mix, ejector)
+    left = budget - len(ejector.done)
+    index = Headroom(keep, params.high, params.max_vcpus_per_cpu)
     drained: list[tuple[HostRoom, list[Placement], str]] = []
     kept_back: list[str] = []
     while todo:
@@ -254,7 +277,9 @@ def consolidate(
         if not batch:
             break
         whys = {r.name: _why_drain(state, params, r, len(keep)) for r in batch}
-        placed, failed = pack(state, params, batch, units_of, index, sizer)
+        ejector.left = left
+        placed, failed = pack(state, params, batch, units_of, index, sizer, ejector)
+        left = ejector.left
         for room in batch:
             if room.name in failed:
                 left += len(room.vms)
@@ -271,7 +296,8 @@ def consolidate(
             + "; ".join(kept_back[:3])
         ]
     notes += kept_back + _budget_notes(todo, left, params)
-    return release(state, params, obs, running, _moves(state, params, drained), notes)
+    first = _ejections(state, ejector.done, start)
+    return release(state, params, obs, running, _moves(state, params, drained), notes, first)
 
 
 def _budget_notes(todo: list[HostRoom], left: int, params: Params) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from policies.evict import Ejector, eject_for
 from policies.keepers import Need, capacity, nominal
 from policies.params import Params
 from policies.placement import Headroom, Placement, Unit, place
@@ -65,6 +66,7 @@ class Packing:
     spare: list[HostRoom]  # batch hosts that may be kept instead, most useful last
     # per target: the units placed on it, by their VMs' uuids -> (their source, placement)
     landed: dict[str, dict[frozenset[str], tuple[str, Placement]]] = field(default_factory=dict)
+    ejector: Ejector | None = None  # set: ejections (policies.evict) may make room
 
     def land(self, source: str, found: Placement) -> None:
         self.placed[source].append(found)
@@ -98,6 +100,8 @@ class Packing:
                 self.state.move(vm, room.name)
             self.index.update(undo.target)
         self.index.update(room)
+        if self.ejector is not None:
+            self.ejector.take_back(self, room.name)
 
     def would_take(self, room: HostRoom, unit: Unit) -> bool:
         """Whether `room`, with its own VMs back, has the room for `unit` (numbers only)."""
@@ -124,6 +128,7 @@ def pack(
     units_of: dict[str, list[Unit]],
     index: Headroom,
     sizer: Sizer,
+    ejector: Ejector | None = None,
 ) -> tuple[dict[str, list[Placement]], dict[str, str]]:
     """Places every unit of `batch` (applied to `state`), largest first, on the kept hosts.
     When a unit fits nowhere, a host of the batch is kept instead: the most useful one (the
@@ -135,13 +140,17 @@ def pack(
         key=lambda ur: (-sizer.unit(ur[0]), ur[0].name),
     )
     spare = sorted(batch, key=lambda r: (sizer.host(r), len(r.vms), r.name))
-    run = Packing(state, params, index, {r.name: [] for r in batch}, {}, spare)
+    run = Packing(state, params, index, {r.name: [] for r in batch}, {}, spare, ejector=ejector)
     for unit, room in items:
         if room.name in run.failed:
             continue
+        if eject_for(run, unit, room.name, by_choice=True) is not None:
+            continue  # a memory-rich VM where memory is idle (and recorded)
         found, why = run.put(unit)
         if found is None and make_room(run, unit, room.name) is not None:
             continue  # placed after a swap (and recorded)
+        if found is None and eject_for(run, unit, room.name) is not None:
+            continue  # placed after an ejection (and recorded)
         while found is None:
             while run.spare and run.spare[-1].name in run.failed:
                 run.spare.pop()

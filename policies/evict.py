@@ -1,0 +1,201 @@
+"""Making room for a VM that fits on no kept host by moving a VM a kept host already runs
+(an ejection), when no swap of placed VMs does (see policies.swap, policies.packing).
+
+A kept host's own VMs fix what it can still take: on mixed hardware a memory-rich host that
+runs many small VMs is out of vCPUs with half its memory free, a CPU-rich host is out of memory
+with vCPUs free, and the memory-rich VMs of the hosts being drained then fit nowhere. An
+ejection moves one VM w that kept host P runs (smaller than the unit u that needs the room,
+covering what P lacks for u) to another kept host Q that takes it within every limit; u then
+goes to P.
+
+Every prefix of the plan stays valid because ejections are written first, before every drain
+(policies.consolidation), and a host is either a source of ejections or a target of them,
+never both: an ejection source only loses load until the drains begin, an ejection target
+only gains load all along, so each is within its limits at every step if it is at the end.
+Ejected VMs move once (they are not units of a drained host, and no VM is ejected twice); the
+unit placed in the freed room is a drained host's VM, placed once, as any other.
+Bounded: SEEK hosts per resource as P, TRIES VMs of each, one placement search for Q each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from policies.filters import why_immovable
+from policies.placement import Placement, Unit, fits_after, place
+from policies.state import HostRoom, demand
+from policies.weights import PACK
+
+if TYPE_CHECKING:
+    from policies.packing import Packing
+
+#: Kept hosts looked at as P, per resource (memory, vCPUs) with the most of it left.
+SEEK = 4
+#: VMs of each P tried for ejection, smallest first among those that free enough.
+TRIES = 3
+#: Hosts weighed for Q.
+SHORTLIST = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Ejection:
+    """A VM moved off a kept host first, to make room there for a drained host's unit."""
+
+    unit: Unit  # the VM ejected (one VM, no affinity group)
+    source: HostRoom  # P
+    target: HostRoom  # Q
+    cpu_after: float  # Q's CPU after it
+    why: str
+    for_host: str  # the drained host whose unit took the room
+
+
+@dataclass(slots=True)
+class Ejector:
+    """The ejections of one consolidation (every batch it packs), in the order they happen."""
+
+    size: Callable[[Unit], float]  # the packing's order: only smaller VMs are ejected
+    left: int  # migrations the budget leaves for them
+    frozen: frozenset[str] = frozenset()  # hosts whose VMs moved earlier in the round
+    per_vcpu: float = 0.0  # MiB per vCPU of the VMs to drain (0: no ejection by choice)
+    done: list[Ejection] = field(default_factory=list)
+    moved: set[str] = field(default_factory=set)
+
+    def add(self, ejection: Ejection) -> None:
+        self.done.append(ejection)
+        self.moved.add(ejection.unit.vms[0].uuid)
+        self.left -= 1
+
+    def take_back(self, run: Packing, host: str) -> None:
+        """`host` is kept after all: the ejections made for its units go back where they
+        were, when the room is still there (else they stay: valid, only useless)."""
+        while self.done and self.done[-1].for_host == host:  # the latest only: nothing after
+            ej = self.done[-1]  # it relied on the room it made
+            if fits_after(run.state, run.params, ej.unit, ej.source):
+                run.state.move(ej.unit.vms[0], ej.source.name)
+                self.done.pop()
+                self.moved.discard(ej.unit.vms[0].uuid)
+                self.left += 1
+                for room in (ej.source, ej.target):
+                    run.index.update(room)
+            else:
+                break
+
+
+def _vcpus(unit: Unit) -> int:
+    return sum(v.vcpus for v in unit.vms)
+
+
+def _short(run: Packing, unit: Unit, room: HostRoom) -> tuple[float, float, float]:
+    """What `room` lacks to take `unit` within the limits: CPUs of demand, MiB, vCPUs."""
+    p = run.params
+    return (
+        max(0.0, room.busy + room.overhead + unit.cpu - p.high * room.cpus),
+        float(max(0, p.max_free_memory_over_mib + unit.memory_mib - room.mem_free)),
+        max(0.0, room.vcpus + _vcpus(unit) - p.max_vcpus_per_cpu * room.cpus),
+    )
+
+
+def _ejectable(
+    run: Packing,
+    ej: Ejector,
+    room: HostRoom,
+    short: tuple[float, float, float],
+    size: float,
+    rich: Unit | None = None,
+) -> list[Unit]:
+    """VMs `room` ran before this round that cover `short`, are smaller than `size` and may
+    move; smallest first. For a `rich` unit: those with fewer MiB per vCPU than the VMs to
+    drain and at most half its memory, the densest first."""
+    placed = run.landed.get(room.name, {})
+    out = []
+    for vm in room.vms.values():
+        if vm.uuid in ej.moved or vm.affinity_group or why_immovable(vm):
+            continue
+        if demand(vm) + 1e-9 < short[0] or vm.memory_mib < short[1] or vm.vcpus < short[2]:
+            continue
+        if rich is not None and (
+            vm.memory_mib >= ej.per_vcpu * vm.vcpus or 2 * vm.memory_mib > rich.memory_mib
+        ):
+            continue
+        w = Unit.of((vm,))
+        if w.uuids in placed or (rich is None and ej.size(w) >= size):
+            continue
+        out.append(w)
+    if rich is not None:
+        out.sort(key=lambda w: (w.memory_mib / max(1, _vcpus(w)), w.name))
+    else:
+        out.sort(key=lambda w: (ej.size(w), w.name))
+    return out[:TRIES]
+
+
+def eject_for(
+    run: Packing, unit: Unit, source: str, *, by_choice: bool = False
+) -> Placement | None:
+    """One ejection after which `unit` (of drained host `source`) fits on a kept host, applied
+    to the state, the index and `run.ejections`; or None (nothing changed).
+    by_choice: `unit` is memory-rich and goes where memory is idle for want of vCPUs, a dense
+    VM of that host moving instead to where vCPUs are idle (see the module doc)."""
+    ej = run.ejector
+    if ej is None or ej.left <= 0:
+        return None
+    rich = None
+    if by_choice:
+        if not ej.per_vcpu or unit.memory_mib <= ej.per_vcpu * _vcpus(unit):
+            return None
+        rich = unit
+    p = run.params
+    keep_free, size = p.max_free_memory_over_mib, ej.size(unit)
+    seen: set[str] = set()
+
+    def may_lose(name: str) -> bool:
+        return name not in ej.frozen and name not in seen
+
+    hosts = run.index.most_room(1, unit.memory_mib + keep_free, SEEK, may_lose)
+    if rich is None:
+        hosts += run.index.most_room(2, _vcpus(unit), SEEK, may_lose)
+    for host_p in hosts:
+        if host_p.name in seen:
+            continue
+        seen.add(host_p.name)
+        short = _short(run, unit, host_p)
+        if not any(short):
+            continue  # it fits by the numbers: a filter refuses it, no ejection helps
+        if rich is not None and (short[0] > 0 or short[1] > 0):
+            continue  # by choice only where vCPUs alone are missing
+        for w in _ejectable(run, ej, host_p, short, size, rich):
+            candidates = (
+                r for r in run.index.candidates(w, keep_free, pack=True) if r is not host_p
+            )
+            found, _ = place(run.state, p, w, candidates, PACK, SHORTLIST)
+            if found is None:
+                continue
+            host_q = found.target
+            run.state.move(w.vms[0], host_q.name)
+            if fits_after(run.state, p, unit, host_p):
+                return _done(run, ej, unit, source, w, host_p, host_q)
+            run.state.move(w.vms[0], host_p.name)  # not enough after all (a filter): undo
+    return None
+
+
+def _done(
+    run: Packing, ej: Ejector, unit: Unit, source: str, w: Unit, host_p: HostRoom, host_q: HostRoom
+) -> Placement:
+    why = (
+        f"{w.name} moves first, from {host_p.name} to {host_q.name}, so that {host_p.name} has "
+        f"the room for {unit.name} of {source}, which fits on no kept host otherwise"
+    )
+    ej.add(Ejection(w, host_p, host_q, host_q.cpu, why, source))
+    cpu_before = host_p.cpu
+    for vm in unit.vms:
+        run.state.move(vm, host_p.name)
+    for room in (host_p, host_q):
+        run.index.update(room)
+    how = (
+        f"{host_p.name} takes {unit.name} once {w.name} has moved from it to {host_q.name} "
+        "(an ejection, written before the drains)"
+    )
+    placed = Placement(unit, host_p, cpu_before, host_p.cpu, how)
+    run.land(source, placed)
+    return placed
