@@ -1,19 +1,26 @@
-"""Making room for a VM that fits on no kept host by moving a VM a kept host already runs
-(an ejection), when no swap of placed VMs does (see policies.swap, policies.packing).
+"""Moves of VMs that kept hosts already run, written before every drain (ejections).
 
 A kept host's own VMs fix what it can still take: on mixed hardware a memory-rich host that
-runs many small VMs is out of vCPUs with half its memory free, a CPU-rich host is out of memory
-with vCPUs free, and the memory-rich VMs of the hosts being drained then fit nowhere. An
-ejection moves one VM w that kept host P runs (smaller than the unit u that needs the room,
-covering what P lacks for u) to another kept host Q that takes it within every limit; u then
-goes to P.
+runs many small VMs is out of vCPUs with half its memory free, a CPU-rich host is out of
+memory with vCPUs free, and the VMs of the hosts being drained then fit badly or nowhere.
+Three kinds of move change that, each of one VM w that a kept host P ran before the round, to
+another kept host Q that takes it within every limit and filter:
 
-Every prefix of the plan stays valid because ejections are written first, before every drain
-(policies.consolidation), and a host is either a source of ejections or a target of them,
-never both: an ejection source only loses load until the drains begin, an ejection target
-only gains load all along, so each is within its limits at every step if it is at the end.
-Ejected VMs move once (they are not units of a drained host, and no VM is ejected twice); the
-unit placed in the freed room is a drained host's VM, placed once, as any other.
+- an exchange or a single move between kept hosts before the packing (policies.reshape);
+- by choice: a memory-rich VM u of a drained host goes to P, whose memory is idle for want of
+  vCPUs, and a vCPU-heavy VM w of P (fewer MiB per vCPU than the VMs to drain, at most half
+  of u's memory) goes to Q, where vCPUs are idle: Q's memory carries w rather than u;
+- as a last resort, when u fits on no kept host and no swap of placed VMs helps
+  (policies.swap): w, smaller than u and covering what P lacks for u, makes the room.
+
+Why every prefix of the plan stays valid: these moves are written first, in the order they
+were decided, and each was checked against the planner's state at that moment, which holds
+every earlier move of this kind plus some drained VMs (which only add load). So each host
+carries no more when the move runs than it did when it was checked. The drains come after
+and only add load to kept hosts, so their prefixes stay within the final state's limits. A
+move is taken back only while it is the latest one (nothing decided later relied on it).
+Ejected VMs move once (Ejector.moved, and VMs placed in this round are never ejected); hosts
+that received VMs earlier in the round are left alone (frozen).
 Bounded: SEEK hosts per resource as P, TRIES VMs of each, one placement search for Q each.
 """
 
@@ -46,9 +53,8 @@ class Ejection:
     unit: Unit  # the VM ejected (one VM, no affinity group)
     source: HostRoom  # P
     target: HostRoom  # Q
-    cpu_after: float  # Q's CPU after it
     why: str
-    for_host: str  # the drained host whose unit took the room
+    for_host: str  # the drained host whose unit took the room ("" for policies.reshape)
 
 
 @dataclass(slots=True)
@@ -60,7 +66,7 @@ class Ejector:
     frozen: frozenset[str] = frozenset()  # hosts whose VMs moved earlier in the round
     per_vcpu: float = 0.0  # MiB per vCPU of the VMs to drain (0: no ejection by choice)
     done: list[Ejection] = field(default_factory=list)
-    moved: set[str] = field(default_factory=set)
+    moved: set[str] = field(default_factory=set)  # VMs ejected or placed: never ejected
 
     def add(self, ejection: Ejection) -> None:
         self.done.append(ejection)
@@ -108,7 +114,6 @@ def _ejectable(
     """VMs `room` ran before this round that cover `short`, are smaller than `size` and may
     move; smallest first. For a `rich` unit: those with fewer MiB per vCPU than the VMs to
     drain and at most half its memory, the densest first."""
-    placed = run.landed.get(room.name, {})
     out = []
     for vm in room.vms.values():
         if vm.uuid in ej.moved or vm.affinity_group or why_immovable(vm):
@@ -120,7 +125,7 @@ def _ejectable(
         ):
             continue
         w = Unit.of((vm,))
-        if w.uuids in placed or (rich is None and ej.size(w) >= size):
+        if rich is None and ej.size(w) >= size:
             continue
         out.append(w)
     if rich is not None:
@@ -186,7 +191,7 @@ def _done(
         f"{w.name} moves first, from {host_p.name} to {host_q.name}, so that {host_p.name} has "
         f"the room for {unit.name} of {source}, which fits on no kept host otherwise"
     )
-    ej.add(Ejection(w, host_p, host_q, host_q.cpu, why, source))
+    ej.add(Ejection(w, host_p, host_q, why, source))
     cpu_before = host_p.cpu
     for vm in unit.vms:
         run.state.move(vm, host_p.name)

@@ -71,6 +71,8 @@ class Packing:
     def land(self, source: str, found: Placement) -> None:
         self.placed[source].append(found)
         self.landed.setdefault(found.target.name, {})[found.unit.uuids] = (source, found)
+        if self.ejector is not None:
+            self.ejector.moved |= found.unit.uuids  # placed: it moves once, not ejected
 
     def retarget(self, source: str, old: Placement, target: HostRoom, how: str) -> None:
         """A placed unit goes to `target` instead (the state already says so)."""
@@ -96,6 +98,8 @@ class Packing:
         self.failed[room.name] = why
         for undo in reversed(self.placed.pop(room.name)):
             del self.landed[undo.target.name][undo.unit.uuids]
+            if self.ejector is not None:
+                self.ejector.moved -= undo.unit.uuids
             for vm in undo.unit.vms:
                 self.state.move(vm, room.name)
             self.index.update(undo.target)

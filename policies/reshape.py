@@ -140,7 +140,7 @@ class _Run:
                 "in service, and afterwards their free memory and vCPUs fit the VMs of the "
                 "hosts being drained better"
             )
-            self.ej.add(Ejection(Unit.of((vm,)), source, target, target.cpu, why, ""))
+            self.ej.add(Ejection(Unit.of((vm,)), source, target, why, ""))
             self.movable[source.name].remove(vm)
 
 
