@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from policies.filters import why_immovable
@@ -42,8 +43,13 @@ if TYPE_CHECKING:
 SEEK = 4
 #: VMs of each P tried for ejection, smallest first among those that free enough.
 TRIES = 3
-#: Hosts weighed for Q.
+#: Hosts weighed for Q, among the first LOOK with room in the scarcest resource.
 SHORTLIST = 4
+LOOK = 128
+#: By choice only for VMs with at least this many times the MiB per vCPU of the VMs to drain
+#: (2 rather than 1 at tradeoff 1000x20000: one host more, 300 migrations and a fifth of the
+#: time less).
+RICH = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +153,7 @@ def eject_for(
         return None
     rich = None
     if by_choice:
-        if not ej.per_vcpu or unit.memory_mib <= ej.per_vcpu * _vcpus(unit):
+        if not ej.per_vcpu or unit.memory_mib <= RICH * ej.per_vcpu * _vcpus(unit):
             return None
         rich = unit
     p = run.params
@@ -157,7 +163,8 @@ def eject_for(
     def may_lose(name: str) -> bool:
         return name not in ej.frozen and name not in seen
 
-    hosts = run.index.most_room(1, unit.memory_mib + keep_free, SEEK, may_lose)
+    seek = SEEK if rich is None else SEEK // 2
+    hosts = run.index.most_room(1, unit.memory_mib + keep_free, seek, may_lose)
     if rich is None:
         hosts += run.index.most_room(2, _vcpus(unit), SEEK, may_lose)
     for host_p in hosts:
@@ -173,7 +180,7 @@ def eject_for(
             candidates = (
                 r for r in run.index.candidates(w, keep_free, pack=True) if r is not host_p
             )
-            found, _ = place(run.state, p, w, candidates, PACK, SHORTLIST)
+            found, _ = place(run.state, p, w, islice(candidates, LOOK), PACK, SHORTLIST)
             if found is None:
                 continue
             host_q = found.target

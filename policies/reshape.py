@@ -215,11 +215,14 @@ def _singles(run: _Run, heap: list[tuple[float, str, HostRoom]]) -> None:
     """vCPU-heavy VMs off the hosts still stranded, to the hosts with the most idle vCPUs,
     while the memory-rich VMs to drain need those vCPUs (Mix.rich_vcpus)."""
     mix, want = run.mix, run.mix.rich_vcpus
+    partners: list[HostRoom] = []
+    made = 0
     while heap and want > 0 and run.ej.left >= 1:
         _, _, host_p = heapq.heappop(heap)
         if run.stranded(host_p) <= mix.worth:
             continue
-        partners = heapq.nsmallest(PAIRS + 1, run.hosts, key=run.stranded)
+        if not partners or made % PAIRS == 0:  # re-ranked now and then: they change slowly
+            partners = heapq.nsmallest(PAIRS + 1, run.hosts, key=run.stranded)
         fp = _free(host_p, run.params)
         moved = None
         for w in run.movable[host_p.name][:CHOICES]:
@@ -234,5 +237,6 @@ def _singles(run: _Run, heap: list[tuple[float, str, HostRoom]]) -> None:
             if moved is not None:
                 break
         if moved is not None:
+            made += 1
             want -= moved.vcpus
             heapq.heappush(heap, (-run.stranded(host_p), host_p.name, host_p))
