@@ -197,9 +197,10 @@ def _ejections(state: ClusterState, done: list[Ejection], start: dict[str, float
 def _reshape_note(done: list[Ejection]) -> str:
     ahead = sum(1 for ej in done if not ej.for_host)
     return (
-        f"{len(done)} VMs move between kept hosts before the drains ({ahead} exchanges and "
-        f"moves that reshape their room, {len(done) - ahead} to make room for VMs of drained "
-        "hosts): the kept hosts' own VMs left memory idle for want of vCPUs, or the reverse"
+        f"{len(done)} VMs move between kept hosts before the drains: {ahead} to give their "
+        f"room the shape of what is to come (exchanges, single moves), {len(done) - ahead} to "
+        "make room for VMs of drained hosts; the kept hosts' own VMs left memory idle for want "
+        "of vCPUs, or the reverse"
     )
 
 
