@@ -1,11 +1,13 @@
-"""Packing a batch of hosts to drain onto the hosts kept (see policies.consolidation, step 3).
+"""Packing a batch of hosts to drain onto the hosts kept (see policies.consolidation, step 4).
 
 Every VM of the batch (as units: an affinity group moves whole) is placed, largest first, on
-the fullest kept host that stays within every limit. When a unit fits nowhere, the targets of
-two units placed earlier may swap to make room for it (policies.swap); failing that, one more
-host is kept: the most useful host of the batch (the largest) if it is more useful than the unit's
-own host and would take the unit, else the unit's own host. A kept host of the batch gets its
-VMs back (no step has been written for them) and takes VMs from then on.
+the fullest kept host that stays within every limit; a memory-rich VM may instead go where
+memory is idle once a vCPU-heavy VM of that host moves away (policies.evict, demand mode).
+When a unit fits nowhere, the targets of two units placed earlier may swap to make room for
+it (policies.swap), or a VM a kept host runs may move to make it (policies.evict); failing
+that, one more host is kept: the most useful host of the batch (the largest) if it is more
+useful than the unit's own host and would take the unit, else the unit's own host. A kept host
+of the batch gets its VMs back (no step has been written for them) and takes VMs from then on.
 """
 
 from __future__ import annotations
