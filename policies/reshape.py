@@ -5,20 +5,31 @@ hosts that must stay anyway (pinned VMs) are the worst: a 32-CPU/768 GiB host th
 small VMs is out of vCPUs with half its memory free, and a 96-CPU/384 GiB host next to it has
 vCPUs to spare and little memory. Neither can take the VMs of the hosts being drained, whose
 mix (GiB per vCPU) lies in between. An exchange moves a vCPU-heavy VM w from the first (P) to
-the second (Q) and a memory-heavy VM x from Q to P (or w alone): P's idle memory carries x,
+the second (Q) and a memory-heavy VM x from Q to P (or either alone): P's idle memory carries x,
 Q's idle vCPUs carry w, and both end with room shaped more like what is to come.
 
 The room a host offers is what the VMs to be drained could use of it: the least of its free
-memory, its free vCPUs times their GiB per vCPU and its free CPU (within HighUtilization)
-times their GiB per CPU of demand. An exchange is made when it adds at least the memory of
-two average VMs to drain to the room of P and Q together (it costs two migrations), most
-stranded memory first, within the migration budget.
+memory, its free vCPUs times their MiB per vCPU and its free CPU (within HighUtilization)
+times their MiB per CPU of demand. A host is stranded when its free memory exceeds what its
+free vCPUs could carry at that ratio. In order:
 
-Validity: exchanges are written first, in the order they are made, each move checked with
-every filter and limit in the state as it stands (policies.evict.Ejector keeps the order);
-a VM moves once (it is then in Ejector.moved). The drains come after and only add load, so
-every prefix of the plan stays within the limits.
-Bounded: PAIRS partners for each P, CHOICES VMs of each side; O(exchanges x PAIRS x CHOICES²).
+1. The memory-rich VMs (more MiB per vCPU than the VMs to drain) of memory-bound kept hosts,
+   richest first: each goes to one of the PAIRS most stranded hosts, alone or in exchange for
+   one of that host's CHOICES most vCPU-heavy VMs, whichever adds the most room to the two
+   hosts, if that is at least two average VMs' memory (a move alone counts double: it costs
+   one migration, not two).
+2. While the memory-rich VMs to drain need vCPUs where memory is idle: a vCPU-heavy VM of a
+   host still stranded goes alone to one of the hosts with the most idle vCPUs, if that adds
+   at least one average VM's memory of room.
+
+Both stop when the migration budget left after the drains is spent.
+
+Validity: these moves are written first, in the order they are made, each checked with every
+filter and limit in the state as it stands (of an exchange, the move that fits first goes
+first); policies.evict.Ejector keeps the order. A VM moves once (it then leaves the movable
+lists, and Ejector.moved keeps it from being ejected later). The drains come after and only add
+load, so every prefix of the plan stays within the limits.
+Bounded: O(memory-rich VMs x PAIRS x CHOICES) for 1, O(stranded hosts x CHOICES x PAIRS) for 2.
 """
 
 from __future__ import annotations
@@ -34,9 +45,10 @@ from policies.params import Params
 from policies.placement import Unit, fits_after
 from policies.state import ClusterState, HostRoom, demand
 
-#: Hosts with the most idle vCPUs tried as Q for each P.
+#: Most stranded hosts tried for each memory-rich VM (and hosts with the most idle vCPUs
+#: tried for each vCPU-heavy VM moved alone).
 PAIRS = 4
-#: VMs looked at on each side: the most vCPU-heavy on P, the most memory-heavy on Q.
+#: vCPU-heavy VMs of a host looked at for an exchange or a move alone.
 CHOICES = 6
 
 
