@@ -9,20 +9,27 @@
    that covers most of what is still uncovered), until the cluster's CPU demand (within
    HighUtilization, or the top of the demand band when lower), committed memory (keeping
    MaxFreeMemoryForOverUtilized free) and vCPUs are carried. Ties: the host running more VMs.
-3. The other hosts are drained onto the kept ones, cheapest host first (fewest VMs), whole
+3. Demand mode: VMs the kept hosts run are exchanged between them where that gives their
+   room the shape of what is to come (policies.reshape: memory idle for want of vCPUs on
+   one, vCPUs idle for want of memory on the other).
+4. The other hosts are drained onto the kept ones, cheapest host first (fewest VMs), whole
    hosts only, within MaxMigrationsPerRound. policies.packing places their VMs together,
    largest first, on the fullest kept host that stays within every limit (PACK weighers,
    every filter). When a VM fits nowhere, two VMs placed earlier swap targets if that makes
    room (policies.swap); failing that, one more host stays (the largest of the batch, or
    the VM's own host), its placed VMs taken back before any step is written, and it takes
-   VMs from then on like the kept hosts.
-4. Empty hosts beyond HostsInReserve are released (policies.release); if none would be,
+   VMs from then on like the kept hosts. In demand mode a memory-rich VM may go where memory
+   is idle for want of vCPUs, a vCPU-heavy VM of that host moving away (policies.evict), and
+   before a host is kept back one VM of a kept host may move to make the room.
+5. Empty hosts beyond HostsInReserve are released (policies.release); if none would be,
    nothing is drained.
 
-Steps come host by host: every migration off one host, then its release. Kept hosts only gain
-load and drained hosts only lose it, and never the other way round, so every prefix of the plan
-(a plan cut short, or stopped by a premise) leaves every host within its limits, with no
-anti-affinity clash, and no host that was being drained ever receives a VM.
+Steps: first the moves between kept hosts (steps 3 and 4), in the order they were decided,
+each checked in a state that carried at least as much; then host by host, every migration off
+one host, then its release. During the drains kept hosts only gain load and drained hosts
+only lose it, so every prefix of the plan (a plan cut short, or stopped by a premise) leaves
+every host within its limits, with no anti-affinity clash, and no host that was being
+drained ever receives a VM.
 
 When consolidation starts (demand mode): when the cluster's CPU demand over the CPUs in service
 is below DemandCapacityRatioTarget - DemandCapacityRatioTolerance (45% by default), or while an
@@ -35,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from policies.bound import Capacity, host_capacity, lower_bound, memory_step
+from policies.evict import Ejection, Ejector
 from policies.history import Observations
 from policies.keepers import Need, choose_keepers
 from policies.packing import Sizer, pack
@@ -42,6 +50,7 @@ from policies.params import Params
 from policies.placement import Headroom, Placement, Unit, units_on
 from policies.plan import Step, StepKind
 from policies.release import cooling, release
+from policies.reshape import mix_of, reshape
 from policies.state import ClusterState, HostRoom, gib, pct
 
 #: Hosts named one by one in a note; beyond that, a count and a few examples.
@@ -169,6 +178,32 @@ def _moves(
     return out
 
 
+def _ejections(state: ClusterState, done: list[Ejection], start: dict[str, float]) -> list[Step]:
+    """The moves between kept hosts (policies.evict), first in the plan in the order they were
+    decided, each with its target's CPU as it will be then."""
+    steps = []
+    busy = dict(start)
+    for ej in done:
+        target, vm = ej.target, ej.unit.vms[0]
+        busy[ej.source.name] -= ej.unit.cpu
+        busy[target.name] += ej.unit.cpu
+        after = busy[target.name] / target.cpus
+        steps.append(Step(StepKind.MIGRATE, ej.source.name, f"{ej.why} (CPU of {target.name} "
+                          f"→ {pct(after)})", vm.uuid, vm.name, target.name, vm.memory_mib,
+                          round(after, 4)))  # fmt: skip
+    return steps
+
+
+def _reshape_note(done: list[Ejection]) -> str:
+    ahead = sum(1 for ej in done if not ej.for_host)
+    return (
+        f"{len(done)} VMs move between kept hosts before the drains: {ahead} to give their "
+        f"room the shape of what is to come (exchanges, single moves), {len(done) - ahead} to "
+        "make room for VMs of drained hosts; the kept hosts' own VMs left memory idle for want "
+        "of vCPUs, or the reverse"
+    )
+
+
 def fewest_possible(
     running: list[HostRoom], forced: Iterable[str], params: Params, share: float
 ) -> int:
@@ -224,7 +259,7 @@ def consolidate(
     units_of: dict[str, list[Unit]] = {}
     forced, notes = _forced(state, params, obs, running, received, units_of)
     share = params.band_high if params.mode == "demand" else params.high
-    keep, _ = choose_keepers(running, forced, params, share)
+    keep, _ = choose_keepers(running, forced, params, share, reshaped=params.mode == "demand")
     kept = {r.name for r in keep}
     if params.mode == "low_utilization":
         notes += [
@@ -234,13 +269,21 @@ def consolidate(
         ][:NAMED]
     fewest = fewest_possible(running, forced, params, share)
     notes.append(_kept_note(params, running, keep, share, fewest))
-    index = Headroom(keep, params.high, params.max_vcpus_per_cpu)
     sizer = Sizer.of(running, keep, params, share)
     todo = sorted(
         (r for r in running if r.name not in kept and not r.empty),
         key=lambda r: (len(r.vms), r.mem_used, r.cpus, r.name),
     )
-    left = budget
+    start = {r.name: r.busy + r.overhead for r in running}
+    # oVirt's rule moves only VMs of hosts under LowUtilization: no move between kept hosts
+    ejector = Ejector(sizer.unit, budget - sum(len(r.vms) for r in todo), received)
+    mix = mix_of(todo)
+    demand_mode = params.mode == "demand"
+    if mix is not None and demand_mode:
+        ejector.per_vcpu = mix.per_vcpu
+        reshape(state, params, keep, mix, ejector)
+    left = budget - len(ejector.done)
+    index = Headroom(keep, params.high, params.max_vcpus_per_cpu)
     drained: list[tuple[HostRoom, list[Placement], str]] = []
     kept_back: list[str] = []
     while todo:
@@ -254,7 +297,11 @@ def consolidate(
         if not batch:
             break
         whys = {r.name: _why_drain(state, params, r, len(keep)) for r in batch}
-        placed, failed = pack(state, params, batch, units_of, index, sizer)
+        ejector.left = left
+        placed, failed = pack(
+            state, params, batch, units_of, index, sizer, ejector if demand_mode else None
+        )
+        left = ejector.left if demand_mode else left
         for room in batch:
             if room.name in failed:
                 left += len(room.vms)
@@ -271,7 +318,10 @@ def consolidate(
             + "; ".join(kept_back[:3])
         ]
     notes += kept_back + _budget_notes(todo, left, params)
-    return release(state, params, obs, running, _moves(state, params, drained), notes)
+    first = _ejections(state, ejector.done, start)
+    if first:
+        notes.append(_reshape_note(ejector.done))
+    return release(state, params, obs, running, _moves(state, params, drained), notes, first)
 
 
 def _budget_notes(todo: list[HostRoom], left: int, params: Params) -> list[str]:

@@ -53,13 +53,17 @@ class Need:
 
 
 def capacity(
-    room: HostRoom, params: Params, cpu_share: float, step: int = 1
+    room: HostRoom, params: Params, cpu_share: float, step: int = 1, *, reshaped: bool = False
 ) -> tuple[float, float, float]:
     """What the host can carry for VMs within the limits (measured overhead taken off), memory
     down to a multiple of `step` (policies.bound.memory_step: whole VMs). A host already at a
-    limit in one resource takes no VM at all, so then it carries what it runs."""
+    limit in one resource takes no VM at all, so then it carries what it runs; `reshaped`
+    (VMs move between kept hosts, policies.reshape): its limits still, since a VM it runs may
+    leave and give the room back (what it runs beyond a limit still counts)."""
     limits = _limits(room, params, cpu_share, step)
     runs = _runs(room)
+    if reshaped:
+        return (max(runs[0], limits[0]), max(runs[1], limits[1]), max(runs[2], limits[2]))
     return runs if _full(runs, limits) else limits
 
 
@@ -105,17 +109,23 @@ def _score(cap: tuple[float, float, float], left: list[float], need: tuple[float
 
 
 def choose_keepers(
-    rooms: list[HostRoom], forced: Iterable[str], params: Params, cpu_share: float
+    rooms: list[HostRoom],
+    forced: Iterable[str],
+    params: Params,
+    cpu_share: float,
+    *,
+    reshaped: bool = False,
 ) -> tuple[list[HostRoom], bool]:
     """Hosts to keep: the forced ones, then the greedy choice until the need is covered.
-    Also whether the need is covered at all (it may not be, when demand exceeds the cluster)."""
+    Also whether the need is covered at all (it may not be, when demand exceeds the cluster).
+    reshaped: VMs may move between kept hosts (see `capacity`)."""
     need = Need.of(rooms).as_tuple()
     step = memory_step(v.memory_mib for r in rooms for v in r.vms.values())
     must = set(forced)
     keep = [r for r in rooms if r.name in must]
     left = list(need)
     for room in keep:
-        for d, c in enumerate(capacity(room, params, cpu_share, step)):
+        for d, c in enumerate(capacity(room, params, cpu_share, step, reshaped=reshaped)):
             left[d] -= c
     caps = {r.name: nominal(r, params, cpu_share, step) for r in rooms}
     scale = tuple(n if n > 0 else 1.0 for n in need)
@@ -132,6 +142,6 @@ def choose_keepers(
             heapq.heappush(heap, (fresh, vms, mem, name, room))  # no longer the best: re-rank
             continue
         keep.append(room)
-        for d, c in enumerate(capacity(room, params, cpu_share, step)):
+        for d, c in enumerate(capacity(room, params, cpu_share, step, reshaped=reshaped)):
             left[d] -= c
     return keep, all(x <= 1e-9 for x in left)

@@ -1,17 +1,20 @@
-"""Packing a batch of hosts to drain onto the hosts kept (see policies.consolidation, step 3).
+"""Packing a batch of hosts to drain onto the hosts kept (see policies.consolidation, step 4).
 
 Every VM of the batch (as units: an affinity group moves whole) is placed, largest first, on
-the fullest kept host that stays within every limit. When a unit fits nowhere, the targets of
-two units placed earlier may swap to make room for it (policies.swap); failing that, one more
-host is kept: the most useful host of the batch (the largest) if it is more useful than the unit's
-own host and would take the unit, else the unit's own host. A kept host of the batch gets its
-VMs back (no step has been written for them) and takes VMs from then on.
+the fullest kept host that stays within every limit; a memory-rich VM may instead go where
+memory is idle once a vCPU-heavy VM of that host moves away (policies.evict, demand mode).
+When a unit fits nowhere, the targets of two units placed earlier may swap to make room for
+it (policies.swap), or a VM a kept host runs may move to make it (policies.evict); failing
+that, one more host is kept: the most useful host of the batch (the largest) if it is more
+useful than the unit's own host and would take the unit, else the unit's own host. A kept host
+of the batch gets its VMs back (no step has been written for them) and takes VMs from then on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from policies.evict import Ejector, eject_for
 from policies.keepers import Need, capacity, nominal
 from policies.params import Params
 from policies.placement import Headroom, Placement, Unit, place
@@ -65,10 +68,13 @@ class Packing:
     spare: list[HostRoom]  # batch hosts that may be kept instead, most useful last
     # per target: the units placed on it, by their VMs' uuids -> (their source, placement)
     landed: dict[str, dict[frozenset[str], tuple[str, Placement]]] = field(default_factory=dict)
+    ejector: Ejector | None = None  # set: ejections (policies.evict) may make room
 
     def land(self, source: str, found: Placement) -> None:
         self.placed[source].append(found)
         self.landed.setdefault(found.target.name, {})[found.unit.uuids] = (source, found)
+        if self.ejector is not None:
+            self.ejector.moved |= found.unit.uuids  # placed: it moves once, not ejected
 
     def retarget(self, source: str, old: Placement, target: HostRoom, how: str) -> None:
         """A placed unit goes to `target` instead (the state already says so)."""
@@ -94,10 +100,14 @@ class Packing:
         self.failed[room.name] = why
         for undo in reversed(self.placed.pop(room.name)):
             del self.landed[undo.target.name][undo.unit.uuids]
+            if self.ejector is not None:
+                self.ejector.moved -= undo.unit.uuids
             for vm in undo.unit.vms:
                 self.state.move(vm, room.name)
             self.index.update(undo.target)
         self.index.update(room)
+        if self.ejector is not None:
+            self.ejector.take_back(self, room.name)
 
     def would_take(self, room: HostRoom, unit: Unit) -> bool:
         """Whether `room`, with its own VMs back, has the room for `unit` (numbers only)."""
@@ -124,6 +134,7 @@ def pack(
     units_of: dict[str, list[Unit]],
     index: Headroom,
     sizer: Sizer,
+    ejector: Ejector | None = None,
 ) -> tuple[dict[str, list[Placement]], dict[str, str]]:
     """Places every unit of `batch` (applied to `state`), largest first, on the kept hosts.
     When a unit fits nowhere, a host of the batch is kept instead: the most useful one (the
@@ -135,13 +146,17 @@ def pack(
         key=lambda ur: (-sizer.unit(ur[0]), ur[0].name),
     )
     spare = sorted(batch, key=lambda r: (sizer.host(r), len(r.vms), r.name))
-    run = Packing(state, params, index, {r.name: [] for r in batch}, {}, spare)
+    run = Packing(state, params, index, {r.name: [] for r in batch}, {}, spare, ejector=ejector)
     for unit, room in items:
         if room.name in run.failed:
             continue
+        if eject_for(run, unit, room.name, by_choice=True) is not None:
+            continue  # a memory-rich VM where memory is idle (and recorded)
         found, why = run.put(unit)
         if found is None and make_room(run, unit, room.name) is not None:
             continue  # placed after a swap (and recorded)
+        if found is None and eject_for(run, unit, room.name) is not None:
+            continue  # placed after an ejection (and recorded)
         while found is None:
             while run.spare and run.spare[-1].name in run.failed:
                 run.spare.pop()

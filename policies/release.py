@@ -36,18 +36,20 @@ def release(
     running: list[HostRoom],
     drained: list[tuple[HostRoom, list[Step]]],
     notes: list[str],
+    first: list[Step] | None = None,
 ) -> tuple[list[Step], list[str]]:
     """Releases empty hosts beyond HostsInReserve (power-managed and small ones first), each
-    right after the moves that emptied it; if none can go, every drain is taken back."""
+    right after the moves that emptied it; if none can go, every drain is taken back.
+    `first`: moves between kept hosts that come before every drain (policies.evict)."""
+    first = first or []
     empties = [r for r in running if r.empty]
     reserve = params.hosts_in_reserve
     releasable = [r for r in empties if cooling(r, params, obs) is None]
     count = min(len(empties) - reserve, len(releasable), len(running) - 1)
     if count <= 0:
-        for room, moves in reversed(drained):
-            for step in reversed(moves):
-                vm = state.rooms[step.target].vms[step.vm_uuid]
-                state.move(vm, room.name)
+        for step in reversed(first + [s for _, moves in drained for s in moves]):
+            vm = state.rooms[step.target].vms[step.vm_uuid]
+            state.move(vm, step.host)
         if drained or empties:
             notes.append(
                 f"{len(empties)} empty host(s) in service, HostsInReserve is {reserve}: "
@@ -57,7 +59,7 @@ def release(
     chosen = sorted(releasable, key=lambda r: (not r.host.power_management, r.cpus, r.name))
     names = {r.name for r in chosen[:count]}
     why = f"{len(empties)} empty host(s) in service, {reserve} kept in reserve (HostsInReserve)"
-    steps: list[Step] = []
+    steps: list[Step] = list(first)
     for room, moves in drained:
         steps += moves
         if room.name in names:
