@@ -371,3 +371,17 @@ async def test_a_reading_with_new_figures_lays_out_nothing_on_the_overview(
         await loaded(pilot, app)
         await wait_for(pilot, lambda: readings >= 3, what="readings with new figures")
     assert {w.id for w in layouts} <= {"alerts"}, [(type(w).__name__, w.id) for w in layouts]
+
+
+def test_the_dashboards_start_loads_no_config_schema() -> None:
+    # `ovtui dashboard --socket S` reads no config, yet the CLI imported the config's schema
+    # (pydantic, ~0.1 s of every start) for every command.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ovtui.cli.main, ovtui.tui.app; "
+        "print(sorted(m for m in ('pydantic', 'ovtui.config.schema') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
