@@ -17,7 +17,7 @@ from auth.audit import verify_chain
 from auth.audit_anchor import Anchor, anchor_problems
 from ovtui.cli.connect import CliError, signed_in_client
 from ovtui.cli.output import Column, print_json, print_table
-from ovtui.config import ConfigError, load_config
+from ovtui.config.errors import ConfigError
 from ovtui.store import StoreError
 from ovtui.store.audit_anchor import AnchorFile, anchor_path
 
@@ -39,6 +39,8 @@ COLUMNS: list[Column] = [
 
 
 def _trail_path(args: argparse.Namespace) -> Path:
+    from ovtui.config.load import load_config
+
     if args.file:
         return Path(args.file)
     try:
@@ -107,6 +109,8 @@ def _with_anchor(path: Path, args: argparse.Namespace) -> Checked:
 
 
 def _postgres_dsn(args: argparse.Namespace) -> str | None:
+    from ovtui.config.load import load_config
+
     if args.file:
         return None
     try:

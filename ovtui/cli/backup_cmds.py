@@ -11,12 +11,14 @@ from pathlib import Path
 
 from ovtui.cli.connect import CliError
 from ovtui.cli.output import print_json
-from ovtui.config import ConfigError, load_config
+from ovtui.config.errors import ConfigError
 from ovtui.store.backup import restore_backup, take_backup
 from ovtui.store.errors import StoreError
 
 
 def _store_dir(args: argparse.Namespace) -> Path:
+    from ovtui.config.load import load_config
+
     if args.store_dir:
         return Path(args.store_dir)
     try:
@@ -58,6 +60,8 @@ def backup(args: argparse.Namespace) -> None:
 
 
 def _postgres(args: argparse.Namespace) -> str | None:
+    from ovtui.config.load import load_config
+
     if args.store_dir:
         return None
     try:

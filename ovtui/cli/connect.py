@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from ovtui.client import DEFAULT_SOCKET, Client, load_token
-from ovtui.config import ConfigError, load_config
+from ovtui.config.errors import ConfigError
 
 
 class CliError(Exception):
@@ -19,6 +19,8 @@ class CliError(Exception):
 
 
 def socket_path(args: argparse.Namespace) -> Path:
+    from ovtui.config.load import load_config
+
     if getattr(args, "socket", None):
         return Path(args.socket)
     if os.environ.get("OVTUI_SOCKET"):

@@ -23,12 +23,13 @@ from ovtui.cli import (
 )
 from ovtui.cli.connect import CliError
 from ovtui.client import ApiError
-from ovtui.config import ConfigError, load_config
+from ovtui.config.errors import ConfigError
 
 
 def engine_cmd(args: argparse.Namespace) -> None:
     from auth.local_users import LocalUsersError
     from collectors.exporter_server import ExporterError
+    from ovtui.config.load import load_config
     from ovtui.engine.run import run_engine
     from ovtui.store.errors import StoreError
 

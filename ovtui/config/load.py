@@ -9,15 +9,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ovtui.config.crossrefs import cross_reference_errors
+from ovtui.config.errors import ConfigError
 from ovtui.config.schema import Config
 
 SYSTEM_CONFIG = Path("/etc/ovtui/ovtui.toml")
-
-
-class ConfigError(Exception):
-    """A config that cannot be used. str() is the operator-facing message; exit code 2."""
-
-    exit_code = 2
 
 
 def default_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:

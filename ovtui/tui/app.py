@@ -7,6 +7,7 @@ session ends (401) the sign-in screen comes back over the dashboard.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import time
 from collections import deque
@@ -107,10 +108,16 @@ class OvtuiApp(App[None]):
         self._events_denied = False
         self._last_ok: float | None = None
         self._who = ""
+        self._first: asyncio.Future[FleetData] | None = None  # the reading asked at mount
 
     # -- life cycle --------------------------------------------------------------------------
     async def on_mount(self) -> None:
         if self.client.token:
+            # The first reading is asked for now, while the session is checked and the
+            # dashboard composed (the VM list's answer is most of the wait at start-up); the
+            # first poll takes it.
+            self._first = asyncio.ensure_future(self.poller.fleet())
+            self._first.add_done_callback(_retrieved)
             try:
                 who = await self.poller.session()
             except ApiError as exc:
@@ -175,7 +182,7 @@ class OvtuiApp(App[None]):
             if self.user is None:
                 self._apply_session(await self.poller.session())
             vms, self._want_vms = self._want_vms, False
-            self.post_message(FleetUpdated(await self.poller.fleet(vms=vms)))
+            self.post_message(FleetUpdated(await self._first_or_fleet(vms)))
             if not self._events_denied:
                 await self._poll_events()
         except ApiError as exc:
@@ -184,6 +191,13 @@ class OvtuiApp(App[None]):
             self.post_message(EngineLost(-1, f"unexpected answer from the engine: {exc!r}"))
         finally:
             self._polling = False
+
+    async def _first_or_fleet(self, vms: bool) -> FleetData:
+        first, self._first = self._first, None
+        if first is not None:
+            with suppress(ApiError):  # asked before the sign-in was known good: ask again
+                return await first
+        return await self.poller.fleet(vms=vms)
 
     def _apply_session(self, who: dict[str, Any]) -> None:
         self.user = str(who.get("user", "?"))
@@ -370,6 +384,12 @@ class OvtuiApp(App[None]):
             active = self.dashboard.query_one(TabbedContent).active
             title = f"{TAB_TITLES.get(active, active)} tab"
         self.push_screen(HelpScreen(title, keys_of(screen)))
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """A first reading nobody took (the sign-in screen came instead) fails quietly."""
+    if not task.cancelled():
+        task.exception()
 
 
 def run_dashboard(socket: Path, token: str | None, *, demo: bool = False) -> None:

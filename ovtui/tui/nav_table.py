@@ -12,6 +12,11 @@ For the same reason a poll that changed one cell made DataTable render every vis
 again. Cells are rendered here through a cache keyed by the cell's value (the object: a view
 that re-formats only changed rows hands the table the same objects) and where it is drawn, so
 only the cells that changed are rendered again.
+
+Drawing one line, DataTable works out the Rich style of its header and row components again
+(each a walk up the widget's ancestors, twice a line): most of a redrawn line's cost once its
+cells are cached. Here a component's styles are worked out once per style state of the table
+and kept until its styles change (notify_style_update, as DataTable's own caches).
 """
 
 from __future__ import annotations
@@ -23,12 +28,32 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.css.styles import RenderStyles
 from textual.strip import Strip
 from textual.widgets import DataTable
 
 Cell = str | Text
 SegmentLines = list[list[Segment]]
 CELLS_DRAWN = 4096  # rendered cells kept: a few screenfuls at 200 columns
+
+
+class _KeptStyle(RenderStyles):
+    """A component's styles whose Rich style was worked out once (RenderStyles works it out
+    from the ancestors at each read)."""
+
+    _kept: Style
+
+    @classmethod
+    def of(cls, styles: RenderStyles) -> RenderStyles:
+        style = styles.rich_style
+        styles.__class__ = cls
+        assert isinstance(styles, _KeptStyle)
+        styles._kept = style
+        return styles
+
+    @property
+    def rich_style(self) -> Style:
+        return self._kept
 
 
 def put(cache: LRUCache[Any, Any], key: object, value: object) -> None:
@@ -47,9 +72,11 @@ class NavTable(DataTable[Cell]):
     ]  # fmt: skip
 
     _drawn_at = -1  # DataTable's change counter when the render caches were last known live
+    _components: dict[tuple[object, ...], RenderStyles] = {}  # see get_component_styles
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._components = {}
         self._cells_drawn: LRUCache[tuple[object, ...], tuple[object, SegmentLines]] = LRUCache(
             CELLS_DRAWN
         )
@@ -88,7 +115,15 @@ class NavTable(DataTable[Cell]):
         put(self._cells_drawn, key, (value, lines))
         return lines
 
+    def get_component_styles(self, *names: str) -> RenderStyles:
+        key = (names, self._pseudo_class_state)
+        hit = self._components.get(key)
+        if hit is None:
+            hit = self._components[key] = _KeptStyle.of(super().get_component_styles(*names))
+        return hit
+
     def notify_style_update(self) -> None:
+        self._components = {}
         super().notify_style_update()
         self._cells_drawn.clear()
 

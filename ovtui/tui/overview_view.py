@@ -42,7 +42,7 @@ class OverviewView(Widget):
     OverviewView #alerts { height: auto; max-height: 4; padding: 0 1; }
     OverviewView TreeTable { height: 1fr; }
     OverviewView #trend { height: 3; padding: 0 1; }
-    OverviewView #trend-title { color: $text-muted; }
+    OverviewView #trend-title { color: $text-muted; height: 1; }
     OverviewView .spark-row { height: 1; }
     OverviewView .spark-label { width: 5; }
     """
@@ -132,7 +132,8 @@ class OverviewView(Widget):
         synthetic = any(self.synthetic.get(h, False) for h in self._hosts_under(key))
         mark = f" · CPU {SYNTHETIC_MARK}SYNTHETIC (demo load model)" if synthetic else ""
         title = f"{key}: last {len(cpu)} polls, 0-100%{mark}"
-        quiet.update(self.query_one("#trend-title", Static), title)
+        # One line (its "last N polls" moves at each reading): repainted, never laid out.
+        quiet.update(self.query_one("#trend-title", Static), title, layout=False)
         self.query_one("#spark-cpu", TrendLine).show(cpu)
         self.query_one("#spark-memory", TrendLine).show(memory)
 

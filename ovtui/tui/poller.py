@@ -92,10 +92,9 @@ class Poller:
 
     async def events(self) -> list[dict[str, Any]]:
         """New events, oldest first: the latest batch at start, then only what came since."""
-        if self.last_seq is None:
-            batch: list[dict[str, Any]] = await self.get("/api/v1/events", limit=EVENT_BATCH)
-        else:
-            batch = await self.get("/api/v1/events", since=self.last_seq, limit=EVENT_BATCH)
+        query = {"since": self.last_seq, "limit": EVENT_BATCH}
+        body = await self.client.get_bytes("/api/v1/events", query, timeout=POLL_TIMEOUT)
+        batch: list[dict[str, Any]] = json.loads(body)
         if batch:
             self.last_seq = max(int(e.get("seq", 0)) for e in batch)
         elif self.last_seq is None:

@@ -258,16 +258,27 @@ class VirtualTable(KeyedTable):
         self.select_key(keep)
         self.refresh()
 
+    def _render_line_in_row(self, row_key: RowKey, *args: Any, **kwargs: Any) -> Any:
+        # What is drawn is the row's cells as they are now: the next reading compares with it
+        # (a row drawn after a refresh of the whole table is known too, not drawn again).
+        if row_key.value in self._at.index:
+            self._drawn[str(row_key.value)] = self._source.cells(str(row_key.value))
+        return super()._render_line_in_row(row_key, *args, **kwargs)
+
     def _refresh_changed_rows(self) -> None:
         """The same rows in the same order, some with new cells: only the rows on screen whose
         cells changed are drawn again (a whole-table refresh drew every visible line anew)."""
         self._update_count += 1  # the rows' renders DataTable cached are stale
         order, drawn, seen = self._at.order, self._drawn, {}
         top = int(self.scroll_y)
-        for index in range(top, min(len(order), top + self.size.height)):
+        lines = self.scrollable_content_region.height - (
+            self.header_height if self.show_header else 0
+        )
+        for index in range(top, min(len(order), top + max(0, lines))):
             key = order[index]
-            cells = seen[key] = self._source.cells(key)
-            if drawn.get(key) is not cells:
+            if key in drawn:
+                seen[key] = drawn[key]  # rows scrolled past are forgotten
+            if drawn.get(key) is not self._source.cells(key):
                 self.refresh_row(index)
         self._drawn = seen
 

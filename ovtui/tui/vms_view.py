@@ -13,6 +13,7 @@ applied once typing pauses.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -144,6 +145,10 @@ class VmsView(Widget):
         cells = vm_cells(vm, selected)
         if made is not None:  # the same cell objects where only another column changed
             cells = [a if quiet.same_cell(a, b) else b for a, b in zip(made[2], cells, strict=True)]
+            if all(map(operator.is_, cells, made[2])):
+                # Drawn the same (a CPU figure that moved within its rounding): the same list,
+                # so the table does not draw the row again.
+                cells = made[2]
         put(self._cells, vm.uuid, (vm, selected, cells))
         return cells
 

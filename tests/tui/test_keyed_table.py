@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App, ComposeResult
 
 from ovtui.tui import fmt
@@ -51,3 +52,34 @@ async def test_header_click_sorts_then_reverses() -> None:
         assert str(table.columns["load"].label).startswith("Load")  # type: ignore[index]
         table.sort_by("load")
         assert table.keys == ["c", "a", "b"]
+
+
+async def test_redrawn_lines_reuse_the_components_styles_until_the_theme_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each drawn line worked out the header's and the row's Rich styles anew (a walk up the
+    # ancestors each): most of a redraw's cost once the cells are cached.
+    from textual.css.styles import RenderStyles
+    from textual.widgets import DataTable
+
+    worked_out: list[int] = []
+    real = RenderStyles.rich_style.fget
+    assert real is not None
+    monkeypatch.setattr(
+        RenderStyles, "rich_style", property(lambda s: worked_out.append(1) or real(s))
+    )
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.sync(rows(**{f"h{i:02d}": i / 100 for i in range(30)}))
+        await pilot.pause()
+        worked_out.clear()
+        table.sync(rows(**{f"h{i:02d}": (i + 1) / 100 for i in range(30)}))  # every row moved
+        await pilot.pause()
+        assert worked_out == []
+        styles = table.get_component_styles("datatable--even-row").rich_style
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        fresh = DataTable.get_component_styles(table, "datatable--even-row")
+        assert table.get_component_styles("datatable--even-row").rich_style == real(fresh)
+        assert real(fresh) != styles  # the theme did change it, and the table followed

@@ -207,11 +207,33 @@ def test_the_collector_runs_a_full_collection_once_its_time_has_come() -> None:
 
     collector = Collector(every=0.0)
     counts = gc.get_stats()[2]["collections"]
-    collector.after_poll()
-    assert collector.runs == 1 and gc.get_stats()[2]["collections"] > counts
-    later = Collector(every=3600.0)
-    later.after_poll()
-    assert later.runs == 0
+    try:
+        collector.after_poll()
+        assert collector.runs == 1 and gc.get_stats()[2]["collections"] > counts
+        later = Collector(every=3600.0)
+        later.after_poll()
+        assert later.runs == 0
+    finally:
+        gc.unfreeze()
+
+
+def test_what_exists_after_the_first_poll_is_left_out_of_later_collections() -> None:
+    # The periodic full collection walked the whole heap (modules, the app, its widgets) every
+    # 30 s: the largest single cost of an idle dashboard's minute after the polls themselves.
+    from ovtui.tui.gc_tuning import Collector
+
+    gc.unfreeze()
+    started = [object(), [object()]]  # alive at the first poll and after it
+    collector = Collector(every=3600.0)
+    try:
+        collector.after_poll()
+        assert gc.get_freeze_count() > 0
+        assert not any(o is started for o in gc.get_objects())  # not walked again
+        later = [object()]
+        collector.after_poll()  # frozen once: what came later is still walked (collectable)
+        assert any(o is later for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
 
 
 async def test_a_poll_that_brings_nothing_new_hands_back_the_last_reading(
@@ -281,3 +303,146 @@ async def test_an_unchanged_poll_lays_out_nothing_and_touches_no_table(
         await wait_for(pilot, lambda: len(seen) >= count + 3, what="unchanged polls, VMs tab")
     for widgets, overview_changes, vm_changes in seen:
         assert widgets == [] and overview_changes == 0 and vm_changes == 0, widgets
+
+
+async def test_a_poll_asks_the_import_system_for_nothing(engine: DemoEngine) -> None:
+    # httpcore runs `import sniffio` for each lock it makes, several per request: while sniffio
+    # was not installed each was a failed import, a search of every sys.path entry, two polls a
+    # second's worth of stat() calls (~1/4 of an idle dashboard's CPU, bench/tui_figures.py).
+    import sys
+    from importlib.abc import MetaPathFinder
+
+    asked: list[str] = []
+
+    class Recorder(MetaPathFinder):
+        def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+            asked.append(name)
+
+    client = AsyncClient(engine.socket, engine.token())
+    try:
+        poller = Poller(client)
+        await poller.fleet()
+        await poller.events()  # every lazy import of a first request is done by now
+        sys.meta_path.insert(0, Recorder())
+        try:
+            for _ in range(3):
+                await poller.fleet(vms=True)
+                await poller.events()
+        finally:
+            sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, Recorder)]
+    finally:
+        await client.aclose()
+    assert asked == []
+
+
+async def test_a_reading_with_new_figures_lays_out_nothing_on_the_overview(
+    engine: DemoEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The trend lines' title ("last N polls") changes at each reading and was updated with a
+    # layout of the whole screen; only the alerts (whose height follows them) may lay out.
+    from textual.widget import Widget
+
+    layouts: list[Widget] = []
+    real_refresh = Widget.refresh
+
+    def refresh(self: Widget, *regions: Any, layout: bool = False, **kw: Any) -> Widget:
+        if layout:
+            layouts.append(self)
+        return real_refresh(self, *regions, layout=layout, **kw)
+
+    readings = 0
+    real_show = OvtuiApp._show_fleet
+
+    def show(self: OvtuiApp, data: Any) -> None:
+        nonlocal readings
+        if not self.polls:  # the first fill lays the tables out: not what is checked
+            real_show(self, data)
+            return
+        monkeypatch.setattr(Widget, "refresh", refresh)
+        try:
+            real_show(self, data)
+        finally:
+            monkeypatch.setattr(Widget, "refresh", real_refresh)
+        readings += 1
+
+    monkeypatch.setattr(OvtuiApp, "_show_fleet", show)
+    app = engine.app()
+    async with app.run_test() as pilot:
+        await loaded(pilot, app)
+        await wait_for(pilot, lambda: readings >= 3, what="readings with new figures")
+    assert {w.id for w in layouts} <= {"alerts"}, [(type(w).__name__, w.id) for w in layouts]
+
+
+def test_the_dashboards_start_loads_no_config_schema() -> None:
+    # `ovtui dashboard --socket S` reads no config, yet the CLI imported the config's schema
+    # (pydantic, ~0.1 s of every start) for every command.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ovtui.cli.main, ovtui.tui.app; "
+        "print(sorted(m for m in ('pydantic', 'ovtui.config.schema') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+async def test_the_first_reading_is_asked_for_while_the_session_is_checked(
+    engine: DemoEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first poll waited for the session check and the dashboard's composition; the VM
+    # list's answer (seconds at 20 000 VMs) then came on top of both at every start.
+    seen: list[str] = []
+    real_session, real_fleet = Poller.session, Poller.fleet
+
+    async def session(self: Poller) -> Any:
+        seen.append("session asked")
+        try:
+            return await real_session(self)
+        finally:
+            seen.append("session answered")
+
+    async def fleet(self: Poller, vms: bool = False) -> Any:
+        seen.append("fleet asked")
+        before_first.append(app.polls == 0)
+        return await real_fleet(self, vms)
+
+    before_first: list[bool] = []
+
+    monkeypatch.setattr(Poller, "session", session)
+    monkeypatch.setattr(Poller, "fleet", fleet)
+    app = engine.app()
+    async with app.run_test() as pilot:
+        await loaded(pilot, app)
+        await wait_polls(pilot, app, 2)
+    assert seen.index("fleet asked") < seen.index("session answered"), seen
+    # The first poll took that reading rather than asking again.
+    assert before_first.count(True) == 1, before_first
+
+
+async def test_a_polls_GETs_do_not_go_through_httpx(
+    engine: DemoEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each GET through httpx cost ~0.9 ms of CPU, four GETs every 2 s: a quarter of an idle
+    # dashboard's CPU. The polls' GETs go over ovtui/uds_get.py's kept-alive connections.
+    import httpx
+
+    through: list[str] = []
+    real = httpx.AsyncClient.request
+
+    async def counted(self: httpx.AsyncClient, method: str, url: Any, **kw: Any) -> Any:
+        through.append(f"{method} {url}")
+        return await real(self, method, url, **kw)
+
+    client = AsyncClient(engine.socket, engine.token())
+    try:
+        poller = Poller(client)
+        monkeypatch.setattr(httpx.AsyncClient, "request", counted)
+        first = await poller.fleet()
+        await poller.events()
+        again = await poller.fleet(vms=True)
+        await poller.events()
+    finally:
+        await client.aclose()
+    assert through == []
+    assert len(first.vms) == len(again.vms) > 0 and first.hosts

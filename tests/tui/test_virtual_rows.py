@@ -205,3 +205,46 @@ async def test_a_new_reading_redraws_the_rows_that_changed_with_their_new_cells(
             (line,) = [x for x in lines if f" {vm.name} " in x]
             cells = [re.escape(c) for c in _shown(vm) if c]
             assert re.search(r"\s+".join(cells), line), (vm.name, line)
+
+
+async def test_a_reading_that_moves_figures_within_their_rounding_redraws_no_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each engine reading moves every running VM's CPU a little; most shown figures (whole
+    # percents) stay the same. The row's cells were made anew (a new list of the same cell
+    # objects) and the table drew every row on screen again: most of an idle VMs tab's CPU.
+    from dataclasses import replace
+
+    from ovtui.tui.virtual_table import VirtualTable
+
+    drawn: list[int] = []
+    real = VirtualTable.refresh_row
+
+    def counted(self: VirtualTable, row_index: int) -> None:
+        drawn.append(row_index)
+        real(self, row_index)
+
+    monkeypatch.setattr(VirtualTable, "refresh_row", counted)
+    data = fleet(2_000)
+    app = _Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(VmsView)
+        view.show(data)
+        await pilot.pause()
+        nudged = tuple(replace(v, cpu_usage=(v.cpu_usage or 0) + 0.0001) for v in data.vms)
+        drawn.clear()
+        view.show(replace(data, vms=nudged))
+        await pilot.pause()
+        assert drawn == []
+        top = view.table.keys[0]
+        moved = tuple(
+            replace(v, cpu_usage=0.5, state="running") if v.uuid == top else v for v in nudged
+        )
+        view.show(replace(data, vms=moved))
+        await pilot.pause()
+        assert drawn == [0]  # the one row whose figure shows differently, and it shows it
+        assert str(view.table.get_row_at(0)[VM_COLUMNS.index(_col("cpu"))]).strip() == "50%"
+
+
+def _col(key: str) -> Any:
+    return next(c for c in VM_COLUMNS if c.key == key)
