@@ -63,6 +63,12 @@ SIZED = (
     Figure("core", "start-up: until the API answers", "startup_api_s", "s"),
     Figure(
         "core",
+        "start-up: until the API answers, bytecode not compiled",
+        "startup_api_uncompiled_s",
+        "s",
+    ),
+    Figure(
+        "core",
         "start-up: fleet's share (first view − API up)",
         "startup_fleet_s",
         "s",
