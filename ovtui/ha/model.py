@@ -63,9 +63,20 @@ class World:
     hosts: dict[str, HostObs]
     vms: dict[str, VmObs]
     guards: dict[str, Guards] = field(default_factory=dict)  # per cluster
+    # The VMs grouped by host once: every tick asks each host's (all 20 000 VMs scanned for
+    # each of 500 hosts cost ~0.2 s of CPU at every 1 s tick).
+    _by_host: dict[str, list[VmObs]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for v in self.vms.values():
+            self._by_host.setdefault(v.host, []).append(v)
 
     def guards_of(self, cluster: str) -> Guards:
         return self.guards.get(cluster, Guards())
+
+    def vms_on(self, host: str) -> list[VmObs]:
+        """The VMs the observation shows on `host`, in the order of `vms`."""
+        return self._by_host.get(host, [])
 
 
 @dataclass(frozen=True, slots=True)
