@@ -36,6 +36,7 @@ from ldap3.utils.dn import escape_rdn
 from auth.ad_errors import BAD_CREDENTIALS, ad_bind_code, ad_bind_reason
 from auth.grants import normalize_dn
 from auth.ldap_config import IN_CHAIN_FILTER, LdapSettings
+from auth.ldap_errors import DirectoryUnavailable, LdapRefused, LdapSettingsError
 
 INVALID_CREDENTIALS = 49
 STRONGER_AUTH_REQUIRED = 8  # AD refuses a simple bind in clear ("ldap server require strong auth")
@@ -44,32 +45,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _PAGED = "1.2.840.113556.1.4.319"
 _SERVER_TROUBLE = {51, 52}  # busy, unavailable: another server may do better
-
-
-class LdapRefused(Exception):
-    """The directory (or our checks) refused these credentials. str() is for the audit only.
-
-    `account` is the DN the name resolved to, when it resolved (a wrong password still does);
-    `credentials` is False when the password may have been right but the account may not sign
-    in (disabled, expired, locked, must change its password).
-    """
-
-    def __init__(self, message: str, *, account: str | None = None, credentials: bool = True):
-        super().__init__(message)
-        self.account = account
-        self.credentials = credentials
-
-
-class DirectoryUnavailable(Exception):
-    """No directory server could answer, or the directory settings are wrong."""
-
-
-class LdapSettingsError(DirectoryUnavailable):
-    """A setting that cannot work, found at start: `key` names it (in [auth.ldap])."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}")
-        self.key, self.problem = key, problem
 
 
 class _ServerTrouble(Exception):

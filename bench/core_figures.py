@@ -14,7 +14,10 @@ For each size, side by side in one run:
             `startup_fleet_s` = first view - API up is the fleet's share, beside the floor). With
             the engine's CPU seconds and the test-driver daemon's over the last start (the
             daemon parses each host's node file when the engine connects: a test-driver
-            artefact)
+            artefact). The engine runs as installed, its bytecode compiled (bench/bytecode.py:
+            one start fills a cache first); `startup_api_uncompiled_s` and
+            `startup_first_view_uncompiled_s` are one start without (a source tree that
+            cannot write bytecode, as this machine's environment runs it)
 - fleet:    the same start-up of the Fleet alone in the bench process (no API, HA, policies),
             medians of 3 starts: what the inventory code itself costs, beside the same floors
 - API:      GET /api/v1/hosts, /api/v1/vms (all VMs), /api/v1/vms?host=H, /api/v1/vms/NAME
@@ -39,6 +42,7 @@ from typing import Any
 
 import libvirt
 
+from bench.bytecode import compiled, loadavg, uncompiled
 from bench.common import med_ms, print_table, rss_mib, sized_main, timed
 from bench.testdriver_daemon import TestDriverDaemon, cpu_s
 from collectors.synthetic_load import SyntheticLoad
@@ -144,15 +148,19 @@ def _startup_floor(uris: list[str], threads: int) -> tuple[float, float]:
     return first, min(timed(lambda: run(True), 1))
 
 
-def _start(config_path: Path, hosts: int) -> tuple[Any, Client, float, float, float]:
+def _start(
+    config_path: Path, hosts: int, env: dict[str, str], until: str = "complete"
+) -> tuple[Any, Client, float, float, float]:
     """Starts the engine: (process, client, seconds until the API answers (Python start-up,
     config, store: no fleet work), to a first full view (every host read, every VM listed with
-    its state), until no VM's config is pending)."""
+    its state), until no VM's config is pending). `until`: "api" or "first" return there (the
+    later figures are then nan)."""
     root = config_path.parent
     began = time.perf_counter()
-    proc = start_engine(config_path, root / "engine.log")
+    proc = start_engine(config_path, root / "engine.log", env)
     client = Client(root / "api.sock", timeout=60)
     first = api = None
+    nan = float("nan")
     while True:
         try:
             health = client.get("/api/v1/health")
@@ -163,8 +171,12 @@ def _start(config_path: Path, hosts: int) -> tuple[Any, Client, float, float, fl
         now = time.perf_counter() - began
         if api is None and health:
             api = now
+            if until == "api":
+                return proc, client, api, nan, nan
         if first is None and health.get("hosts_read") == hosts:
             first = now
+            if until == "first":
+                return proc, client, api or now, first, nan
         if first is not None and health.get("vms_config_pending") == 0:
             return proc, client, api or now, first, now
         time.sleep(0.02)
@@ -173,10 +185,19 @@ def _start(config_path: Path, hosts: int) -> tuple[Any, Client, float, float, fl
 def _api(
     config_path: Path, hosts: int, repeat: int, daemon: TestDriverDaemon | None, runs: int = 3
 ) -> dict[str, Any]:
-    apis, firsts, completes = [], [], []
+    # As installed (bytecode/compiled): one start that fills the cache, not measured; and the
+    # start-up of a source tree that cannot write bytecode (how this machine runs it), once.
+    env = compiled(config_path.parent)
+    stop_engine(_start(config_path, hosts, env, until="api")[0])
+    proc, _client, uncompiled_api, uncompiled_first, _ = _start(
+        config_path, hosts, uncompiled(), until="first"
+    )
+    stop_engine(proc)
+    apis, firsts, completes, loads = [], [], [], []
     for run in range(runs):
         daemon_cpu = cpu_s(daemon.pid) if daemon else 0.0
-        proc, client, api, first, complete = _start(config_path, hosts)
+        loads.append(loadavg())
+        proc, client, api, first, complete = _start(config_path, hosts, env)
         apis.append(api)
         firsts.append(first)
         completes.append(complete)
@@ -189,6 +210,9 @@ def _api(
         vms = client.get("/api/v1/vms")
         one_host, one_vm = vms[0]["host"], vms[len(vms) // 2]["name"]
         return {
+            "startup_load": loads,
+            "startup_api_uncompiled_s": round(uncompiled_api, 2),
+            "startup_first_view_uncompiled_s": round(uncompiled_first, 2),
             "startup_api_s": round(statistics.median(apis), 2),
             "startup_first_view_s": round(statistics.median(firsts), 2),
             "startup_complete_s": round(statistics.median(completes), 2),
@@ -259,6 +283,7 @@ def run(
             fleet_first, fleet_complete = asyncio.run(_fleet_startup(config))
             row = {
                 "hosts": hosts,
+                "load": loadavg(),
                 "vms": hosts * VMS_PER_HOST,
                 "driver": driver,
                 "libvirt_floor_ms": round(floor * 1000, 1),
@@ -276,6 +301,7 @@ def run(
             if engine_sizes is None or hosts in engine_sizes:
                 row.update(_api(config, hosts, repeat, daemon))
                 row.update(_startup_ratios(row))
+        row["load_end"] = loadavg()
         rows.append(row)
         print_table([row])
     return rows

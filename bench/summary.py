@@ -63,6 +63,12 @@ SIZED = (
     Figure("core", "start-up: until the API answers", "startup_api_s", "s"),
     Figure(
         "core",
+        "start-up: until the API answers, bytecode not compiled",
+        "startup_api_uncompiled_s",
+        "s",
+    ),
+    Figure(
+        "core",
         "start-up: fleet's share (first view − API up)",
         "startup_fleet_s",
         "s",
@@ -99,6 +105,19 @@ SIZED = (
 def _load(name: str) -> dict[str, Any] | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def _newest_tui() -> tuple[str, dict[str, Any] | None]:
+    runs = []
+    for path in RESULTS.glob("tui*.json"):
+        data = json.loads(path.read_text())
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if isinstance(rows, list) and any(r.get("app") == "ovtui dashboard" for r in rows):
+            runs.append((str(data.get("when", "")), path.stem, data))
+    if not runs:
+        return "tui", None
+    _when, stem, data = max(runs, key=lambda r: r[0])
+    return stem, data
 
 
 def _num(v: Any) -> float | None:
@@ -155,10 +174,14 @@ def table() -> list[str]:
 def _single() -> list[str]:
     """Figures of benchmarks that run at one size: the dashboard, the lab."""
     out = []
-    tui = _load("tui")
+    # The newest dashboard run (`--save` names them: tui, tui_final, ...), at 1 000 VMs.
+    name, tui = _newest_tui()
     if tui:
-        rows = {r["app"]: r for r in tui["rows"]}
-        app, empty = rows.get("ovtui dashboard"), rows.get("empty Textual app (floor)")
+        empty = next((r for r in tui["rows"] if r["app"] == "empty Textual app (floor)"), None)
+        app = next(
+            (r for r in tui["rows"] if r["app"] == "ovtui dashboard" and r.get("vms") == 1000),
+            None,
+        )
         if app and empty:
             for key, label, unit in (
                 ("first_frame_s", "dashboard first frame, 1 000 VMs", "s"),
@@ -169,7 +192,7 @@ def _single() -> list[str]:
                     continue  # a run that did not measure it
                 row = {key: app[key], "floor": empty[key]}
                 cell = _cell(row, Figure("tui", label, key, unit, "floor"))
-                out.append(_one_size(label, cell, f"`tui.json` {tui['when'][:10]}"))
+                out.append(_one_size(label, cell, f"`{name}.json` {tui['when'][:10]}"))
     lab = _load("exporter_lab")
     if lab and lab["rows"]:
         r = lab["rows"][0]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import httpx
+if TYPE_CHECKING:  # httpx is imported by the clients themselves: the engine process, which
+    import httpx  # imports ApiError through the CLI, never opens one (~65 ms of its start-up)
 
 from ovtui.uds_get import UnixGet
 
@@ -71,6 +72,9 @@ class Client:
     def __init__(self, socket: Path, token: str | None = None, timeout: float = 900.0) -> None:
         self.socket = socket
         self.token = token
+        import httpx
+
+        self._transport_error = httpx.TransportError
         transport = httpx.HTTPTransport(uds=str(socket))
         self._http = httpx.Client(transport=transport, base_url="http://ovtui", timeout=timeout)
 
@@ -80,7 +84,7 @@ class Client:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             resp = self._http.request(method, path, headers=self._headers(), **kwargs)
-        except httpx.TransportError as exc:
+        except self._transport_error as exc:
             raise _unreachable(self.socket, exc) from None
         return _raise_for(resp)
 
@@ -108,6 +112,9 @@ class AsyncClient:
         self.socket = socket
         self.token = token
         self.timeout = timeout
+        import httpx
+
+        self._transport_error = httpx.TransportError
         transport = httpx.AsyncHTTPTransport(uds=str(socket))
         self._http = httpx.AsyncClient(
             transport=transport, base_url="http://ovtui", timeout=timeout
@@ -118,7 +125,7 @@ class AsyncClient:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             resp = await self._http.request(method, path, headers=headers, **kwargs)
-        except httpx.TransportError as exc:
+        except self._transport_error as exc:
             raise _unreachable(self.socket, exc) from None
         return _raise_for(resp)
 
@@ -140,6 +147,8 @@ class AsyncClient:
         except (OSError, TimeoutError) as exc:  # ConnectionError is an OSError
             raise _unreachable(self.socket, exc) from None
         if status >= 400:
+            import httpx
+
             _raise_for(httpx.Response(status, content=body))
         return body
 

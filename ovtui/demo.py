@@ -120,13 +120,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_engine(config: Path, log_path: Path) -> subprocess.Popen[bytes]:
+def start_engine(
+    config: Path, log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`env`: the engine's environment (default: this process's)."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "ovtui.cli.main", "--config", str(config), "engine"],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ovtui.model import HostState, Snapshot
+from ovtui.model import VM, HostState, Snapshot
 from policies.ha_restart import plan_restarts
 
 
@@ -23,10 +23,21 @@ class Reservation:
 
 
 def ha_reservation(snap: Snapshot, cluster: str, priorities: Mapping[str, int]) -> Reservation:
-    hosts = [h for h in snap.hosts_in(cluster) if h.state == HostState.UP and not h.maintenance]
+    members = snap.hosts_in(cluster)
+    hosts = [h for h in members if h.state == HostState.UP and not h.maintenance]
+    # The placement sees only VMs on the cluster's hosts (policies.state.ClusterState): the
+    # cluster's VMs are found once and grouped by host, instead of scanning the whole fleet's
+    # for every host (hosts x VMs of the fleet: seconds at 500 hosts x 40 VMs).
+    names = {h.name for h in members}
+    mine: list[VM] = []
+    by_host: dict[str, list[VM]] = {}
+    for v in snap.vms:
+        if v.host in names:
+            mine.append(v)
+            by_host.setdefault(v.host, []).append(v)
     total = 0
     for h in sorted(hosts, key=lambda h: h.name):
-        ha = [v for v in snap.vms_on(h.name) if v.highly_available and v.active]
+        ha = [v for v in by_host.get(h.name, ()) if v.highly_available and v.active]
         total += len(ha)
         if not ha:
             continue
@@ -36,7 +47,7 @@ def ha_reservation(snap: Snapshot, cluster: str, priorities: Mapping[str, int]) 
             datacenters=snap.datacenters,
             clusters=snap.clusters,
             hosts=snap.hosts,
-            vms=tuple(v for v in snap.vms if v.host != h.name),
+            vms=tuple(v for v in mine if v.host != h.name),
         )
         _, unplaced = plan_restarts(rest, ha, priorities, exclude=frozenset({h.name}))
         if unplaced:

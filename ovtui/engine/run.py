@@ -20,7 +20,6 @@ from ovtui.engine.gc_tuning import tune_gc
 from ovtui.engine.sd_notify import notify
 from ovtui.engine.standby import wait_to_lead, watch_leadership
 from ovtui.store.errors import StoreError
-from ovtui.store.pg_database import PgDatabase
 from ovtui.store.state import open_postgres
 
 log = logging.getLogger("ovtui.engine")
@@ -87,6 +86,8 @@ async def run_engine(
             pass  # not the main thread (tests): the caller sets `stop`
     state, database = None, None
     if config.engine.postgresql:
+        from ovtui.store.pg_database import PgDatabase  # psycopg only here: ~80 ms of start-up
+
         database = await asyncio.to_thread(PgDatabase, config.engine.postgresql)
         try:
             if not await wait_to_lead(config, database, stop):

@@ -12,17 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from auth.audit import AuditTrail, note_left_out
 from auth.grants import Grant, GrantBook
-from auth.ldap_auth import (
-    DirectoryUnavailable,
-    LdapAuthenticator,
-    LdapRefused,
-    LdapSettingsError,
-)
 from auth.ldap_config import LdapSettings
+from auth.ldap_errors import DirectoryUnavailable, LdapRefused, LdapSettingsError
 from auth.local_users import LocalAuthenticator, LocalUser, load_local_users
 from auth.principal import Principal
 from auth.refusal_limit import RefusalLimit
@@ -30,6 +25,9 @@ from auth.sessions import SessionStore
 from auth.throttle import Locked, Throttle
 from ovtui.config.load import ConfigError
 from ovtui.config.schema import Config, LdapConfig
+
+if TYPE_CHECKING:
+    from auth.ldap_auth import LdapAuthenticator
 
 log = logging.getLogger(__name__)
 BREAK_GLASS = "BREAK-GLASS local account used"
@@ -296,8 +294,12 @@ def build_signin(
     users: dict[str, LocalUser] = (
         load_local_users(auth.local_users_file, missing_ok=True) if auth.local_users_file else {}
     )
+    ldap = None
     try:
-        ldap = LdapAuthenticator(ldap_settings(auth.ldap)) if auth.ldap is not None else None
+        if auth.ldap is not None:
+            from auth.ldap_auth import LdapAuthenticator  # ldap3 only with a directory: ~80 ms
+
+            ldap = LdapAuthenticator(ldap_settings(auth.ldap))
     except LdapSettingsError as exc:  # e.g. a ca_file that holds no certificate
         raise ConfigError(f"{config.source}: auth.ldap.{exc.key}: {exc.problem}") from None
     except DirectoryUnavailable as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -20,7 +20,9 @@ from fastapi.responses import JSONResponse
 from ovtui.api.server import ApiServers
 from ovtui.config.schema import Config
 from ovtui.engine.sd_notify import notify
-from ovtui.store.pg_database import PgDatabase
+
+if TYPE_CHECKING:  # psycopg (~80 ms to import) only for an engine on PostgreSQL
+    from ovtui.store.pg_database import PgDatabase
 
 log = logging.getLogger(__name__)
 

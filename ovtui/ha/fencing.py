@@ -35,9 +35,7 @@ def observe_host(st: HaState, world: World, host: HostObs, out: list[Cmd], log: 
             log(f"host {host.name}: up again (was {rec.stage})")
             _stage(rec, "up", now)
         rec.running = {
-            v.uuid: [v.name, v.ha, v.priority]
-            for v in world.vms.values()
-            if v.host == host.name and v.active
+            v.uuid: [v.name, v.ha, v.priority] for v in world.vms_on(host.name) if v.active
         }
         rec.failures, rec.last_error, rec.soft_tried, rec.held = 0, "", False, ""
         return

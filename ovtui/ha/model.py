@@ -9,7 +9,7 @@ back to pending with a later next_try when a start fails.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 UP_STATES = ("up",)
@@ -63,9 +63,20 @@ class World:
     hosts: dict[str, HostObs]
     vms: dict[str, VmObs]
     guards: dict[str, Guards] = field(default_factory=dict)  # per cluster
+    # The VMs grouped by host once: every tick asks each host's (all 20 000 VMs scanned for
+    # each of 500 hosts cost ~0.2 s of CPU at every 1 s tick).
+    _by_host: dict[str, list[VmObs]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for v in self.vms.values():
+            self._by_host.setdefault(v.host, []).append(v)
 
     def guards_of(self, cluster: str) -> Guards:
         return self.guards.get(cluster, Guards())
+
+    def vms_on(self, host: str) -> list[VmObs]:
+        """The VMs the observation shows on `host`, in the order of `vms`."""
+        return self._by_host.get(host, [])
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +134,16 @@ class Recovery:
     seen_down: bool = False
 
 
+_HOST = tuple(f.name for f in fields(HostRecord) if f.name != "running")
+_RECOVERY = tuple(f.name for f in fields(Recovery))
+
+
+def _host_json(rec: HostRecord) -> dict[str, Any]:
+    doc = {f: getattr(rec, f) for f in _HOST}
+    doc["running"] = {uuid: list(v) for uuid, v in rec.running.items()}
+    return doc
+
+
 @dataclass(slots=True)
 class HaState:
     hosts: dict[str, HostRecord] = field(default_factory=dict)
@@ -143,7 +164,19 @@ class HaState:
         self.counters[key] = self.counters.get(key, 0) + 1
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """What dataclasses.asdict gives, built by hand: the service compares it with the last
+        write at every tick, and asdict (a deepcopy of every value) cost ~85 ms a tick with
+        500 hosts x 40 VMs in `running`. Every container is copied: the document written to
+        the store never shares a list with the live state."""
+        return {
+            "hosts": {k: _host_json(h) for k, h in self.hosts.items()},
+            "recoveries": {
+                k: {f: getattr(r, f) for f in _RECOVERY} for k, r in self.recoveries.items()
+            },
+            "left_down": {k: list(v) for k, v in self.left_down.items()},
+            "counters": dict(self.counters),
+            "moved": dict(self.moved),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> HaState:

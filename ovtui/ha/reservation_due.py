@@ -5,6 +5,12 @@ every 1 s HA tick it kept a 500-host engine too busy to answer its API. What it 
 changes suddenly (host states, where the HA VMs run, their sizes and priorities) is compared
 cheaply at each tick; free memory and CPU, which drift, are taken into account at least every
 REFRESH_SECONDS.
+
+While some VM's config is still pending (start-up, a host reconnected) changes are taken at most
+every PENDING_SECONDS: those VMs' sizes arrive a few at a time, changing the inputs at every
+tick, and an answer computed with VMs of unknown size is provisional anyway. At 500 hosts the
+recompute at every tick took the GIL from the reads that fill those configs in (it took the
+500-host start-up about 9 minutes to its complete inventory).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Hashable
 from ovtui.model import Snapshot
 
 REFRESH_SECONDS = 30.0
+PENDING_SECONDS = 10.0
 
 
 def reservation_inputs(snap: Snapshot) -> Hashable:
@@ -27,13 +34,18 @@ def reservation_inputs(snap: Snapshot) -> Hashable:
 
 
 class ReservationDue:
-    def __init__(self, refresh: float = REFRESH_SECONDS) -> None:
-        self._refresh = refresh
+    def __init__(self, refresh: float = REFRESH_SECONDS, pending: float = PENDING_SECONDS) -> None:
+        self._refresh, self._pending = refresh, pending
         self._inputs: Hashable = None
         self._at: float | None = None
 
     def due(self, snap: Snapshot, now: float) -> bool:
-        """True (and remembered) when the inputs changed or the last one is `refresh` old."""
+        """True (and remembered) when the inputs changed or the last one is `refresh` old; with
+        a VM's config pending, not before the last one is `pending` old."""
+        if self._at is not None:
+            age = now - self._at
+            if age < self._pending and any(v.config_pending for v in snap.vms):
+                return False
         inputs = reservation_inputs(snap)
         if self._at is not None and inputs == self._inputs and now - self._at < self._refresh:
             return False

@@ -15,7 +15,26 @@ hostinit (one libvirtd in its namespaces), guests (domain XML, console load knob
 config (ovtui TOML), lab (orchestration), report, cli.
 """
 
-from ovtui.lab.lab import Lab, LabError
-from ovtui.lab.report import GuestInfo, HostInfo, LabReport
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ovtui.lab.lab import Lab, LabError
+    from ovtui.lab.report import GuestInfo, HostInfo, LabReport
 
 __all__ = ["GuestInfo", "HostInfo", "Lab", "LabError", "LabReport"]
+
+
+def __getattr__(name: str) -> Any:
+    """Loaded on first use: every `ovtui` command builds the `lab` subcommand's parser
+    (ovtui.lab.cli), and that must not cost the lab's modules and libvirt (~80 ms)."""
+    if name in ("Lab", "LabError"):
+        from ovtui.lab import lab
+
+        return getattr(lab, name)
+    if name in ("GuestInfo", "HostInfo", "LabReport"):
+        from ovtui.lab import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module 'ovtui.lab' has no attribute {name!r}")

@@ -14,10 +14,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import libvirt
-
-from ovtui.lab.conn import quiet_libvirt
-from ovtui.lab.lab import Lab, LabError
 from ovtui.lab.paths import CACHE_ENV, ROOT_ENV
 
 DESCRIPTION = (
@@ -95,6 +91,11 @@ def _say(msg: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import libvirt  # here, not at the top: building the parser must stay cheap (every command)
+
+    from ovtui.lab.conn import quiet_libvirt
+    from ovtui.lab.lab import Lab, LabError
+
     quiet_libvirt()
     lab = Lab(root=args.root, cache=args.cache, say=_say)
     cmd = args.lab_command

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ovtui.ha.reservation_due import REFRESH_SECONDS, ReservationDue
+from ovtui.ha.reservation_due import PENDING_SECONDS, REFRESH_SECONDS, ReservationDue
 from ovtui.model import HostState
 from tests.policies.helpers import host, snap, vm
 
@@ -41,3 +41,22 @@ def test_a_host_state_or_an_ha_vm_change_is_due_at_once() -> None:
     elsewhere = replace(bigger, vms=(replace(bigger.vms[0], host="h2"), bigger.vms[1]))
     assert due.due(elsewhere, 4.0)
     assert not due.due(elsewhere, 5.0)
+
+
+def test_while_configs_are_pending_changes_wait_for_the_pending_interval() -> None:
+    """Start-up: the VMs' sizes arrive a few at a time and change the inputs at every tick;
+    recomputing then (seconds at 500 hosts) starved the reads that bring those sizes in."""
+    due = ReservationDue()
+    s = _fleet()
+    pending = replace(s, vms=(s.vms[0], replace(s.vms[1], config_pending=True)))
+    assert due.due(pending, 0.0)
+    sized = replace(pending, vms=(replace(pending.vms[0], memory_mib=8192), pending.vms[1]))
+    assert not due.due(sized, 1.0)  # an HA VM changed, but a config is still pending
+    down = replace(sized, hosts=(sized.hosts[0], replace(sized.hosts[1], state=HostState.DOWN)))
+    assert not due.due(down, 2.0)
+    assert due.due(down, PENDING_SECONDS + 0.5)  # taken once the interval is over
+    assert not due.due(down, PENDING_SECONDS + 1.5)  # and nothing changed since
+    filled = replace(down, vms=(down.vms[0], replace(down.vms[1], config_pending=False)))
+    assert not due.due(filled, PENDING_SECONDS + 2.0)  # the last pending VM is no HA input
+    bigger = replace(filled, vms=(replace(filled.vms[0], memory_mib=4096), filled.vms[1]))
+    assert due.due(bigger, PENDING_SECONDS + 3.0)  # none pending: a change is due at once

@@ -43,3 +43,25 @@ def test_reservation_says_whether_any_single_host_failure_is_covered() -> None:
     assert ok.ok and ok.ha_vms == 2
     tight = ha_reservation(snap([host("h1", mem=8192), host("h2", mem=8192)], [ha1, ha2]), "c", {})
     assert not tight.ok and tight.detail.startswith("if h1 fails, ha1 cannot restart")
+
+
+def test_reservation_of_a_cluster_is_the_same_beside_other_clusters() -> None:
+    """ha_reservation looks only at the cluster's hosts and their VMs (found once, not scanned
+    per host across the fleet): other clusters around it change nothing."""
+    from dataclasses import replace
+
+    ha1 = vm("ha1", "h1", mem=6000, highly_available=True)
+    ha2 = vm("ha2", "h2", mem=6000, highly_available=True)
+    for mem in (16384, 8192):
+        alone = snap([host("h1", mem=mem), host("h2", mem=mem)], [ha1, ha2])
+        xa = vm("xa", "x1", mem=3000, highly_available=True)
+        others = snap(
+            [host("x1", mem=4096), host("x2")], [xa, vm("xb", "x2", highly_available=True)]
+        )
+        moved = tuple(replace(h, cluster="other") for h in others.hosts)
+        mixed = replace(
+            alone,
+            hosts=(moved[0], *alone.hosts, moved[1]),
+            vms=(others.vms[0], ha1, others.vms[1], ha2),
+        )
+        assert ha_reservation(mixed, "c", {}) == ha_reservation(alone, "c", {})

@@ -16,11 +16,12 @@ from ovtui.api.ovirt.authz import host_by_id, require
 from ovtui.api.ovirt.common import inflight, started_at
 from ovtui.api.ovirt.inflight import EVACUATING
 from ovtui.api.ovirt.xml import Xml, action_complete, respond
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.engine import Engine
 from ovtui.model import VM, Host, Snapshot, VmState
 from policies.evacuation import evacuation_plan
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", route_class=RouterRoute)
 Power = Annotated[Caller, Depends(require(Permission.VM_POWER, "vm"))]
 Migrate = Annotated[Caller, Depends(require(Permission.VM_MIGRATE, "vm"))]
 Manage = Annotated[Caller, Depends(require(Permission.HOST_MANAGE, "host"))]

@@ -17,8 +17,13 @@ from ovtui.api.ovirt.authz import require
 from ovtui.api.ovirt.common import listing, max_of
 from ovtui.api.ovirt.entities import host_id
 from ovtui.api.ovirt.xml import Xml, entity, link, respond, sub
+from ovtui.api.routes.route_class import RouterRoute
 
-router = APIRouter(prefix="/api", dependencies=[Depends(require(Permission.EVENTS_READ, "system"))])
+router = APIRouter(
+    prefix="/api",
+    dependencies=[Depends(require(Permission.EVENTS_READ, "system"))],
+    route_class=RouterRoute,
+)
 SCAN = 10000  # a search looks back this many events at most (as the native /events)
 VM_MIGRATION_DONE, VM_MIGRATION_FAILED = 63, 65
 

@@ -18,9 +18,10 @@ from ovtui.api.ovirt.common import inflight, listing, select, started_at
 from ovtui.api.ovirt.ids import BLANK_TEMPLATE_ID
 from ovtui.api.ovirt.search import Field
 from ovtui.api.ovirt.xml import BASE, Xml, link, respond, sub
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.model import VM, Cluster, DataCenter, Host, Nic, Snapshot
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", route_class=RouterRoute)
 Reader = Annotated[Caller, Depends(require(Permission.INVENTORY_READ, "list"))]
 SignedIn = Annotated[Caller, Depends(require(None))]
 READ_VM = [Depends(require(Permission.INVENTORY_READ, "vm"))]

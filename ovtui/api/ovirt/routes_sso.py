@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse
 
 from ovtui.api.authz import Public, engine_of, source_of
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.engine.signin import SignInError
 
-router = APIRouter(dependencies=[Depends(Public())])
+router = APIRouter(dependencies=[Depends(Public())], route_class=RouterRoute)
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -21,12 +21,13 @@ from ovtui.api.ovirt.authz import require
 from ovtui.api.ovirt.common import listing, select
 from ovtui.api.ovirt.entities import dc_id
 from ovtui.api.ovirt.xml import BASE, Xml, respond
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.routes.storage import view
 from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.engine import Engine
 from ovtui.model import Disk
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", route_class=RouterRoute)
 Reader = Annotated[Caller, Depends(require(Permission.INVENTORY_READ, "list"))]
 READ_SD = [Depends(require(Permission.INVENTORY_READ, "storage"))]
 VmReader = Annotated[Caller, Depends(require(Permission.INVENTORY_READ, "vm"))]

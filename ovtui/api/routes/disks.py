@@ -15,6 +15,7 @@ from auth.permissions import Permission
 from auth.principal import ObjectRef, visible
 from ovtui.api.authz import Caller, Require, engine_of, target_vm
 from ovtui.api.lookup import find_storage, storage_ref
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.errors import FLEET, documented
 from ovtui.api.schemas.storage import (
     DiskAttached,
@@ -33,7 +34,7 @@ from ovtui.provision import hooked
 from ovtui.storage.move_model import DiskMove
 from ovtui.storage.volume_xml import VolumeRequest
 
-router = APIRouter(prefix="/api/v1", tags=["disks"])
+router = APIRouter(prefix="/api/v1", tags=["disks"], route_class=RouterRoute)
 ON_DOMAIN = Require(Permission.DISK_MANAGE, target="storage")
 ON_VM = Require(Permission.DISK_MANAGE, target="vm")
 MAX_BYTES = 1 << 50  # 1 PiB: a typo guard, not a policy

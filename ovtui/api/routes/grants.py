@@ -18,12 +18,13 @@ from auth.grants import Grant, GrantError
 from auth.permissions import ROLES, Permission
 from auth.principal import SCOPES
 from ovtui.api.authz import Caller, Require, engine_of
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.access import GrantChanged, GrantOut
 from ovtui.api.schemas.errors import documented
 from ovtui.engine.signin import GRANTS_TABLE
 from ovtui.model import Snapshot
 
-router = APIRouter(prefix="/api/v1", tags=["grants"])
+router = APIRouter(prefix="/api/v1", tags=["grants"], route_class=RouterRoute)
 Manage = Annotated[Caller, Depends(Require(Permission.PERMISSIONS_MANAGE, target="system"))]
 EFFECTIVE = "at the next sign-in of the users concerned"
 

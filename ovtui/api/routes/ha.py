@@ -12,10 +12,11 @@ from auth.permissions import Permission
 from auth.principal import ObjectRef
 from ovtui.api.authz import Caller, Require, cluster_ref, engine_of, may_read, target_vm
 from ovtui.api.lookup import find_host
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.errors import FLEET, documented
 from ovtui.engine import ha_actions
 
-router = APIRouter(prefix="/api/v1", tags=["high availability"])
+router = APIRouter(prefix="/api/v1", tags=["high availability"], route_class=RouterRoute)
 Fencer = Annotated[Caller, Depends(Require(Permission.HOST_FENCE, target="host"))]
 Reader = Annotated[Caller, Depends(Require(Permission.INVENTORY_READ, target="list"))]
 

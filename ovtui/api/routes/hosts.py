@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_host
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.actions import ActivateOutcome, MaintenanceOutcome
 from ovtui.api.schemas.errors import documented
 
-router = APIRouter(prefix="/api/v1", tags=["host actions"])
+router = APIRouter(prefix="/api/v1", tags=["host actions"], route_class=RouterRoute)
 Manage = Annotated[Caller, Depends(Require(Permission.HOST_MANAGE, target="host"))]
 
 

@@ -12,6 +12,7 @@ from auth.principal import ObjectRef, visible
 from ovtui import __version__
 from ovtui.api.authz import Caller, Public, Require, engine_of, target_vm
 from ovtui.api.lookup import find_host
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.derive import list_of
 from ovtui.api.schemas.errors import documented
 from ovtui.api.schemas.inventory import (
@@ -26,7 +27,9 @@ from ovtui.api.schemas.inventory import (
 from ovtui.api.serialize import JSON, to_dict, vm_with_devices
 from ovtui.model import VM, Host, HostState, VmState
 
-router = APIRouter(prefix="/api/v1", tags=["inventory"], default_response_class=JSON)
+router = APIRouter(
+    prefix="/api/v1", tags=["inventory"], default_response_class=JSON, route_class=RouterRoute
+)
 READ = [Depends(Require(Permission.INVENTORY_READ, target="list"))]
 # The same dependency as READ (evaluated once per request): lists show only what the caller
 # may read (auth.principal.visible), so a grant on one cluster shows that cluster's objects.

@@ -10,12 +10,15 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from auth.permissions import Permission
 from ovtui.api.authz import Require, engine_of
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.errors import documented
 from ovtui.api.schemas.logs import AuditRecord, EventRecord, MigrationRecord
 from ovtui.api.serialize import JSON
 from ovtui.store.state import Log
 
-router = APIRouter(prefix="/api/v1", tags=["logs"], default_response_class=JSON)
+router = APIRouter(
+    prefix="/api/v1", tags=["logs"], default_response_class=JSON, route_class=RouterRoute
+)
 Limit = Annotated[int, Query(ge=1, le=10000)]
 Since = Annotated[int | None, Query(description="only records with seq greater than this")]
 SCAN = 10000  # a filtered look-back reads at most this many recent records

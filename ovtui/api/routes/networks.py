@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from auth.permissions import Permission
 from auth.principal import ObjectRef, visible
 from ovtui.api.authz import Caller, Require, engine_of, may_read
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.derive import list_of
 from ovtui.api.schemas.errors import FLEET, documented
 from ovtui.api.schemas.networks import (
@@ -26,7 +27,9 @@ from ovtui.config.network_schema import NetworkConfig
 from ovtui.engine import Engine
 from ovtui.model import Network
 
-router = APIRouter(prefix="/api/v1", tags=["networks"], default_response_class=JSON)
+router = APIRouter(
+    prefix="/api/v1", tags=["networks"], default_response_class=JSON, route_class=RouterRoute
+)
 Reader = Annotated[Caller, Depends(Require(Permission.INVENTORY_READ, target="list"))]
 Manager = Annotated[Caller, Depends(Require(Permission.NETWORK_MANAGE, target="datacenter"))]
 NETWORK = "/datacenters/{datacenter}/networks/{network}"

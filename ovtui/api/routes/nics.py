@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from auth.permissions import Permission
 from auth.principal import ObjectRef, visible
 from ovtui.api.authz import Caller, Require, engine_of, may_read, target_vm, vm_ref
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.derive import list_of
 from ovtui.api.schemas.errors import FLEET, documented
 from ovtui.api.schemas.nics import MacPool, NicAdd, NicLink, NicOutcome
@@ -19,7 +20,7 @@ from ovtui.api.serialize import JSON
 from ovtui.engine import nics
 from ovtui.fleet import mac_pool
 
-router = APIRouter(prefix="/api/v1", tags=["networks"])
+router = APIRouter(prefix="/api/v1", tags=["networks"], route_class=RouterRoute)
 NicCaller = Annotated[Caller, Depends(Require(Permission.VM_NETWORK, target="vm"))]
 Reader = Annotated[Caller, Depends(Require(Permission.INVENTORY_READ, target="list"))]
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, cluster_ref, engine_of, may_read
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.errors import FLEET, documented
 from ovtui.api.schemas.policies import (
     ApplyOutcome,
@@ -27,7 +28,7 @@ from ovtui.api.schemas.policies import (
 )
 from ovtui.jobs.service import PolicyService
 
-router = APIRouter(prefix="/api/v1", tags=["policies"])
+router = APIRouter(prefix="/api/v1", tags=["policies"], route_class=RouterRoute)
 LIST = [Depends(Require(Permission.INVENTORY_READ, target="list"))]
 Lister = Annotated[Caller, LIST[0]]  # the same dependency, evaluated once per request
 # A plan and a preview name the cluster's hosts and VMs: reading them is reading the cluster.

@@ -14,12 +14,13 @@ from pydantic import BaseModel, Field
 from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_vm
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.errors import FLEET, documented
 from ovtui.api.schemas.text import XML_SAFE, Description, GroupName
 from ovtui.provision.cloud_init import CloudInit, CloudUser
 from ovtui.provision.spec import DiskSpec, NicSpec, VmSpec
 
-router = APIRouter(prefix="/api/v1", tags=["provisioning"])
+router = APIRouter(prefix="/api/v1", tags=["provisioning"], route_class=RouterRoute)
 MAX_BYTES = 1 << 50  # 1 PiB: a typo guard, not a policy
 
 

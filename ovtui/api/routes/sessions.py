@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 
 from auth.principal import Principal
 from ovtui.api.authz import Caller, Public, Require, engine_of, source_of
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.access import SignedIn, SignedOut, WhoAmI
 from ovtui.api.schemas.errors import documented
 from ovtui.engine.signin import SignInError
 
-router = APIRouter(prefix="/api/v1", tags=["sessions"])
+router = APIRouter(prefix="/api/v1", tags=["sessions"], route_class=RouterRoute)
 
 
 class Credentials(BaseModel):

@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_vm
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.errors import FLEET, documented
 from ovtui.api.schemas.text import Description, XmlName
 
-router = APIRouter(prefix="/api/v1", tags=["snapshots"])
+router = APIRouter(prefix="/api/v1", tags=["snapshots"], route_class=RouterRoute)
 ON_VM = Require(Permission.VM_SNAPSHOT, target="vm")
 
 

@@ -14,6 +14,7 @@ from auth.permissions import Permission
 from auth.principal import visible
 from ovtui.api.authz import Caller, Require, engine_of
 from ovtui.api.lookup import find_storage, storage_ref
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.errors import documented
 from ovtui.api.schemas.storage import StorageDomain, StorageDomains, StorageRefreshed
 from ovtui.api.serialize import JSON
@@ -21,7 +22,9 @@ from ovtui.config.storage_schema import StorageDomainConfig
 from ovtui.engine import Engine
 from ovtui.storage.views import domain_view
 
-router = APIRouter(prefix="/api/v1", tags=["storage"], default_response_class=JSON)
+router = APIRouter(
+    prefix="/api/v1", tags=["storage"], default_response_class=JSON, route_class=RouterRoute
+)
 READ = Require(Permission.INVENTORY_READ, target="list")  # lists what the caller may read
 
 

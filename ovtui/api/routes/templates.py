@@ -12,10 +12,11 @@ from auth.permissions import Permission
 from auth.principal import visible
 from ovtui.api.authz import Caller, Require, engine_of, may_read, template_ref, vm_ref
 from ovtui.api.lookup import find_vm
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.errors import FLEET, documented
 from ovtui.api.schemas.text import Description
 
-router = APIRouter(prefix="/api/v1", tags=["templates"])
+router = APIRouter(prefix="/api/v1", tags=["templates"], route_class=RouterRoute)
 
 
 class TemplateDisk(BaseModel):

@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 
 from auth.permissions import Permission
 from ovtui.api.authz import Caller, Require, engine_of, target_vm
+from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.actions import MigrationOutcome, VmActionOutcome
 from ovtui.api.schemas.errors import FLEET, documented
 
-router = APIRouter(prefix="/api/v1", tags=["vm actions"])
+router = APIRouter(prefix="/api/v1", tags=["vm actions"], route_class=RouterRoute)
 # Order matters: /migrate must be matched before the /{action} catch-all.
 
 
