@@ -55,6 +55,9 @@ class HostLink:
         self._on_state_change = on_state_change
         self._expected_down = expected_down
         self._lifecycle_id: list[int] | None = None  # self.conn's domain event callbacks
+        # Connections dropped as lost, their event callbacks left registered (_close_quietly):
+        # events they still deliver (a host that was only hung) are not this link's any more.
+        self._dropped: list[libvirt.virConnect] = []
         self._executor = self._new_executor()
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -167,14 +170,17 @@ class HostLink:
     def _lifecycle_from_libvirt(
         self, _conn: libvirt.virConnect, dom: libvirt.virDomain, event: int, detail: int, _o: object
     ) -> None:
-        if self._on_lifecycle is not None:
+        if self._on_lifecycle is not None and not self._is_dropped(_conn):
             self._to_loop(self._on_lifecycle, self.name, dom.UUIDString(), event, detail)
 
     def _balloon_from_libvirt(
         self, _conn: libvirt.virConnect, dom: libvirt.virDomain, _actual: int, _o: object
     ) -> None:
-        if self._on_balloon is not None:
+        if self._on_balloon is not None and not self._is_dropped(_conn):
             self._to_loop(self._on_balloon, self.name, dom.UUIDString())
+
+    def _is_dropped(self, conn: libvirt.virConnect) -> bool:
+        return any(conn is c for c in self._dropped)
 
     def _closed_from_libvirt(self, conn: libvirt.virConnect, reason: int, _o: object) -> None:
         self._to_loop(self._closed, conn, reason)
@@ -247,9 +253,12 @@ class HostLink:
             log.warning("host %s lost: %s", self.name, reason)
         conn, self.conn = self.conn, None
         if conn is not None:
-            # Closing can block on a dead peer: do it on a throwaway thread.
-            args = (conn, self._lifecycle_id)
-            threading.Thread(target=_close_quietly, args=args, daemon=True).start()
+            # Closing can block on a dead peer: do it on a throwaway thread. Its event
+            # callbacks stay registered: deregistering them while libvirt's event thread
+            # reported the same connection's death crashed the process (SIGSEGV in
+            # virConnectDomainEventDeregisterAny, seen in CI with a lab host killed).
+            self._dropped.append(conn)
+            threading.Thread(target=_close_quietly, args=(conn, None), daemon=True).start()
         self._set_state(HostState.NON_RESPONSIVE, reason)
         self._lost.set()
 
