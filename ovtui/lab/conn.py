@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import libvirt
 
+from ovtui.fleet.event_loop import ensure_event_loop
+
 T = TypeVar("T")
 
 
@@ -47,7 +49,17 @@ def with_timeout(fn: Callable[[], T], timeout: float) -> T:
 
 
 def open_conn(uri: str, timeout: float = 10.0) -> Any:
-    return with_timeout(lambda: libvirt.open(uri), timeout)
+    """A connection with a keepalive. Without one, the last reference to it (a domain freed by
+    the garbage collector on any thread, even an engine's event loop in the same process)
+    waits forever for a frozen daemon to answer the close."""
+    ensure_event_loop()  # keepalive needs libvirt's event loop
+
+    def opened() -> Any:
+        conn = libvirt.open(uri)
+        conn.setKeepAlive(5, 3)
+        return conn
+
+    return with_timeout(opened, timeout)
 
 
 def answers(uri: str, timeout: float = 3.0) -> bool:
