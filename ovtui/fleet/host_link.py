@@ -7,6 +7,7 @@ threads: its calls time out, the host turns non_responsive, and every other host
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -148,9 +149,14 @@ class HostLink:
                 alive = conn.isAlive() == 1
             except libvirt.libvirtError:
                 alive = False
-            # A dead one keeps its callbacks (see mark_lost); they hold the last references,
-            # so the close below only gives up ours and asks the dead peer nothing.
-            _close_quietly(conn, ids if alive else None)
+            if alive:  # answering again: nothing is reporting its death now
+                with contextlib.suppress(libvirt.libvirtError):
+                    conn.unregisterCloseCallback()  # it holds a reference too
+                _close_quietly(conn, ids)
+            else:
+                # A dead one keeps its callbacks (see mark_lost); they hold the last
+                # references, so this close only gives up ours and asks the dead peer nothing.
+                _close_quietly(conn, None)
             with self._dropped_lock:
                 self._dropped = [d for d in self._dropped if d[0] is not conn]
 

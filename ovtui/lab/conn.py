@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,6 +36,10 @@ def with_timeout(fn: Callable[[], T], timeout: float) -> T:
         try:
             box["value"] = fn()
         except BaseException as exc:
+            # Its frames' libvirt objects are freed here and now: kept in a reference cycle,
+            # they would be freed by the garbage collector on any thread, and a domain whose
+            # connection was closed meanwhile closes it for good, waiting for the daemon.
+            traceback.clear_frames(exc.__traceback__)
             box["error"] = exc
 
     thread = threading.Thread(target=run, daemon=True)
@@ -43,7 +48,7 @@ def with_timeout(fn: Callable[[], T], timeout: float) -> T:
     if thread.is_alive():
         raise TimeoutError(f"no answer within {timeout:.1f} s")
     if "error" in box:
-        raise box["error"]
+        raise box.pop("error")  # not left in box: box -> error -> traceback -> box
     value: T = box["value"]
     return value
 
@@ -56,7 +61,10 @@ def open_conn(uri: str, timeout: float = 10.0) -> Any:
 
     def opened() -> Any:
         conn = libvirt.open(uri)
-        conn.setKeepAlive(5, 3)
+        try:
+            conn.setKeepAlive(5, 3)
+        except libvirt.libvirtError:
+            pass  # a local driver (test:///) has none, and no daemon to wait for
         return conn
 
     return with_timeout(opened, timeout)
