@@ -54,20 +54,20 @@ def with_timeout(fn: Callable[[], T], timeout: float) -> T:
 
 
 def open_conn(uri: str, timeout: float = 10.0) -> Any:
-    """A connection with a keepalive. Without one, the last reference to it (a domain freed by
+    return with_timeout(lambda: open_with_keepalive(uri), timeout)
+
+
+def open_with_keepalive(uri: str) -> Any:
+    """Blocking. Without a keepalive, the last reference to a connection (a domain freed by
     the garbage collector on any thread, even an engine's event loop in the same process)
     waits forever for a frozen daemon to answer the close."""
     ensure_event_loop()  # keepalive needs libvirt's event loop
-
-    def opened() -> Any:
-        conn = libvirt.open(uri)
-        try:
-            conn.setKeepAlive(5, 3)
-        except libvirt.libvirtError:
-            pass  # a local driver (test:///) has none, and no daemon to wait for
-        return conn
-
-    return with_timeout(opened, timeout)
+    conn = libvirt.open(uri)
+    try:
+        conn.setKeepAlive(5, 3)
+    except libvirt.libvirtError:
+        pass  # a local driver (test:///) has none, and no daemon to wait for
+    return conn
 
 
 def answers(uri: str, timeout: float = 3.0) -> bool:
