@@ -63,6 +63,7 @@ class HostLink:
         # event thread reads it, a retiring thread shortens it.
         self._dropped: list[tuple[libvirt.virConnect, list[int] | None]] = []
         self._dropped_lock = threading.Lock()
+        self._retiring: set[int] = set()  # id() of those a thread is retiring now
         self._executor = self._new_executor()
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -138,8 +139,9 @@ class HostLink:
         """The host answers again: the connections dropped while it hung are either alive too
         (the hang was shorter than their keepalive), then closed with their callbacks, or dead,
         then only forgotten. Each is a round trip, so on a throwaway thread."""
-        with self._dropped_lock:
-            dropped = list(self._dropped)
+        with self._dropped_lock:  # one retiring thread per connection, however often it flaps
+            dropped = [d for d in self._dropped if id(d[0]) not in self._retiring]
+            self._retiring.update(id(c) for c, _ids in dropped)
         if dropped:
             threading.Thread(target=self._retire, args=(dropped,), daemon=True).start()
 
@@ -159,6 +161,7 @@ class HostLink:
                 _close_quietly(conn, None)
             with self._dropped_lock:
                 self._dropped = [d for d in self._dropped if d[0] is not conn]
+                self._retiring.discard(id(conn))
 
     def _open_blocking(self) -> tuple[libvirt.virConnect, str, list[int] | None]:
         conn = libvirt.open(self.cfg.uri)
