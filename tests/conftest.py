@@ -43,6 +43,7 @@ from ovtui.testdriver_fleet import (
     VmSpec,
     write_fleet,
 )
+from tests.loop_watch import LoopWatch, pending_tasks, thread_stack
 
 T = TypeVar("T")
 PASSWORD = DEMO_PASSWORD
@@ -129,13 +130,19 @@ def fleet_config(
     )
 
 
-def _stacks() -> str:
-    """Every thread's stack and the engine loop's pending tasks: what a stop is waiting on."""
+def _stacks(live: LiveEngine) -> str:
+    """What a stop is waiting on: every other thread, the loop's stalls, its pending tasks, and
+    its own thread's stack last (CI shows the end of a long failure, not its middle)."""
     names = {t.ident: t.name for t in threading.enumerate()}
+    loop_ident = live._thread.ident
     out = [
         f"--- thread {names.get(ident, ident)}\n" + "".join(traceback.format_stack(frame)[-8:])
         for ident, frame in sys._current_frames().items()
+        if ident not in (loop_ident, threading.get_ident())
     ]
+    out += live.watch.stalls or ["--- the engine loop never stalled for 5 s"]
+    out.append("--- the engine loop's pending tasks\n" + pending_tasks(live.loop))
+    out.append("--- the engine loop's thread (test-engine)\n" + thread_stack(loop_ident))
     return "\n".join(out)
 
 
@@ -167,6 +174,8 @@ class LiveEngine:
 
         self._thread = threading.Thread(target=serve, name="test-engine", daemon=True)
         self._thread.start()
+        self.watch = LoopWatch(self.loop, self._thread)
+        self.watch.start()
         if not ready.wait(20):
             raise AssertionError("the engine did not start within 20 s")
         if self._failure is not None:
@@ -249,7 +258,11 @@ class LiveEngine:
         # Generous (the machine is shared); an engine bounds its own stop (API grace 10 s, one
         # libvirt call timeout per host, in parallel), so only a real hang gets here.
         self._thread.join(60)
-        assert not self._thread.is_alive(), f"the engine did not stop within 60 s:\n{_stacks()}"
+        if self._thread.is_alive():
+            raise AssertionError(f"the engine did not stop within 60 s:\n{_stacks(self)}")
+        self.watch.stop()
+        for stall in self.watch.stalls:  # shown with a failing test's captured output
+            print(stall, file=sys.stderr)
         if not self.loop.is_closed():
             self.loop.close()
         if self._engine is not None and close_logs:

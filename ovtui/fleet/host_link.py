@@ -7,9 +7,11 @@ threads: its calls time out, the host turns non_responsive, and every other host
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -55,9 +57,13 @@ class HostLink:
         self._on_state_change = on_state_change
         self._expected_down = expected_down
         self._lifecycle_id: list[int] | None = None  # self.conn's domain event callbacks
-        # Connections dropped as lost, their event callbacks left registered (_close_quietly):
-        # events they still deliver (a host that was only hung) are not this link's any more.
-        self._dropped: list[libvirt.virConnect] = []
+        # Connections dropped as lost, with their event callbacks (see mark_lost): events they
+        # still deliver (a host that was only hung) are not this link's any more. Retired once
+        # the host answers again (_retire_dropped). Changed under _dropped_lock: libvirt's
+        # event thread reads it, a retiring thread shortens it.
+        self._dropped: list[tuple[libvirt.virConnect, list[int] | None]] = []
+        self._dropped_lock = threading.Lock()
+        self._retiring: set[int] = set()  # id() of those a thread is retiring now
         self._executor = self._new_executor()
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -127,6 +133,35 @@ class HostLink:
         self.conn, self.driver, self.connected_at = conn, driver, time.time()
         self._lifecycle_id = lifecycle_id
         self._set_state(HostState.UP, "")
+        self._retire_dropped()
+
+    def _retire_dropped(self) -> None:
+        """The host answers again: the connections dropped while it hung are either alive too
+        (the hang was shorter than their keepalive), then closed with their callbacks, or dead,
+        then only forgotten. Each is a round trip, so on a throwaway thread."""
+        with self._dropped_lock:  # one retiring thread per connection, however often it flaps
+            dropped = [d for d in self._dropped if id(d[0]) not in self._retiring]
+            self._retiring.update(id(c) for c, _ids in dropped)
+        if dropped:
+            threading.Thread(target=self._retire, args=(dropped,), daemon=True).start()
+
+    def _retire(self, dropped: list[tuple[libvirt.virConnect, list[int] | None]]) -> None:
+        for conn, ids in dropped:
+            try:
+                alive = conn.isAlive() == 1
+            except libvirt.libvirtError:
+                alive = False
+            if alive:  # answering again: nothing is reporting its death now
+                with contextlib.suppress(libvirt.libvirtError):
+                    conn.unregisterCloseCallback()  # it holds a reference too
+                _close_quietly(conn, ids)
+            else:
+                # A dead one keeps its callbacks (see mark_lost); they hold the last
+                # references, so this close only gives up ours and asks the dead peer nothing.
+                _close_quietly(conn, None)
+            with self._dropped_lock:
+                self._dropped = [d for d in self._dropped if d[0] is not conn]
+                self._retiring.discard(id(conn))
 
     def _open_blocking(self) -> tuple[libvirt.virConnect, str, list[int] | None]:
         conn = libvirt.open(self.cfg.uri)
@@ -180,7 +215,7 @@ class HostLink:
             self._to_loop(self._on_balloon, self.name, dom.UUIDString())
 
     def _is_dropped(self, conn: libvirt.virConnect) -> bool:
-        return any(conn is c for c in self._dropped)
+        return any(conn is c for c, _ids in self._dropped)
 
     def _closed_from_libvirt(self, conn: libvirt.virConnect, reason: int, _o: object) -> None:
         self._to_loop(self._closed, conn, reason)
@@ -253,12 +288,12 @@ class HostLink:
             log.warning("host %s lost: %s", self.name, reason)
         conn, self.conn = self.conn, None
         if conn is not None:
-            # Closing can block on a dead peer: do it on a throwaway thread. Its event
-            # callbacks stay registered: deregistering them while libvirt's event thread
-            # reported the same connection's death crashed the process (SIGSEGV in
-            # virConnectDomainEventDeregisterAny, seen in CI with a lab host killed).
-            self._dropped.append(conn)
-            threading.Thread(target=_close_quietly, args=(conn, None), daemon=True).start()
+            # Neither closed nor its event callbacks deregistered now: deregistering them while
+            # libvirt's event thread reported the same connection's death crashed the process
+            # (SIGSEGV in virConnectDomainEventDeregisterAny, seen in CI with a lab host
+            # killed). Kept until the host answers again, then retired (_retire_dropped).
+            with self._dropped_lock:
+                self._dropped.append((conn, self._lifecycle_id))
         self._set_state(HostState.NON_RESPONSIVE, reason)
         self._lost.set()
 
@@ -290,7 +325,32 @@ def _checked(fn: Callable[[libvirt.virConnect], T], conn: libvirt.virConnect) ->
             alive = conn.isAlive() == 1  # the client's own view: no round trip
         except libvirt.libvirtError:
             alive = False
+        _forget_locals(exc)
         raise _Failed(exc, alive) from None
+    except BaseException as exc:
+        _forget_locals(exc)
+        raise
+
+
+def _forget_locals(exc: BaseException) -> None:
+    """Frees, here on the host's worker thread, the libvirt objects (domains, pools) that the
+    failed call's frames still hold; the exception keeps its lines, not its locals.
+
+    Carried to the event loop inside the exception's traceback (a reference cycle), a domain
+    would be freed by whichever thread next runs the garbage collector, usually the loop. If
+    its connection was closed meanwhile, that last reference closes the connection: a round
+    trip that waits for the daemon, up to the keepalive's ~20 s for a hung host (measured on
+    the lab with a frozen libvirtd), during which the whole engine stands still."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if e.__traceback__ is not None:
+            traceback.clear_frames(e.__traceback__)
+        todo += [e.__cause__, e.__context__]
 
 
 def _close_quietly(conn: libvirt.virConnect, lifecycle_id: list[int] | None = None) -> None:

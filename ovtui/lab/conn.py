@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import libvirt
+
+from ovtui.fleet.event_loop import ensure_event_loop
 
 T = TypeVar("T")
 
@@ -33,6 +36,10 @@ def with_timeout(fn: Callable[[], T], timeout: float) -> T:
         try:
             box["value"] = fn()
         except BaseException as exc:
+            # Its frames' libvirt objects are freed here and now: kept in a reference cycle,
+            # they would be freed by the garbage collector on any thread, and a domain whose
+            # connection was closed meanwhile closes it for good, waiting for the daemon.
+            traceback.clear_frames(exc.__traceback__)
             box["error"] = exc
 
     thread = threading.Thread(target=run, daemon=True)
@@ -41,13 +48,26 @@ def with_timeout(fn: Callable[[], T], timeout: float) -> T:
     if thread.is_alive():
         raise TimeoutError(f"no answer within {timeout:.1f} s")
     if "error" in box:
-        raise box["error"]
+        raise box.pop("error")  # not left in box: box -> error -> traceback -> box
     value: T = box["value"]
     return value
 
 
 def open_conn(uri: str, timeout: float = 10.0) -> Any:
-    return with_timeout(lambda: libvirt.open(uri), timeout)
+    return with_timeout(lambda: open_with_keepalive(uri), timeout)
+
+
+def open_with_keepalive(uri: str) -> Any:
+    """Blocking. Without a keepalive, the last reference to a connection (a domain freed by
+    the garbage collector on any thread, even an engine's event loop in the same process)
+    waits forever for a frozen daemon to answer the close."""
+    ensure_event_loop()  # keepalive needs libvirt's event loop
+    conn = libvirt.open(uri)
+    try:
+        conn.setKeepAlive(5, 3)
+    except libvirt.libvirtError:
+        pass  # a local driver (test:///) has none, and no daemon to wait for
+    return conn
 
 
 def answers(uri: str, timeout: float = 3.0) -> bool:

@@ -440,7 +440,7 @@ class Lab:
 
     def _list_guests(self, h: HostState) -> list[GuestInfo]:
         def listing() -> list[GuestInfo]:
-            c = libvirt.open(h.uri)
+            c = conn.open_with_keepalive(h.uri)
             try:
                 return [
                     GuestInfo(d.name(), h.name, state, load)
