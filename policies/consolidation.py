@@ -49,6 +49,7 @@ from policies.packing import Sizer, pack
 from policies.params import Params
 from policies.placement import Headroom, Placement, Unit, units_on
 from policies.plan import Step, StepKind
+from policies.reclaim import Reclaim, own_units, placements_of, rebuilt, reclaim
 from policies.release import cooling, release
 from policies.reshape import mix_of, reshape
 from policies.state import ClusterState, HostRoom, gib, pct
@@ -285,7 +286,7 @@ def consolidate(
     left = budget - len(ejector.done)
     index = Headroom(keep, params.high, params.max_vcpus_per_cpu)
     drained: list[tuple[HostRoom, list[Placement], str]] = []
-    kept_back: list[str] = []
+    kept_back: dict[str, str] = {}
     while todo:
         batch, rest = [], []
         for room in todo:
@@ -305,23 +306,82 @@ def consolidate(
         for room in batch:
             if room.name in failed:
                 left += len(room.vms)
-                kept_back.append(failed[room.name])
+                kept_back[room.name] = failed[room.name]
             else:
                 drained.append((room, placed[room.name], whys[room.name]))
         todo = rest
         if not failed:
             break  # the rest did not fit the budget; a failure would have freed some
-    if len(kept_back) > NAMED:
-        kept_back = [
-            f"{len(kept_back)} hosts stay in service because some of their VMs fit on no kept "
+    if demand_mode:
+        ejector.left = left
+        drained, more = _one_more(state, params, index, ejector, sizer, drained, running,
+                                  [*keep, *(state.rooms[n] for n in kept_back)], forced,
+                                  units_of)  # fmt: skip
+        left = ejector.left
+        for room in more:
+            kept_back.pop(room.name, None)
+        if more:
+            notes.append(_more_note(more))
+    whys_back = list(kept_back.values())
+    if len(whys_back) > NAMED:
+        whys_back = [
+            f"{len(whys_back)} hosts stay in service because some of their VMs fit on no kept "
             f"host (bin packing needs more room than the totals say), e.g. "
-            + "; ".join(kept_back[:3])
+            + "; ".join(whys_back[:3])
         ]
-    notes += kept_back + _budget_notes(todo, left, params)
+    notes += whys_back + _budget_notes(todo, left, params)
     first = _ejections(state, ejector.done, start)
     if first:
         notes.append(_reshape_note(ejector.done))
     return release(state, params, obs, running, _moves(state, params, drained), notes, first)
+
+
+def _one_more(
+    state: ClusterState,
+    params: Params,
+    index: Headroom,
+    ejector: Ejector,
+    sizer: Sizer,
+    drained: list[tuple[HostRoom, list[Placement], str]],
+    running: list[HostRoom],
+    kept: list[HostRoom],
+    forced: dict[str, str],
+    units_of: dict[str, list[Unit]],
+) -> tuple[list[tuple[HostRoom, list[Placement], str]], list[HostRoom]]:
+    """Step 5 (policies.reclaim): kept hosts that may go, cheapest first, emptied into the
+    others' room. -> the drains (placements at their final targets) and the hosts emptied."""
+    run = Reclaim.of(state, params, index, ejector, sizer.unit, drained)
+    candidates = []
+    for room in kept:
+        if room.name in forced or room.name in ejector.frozen or room.empty:
+            continue
+        own = own_units(state, room, units_of[room.name], ejector.moved)
+        candidates.append((sum(len(u.vms) for u in own), room.mem_used, room.name, room))
+    candidates.sort(key=lambda c: c[:3])
+    moves = len(ejector.done) + sum(len(pl.unit.vms) for _, pls, _ in drained for pl in pls)
+    names = {r.name for r in kept}
+    released = sum(1 for r in running if r.empty and r.name not in names)  # the drained too
+    more = reclaim(run, [(c[3], units_of[c[2]]) for c in candidates], moves, released)
+    if not more:
+        return drained, []  # and the state as it was
+    why = (
+        "once the other hosts were packed, their room carries every VM of this host (some "
+        "moved between kept hosts to make it)"
+    )
+    out = rebuilt(run, drained)
+    for room in more:
+        own = [run.placed[u][0] for u in run.placed if run.placed[u][1] == room.name]
+        out.append((room, placements_of(run, room, own), f"{room.name}: {why}"))
+    return out, more
+
+
+def _more_note(more: list[HostRoom]) -> str:
+    named = ", ".join(r.name for r in more[:NAMED]) + (", ..." if len(more) > NAMED else "")
+    return (
+        f"{len(more)} more hosts are released after the packing ({named}): the kept hosts' "
+        "free room, rearranged (drained VMs given other targets, a few VMs of kept hosts moved "
+        "first), carries their VMs"
+    )
 
 
 def _budget_notes(todo: list[HostRoom], left: int, params: Params) -> list[str]:
