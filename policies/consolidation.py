@@ -21,10 +21,16 @@
    VMs from then on like the kept hosts. In demand mode a memory-rich VM may go where memory
    is idle for want of vCPUs, a vCPU-heavy VM of that host moving away (policies.evict), and
    before a host is kept back one VM of a kept host may move to make the room.
-5. Empty hosts beyond HostsInReserve are released (policies.release); if none would be,
+5. Demand mode: one host more (policies.reclaim). The kept hosts that may go are emptied one
+   by one, the fewest migrations first, into the others' room: drained VMs change target
+   (free), units swap places, a host gives up a few small units, a VM of a kept host moves
+   first (an ejection); an attempt that leaves a unit without a place is taken back whole.
+   Before it, free memory and free vCPUs on different hosts are brought together by swaps.
+   It stops at 17 migrations per released host for the round, or the budget.
+6. Empty hosts beyond HostsInReserve are released (policies.release); if none would be,
    nothing is drained.
 
-Steps: first the moves between kept hosts (steps 3 and 4), in the order they were decided,
+Steps: first the moves between kept hosts (steps 3 to 5), in the order they were decided,
 each checked in a state that carried at least as much; then host by host, every migration off
 one host, then its release. During the drains kept hosts only gain load and drained hosts
 only lose it, so every prefix of the plan (a plan cut short, or stopped by a premise) leaves
