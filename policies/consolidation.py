@@ -55,8 +55,9 @@ from policies.packing import Sizer, pack
 from policies.params import Params
 from policies.placement import Headroom, Placement, Unit, units_on
 from policies.plan import Step, StepKind
-from policies.reclaim import Reclaim, own_units, placements_of, rebuilt, reclaim
+from policies.reclaim import own_units, placements_of, rebuilt, reclaim
 from policies.release import cooling, release
+from policies.repack import Repack
 from policies.reshape import mix_of, reshape
 from policies.state import ClusterState, HostRoom, gib, pct
 
@@ -356,7 +357,7 @@ def _one_more(
 ) -> tuple[list[tuple[HostRoom, list[Placement], str]], list[HostRoom]]:
     """Step 5 (policies.reclaim): kept hosts that may go, cheapest first, emptied into the
     others' room. -> the drains (placements at their final targets) and the hosts emptied."""
-    run = Reclaim.of(state, params, index, ejector, sizer.unit, drained)
+    run = Repack.of(state, params, index, ejector, sizer.unit, drained)
     candidates = []
     for room in kept:
         if room.name in forced or room.name in ejector.frozen or room.empty:

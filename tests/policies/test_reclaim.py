@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 
 import policies.reclaim as reclaim_mod
+import policies.room as room_mod
 from bench.policy_figures import PARAMS, PRESETS, build, lower_bound
 from ovtui.model import Snapshot
 from policies.history import Observations
 from policies.params import parse_params
 from policies.plan import Plan, StepKind
 from policies.power_saving import plan_power_saving
-from policies.reclaim import Reclaim
+from policies.repack import Attempt
 from tests.policies.helpers import NOW, host, snap, steady, vm
 from tests.policies.test_plan_properties import _replay
 
@@ -101,9 +102,9 @@ def _as_c(s: Snapshot) -> Snapshot:
 
 def _without(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     if name == "align":
-        monkeypatch.setattr(Reclaim, "align", lambda self, ratio, limit: reclaim_mod._Try())
+        monkeypatch.setattr(reclaim_mod, "align", lambda run, ratio, limit: Attempt())
     else:
-        monkeypatch.setattr(Reclaim, name, lambda self, *a: None)
+        monkeypatch.setattr(room_mod, name, lambda *a: None)
 
 
 PARAMS_100 = parse_params({"MaxMigrationsPerRound": 100})
@@ -123,7 +124,7 @@ def test_a_kept_back_host_goes_once_two_targets_are_swapped(
     assert any("1 more hosts are released after the packing (h3)" in n for n in plan.notes)
     assert not any("h3 cannot be drained" in n for n in plan.notes)
     _replay(s, plan, PARAMS_100)
-    _without(monkeypatch, "_swap")
+    _without(monkeypatch, "swap")
     assert "h3" in _in_service(plan_power_saving(s, "c", PARAMS_100, steady(s)))
 
 
@@ -137,7 +138,7 @@ def test_a_host_is_cleared_of_small_vms_to_take_a_large_one(
     assert sorted(moves[:2]) == [("v0", "h3", "h4"), ("v6", "h3", "h0")]
     assert moves[2:] == [("v3", "h1", "h3")]
     _replay(s, plan, PARAMS_100)
-    _without(monkeypatch, "_clear")
+    _without(monkeypatch, "clear")
     assert "h1" in _in_service(plan_power_saving(s, "c", PARAMS_100, steady(s)))
 
 
