@@ -81,7 +81,7 @@ def _align_one(
             ax = run.amounts(x)
             for own_y, y in run.pick(t, host_q, 1, 2):
                 if own_x and own_y:
-                    continue
+                    continue  # two ejections for an alignment: more often worse than not
                 ay = run.amounts(y)
                 np_ = [fp[d] + ax[d] - ay[d] for d in range(3)]
                 nq = [fq[d] - ax[d] + ay[d] for d in range(3)]

@@ -168,6 +168,15 @@ class Repack:
             p.max_vcpus_per_cpu * room.cpus - room.vcpus,
         )
 
+    def before_drains(self, room: HostRoom) -> tuple[float, float, float]:
+        """`free` as it is when the moves between kept hosts run: without the placed units."""
+        f = list(self.free(room))
+        for uuids in self.landed.get(room.name, ()):
+            a = self.amounts(self.placed[uuids][0])
+            for d in range(3):
+                f[d] += a[d]
+        return (f[0], f[1], f[2])
+
     def own(self, t: Attempt, room: HostRoom) -> list[Unit]:
         """VMs `room` ran before the round that may move once (an ejection each)."""
         if room.name in self.ejector.frozen or t.ejections >= t.limit:

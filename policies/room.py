@@ -29,6 +29,8 @@ TRIES = 4
 #: Most units moved off a host to make room for one, and units tried in all for it.
 CLEAR = 8
 CLEAR_LOOK = 16
+#: Whether two VMs kept hosts ran may change places (two ejections in an order that fits).
+EXCHANGES = True
 
 
 def make_room(run: Repack, t: Attempt, unit: Unit, gone: HostRoom) -> HostRoom | None:
@@ -155,8 +157,8 @@ def swap(run: Repack, t: Attempt, unit: Unit, host_p: HostRoom, gone: HostRoom) 
         for own_x, x in on_p:
             ax = run.amounts(x)
             for own_y, y in on_q:
-                if own_x and own_y:
-                    continue  # two ejections would need an order that fits: not tried
+                if own_x and own_y and not exchangeable(run, t, x, y, host_p, host_q):
+                    continue
                 ay = run.amounts(y)
                 if all(
                     fp[d] + ax[d] - ay[d] - need[d] >= -1e-9 and fq[d] - ax[d] + ay[d] >= -1e-9
@@ -177,6 +179,8 @@ def swapped(
     gone: HostRoom | None,
 ) -> bool:
     (own_x, ux), (own_y, uy) = x, y
+    if own_x and own_y:
+        return _exchanged(run, t, unit, ux, uy, host_p, host_q, gone)
     mark = len(t.moved)
     free = uy if own_x else ux  # the placed one goes back to where it comes from, for now
     run.go(t, free, run.state.rooms[run.placed[free.uuids][1]])
@@ -200,6 +204,70 @@ def swapped(
             t.ejections += 1
         else:
             run.how[u.uuids] = why
+    return True
+
+
+def exchangeable(run: Repack, t: Attempt, x: Unit, y: Unit, p: HostRoom, q: HostRoom) -> bool:
+    """Whether two VMs that kept hosts ran before the round (x on p, y on q) may change places:
+    two ejections left, and, by the numbers, one of the two orders fits when they run (before
+    the drains: without the units placed on p and q)."""
+    if not EXCHANGES or t.ejections + 2 > t.limit:
+        return False
+    fp, fq = run.before_drains(p), run.before_drains(q)
+    ax, ay = run.amounts(x), run.amounts(y)
+    y_first = all(fp[d] >= ay[d] and fq[d] + ay[d] >= ax[d] for d in range(3))
+    x_first = all(fq[d] >= ax[d] and fp[d] + ax[d] >= ay[d] for d in range(3))
+    return y_first or x_first
+
+
+def _exchanged(
+    run: Repack,
+    t: Attempt,
+    unit: Unit | None,
+    ux: Unit,
+    uy: Unit,
+    host_p: HostRoom,
+    host_q: HostRoom,
+    gone: HostRoom | None,
+) -> bool:
+    """x (P's own) to Q and y (Q's own) to P, two ejections, checked as they run: before the
+    drains, so with the units placed on P and Q set aside (back where they come from), which
+    then come back, each checked again; then `unit` onto P."""
+    mark = len(t.moved)
+    aside = [(run.placed[u][0], room) for room in (host_p, host_q)
+             for u in sorted(run.landed.get(room.name, ()), key=sorted)]  # fmt: skip
+    for w, _ in aside:
+        run.go(t, w, run.state.rooms[run.placed[w.uuids][1]])
+    done: tuple[tuple[Unit, HostRoom, HostRoom], ...] = ()
+    for order in (((uy, host_q, host_p), (ux, host_p, host_q)),
+                  ((ux, host_p, host_q), (uy, host_q, host_p))):  # fmt: skip
+        step = len(t.moved)
+        for u, _, to in order:
+            if not fits_after(run.state, run.params, u, to):
+                run.back_to(t, step)
+                break
+            run.go(t, u, to)
+        else:
+            done = order
+            break
+    back = [*aside, *(((unit, host_p),) if unit is not None else ())]
+    for w, room in back if done else ():
+        if not fits_after(run.state, run.params, w, room):
+            done = ()
+            break
+        run.go(t, w, room)
+    if not done:
+        run.back_to(t, mark)
+        return False
+    why = (
+        f"{ux.name} and {uy.name} change places between {host_p.name} and {host_q.name}, so "
+        + (f"that {host_p.name} has the room for {unit.name}" if unit is not None else "that "
+           "the free memory of one and the free vCPUs of the other end up together")
+    )  # fmt: skip
+    for u, source, target in done:
+        run.ejector.add(Ejection(u, source, target, f"{u.name} moves first: {why}",
+                                  gone.name if gone is not None else ""))  # fmt: skip
+        t.ejections += 1
     return True
 
 
