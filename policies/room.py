@@ -6,8 +6,10 @@ only whole (policies.repack's undo log):
 - a unit of P goes to a host Q that takes it (one move);
 - a unit x of P and a unit y of a partner Q change places, P short of one resource (vCPUs,
   say) and Q of the other: x and y are units placed by the drains (a new target costs nothing)
-  or, one of the two, a VM its host ran before the round (an ejection; never both, since two
-  ejections would need an order that fits when they run);
+  or VMs their hosts ran before the round (ejections). When both are, the two moves run
+  before the drains, so they are checked in that state: the units placed on P and Q are set
+  aside, the two VMs move in an order that fits, and the placed units come back, each checked
+  again (policies.evict: the check holds at least what the cluster carries when they run);
 - up to CLEAR smaller units of P go to hosts that take them, those that free most of what P
   lacks first (placed units before P's own VMs).
 
