@@ -21,10 +21,16 @@
    VMs from then on like the kept hosts. In demand mode a memory-rich VM may go where memory
    is idle for want of vCPUs, a vCPU-heavy VM of that host moving away (policies.evict), and
    before a host is kept back one VM of a kept host may move to make the room.
-5. Empty hosts beyond HostsInReserve are released (policies.release); if none would be,
+5. Demand mode: one host more (policies.reclaim). The kept hosts that may go are emptied one
+   by one, the fewest migrations first, into the others' room: drained VMs change target
+   (free), units swap places, a host gives up a few small units, a VM of a kept host moves
+   first (an ejection); an attempt that leaves a unit without a place is taken back whole.
+   Before it, free memory and free vCPUs on different hosts are brought together by swaps.
+   It stops at 17 migrations per released host for the round, or the budget.
+6. Empty hosts beyond HostsInReserve are released (policies.release); if none would be,
    nothing is drained.
 
-Steps: first the moves between kept hosts (steps 3 and 4), in the order they were decided,
+Steps: first the moves between kept hosts (steps 3 to 5), in the order they were decided,
 each checked in a state that carried at least as much; then host by host, every migration off
 one host, then its release. During the drains kept hosts only gain load and drained hosts
 only lose it, so every prefix of the plan (a plan cut short, or stopped by a premise) leaves
@@ -49,7 +55,9 @@ from policies.packing import Sizer, pack
 from policies.params import Params
 from policies.placement import Headroom, Placement, Unit, units_on
 from policies.plan import Step, StepKind
+from policies.reclaim import own_units, placements_of, rebuilt, reclaim
 from policies.release import cooling, release
+from policies.repack import Repack
 from policies.reshape import mix_of, reshape
 from policies.state import ClusterState, HostRoom, gib, pct
 
@@ -285,7 +293,7 @@ def consolidate(
     left = budget - len(ejector.done)
     index = Headroom(keep, params.high, params.max_vcpus_per_cpu)
     drained: list[tuple[HostRoom, list[Placement], str]] = []
-    kept_back: list[str] = []
+    kept_back: dict[str, str] = {}
     while todo:
         batch, rest = [], []
         for room in todo:
@@ -305,23 +313,82 @@ def consolidate(
         for room in batch:
             if room.name in failed:
                 left += len(room.vms)
-                kept_back.append(failed[room.name])
+                kept_back[room.name] = failed[room.name]
             else:
                 drained.append((room, placed[room.name], whys[room.name]))
         todo = rest
         if not failed:
             break  # the rest did not fit the budget; a failure would have freed some
-    if len(kept_back) > NAMED:
-        kept_back = [
-            f"{len(kept_back)} hosts stay in service because some of their VMs fit on no kept "
+    if demand_mode:
+        ejector.left = left
+        drained, more = _one_more(state, params, index, ejector, sizer, drained, running,
+                                  [*keep, *(state.rooms[n] for n in kept_back)], forced,
+                                  units_of)  # fmt: skip
+        left = ejector.left
+        for room in more:
+            kept_back.pop(room.name, None)
+        if more:
+            notes.append(_more_note(more))
+    whys_back = list(kept_back.values())
+    if len(whys_back) > NAMED:
+        whys_back = [
+            f"{len(whys_back)} hosts stay in service because some of their VMs fit on no kept "
             f"host (bin packing needs more room than the totals say), e.g. "
-            + "; ".join(kept_back[:3])
+            + "; ".join(whys_back[:3])
         ]
-    notes += kept_back + _budget_notes(todo, left, params)
+    notes += whys_back + _budget_notes(todo, left, params)
     first = _ejections(state, ejector.done, start)
     if first:
         notes.append(_reshape_note(ejector.done))
     return release(state, params, obs, running, _moves(state, params, drained), notes, first)
+
+
+def _one_more(
+    state: ClusterState,
+    params: Params,
+    index: Headroom,
+    ejector: Ejector,
+    sizer: Sizer,
+    drained: list[tuple[HostRoom, list[Placement], str]],
+    running: list[HostRoom],
+    kept: list[HostRoom],
+    forced: dict[str, str],
+    units_of: dict[str, list[Unit]],
+) -> tuple[list[tuple[HostRoom, list[Placement], str]], list[HostRoom]]:
+    """Step 5 (policies.reclaim): kept hosts that may go, cheapest first, emptied into the
+    others' room. -> the drains (placements at their final targets) and the hosts emptied."""
+    run = Repack.of(state, params, index, ejector, sizer.unit, drained)
+    candidates = []
+    for room in kept:
+        if room.name in forced or room.name in ejector.frozen or room.empty:
+            continue
+        own = own_units(state, room, units_of[room.name], ejector.moved)
+        candidates.append((sum(len(u.vms) for u in own), room.mem_used, room.name, room))
+    candidates.sort(key=lambda c: c[:3])
+    moves = len(ejector.done) + sum(len(pl.unit.vms) for _, pls, _ in drained for pl in pls)
+    names = {r.name for r in kept}
+    released = sum(1 for r in running if r.empty and r.name not in names)  # the drained too
+    more = reclaim(run, [(c[3], units_of[c[2]]) for c in candidates], moves, released)
+    if not more:
+        return drained, []  # and the state as it was
+    why = (
+        "once the other hosts were packed, their room carries every VM of this host (some "
+        "moved between kept hosts to make it)"
+    )
+    out = rebuilt(run, drained)
+    for room in more:
+        own = [run.placed[u][0] for u in run.placed if run.placed[u][1] == room.name]
+        out.append((room, placements_of(run, room, own), f"{room.name}: {why}"))
+    return out, more
+
+
+def _more_note(more: list[HostRoom]) -> str:
+    named = ", ".join(r.name for r in more[:NAMED]) + (", ..." if len(more) > NAMED else "")
+    return (
+        f"{len(more)} more hosts are released after the packing ({named}): the kept hosts' "
+        "free room, rearranged (drained VMs given other targets, a few VMs of kept hosts moved "
+        "first), carries their VMs"
+    )
 
 
 def _budget_notes(todo: list[HostRoom], left: int, params: Params) -> list[str]:

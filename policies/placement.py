@@ -148,6 +148,10 @@ class Headroom:
             (self.ratio * room.cpus - room.vcpus, room.name),
         )
 
+    def names(self) -> list[str]:
+        """The hosts it ranks, by name."""
+        return sorted(self._rooms)
+
     def __len__(self) -> int:
         return len(self._orders[0])
 

@@ -35,7 +35,9 @@ One round, in this order (the first that applies ends the round, except 2 which 
    its limits, nothing is consolidated.
 3. Consolidate (only when asked, i.e. inside the power-saving window): policies.consolidation
    chooses the hosts that stay as a whole (policies.keepers), drains the others onto them,
-   whole hosts only, cheapest first, within MaxMigrationsPerRound, and releases the empty ones
+   whole hosts only, cheapest first, within MaxMigrationsPerRound, then empties one kept host
+   more at a time where the others' room, rearranged, carries it (policies.reclaim, demand
+   mode), and releases the empty ones
    beyond HostsInReserve (maintenance, then power off where configured); at least one host
    stays in service. If nothing would be released, nothing is drained.
 
