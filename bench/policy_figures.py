@@ -31,7 +31,11 @@ count too, memory counts in whole VMs (every VM here is a multiple of 2 GiB, so 
 hold 382), and mixes of the resources count (no set of k hosts carries the demand unless it
 carries every mix of it: this is what matters for "tradeoff"). "bound_pinned" is the same when
 the hosts that run a pinned or non-migratable VM (1% and 1% of the VMs: about a third of the
-hosts) must stay whatever their size, as they must for any planner.
+hosts) must stay whatever their size, as they must for any planner. "bound_joint"
+(policies.joint_bound) is exact for covering: the fewest hosts such that ONE set of them, the
+pinned ones among them, covers the CPU demand, the memory and the vCPUs at once (the issue's
+bound may take the k CPU-largest and the k memory-largest hosts, which on "tradeoff" are not
+the same hosts); "after_per_joint" the plan against it.
 
 Both planners run without a migration budget here (MaxMigrationsPerRound unbounded) to show what
 one round can reach; in production the budget keeps rounds short. Planning time is the median
@@ -60,6 +64,7 @@ from policies.balance import plan_balance
 from policies.bound import STEPS, Capacity, host_capacity, memory_step
 from policies.bound import lower_bound as bound
 from policies.history import Observations
+from policies.joint_bound import joint_bound
 from policies.params import Params
 from policies.plan import Plan
 from policies.power_saving import plan_power_saving
@@ -188,14 +193,12 @@ def _timed(fn: Callable[[], Plan], repeat: int) -> tuple[Plan, float]:
     return plan, statistics.median(samples)
 
 
-def lower_bound(
+def capacities(
     snap: Snapshot, params: Params, *, pinned: bool = False, plain: bool = False
-) -> int:
-    """Hosts the demand needs at least, whatever the packing (policies.bound: CPU within
-    HighUtilization, memory keeping MaxFreeMemoryForOverUtilized free, vCPUs within
-    MaxVcpusPerCpu, whole VMs, resources together). plain: the issue's bound (CPU and memory
-    each on its own, no rounding). pinned: the hosts running a pinned or non-migratable VM
-    count first (no planner may release them)."""
+) -> tuple[tuple[float, float, float], list[Capacity], list[Capacity]]:
+    """What the bounds count: the need (CPUs of demand, MiB, vCPUs; plain: no vCPUs), the
+    capacities of the hosts a plan may release and of those it must keep (pinned: the hosts
+    running a pinned or non-migratable VM; else none). Memory in whole VMs unless plain."""
     active = [v for v in snap.vms if v.active]
     need = (
         sum((v.cpu_usage or 0.0) * v.vcpus for v in active),
@@ -216,12 +219,28 @@ def lower_bound(
             mem_step_mib=step,
         )
 
-    return bound(
-        need,
-        [cap(h) for h in snap.hosts if h.name not in stay],
-        [cap(h) for h in snap.hosts if h.name in stay],
-        steps=1 if plain else STEPS,
-    )
+    free = [cap(h) for h in snap.hosts if h.name not in stay]
+    return need, free, [cap(h) for h in snap.hosts if h.name in stay]
+
+
+def lower_bound(
+    snap: Snapshot,
+    params: Params,
+    *,
+    pinned: bool = False,
+    plain: bool = False,
+    joint: bool = False,
+) -> int:
+    """Hosts the demand needs at least, whatever the packing (policies.bound: CPU within
+    HighUtilization, memory keeping MaxFreeMemoryForOverUtilized free, vCPUs within
+    MaxVcpusPerCpu, whole VMs, resources together). plain: the issue's bound (CPU and memory
+    each on its own, no rounding). pinned: the hosts running a pinned or non-migratable VM
+    count first (no planner may release them). joint: one set of hosts, the pinned ones among
+    them, covers every resource at once (policies.joint_bound; pinned implied)."""
+    need, free, fixed = capacities(snap, params, pinned=pinned or joint, plain=plain)
+    if joint:
+        return joint_bound(need, free, fixed)
+    return bound(need, free, fixed, steps=1 if plain else STEPS)
 
 
 def measure(preset: Preset, hosts: int, vms: int, seed: int) -> dict[str, Any]:
@@ -233,6 +252,7 @@ def measure(preset: Preset, hosts: int, vms: int, seed: int) -> dict[str, Any]:
     saving, t_saving = _timed(lambda: plan_power_saving(quiet, "bench", PARAMS, obs), repeat)
     b, p = balance.metrics, saving.metrics
     bound = lower_bound(quiet, PARAMS)
+    joint = lower_bound(quiet, PARAMS, joint=True)
     released = p.hosts_in_service_before - p.hosts_in_service_after
     return {
         "preset": preset.name,
@@ -251,6 +271,8 @@ def measure(preset: Preset, hosts: int, vms: int, seed: int) -> dict[str, Any]:
         "lower_bound": bound,
         "after_per_bound": round(p.hosts_in_service_after / bound, 3),
         "bound_pinned": lower_bound(quiet, PARAMS, pinned=True),
+        "bound_joint": joint,
+        "after_per_joint": round(p.hosts_in_service_after / joint, 3),
         "saving_moves": p.migrations,
         "moves_per_released": round(p.migrations / released, 1) if released else "-",
         "saving_over_after": p.hosts_over_after,

@@ -9,7 +9,6 @@ within every limit and filter (tests.policies.test_plan_properties._replay), eac
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
@@ -29,57 +28,42 @@ GIB = 1024
 PASS = "once the other hosts were packed, their room carries every VM of this host"
 
 
-def _cluster(hosts: int, vms: list[tuple[str, str, int, int, bool]]) -> Any:
-    return snap(
-        [host(f"h{i}", cpus=4, mem=16 * GIB) for i in range(hosts)],
-        [vm(n, on, vcpus=c, mem=m * GIB, usage=0.02, pinned=p) for n, on, c, m, p in vms],
-    )
-
-
-def _swap_case() -> Any:
+#: The hand-built clusters: host -> its VMs in order, "name vCPUs/GiB", "*" for pinned.
+CASES = {
     # h2 is drained onto h1. h3 was kept back: v6 (1 vCPU) finds no vCPU on h1 (16 committed)
     # and h0 has no memory for v8 and v9 together. Sending v3 (4 vCPUs, from h2) to h0 rather
     # than h1, and v1 (h0's own, 1 vCPU) to h1, with v2 from h1 to h0, leaves room for all of
     # h3's VMs on h0 and h1: 2 hosts, the lower bound.
-    return _cluster(
-        4,
-        [
-            ("v0", "h0", 2, 4, False),
-            ("v1", "h0", 1, 4, False),
-            ("v5", "h0", 2, 4, False),
-            ("v2", "h1", 1, 1, False),
-            ("v4", "h1", 4, 4, False),
-            ("v7", "h1", 4, 4, False),
-            ("v3", "h2", 4, 4, False),
-            ("v6", "h3", 1, 1, False),
-            ("v8", "h3", 4, 2, False),
-            ("v9", "h3", 4, 2, False),
-        ],
-    )
-
-
-def _clear_case() -> Any:
+    "swap": {
+        "h0": "v0 2/4 v1 1/4 v5 2/4",
+        "h1": "v2 1/1 v4 4/4 v7 4/4",
+        "h2": "v3 4/4",
+        "h3": "v6 1/1 v8 4/2 v9 4/2",
+    },
     # h0, h2, h3 run pinned VMs and stay; h4 cannot go either. h1 runs v3 (2 vCPUs, 8 GiB):
     # no kept host has 8 GiB free until two small VMs of h3 (v0, v6) move to h4 and h0.
-    return _cluster(
-        5,
-        [
-            ("v1", "h0", 2, 4, True),
-            ("v8", "h0", 2, 8, False),
-            ("v3", "h1", 2, 8, False),
-            ("v2", "h2", 2, 4, False),
-            ("v4", "h2", 4, 4, False),
-            ("v5", "h2", 1, 1, True),
-            ("v9", "h2", 4, 4, False),
-            ("v12", "h2", 1, 1, False),
-            ("v0", "h3", 1, 4, False),
-            ("v6", "h3", 2, 2, False),
-            ("v10", "h3", 2, 4, False),
-            ("v11", "h3", 1, 1, True),
-            ("v14", "h3", 1, 1, False),
-            ("v7", "h4", 2, 8, False),
-        ],
-    )
+    "clear": {
+        "h0": "v1* 2/4 v8 2/8",
+        "h1": "v3 2/8",
+        "h2": "v2 2/4 v4 4/4 v5* 1/1 v9 4/4 v12 1/1",
+        "h3": "v0 1/4 v6 2/2 v10 2/4 v11* 1/1 v14 1/1",
+        "h4": "v7 2/8",
+    },
+}
+
+
+def _case(name: str) -> Snapshot:
+    """CASES[name] on 4-CPU/16 GiB hosts."""
+    vms = []
+    for on, spec in CASES[name].items():
+        words = spec.split()
+        for vm_name, size in zip(words[::2], words[1::2], strict=True):
+            vcpus, gib = size.split("/")
+            pinned, vm_name = vm_name.endswith("*"), vm_name.rstrip("*")
+            vms.append(
+                vm(vm_name, on, vcpus=int(vcpus), mem=int(gib) * GIB, usage=0.02, pinned=pinned)
+            )
+    return snap([host(n, cpus=4, mem=16 * GIB) for n in CASES[name]], vms)
 
 
 def _in_service(plan: Plan) -> set[str]:
@@ -113,7 +97,7 @@ PARAMS_100 = parse_params({"MaxMigrationsPerRound": 100})
 def test_a_kept_back_host_goes_once_two_targets_are_swapped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    s = _swap_case()
+    s = _case("swap")
     plan = plan_power_saving(s, "c", PARAMS_100, steady(s))
     assert _in_service(plan) == {"h0", "h1"}  # before this pass: h3 stayed too
     moves = _moves(plan)
@@ -131,7 +115,7 @@ def test_a_kept_back_host_goes_once_two_targets_are_swapped(
 def test_a_host_is_cleared_of_small_vms_to_take_a_large_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    s = _clear_case()
+    s = _case("clear")
     plan = plan_power_saving(s, "c", PARAMS_100, steady(s))
     assert _in_service(plan) == {"h0", "h2", "h3", "h4"}  # before: h1 stayed too
     moves = _moves(plan)
@@ -147,7 +131,7 @@ def test_the_pass_stays_within_max_migrations_per_round(budget: int, after: int)
     # The swap case: 6 migrations release h2 and h3 (1 drain, 2 moves between kept hosts, 3
     # off h3); with 5, the pass finds another way (h3 takes h0's VMs once v8 has moved to
     # h1); with 4 or less it releases nothing, and the plan is the packing's alone.
-    s = _swap_case()
+    s = _case("swap")
     params = parse_params({"MaxMigrationsPerRound": budget})
     plan = plan_power_saving(s, "c", params, steady(s))
     assert len(_in_service(plan)) == after
@@ -162,7 +146,7 @@ def test_the_pass_stops_at_the_migrations_per_released_host(
 ) -> None:
     # the cheapest way to release 2 hosts takes 5 migrations: 2.5 per released host (the
     # packing alone: 1 migration for 1 host)
-    s = _swap_case()
+    s = _case("swap")
     monkeypatch.setattr(reclaim_mod, "MOVES_PER_HOST", 2.5)
     assert len(_in_service(plan_power_saving(s, "c", PARAMS_100, steady(s)))) == 2
     monkeypatch.setattr(reclaim_mod, "MOVES_PER_HOST", 2.4)
@@ -172,7 +156,7 @@ def test_the_pass_stops_at_the_migrations_per_released_host(
 
 
 def test_ovirts_rule_moves_no_vm_between_kept_hosts() -> None:
-    s = _swap_case()
+    s = _case("swap")
     params = parse_params(
         {"MaxMigrationsPerRound": 100, "ConsolidationMode": "low_utilization",
          "LowUtilization": 79}
