@@ -165,8 +165,11 @@ class OvtuiApp(App[None]):
 
     def tick(self) -> None:
         self.poll_now()
-        if isinstance(self.screen, FleetScreen) and self.screen is not self.dashboard:
-            self.screen.reload()
+        screen = self.screen
+        # A screen pushed but not yet mounted reloads itself in on_mount: reloaded before, its
+        # answer could land before on_mount made its tables' columns.
+        if isinstance(screen, FleetScreen) and screen is not self.dashboard and screen.is_mounted:
+            screen.reload()
 
     def poll_now(self, vms: bool = False) -> None:
         """`vms`: read the VM list in this poll even where it is read only every few ticks

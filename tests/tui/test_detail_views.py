@@ -104,3 +104,27 @@ async def test_host_detail_without_events_read_says_why(engine: DemoEngine) -> N
         assert _text(app, "#events-title") == NO_EVENTS_READ
         assert not app.screen.query_one("#host-events", DataTable).display
         assert app.screen.events is None  # type: ignore[attr-defined]
+
+
+async def test_a_tick_reloads_no_screen_that_is_not_mounted_yet(engine: DemoEngine) -> None:
+    """A tick right after a push reloaded the new screen before its on_mount made the events
+    table's columns; an answer landing first failed with "More values than columns"."""
+    app = engine.app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_polls(pilot, app, 1)
+        reloads: list[int] = []  # the events table's columns at each reload (-1: not composed)
+        screen = HostDetailScreen(app.chrome, "kvm-a01", app.poller, lambda: app.fleet, app.rights)
+        plain_reload = screen.reload
+
+        def counted() -> None:
+            found = screen.query("#host-events")
+            reloads.append(len(found.first(DataTable).columns) if found else -1)
+            plain_reload()
+
+        screen.reload = counted  # type: ignore[method-assign]
+        app.push_screen(screen)
+        app.tick()  # before the screen's mount has run
+        await wait_for(pilot, lambda: screen.is_mounted and reloads, what="the screen mounted")
+        assert reloads[0] == 5, f"reloaded before the events table had its columns: {reloads}"
+        events = screen.query_one("#host-events", DataTable)
+        await wait_for(pilot, lambda: events.row_count > 0, what="the host's events")
