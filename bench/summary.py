@@ -94,6 +94,7 @@ SIZED = (
     Figure("exporter", "cold scrape: engine CPU", "cold_cpu_s", "s"),
     Figure("exporter", "warm scrape: engine CPU", "warm_cpu_s", "s"),
     Figure("exporter", "engine CPU between scrapes", "idle_cpu_%", "%"),
+    Figure("exporter", "engine CPU while the config fill runs (no scrape)", "fill_cpu_%", "%"),
     Figure("exporter", "two scrapers at once", "two_scrapers_ms", "ms"),
     Figure("exporter", "samples per scrape", "samples", ""),
     Figure("exporter", "engine RSS peak", "rss_peak_mib", "MiB"),

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import socket
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -27,7 +29,7 @@ from prometheus_client.exposition import ThreadingWSGIServer
 from collectors.engine_metrics import EngineMetrics
 from collectors.fleet_collector import DEFAULT_BUDGET, FleetCollector, ScrapeInput
 from collectors.gzip_text import GzipText
-from collectors.stats_cache import StatsCache, StatsLink
+from collectors.stats_cache import HostScrape, StatsCache, StatsLink
 from collectors.text_format import CONTENT_TYPE, render_parts
 from ovtui.model import Snapshot
 
@@ -35,6 +37,19 @@ log = logging.getLogger("ovtui.exporter")
 StartResponse = Callable[..., Any]
 TIMEOUT_HEADER = "HTTP_X_PROMETHEUS_SCRAPE_TIMEOUT_SECONDS"
 INDEX = b"ovtui exporter: metrics at /metrics\n"
+
+
+_END = object()  # every host's statistics have arrived
+
+
+def _next(arrivals: queue.SimpleQueue[object], deadline: float) -> object:
+    try:
+        found = arrivals.get(timeout=max(0.0, deadline - time.monotonic()))
+    except queue.Empty:
+        raise TimeoutError("the engine did not hand over the scrape's inputs in time") from None
+    if isinstance(found, BaseException):
+        raise found
+    return found
 
 
 class FleetView(Protocol):
@@ -130,14 +145,31 @@ class Exporter:
         return float(getattr(self._budget, "value", DEFAULT_BUDGET))
 
     def _inputs(self, budget: float) -> ScrapeInput:
+        """The snapshot now, and the hosts' statistics as each arrives: this thread writes
+        the hosts that answered while the loop waits for the others."""
         if self._loop is None:
             raise RuntimeError("exporter not started")
-        future = asyncio.run_coroutine_threadsafe(self._gather(budget), self._loop)
-        return future.result(budget + 5.0)
+        arrivals: queue.SimpleQueue[object] = queue.SimpleQueue()
+        deadline = time.monotonic() + budget + 5.0
+        asyncio.run_coroutine_threadsafe(self._gather(budget, arrivals), self._loop)
+        snapshot = _next(arrivals, deadline)
+        assert isinstance(snapshot, Snapshot)
 
-    async def _gather(self, budget: float) -> ScrapeInput:
-        scrapes = await self.cache.scrape(budget)
-        return ScrapeInput(self.fleet.snapshot(), scrapes)
+        def arriving() -> Iterator[HostScrape]:
+            while (found := _next(arrivals, deadline)) is not _END:
+                assert isinstance(found, HostScrape)
+                yield found
+
+        return ScrapeInput(snapshot, arriving=arriving(), order=tuple(self.fleet.links))
+
+    async def _gather(self, budget: float, arrivals: queue.SimpleQueue[object]) -> None:
+        try:
+            arrivals.put(self.fleet.snapshot())
+            async for found in self.cache.scrape_each(budget):
+                arrivals.put(found)
+            arrivals.put(_END)
+        except Exception as exc:  # the scrape answers 503 with it
+            arrivals.put(exc)
 
     def _app(self) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
         def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -41,6 +41,11 @@ FAMILIES = (
 class ScrapeInput:
     snapshot: Snapshot
     scrapes: Mapping[str, HostScrape] = field(default_factory=dict)
+    # Instead of `scrapes`: the hosts' statistics as they arrive, fastest host first, so that
+    # the hosts that answered are written while the slower ones are still being read (the
+    # output keeps the snapshot's host order, then `order`'s for hosts it does not list).
+    arriving: Iterable[HostScrape] | None = None
+    order: tuple[str, ...] = ()
 
 
 class FleetCollector(Collector):
@@ -57,16 +62,28 @@ class FleetCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         began = time.perf_counter()
         data = self._inputs(self._budget())
+        waited = [time.perf_counter() - began]
+        if data.arriving is None:
+            hosts = self.blocks.render(_hosts(data))
+        else:
+
+            def arrived() -> None:
+                waited[0] = time.perf_counter() - began
+
+            names = [h.name for h in data.snapshot.hosts]
+            listed = set(names)
+            order = [*names, *(n for n in data.order if n not in listed)]
+            hosts = self.blocks.render(_as_they_arrive(data, data.arriving, arrived), order)
         took = GaugeMetricFamily(
             "ovtui_exporter_collect_duration_seconds",
             "Seconds this scrape waited for the snapshot and the hosts' statistics",
-            value=time.perf_counter() - began,
+            value=waited[0],
         )
         return [
             took,
             *_nonempty(cluster_families(data.snapshot)),
             *_nonempty(nic_families(data.snapshot)),  # devices: not cached (network_metrics)
-            *self.blocks.render(_hosts(data)),
+            *hosts,
         ]
 
 
@@ -83,6 +100,25 @@ def _hosts(data: ScrapeInput) -> Iterator[HostInputs]:
     listed = {h.name for h in data.snapshot.hosts}
     for name in [n for n in scrapes if n not in listed]:
         yield _one(name, None, (), 0, scrapes)
+
+
+def _as_they_arrive(
+    data: ScrapeInput, arriving: Iterable[HostScrape], arrived: Callable[[], None]
+) -> Iterator[HostInputs]:
+    """As _hosts, each host as its statistics arrive; then the hosts without any."""
+    exported, defined = vm_metrics.vm_inputs(data.snapshot)
+    listed = {h.name: h for h in data.snapshot.hosts}
+    seen: set[str] = set()
+    for scrape in arriving:
+        arrived()
+        name = scrape.host
+        seen.add(name)
+        h = listed.get(name)
+        vms = tuple(exported.get(name, ())) if h is not None else ()
+        yield _one(name, h, vms, defined.get(name, 0) if h is not None else 0, {name: scrape})
+    for h in data.snapshot.hosts:
+        if h.name not in seen:
+            yield _one(h.name, h, tuple(exported.get(h.name, ())), defined.get(h.name, 0), {})
 
 
 def _one(

@@ -149,9 +149,15 @@ class HostBlocks:
         self._joined: list[tuple[list[str], str]] = [([], "")] * len(self.families)
         self.rebuilt = 0  # host blocks (re)built so far, for tests and benchmarks
 
-    def render(self, hosts: Iterable[HostInputs]) -> list[TextFamily]:
+    def render(self, hosts: Iterable[HostInputs], order: Sequence[str] = ()) -> list[TextFamily]:
+        """`order`: the hosts' order in the output when `hosts` come in another (as their
+        statistics arrive); hosts it does not name follow in the order they came."""
         with self._lock:
             blocks = {h.name: self._block(h) for h in hosts}
+            if order:
+                ordered = {n: blocks[n] for n in order if n in blocks}
+                ordered.update(blocks)
+                blocks = ordered
             self._blocks = {n: self._blocks[n] for n in blocks}  # hosts gone: blocks gone
             out = []
             for i, fam in enumerate(self.families):

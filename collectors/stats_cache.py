@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -88,6 +88,13 @@ class StatsCache:
         deadline = self._clock() + budget
         found = await asyncio.gather(*(self._host(name, deadline) for name in self.links))
         return {s.host: s for s in found}
+
+    async def scrape_each(self, budget: float) -> AsyncIterator[HostScrape]:
+        """The same as scrape(), each host as soon as it is known (fastest first), so that a
+        scrape can write the hosts that answered while it waits for the others."""
+        deadline = self._clock() + budget
+        for found in asyncio.as_completed([self._host(name, deadline) for name in self.links]):
+            yield await found
 
     async def close(self) -> None:
         tasks = [e.inflight for e in self._entries.values() if e.inflight is not None]

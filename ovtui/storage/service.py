@@ -47,6 +47,11 @@ class StorageService:
         self._pairs: list[Pair] = [
             (sd.name, h) for sd in config.storage_domains for h in hosts_of(config, sd)
         ]
+        # Per host, its domains in config order: asked for at every rebuild of a host (each
+        # poll), so looked up by host instead of scanning every pair (domains x hosts).
+        self._domains_on: dict[str, list[str]] = {}
+        for domain, h in self._pairs:
+            self._domains_on.setdefault(h, []).append(domain)
         self.readings: dict[Pair, PoolReading] = {}
         self._realised_on: dict[Pair, float | None] = {}  # link.connected_at when last read
         self._read_mono: dict[Pair, float] = {}
@@ -92,8 +97,8 @@ class StorageService:
 
     def problem_of(self, host: str) -> str | None:
         """Why host cannot use a shared domain of its data center (oVirt: non_operational)."""
-        for domain, h in self._pairs:
-            if h != host or not self._domains[domain].shared:
+        for domain in self._domains_on.get(host, ()):
+            if not self._domains[domain].shared:
                 continue
             reading = self.readings.get((domain, host))
             hung = self._hung_since.get((domain, host))
@@ -105,10 +110,11 @@ class StorageService:
 
     def active_on(self, host: str) -> frozenset[str]:
         """The domains whose pool is active on host now."""
+        found = self.readings
         return frozenset(
             d
-            for d, h in self._pairs
-            if h == host and self.readings.get((d, h)) and self.readings[(d, h)].usable
+            for d in self._domains_on.get(host, ())
+            if (r := found.get((d, host))) is not None and r.usable
         )
 
     def domain_of_disk(self, source: str) -> str | None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from tinydb import TinyDB, where
-from tinydb.table import Table
+from tinydb.table import Document, Table
 
 from ovtui.store.atomic_storage import AtomicJSONStorage
 from ovtui.store.dir_lock import DirLock
@@ -41,6 +41,12 @@ class Store:
     ) -> None:
         self._db, self._storage, self._dir_lock = db, storage, dir_lock
         self._lock = threading.RLock()
+        # (table, key) -> {value: the first record with it}: host_state is asked for at every
+        # rebuild of a host (each poll, twice), and TinyDB's get() scans every record of the
+        # table, so a fleet's polls grew with the square of its hosts. Dropped at every write;
+        # a table handed out by table() (writable there) is never indexed.
+        self._indexes: dict[tuple[str, str], dict[Any, Document]] = {}
+        self._handed_out: set[str] = set()
 
     @classmethod
     def open(cls, directory: Path, *, migrations: Mapping[int, Migration] = MIGRATIONS) -> Store:
@@ -95,6 +101,7 @@ class Store:
 
     def set_setting(self, key: str, value: Any) -> None:
         with self._lock:
+            self._indexes.clear()
             self._db.table("settings").upsert({"key": key, "value": value}, where("key") == key)
 
     def host_state(self, name: str) -> dict[str, Any]:
@@ -114,13 +121,21 @@ class Store:
 
     def table(self, name: str) -> LockedTable:
         """Any other table, with every call under the store's lock."""
+        with self._lock:
+            self._handed_out.add(name)
+            for indexed in [k for k in self._indexes if k[0] == name]:
+                del self._indexes[indexed]
         return LockedTable(self._db.table(name), self._lock)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Make several writes one atomic file write; an exception discards them all."""
-        with self._lock, self._storage.batch():
-            yield
+        with self._lock:
+            try:
+                with self._storage.batch():
+                    yield
+            finally:  # discarded writes: memory was reloaded from the file
+                self._indexes.clear()
 
     def close(self) -> None:
         with self._lock:
@@ -141,7 +156,7 @@ class Store:
 
     def _get(self, table: str, key: str, value: str) -> dict[str, Any]:
         with self._lock:
-            doc = self._db.table(table).get(where(key) == value)
+            doc = self._indexed(table, key).get(value)
         # A deep copy: nested values handed out must not alias the in-memory state.
         return {} if doc is None else copy.deepcopy(dict(doc))
 
@@ -149,4 +164,18 @@ class Store:
         if key in fields:
             raise ValueError(f"{key!r} identifies the record and cannot be set as a field")
         with self._lock:
+            self._indexes.clear()
             self._db.table(table).upsert({key: value, **fields}, where(key) == value)
+
+    def _indexed(self, table: str, key: str) -> Mapping[Any, Document]:
+        """The table's records by `key`, the first one of each value (as TinyDB's get())."""
+        found = self._indexes.get((table, key))
+        if found is None:
+            found = {}
+            for doc in self._db.table(table).all():
+                value = doc.get(key)
+                if isinstance(value, Hashable):
+                    found.setdefault(value, doc)
+            if table not in self._handed_out:
+                self._indexes[(table, key)] = found
+        return found
