@@ -6,6 +6,8 @@ STAMP   := $(VENV)/.installed
 APT_PKGS := libvirt-dev pkg-config gcc libvirt-clients tmux slapd ldap-utils prometheus openssh-server samba samba-ad-dc samba-ad-provision libxml2-dev logrotate systemd postgresql openipmi ipmitool fence-agents
 # provisioning: cloud-init NoCloud seeds (cloud-localds, genisoimage; isoinfo in the tests)
 APT_PKGS += cloud-image-utils genisoimage
+# `make bench`: the test driver served by a libvirtd of its own (bench/testdriver_daemon.py)
+APT_PKGS += libvirt-daemon
 
 .PHONY: venv demo test test-fast lint fmt typecheck check bench bench-lab system-deps clean
 
