@@ -413,6 +413,7 @@ class HaService:
         doc = self.state.to_json()
         text = json.dumps(doc, sort_keys=True)
         if text != self._saved:
+            self._last_known.changed()
             self.store.set_setting(STATE_KEY, doc)
             self._saved = text
 
