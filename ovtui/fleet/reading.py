@@ -313,6 +313,11 @@ def read_host(
         )
         if d
     )
+    for uuid, handle in before.items():
+        if unread.get(uuid) is not handle:
+            # Not carried over (read meanwhile, vanished, or of an older connection): freed
+            # here, not on the loop when the reading that held it is dropped.
+            handle.release()
     found = read_networks(conn, networks) if networks else {}
     return HostReading(time.monotonic(), time.time(), node, domains, found, unread)
 
