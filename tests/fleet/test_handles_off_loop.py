@@ -9,6 +9,7 @@ an action, with a config made stale while the fill ran.
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import Any
 
@@ -28,18 +29,22 @@ async def test_the_loop_frees_no_domain_handle(
     freed: list[int] = []  # thread of each live handle freed
     real_del = libvirt.virDomain.__del__
 
-    def counted_del(self: Any) -> None:
-        if self._o is not None:
-            freed.append(threading.get_ident())
-        real_del(self)
-
-    monkeypatch.setattr(libvirt.virDomain, "__del__", counted_del)
     fleet = Fleet(
         fleet_config(small_spec, poll_interval_seconds=3600), synthetic_load=SyntheticLoad().vm_cpu
     )
+    conns: list[libvirt.virConnect] = []  # this fleet's: not an earlier test's garbage
+
+    def counted_del(self: Any) -> None:
+        if self._o is not None and any(self._conn is c for c in conns):
+            freed.append(threading.get_ident())
+        real_del(self)
+
+    gc.collect()
+    monkeypatch.setattr(libvirt.virDomain, "__del__", counted_del)
     await fleet.start()
     try:
         await fleet.wait_first_view(10)
+        conns.extend(link.conn for link in fleet.links.values() if link.conn is not None)
         host = small_spec.hosts[0]
         for name in fleet.links:  # polls that replace readings whose configs are pending
             await fleet.refresh(name, publish=False)
@@ -49,8 +54,10 @@ async def test_the_loop_frees_no_domain_handle(
         for name in fleet.links:
             await fleet.refresh(name, publish=False)
         assert fleet.configs_pending() == 0
+        before_stop = list(freed)
     finally:
         await fleet.stop()
+    assert before_stop.count(loop_thread) == 0, "before stop"
     vms = sum(len(h.vms) for h in small_spec.hosts)
     assert len(freed) >= vms  # the polls' and the fill's handles were freed...
     assert freed.count(loop_thread) == 0  # ...none of them by the loop
