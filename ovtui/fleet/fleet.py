@@ -17,6 +17,7 @@ from collectors.bulk_stats import POLL_DOMAINS, POLL_NODE
 from ovtui.config.network_schema import NetworkConfig
 from ovtui.config.schema import Config
 from ovtui.fleet.assemble import HostFacts, LoadModel, assemble
+from ovtui.fleet.domain_handle import DomainHandle
 from ovtui.fleet.errors import FleetError
 from ovtui.fleet.host_link import HostLink
 from ovtui.fleet.host_networks import NetworkTracker, wanted_networks
@@ -256,14 +257,15 @@ class Fleet:
                 )
             networks = self._networks[name].pairs
             cpu_time = link.cfg.load != "synthetic"  # synthetic load never looks at cpu.time
-            reading = await self._counted(
-                name,
-                POLL_DOMAINS,
-                link.call(
-                    lambda conn: read_host(conn, cache, node, stale, networks, cpu_time=cpu_time),
-                    action="list VMs",
-                ),
-            )
+            last = self._readings.get(name)
+            before = last.unread if last is not None else None
+
+            def poll(conn: Any) -> HostReading:
+                return read_host(
+                    conn, cache, node, stale, networks, cpu_time=cpu_time, unread_before=before
+                )
+
+            reading = await self._counted(name, POLL_DOMAINS, link.call(poll, action="list VMs"))
             self._forget_gone(name, reading)
             if name in self._readings:
                 self._previous[name] = self._readings[name]
@@ -362,10 +364,10 @@ class Fleet:
             if reading is None:
                 return
             todo = [
-                (uuid, dom, d.state in ACTIVE_VM_STATES)
+                (uuid, handle, d.state in ACTIVE_VM_STATES)
                 for d in reading.domains
                 if (uuid := d.uuid) not in tried
-                and (dom := reading.unread.get(uuid)) is not None
+                and (handle := reading.unread.get(uuid)) is not None
                 and (uuid not in cache or uuid in stale)
             ][:CONFIG_CHUNK]
             if not todo:  # what is left was read meanwhile (a refresh's own fill), or gave up
@@ -373,9 +375,9 @@ class Fleet:
                 self._readings[name] = with_configs(reading, done)
                 return
             before = {uuid: epochs.get(uuid, 0) for uuid, _, _ in todo}
+            gone: set[str] = set()
             async with self._fill_slots:
-                got = await link.call(_configs_of(todo), action="read VM configs")
-            gone = {uuid for uuid, _, _ in todo if uuid not in got}
+                got = await link.call(_configs_of(todo, gone), action="read VM configs")
             tried |= gone
             for uuid, _, _ in todo:
                 attempts[uuid] = attempts.get(uuid, 0) + 1
@@ -568,9 +570,9 @@ class Fleet:
 
 
 def _configs_of(
-    todo: list[tuple[str, Any, bool]],
+    todo: list[tuple[str, DomainHandle, bool]], gone: set[str]
 ) -> Callable[[Any], dict[str, VmConfig]]:
-    return lambda _conn: read_configs(todo)
+    return lambda conn: read_configs(todo, gone, conn)
 
 
 def _without_stale_copies(vms: list[VM]) -> tuple[VM, ...]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 import libvirt
 
 from ovtui.fleet.bridges import BridgeReading, read_networks
+from ovtui.fleet.domain_handle import DomainHandle
 from ovtui.fleet.errors import is_no_domain, is_unsupported
 from ovtui.model import Disk, Nic, VmDevices, VmState
 
@@ -103,8 +104,9 @@ class HostReading:
     node: NodeInfo
     domains: tuple[DomainReading, ...]
     networks: Mapping[str, BridgeReading] = field(default_factory=dict)  # by network name
-    # uuid -> handle of each VM whose config is pending (config_pending), for read_configs.
-    unread: Mapping[str, libvirt.virDomain] = field(default_factory=dict, compare=False)
+    # uuid -> handle of each VM whose config is to be read (pending or stale), for
+    # read_configs; wrapped so that the event loop never frees one (domain_handle.py).
+    unread: Mapping[str, DomainHandle] = field(default_factory=dict, compare=False)
 
 
 def _truthy(value: str | None) -> bool:
@@ -224,8 +226,10 @@ def _polled(
     record: Mapping[str, int],
     cache: Mapping[str, VmConfig],
     stale: Set[str],
-    unread: dict[str, libvirt.virDomain],
+    unread: dict[str, DomainHandle],
     transient: set[str],
+    before: Mapping[str, DomainHandle],
+    conn: libvirt.virConnect,
 ) -> DomainReading | None:
     try:
         uuid = dom.UUIDString()  # name and UUID travel with the domain: no round trip
@@ -239,7 +243,8 @@ def _polled(
         }
         config = cache.get(uuid)
         if config is None or uuid in stale:
-            unread[uuid] = dom
+            kept = before.get(uuid)
+            unread[uuid] = kept if kept is not None and kept.usable_on(conn) else DomainHandle(dom)
         if config is None:
             return DomainReading(
                 **common,
@@ -276,9 +281,12 @@ def read_host(
     networks: tuple[tuple[str, str], ...] = (),
     *,
     cpu_time: bool = True,
+    unread_before: Mapping[str, DomainHandle] | None = None,
 ) -> HostReading:
     """Every VM of the host in two round trips; VMs not in `cache` come back config_pending.
-    Those and the ones in `stale` (shown as cached) are in `unread`, to be read again.
+    Those and the ones in `stale` (shown as cached) are in `unread`, to be read again; one
+    already in `unread_before` (the host's reading before) keeps that handle, so the fleet's
+    loop drops no handle when this reading replaces that one.
 
     `cpu_time` False (synthetic load): cpu.time is not asked for and reads as 0.
     `networks`: (name, bridge) of the logical networks of the host's cluster, checked in this
@@ -294,31 +302,51 @@ def read_host(
     )
     listed = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
     transient = {d.UUIDString() for d in listed}
-    unread: dict[str, libvirt.virDomain] = {}
+    unread: dict[str, DomainHandle] = {}
+    before = unread_before or {}
     domains = tuple(
         d
         for d in (
-            _polled(dom, rec, cache, stale, unread, transient)
+            _polled(dom, rec, cache, stale, unread, transient, before, conn)
             for dom, rec in records
             if not dom.name().startswith(ENGINE_HELPER_PREFIX)
         )
         if d
     )
+    for uuid, handle in before.items():
+        if unread.get(uuid) is not handle:
+            # Not carried over (read meanwhile, vanished, or of an older connection): freed
+            # here, not on the loop when the reading that held it is dropped.
+            handle.release()
     found = read_networks(conn, networks) if networks else {}
     return HostReading(time.monotonic(), time.time(), node, domains, found, unread)
 
 
 def read_configs(
-    todo: Sequence[tuple[str, libvirt.virDomain, bool]],
+    todo: Sequence[tuple[str, DomainHandle, bool]],
+    gone: set[str] | None = None,
+    conn: libvirt.virConnect | None = None,
 ) -> dict[str, VmConfig]:
-    """One XMLDesc per (uuid, handle, active) of `todo`; a VM that vanished is left out."""
+    """One XMLDesc per (uuid, handle, active) of `todo`, on the host's worker thread; each
+    handle read is released there. A VM that vanished is left out (and added to `gone`). A
+    handle released by an earlier read (an event made that config stale while it was out) is
+    looked up again on `conn` (one round trip), or, without `conn`, the VM is left out."""
     out: dict[str, VmConfig] = {}
-    for uuid, dom, active in todo:
+    for uuid, handle, active in todo:
         try:
+            dom = handle.dom
+            if dom is None and conn is not None:
+                dom = conn.lookupByUUIDString(uuid)
+            if dom is None:
+                continue
             out[uuid] = parse_config(dom.XMLDesc(0), active=active)
         except libvirt.libvirtError as exc:
             if not (is_no_domain(exc) or is_unsupported(exc)):
                 raise
+            if gone is not None:
+                gone.add(uuid)
+        handle.release()
+        dom = None  # the last reference, here on this thread
     return out
 
 

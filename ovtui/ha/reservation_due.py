@@ -10,7 +10,9 @@ While some VM's config is still pending (start-up, a host reconnected) changes a
 every PENDING_SECONDS: those VMs' sizes arrive a few at a time, changing the inputs at every
 tick, and an answer computed with VMs of unknown size is provisional anyway. At 500 hosts the
 recompute at every tick took the GIL from the reads that fill those configs in (it took the
-500-host start-up about 9 minutes to its complete inventory).
+500-host start-up about 9 minutes to its complete inventory). And not more than 1/PENDING_SHARE
+of the time: a recompute that took a second under load (500 hosts) waits 20 s, not 10, so
+that the fill those answers wait for keeps the loop.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ovtui.model import Snapshot
 
 REFRESH_SECONDS = 30.0
 PENDING_SECONDS = 10.0
+PENDING_SHARE = 20  # while pending: wait at least this many times the last recompute took
 
 
 def reservation_inputs(snap: Snapshot) -> Hashable:
@@ -38,13 +41,19 @@ class ReservationDue:
         self._refresh, self._pending = refresh, pending
         self._inputs: Hashable = None
         self._at: float | None = None
+        self._took = 0.0
+
+    def took(self, seconds: float) -> None:
+        """How long the recompute just done took (paces those made while configs are pending)."""
+        self._took = seconds
 
     def due(self, snap: Snapshot, now: float) -> bool:
         """True (and remembered) when the inputs changed or the last one is `refresh` old; with
         a VM's config pending, not before the last one is `pending` old."""
         if self._at is not None:
             age = now - self._at
-            if age < self._pending and any(v.config_pending for v in snap.vms):
+            wait = max(self._pending, self._took * PENDING_SHARE)
+            if age < wait and any(v.config_pending for v in snap.vms):
                 return False
         inputs = reservation_inputs(snap)
         if self._at is not None and inputs == self._inputs and now - self._at < self._refresh:

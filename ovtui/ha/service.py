@@ -413,6 +413,7 @@ class HaService:
         doc = self.state.to_json()
         text = json.dumps(doc, sort_keys=True)
         if text != self._saved:
+            self._last_known.changed()
             self.store.set_setting(STATE_KEY, doc)
             self._saved = text
 
@@ -451,13 +452,15 @@ class HaService:
                 if r.stage in ("suspect", "needs_confirmation", "soft_wait")
             )
         )
-        if not self._reservation_due.due(snap, time.monotonic()):
+        began = time.monotonic()
+        if not self._reservation_due.due(snap, began):
             return
         prio = {v.uuid: v.ha_priority for v in snap.vms}
         for c in snap.clusters:
             res = ha_reservation(snap, c.name, prio)
             self.reservations[c.name] = {"ok": res.ok, "detail": res.detail, "ha_vms": res.ha_vms}
             self.metrics.reservation.labels(c.name).set(1.0 if res.ok else 0.0)
+        self._reservation_due.took(time.monotonic() - began)
 
 
 def _lock_refusal(exc: FleetError, vm: str, target: str, source: str) -> FleetError | None:

@@ -9,7 +9,7 @@ import libvirt
 
 from ovtui.fleet.fleet import Fleet
 from ovtui.fleet.reading import HostReading, parse_config, read_configs, read_host, with_configs
-from ovtui.model import VM
+from ovtui.model import ACTIVE_VM_STATES, VM
 from ovtui.testdriver_fleet import synthetic_spec
 from tests.fleet.conftest import fleet_config
 
@@ -88,7 +88,8 @@ def test_a_poll_costs_the_same_round_trips_for_5_and_for_60_vms() -> None:
 
 
 def _filled(conn: libvirt.virConnect, reading: HostReading) -> HostReading:
-    todo = [(u, dom, bool(dom.isActive())) for u, dom in reading.unread.items()]
+    active = {d.uuid: d.state in ACTIVE_VM_STATES for d in reading.domains}
+    todo = [(u, handle, active[u]) for u, handle in reading.unread.items()]
     return with_configs(reading, read_configs(todo))
 
 

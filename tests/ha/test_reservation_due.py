@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ovtui.ha.reservation_due import PENDING_SECONDS, REFRESH_SECONDS, ReservationDue
+from ovtui.ha.reservation_due import (
+    PENDING_SECONDS,
+    PENDING_SHARE,
+    REFRESH_SECONDS,
+    ReservationDue,
+)
 from ovtui.model import HostState
 from tests.policies.helpers import host, snap, vm
 
@@ -60,3 +65,28 @@ def test_while_configs_are_pending_changes_wait_for_the_pending_interval() -> No
     assert not due.due(filled, PENDING_SECONDS + 2.0)  # the last pending VM is no HA input
     bigger = replace(filled, vms=(replace(filled.vms[0], memory_mib=4096), filled.vms[1]))
     assert due.due(bigger, PENDING_SECONDS + 3.0)  # none pending: a change is due at once
+
+
+def test_while_pending_a_slow_recompute_waits_longer_than_the_pending_interval() -> None:
+    """At 500 hosts under load a recompute takes ~1 s: while configs are pending the next waits
+    PENDING_SHARE times that, so the fill that brings the configs in keeps the loop."""
+    due = ReservationDue()
+    s = _fleet()
+    pending = replace(s, vms=(s.vms[0], replace(s.vms[1], config_pending=True)))
+    assert due.due(pending, 0.0)
+    due.took(2.0)
+    down = replace(
+        pending, hosts=(pending.hosts[0], replace(pending.hosts[1], state=HostState.DOWN))
+    )
+    wait = 2.0 * PENDING_SHARE
+    assert wait > PENDING_SECONDS
+    assert not due.due(down, PENDING_SECONDS + 0.5)
+    assert due.due(down, wait + 0.5)
+    due.took(0.01)  # quick again: the pending interval holds
+    back = replace(down, hosts=pending.hosts)
+    assert not due.due(back, wait + 1.0)
+    assert due.due(back, wait + PENDING_SECONDS + 1.0)
+    # nothing pending: a change is taken at once, however long the last one took
+    due.took(5.0)
+    filled = replace(back, vms=(back.vms[0], replace(back.vms[1], config_pending=False)))
+    assert due.due(replace(filled, hosts=down.hosts), wait + PENDING_SECONDS + 2.0)
