@@ -25,7 +25,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from ovtui.client import AsyncClient
+from ovtui.client import ApiError, AsyncClient
 from ovtui.tui.rows import FleetData, VmRow
 
 POLL_TIMEOUT = 5.0  # a hung engine must show up as a banner, not as a frozen table
@@ -99,9 +99,14 @@ class Poller:
 
     async def _changes(self) -> bool:
         """Applies what changed in the VM list since the last answer; whether anything did."""
-        body = await self.client.get_bytes(
-            "/api/v1/vms", {"since": self.revision}, timeout=POLL_TIMEOUT
-        )
+        try:
+            body = await self.client.get_bytes(
+                "/api/v1/vms", {"since": self.revision}, timeout=POLL_TIMEOUT
+            )
+        except ApiError as exc:
+            if exc.status == 422:  # a revision this engine refuses: start again from the full list
+                self.revision = START
+            raise
         answer = json.loads(body)
         self.revision, sent, removed = answer["revision"], answer["vms"], answer["removed"]
         self.vms_sent = len(sent)

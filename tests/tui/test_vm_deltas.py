@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from ovtui.client import ApiError
 from ovtui.tui.poller import START, Poller
 
 
@@ -30,7 +33,10 @@ class ScriptedEngine:
         if path != "/api/v1/vms":
             return b'[{"name": "h1", "state": "up"}]' if path == "/api/v1/hosts" else b"[]"
         self.asked.append(dict(params or {}))
-        return json.dumps(self.vm_answers.pop(0)).encode()
+        answer = self.vm_answers.pop(0)
+        if "error" in answer:
+            raise ApiError(answer["error"], "refused")
+        return json.dumps(answer).encode()
 
 
 async def test_a_poll_applies_only_the_vms_that_changed() -> None:
@@ -60,3 +66,14 @@ async def test_a_poll_applies_only_the_vms_that_changed() -> None:
     fourth = await poller.fleet(vms=True)  # a full answer (engine restarted): replaces all
     assert [(v.name, v.cpu_usage) for v in fourth.vms] == [("a", 0.5)]
     assert [q["since"] for q in engine.asked] == [START, "e.1.g", "e.2.g", "e.2.g"]
+
+
+async def test_a_refused_revision_is_followed_by_a_full_read() -> None:
+    full = {"revision": "e.1.g", "full": True, "vms": [_vm("a", 0.1)], "removed": []}
+    engine = ScriptedEngine([full, {"error": 422}, full])
+    poller = Poller(engine)  # type: ignore[arg-type]
+    await poller.fleet(vms=True)
+    with pytest.raises(ApiError):
+        await poller.fleet(vms=True)
+    assert [v.name for v in (await poller.fleet(vms=True)).vms] == ["a"]
+    assert [q["since"] for q in engine.asked] == [START, "e.1.g", START]
