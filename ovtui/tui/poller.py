@@ -81,24 +81,25 @@ class Poller:
         ]
         if due:
             reads.append(self._changes())
-        (hosts, hosts_new), (clusters, clusters_new), *listed = await asyncio.gather(*reads)
-        vms_new = False
+        (hosts, hosts_new), (clusters, clusters_new), *_ = await asyncio.gather(*reads)
         if due:
             self._ticks_since_vms = 0
             self.vms_read_at = time.time()
             self.vm_reads += 1
-            vms_new = bool(listed[0])
             self.vm_ticks = max(1, math.ceil(self.vms_sent / VMS_PER_TICK))
         else:
             self._ticks_since_vms = (self._ticks_since_vms or 0) + 1
+        # Not the answer's flag: changes applied in a poll whose other GETs failed show now.
+        vms_new = self.vms is not self.data.vms
         if hosts_new or clusters_new or vms_new or not self.data.hosts:
             self.data = FleetData.from_json(hosts, [], clusters, parsed=self.vms)
         else:
             self.unchanged += 1
         return self.data
 
-    async def _changes(self) -> bool:
-        """Applies what changed in the VM list since the last answer; whether anything did."""
+    async def _changes(self) -> None:
+        """Applies what changed in the VM list since the last answer (self.vms is a new tuple
+        when anything did)."""
         try:
             body = await self.client.get_bytes(
                 "/api/v1/vms", {"since": self.revision}, timeout=POLL_TIMEOUT
@@ -113,7 +114,7 @@ class Poller:
         if answer["full"]:
             self._rows = {}
         elif not sent and not removed:
-            return False
+            return
         rows = self._rows
         for uuid in removed:
             rows.pop(uuid, None)
@@ -123,7 +124,6 @@ class Poller:
             fresh[row.uuid] = (*fresh[row.uuid], row) if row.uuid in fresh else (row,)
         rows.update(fresh)  # a VM kept keeps its place; a new one comes last
         self.vms = tuple(row for copies in rows.values() for row in copies)
-        return True
 
     async def events(self) -> list[dict[str, Any]]:
         """New events, oldest first: the latest batch at start, then only what came since."""
