@@ -29,6 +29,7 @@ from ovtui.api.routes import (
     vms,
 )
 from ovtui.api.routes import policies as policy_routes
+from ovtui.api.vm_changes import VmChanges
 from ovtui.engine import Engine
 from ovtui.fleet.errors import FleetError
 
@@ -56,6 +57,7 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.vm_changes = VmChanges()  # GET /api/v1/vms?since=
     app.add_middleware(EncodedSlashGuard)  # inside the metrics: its 404s are counted too
     app.add_middleware(MetricsMiddleware, metrics=engine.metrics.api)
     app.add_middleware(RefusalAuditMiddleware, engine=engine)  # refusals and failures audited

@@ -14,7 +14,7 @@ from rich.text import Text
 from ovtui.tui import fmt
 from ovtui.tui.history import History, Load, group_key, spark
 from ovtui.tui.keyed_table import Cell, Col
-from ovtui.tui.rows import FleetData, HostRow
+from ovtui.tui.rows import FleetData, HostRow, VmRow
 
 TREND_WIDTH = 10
 
@@ -59,13 +59,32 @@ def _cells(
     ]
 
 
-def overview_rows(fleet: FleetData, history: History) -> dict[str, list[Cell]]:
+class VmCounts:
+    """VMs defined and running per host, counted again only when the VM list is a new one
+    (hosts move at every poll; at 20 000 VMs, counting them each time was most of a poll)."""
+
+    def __init__(self) -> None:
+        self._of: tuple[VmRow, ...] | None = None
+        self.defined: Counter[str] = Counter()
+        self.running: Counter[str] = Counter()
+
+    def of(self, vms: tuple[VmRow, ...]) -> VmCounts:
+        if vms is not self._of:
+            self._of = vms
+            self.defined = Counter(v.host for v in vms)
+            self.running = Counter(v.host for v in vms if v.active)
+        return self
+
+
+def overview_rows(
+    fleet: FleetData, history: History, counts: VmCounts | None = None
+) -> dict[str, list[Cell]]:
     groups: dict[tuple[str, ...], list[HostRow]] = {}
     for h in fleet.hosts:
         for path in ((h.datacenter,), (h.datacenter, h.cluster), (h.datacenter, h.cluster, h.name)):
             groups.setdefault(path, []).append(h)
-    defined = Counter(v.host for v in fleet.vms)
-    running = Counter(v.host for v in fleet.vms if v.active)
+    counted = (counts or VmCounts()).of(fleet.vms)
+    defined, running = counted.defined, counted.running
     return {
         group_key(*path): _cells(path, hosts, _sum(running, hosts), _sum(defined, hosts), history)
         for path, hosts in groups.items()

@@ -18,7 +18,7 @@ from ovtui.tui.alerts import Alert, summary_line
 from ovtui.tui.fmt import SYNTHETIC_MARK
 from ovtui.tui.history import History
 from ovtui.tui.keyed_table import KeyedTable
-from ovtui.tui.overview_rows import OVERVIEW_COLUMNS, overview_rows
+from ovtui.tui.overview_rows import OVERVIEW_COLUMNS, VmCounts, overview_rows
 from ovtui.tui.rows import FleetData
 from ovtui.tui.trend_line import TrendLine
 
@@ -61,6 +61,7 @@ class OverviewView(Widget):
         self.live = True  # see VmsView.live
         self._pending: tuple[FleetData, History, list[Alert]] | None = None
         self._filled = False
+        self._counts = VmCounts()  # per host, counted once per VM list
         self._alerts_pending: list[Alert] | None = None
 
     def compose(self) -> ComposeResult:
@@ -105,7 +106,7 @@ class OverviewView(Widget):
         self._pending, self._filled = None, True
         self.history = history
         self.synthetic = {h.name: h.synthetic for h in fleet.hosts}
-        self.table.sync(overview_rows(fleet, history))
+        self.table.sync(overview_rows(fleet, history, self._counts))
         self._show_alerts(alerts)
         self._show_trend()
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ovtui.tui.alerts import failed_events, host_alerts, summary_line
 from ovtui.tui.history import History, Load, spark
-from ovtui.tui.overview_rows import overview_rows
+from ovtui.tui.overview_rows import VmCounts, overview_rows
 from ovtui.tui.rows import FleetData
 
 
@@ -93,3 +93,16 @@ def test_overview_rows_form_a_tree_in_sort_order() -> None:
     assert str(rows["dc1/c1/h1"][0]) == "    h1" and str(rows["dc1/c1/h1"][4]) == "1/2"
     assert str(rows["dc1"][4]) == "1/2"
     assert str(rows["dc1/c2/h2"][3]).endswith("25% ")  # memory: never marked synthetic
+
+
+def test_the_overview_counts_vms_again_only_for_a_new_vm_list() -> None:
+    vms = ({"name": "v1", "host": "h1", "state": "running"},)
+    f = fleet({"name": "h1", "cpu_usage": 0.25}, vms=vms)
+    counts, history = VmCounts(), History()
+    assert str(overview_rows(f, history, counts)["dc1/c1/h1"][4]) == "1/1"
+    first = counts.defined
+    hosts_moved = FleetData(fleet({"name": "h1", "cpu_usage": 0.5}).hosts, f.vms)
+    assert str(overview_rows(hosts_moved, history, counts)["dc1/c1/h1"][4]) == "1/1"
+    assert counts.defined is first  # the same VM list: not counted again
+    more = fleet({"name": "h1"}, vms=(*vms, {"name": "v2", "host": "h1", "state": "shutoff"}))
+    assert str(overview_rows(more, history, counts)["dc1/c1/h1"][4]) == "1/2"

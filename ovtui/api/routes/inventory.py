@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from auth.permissions import Permission
 from auth.principal import ObjectRef, visible
 from ovtui import __version__
-from ovtui.api.authz import Caller, Public, Require, engine_of, target_vm
+from ovtui.api.authz import Caller, Public, Require, engine_of, may_read, target_vm
 from ovtui.api.lookup import find_host
 from ovtui.api.routes.route_class import RouterRoute
 from ovtui.api.schemas.derive import list_of
@@ -21,10 +21,12 @@ from ovtui.api.schemas.inventory import (
     Health,
     HostDetail,
     HostOut,
+    VmChangesOut,
     VmDetail,
     VmOut,
 )
 from ovtui.api.serialize import JSON, to_dict, vm_with_devices
+from ovtui.api.vm_changes import START, BadRevision, VmChanges
 from ovtui.model import VM, Host, HostState, VmState
 
 router = APIRouter(
@@ -122,9 +124,13 @@ async def host_detail(request: Request, host: str) -> JSON:
 @router.get(
     "/vms",
     dependencies=READ,
-    summary="VMs, optionally filtered",
-    description="Each VM's fields; its disks and NICs are in GET /api/v1/vms/{vm} only.",
-    **documented(list_of(VmOut)),
+    summary="VMs, optionally filtered; or only those changed since a revision",
+    description="Each VM's fields; its disks and NICs are in GET /api/v1/vms/{vm} only. "
+    f"With `since` (not combined with filters), an object instead of a list: the VMs changed "
+    f"or added since that revision, the UUIDs of those removed, and the revision to send next "
+    f"time; `since={START}`, or a revision the engine can no longer answer from (too old, an "
+    f"engine restarted since, the caller's grants changed), gives every VM with full=true.",
+    **documented(list_of(VmOut) | VmChangesOut),
 )
 async def vms(
     request: Request,
@@ -134,10 +140,28 @@ async def vms(
     datacenter: str | None = None,
     state: VmState | None = None,
     name: Annotated[str | None, Query(description="substring of the VM name")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            description=f"the `revision` of the last answer (opaque), or {START!r}: answer "
+            "with what changed since"
+        ),
+    ] = None,
 ) -> JSON:
+    snap = engine_of(request).snapshot()
+    if since is not None:
+        filters = {"host": host, "cluster": cluster, "datacenter": datacenter, "state": state}
+        used = [k for k, v in {**filters, "name": name}.items() if v is not None]
+        if used:
+            raise HTTPException(
+                422,
+                f"since cannot be combined with {', '.join(used)}: the changes are those of "
+                "the whole list; filter the VMs you keep, or drop since for a filtered list",
+            )
+        return _changes(request, caller, since)
     out = [
         to_dict(v)
-        for v in visible(caller.principal, engine_of(request).snapshot().vms, _vm_ref)
+        for v in visible(caller.principal, snap.vms, _vm_ref)
         if host in (None, v.host)
         and cluster in (None, v.cluster)
         and datacenter in (None, v.datacenter)
@@ -145,6 +169,29 @@ async def vms(
         and (name is None or name in v.name)
     ]
     return JSON(out)
+
+
+def _changes(request: Request, caller: Caller, since: str) -> JSON:
+    tracker: VmChanges = request.app.state.vm_changes
+    tracker.observe(engine_of(request).snapshot())
+    who = caller.principal
+    try:
+        got = tracker.since(
+            since,
+            who,
+            lambda ref: may_read(who, ref),
+            lambda vms: visible(who, vms, _vm_ref),
+        )
+    except BadRevision as e:
+        raise HTTPException(422, str(e)) from None
+    return JSON(
+        {
+            "revision": got.revision,
+            "full": got.full,
+            "vms": [to_dict(v) for v in got.vms],
+            "removed": list(got.removed),
+        }
+    )
 
 
 @router.get(

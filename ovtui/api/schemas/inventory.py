@@ -57,3 +57,20 @@ class Health(BaseModel):
     )
     time: float = Field(description="the engine's clock, unix time")
     exporter_port: int | None = Field(description="where /metrics is served; null: not serving")
+
+
+class VmChangesOut(BaseModel):
+    """GET /api/v1/vms?since=REVISION: what changed since then."""
+
+    model_config = ConfigDict(extra="forbid")
+    revision: str = Field(description="send it as `since` next time (opaque)")
+    full: bool = Field(
+        description="true: `vms` is every VM you may read (since=start, or a revision the "
+        "engine can no longer answer from: too old, an engine restarted since, your grants "
+        "changed); replace what you kept. false: `vms` changed or were added since, `removed` "
+        "are gone"
+    )
+    vms: list[VmOut]  # type: ignore[valid-type]
+    removed: list[str] = Field(
+        description="UUIDs of VMs removed since (or moved out of what you may read)"
+    )
