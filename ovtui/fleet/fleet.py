@@ -373,6 +373,10 @@ class Fleet:
             if not todo:  # what is left was read meanwhile (a refresh's own fill), or gave up
                 done = {u: cache[u] for u in reading.unread if u in cache and u not in stale}
                 self._readings[name] = with_configs(reading, done)
+                # Read meanwhile by another fill: shown now, not a poll interval later (no
+                # rebuild follows a background fill).
+                if done:
+                    self._rebuild(name, publish=False)
                 return
             before = {uuid: epochs.get(uuid, 0) for uuid, _, _ in todo}
             gone: set[str] = set()
