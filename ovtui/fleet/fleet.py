@@ -33,7 +33,6 @@ from ovtui.fleet.reading import (
     with_configs,
 )
 from ovtui.model import (
-    ACTIVE_VM_STATES,
     VM,
     Cluster,
     DataCenter,
@@ -364,7 +363,7 @@ class Fleet:
             if reading is None:
                 return
             todo = [
-                (uuid, handle, d.state in ACTIVE_VM_STATES)
+                (uuid, handle)
                 for d in reading.domains
                 if (uuid := d.uuid) not in tried
                 and (handle := reading.unread.get(uuid)) is not None
@@ -378,12 +377,12 @@ class Fleet:
                 if done:
                     self._rebuild(name, publish=False)
                 return
-            before = {uuid: epochs.get(uuid, 0) for uuid, _, _ in todo}
+            before = {uuid: epochs.get(uuid, 0) for uuid, _ in todo}
             gone: set[str] = set()
             async with self._fill_slots:
                 got = await link.call(_configs_of(todo, gone), action="read VM configs")
             tried |= gone
-            for uuid, _, _ in todo:
+            for uuid, _ in todo:
                 attempts[uuid] = attempts.get(uuid, 0) + 1
                 if attempts[uuid] >= FILL_ATTEMPTS:
                     tried.add(uuid)
@@ -574,7 +573,7 @@ class Fleet:
 
 
 def _configs_of(
-    todo: list[tuple[str, DomainHandle, bool]], gone: set[str]
+    todo: list[tuple[str, DomainHandle]], gone: set[str]
 ) -> Callable[[Any], dict[str, VmConfig]]:
     return lambda conn: read_configs(todo, gone, conn)
 

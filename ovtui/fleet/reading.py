@@ -190,9 +190,12 @@ def _vcpus(dom: ET.Element) -> int:
     return int(el.get("current") or el.text or 0)
 
 
-def parse_config(xml: str, *, active: bool) -> VmConfig:
-    """Flags, devices and sizes from a domain XML (XMLDesc); `active`: it holds host resources."""
+def parse_config(xml: str, *, active: bool | None = None) -> VmConfig:
+    """Flags, devices and sizes from a domain XML (XMLDesc); `active`: it holds host resources,
+    None: as the XML itself says (a live domain's carries its `id`)."""
     dom = ET.fromstring(xml)
+    if active is None:
+        active = dom.get("id", "-1") != "-1"
     meta_el = dom.find(f"metadata/{{{METADATA_NS}}}vm")
     meta = VmMeta() if meta_el is None else _meta_of(meta_el)
     devices = dom.find("devices")
@@ -323,23 +326,25 @@ def read_host(
 
 
 def read_configs(
-    todo: Sequence[tuple[str, DomainHandle, bool]],
+    todo: Sequence[tuple[str, DomainHandle]],
     gone: set[str] | None = None,
     conn: libvirt.virConnect | None = None,
 ) -> dict[str, VmConfig]:
-    """One XMLDesc per (uuid, handle, active) of `todo`, on the host's worker thread; each
+    """One XMLDesc per (uuid, handle) of `todo`, on the host's worker thread; each
     handle read is released there. A VM that vanished is left out (and added to `gone`). A
     handle released by an earlier read (an event made that config stale while it was out) is
     looked up again on `conn` (one round trip), or, without `conn`, the VM is left out."""
     out: dict[str, VmConfig] = {}
-    for uuid, handle, active in todo:
+    for uuid, handle in todo:
         try:
             dom = handle.dom
             if dom is None and conn is not None:
                 dom = conn.lookupByUUIDString(uuid)
             if dom is None:
                 continue
-            out[uuid] = parse_config(dom.XMLDesc(0), active=active)
+            # Running or not as the XML says, not as the reading did: a VM started since (a
+            # cold move's define, then start) has its NIC's host device only in this XML.
+            out[uuid] = parse_config(dom.XMLDesc(0))
         except libvirt.libvirtError as exc:
             if not (is_no_domain(exc) or is_unsupported(exc)):
                 raise

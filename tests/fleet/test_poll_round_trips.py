@@ -9,7 +9,7 @@ import libvirt
 
 from ovtui.fleet.fleet import Fleet
 from ovtui.fleet.reading import HostReading, parse_config, read_configs, read_host, with_configs
-from ovtui.model import ACTIVE_VM_STATES, VM
+from ovtui.model import VM
 from ovtui.testdriver_fleet import synthetic_spec
 from tests.fleet.conftest import fleet_config
 
@@ -68,7 +68,7 @@ def _poll_calls(vms: int, networks: tuple[tuple[str, str], ...] = ()) -> tuple[i
         first = counted.calls
         assert len(reading.unread) == vms and all(d.config_pending for d in reading.domains)
         counted.calls = 0
-        configs = read_configs([(u, dom, False) for u, dom in reading.unread.items()])
+        configs = read_configs(list(reading.unread.items()))
         fill = counted.calls
         counted.calls = 0
         reading = read_host(counted, configs, node, frozenset(), networks)
@@ -88,9 +88,7 @@ def test_a_poll_costs_the_same_round_trips_for_5_and_for_60_vms() -> None:
 
 
 def _filled(conn: libvirt.virConnect, reading: HostReading) -> HostReading:
-    active = {d.uuid: d.state in ACTIVE_VM_STATES for d in reading.domains}
-    todo = [(u, handle, active[u]) for u, handle in reading.unread.items()]
-    return with_configs(reading, read_configs(todo))
+    return with_configs(reading, read_configs(list(reading.unread.items())))
 
 
 def test_the_bridge_check_adds_round_trips_per_network_not_per_vm() -> None:

@@ -114,9 +114,7 @@ def test_polls_read_the_xml_once_per_vm(small_spec: FleetSpec) -> None:
         first = read_host(conn, {})  # type: ignore[arg-type]
         assert conn.xml_reads == 0  # a poll reads no XML: unknown configs are pending
         assert all(d.config_pending and d.devices is None for d in first.domains)
-        fresh: dict[str, VmConfig] = read_configs(
-            [(u, dom, False) for u, dom in first.unread.items()]
-        )
+        fresh: dict[str, VmConfig] = read_configs(list(first.unread.items()))
         assert conn.xml_reads == len(host.vms) == len(fresh)
         first = with_configs(first, fresh)
         again = read_host(conn, fresh)  # type: ignore[arg-type]
@@ -185,3 +183,27 @@ async def test_an_event_during_a_poll_gets_a_read_of_its_own(
     finally:
         link.call = real_call  # type: ignore[method-assign]
     assert reads >= 2
+
+
+def test_a_vm_started_after_its_reading_gets_its_nic_device(small_spec: FleetSpec) -> None:
+    """The reading said shut off, the VM started before its XML was read (a cold move defines,
+    then starts): the XML's own word decides, so its NIC's host device is known. It was left
+    out, from the reading's stale state, until the next event."""
+    config = fleet_config(small_spec)
+    started_vm, stopped_vm = (v.uuid for v in small_spec.hosts[0].vms[:2])
+    conn = libvirt.open(config.hosts[0].uri)
+    try:
+        for uuid in (started_vm, stopped_vm):
+            dom = conn.lookupByUUIDString(uuid)
+            if dom.isActive():
+                dom.destroy()
+        reading = read_host(conn, {})
+        states = {d.uuid: d.state.value for d in reading.domains}
+        assert states[started_vm] == states[stopped_vm] == "shutoff"
+        conn.lookupByUUIDString(started_vm).create()  # started before the fill reads it
+        fresh = read_configs(list(reading.unread.items()))
+    finally:
+        conn.close()
+    assert fresh[started_vm].devices.nics[0].target != ""
+    # the test driver names a device even for a stopped VM: not shown
+    assert fresh[stopped_vm].devices.nics[0].target == ""

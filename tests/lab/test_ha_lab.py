@@ -113,7 +113,8 @@ def test_a_killed_host_is_fenced_and_its_ha_vm_runs_elsewhere(lab: Lab) -> None:
         offs = _audit(live, "host.fence_power_off")
         assert [(r["actor"], r["target"], r["result"]) for r in offs] == [
             ("system:ha", "host/h1", "ok")]  # fmt: skip
-        (restart,) = _audit(live, "vm.ha_restart")
+        # audited once the restart's call returns, which may be after the VM shows running
+        (restart,) = until(lambda: _audit(live, "vm.ha_restart"), 30, "the HA restart audited")
         assert restart["result"] == "ok" and restart["params"]["to"] == vm1["host"]
         # its stale definition on h1 goes once h1 answers again: nothing can start it twice
         until(lambda: [v["host"] for v in admin.get(f"{API}/vms").json() if v["name"] == "vm1"]
@@ -139,7 +140,8 @@ def test_split_brain_the_host_is_fenced_before_its_vm_starts_elsewhere(lab: Lab)
                         DETECT + RECOVER, "vm2 running again")  # fmt: skip
         assert vm2["host"] in ("h1", "h3")
         fenced = ha_status(admin)["hosts"]["h2"]["fenced_at"]
-        (restart,) = _audit(live, "vm.ha_restart")
+        # audited once the restart's call returns, which may be after the VM shows running
+        (restart,) = until(lambda: _audit(live, "vm.ha_restart"), 30, "the HA restart audited")
         assert fenced is not None
         assert restart["ts"] > _audit(live, "host.fence_power_off")[0]["ts"]
         assert sampler.samples > 10 and not sampler.twice, sampler.twice
