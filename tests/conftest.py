@@ -278,7 +278,13 @@ class LiveEngine:
 @contextlib.contextmanager
 def running_engine(spec: FleetSpec, **engine_settings: Any) -> Iterator[LiveEngine]:
     """For module-scoped fixtures, where the state a test leaves cannot affect the next one."""
-    config = fleet_config(spec, **engine_settings)
+    with engine_on(fleet_config(spec, **engine_settings)) as live:
+        yield live
+
+
+@contextlib.contextmanager
+def engine_on(config: Config) -> Iterator[LiveEngine]:
+    """An engine on `config`, stopped and its store directory removed afterwards."""
     try:
         live = LiveEngine(config)
         try:

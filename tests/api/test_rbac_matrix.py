@@ -40,7 +40,7 @@ from ovtui.provision.templates import blank
 from ovtui.storage.move_model import DiskMove, Endpoint
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec, vm_uuid
 from ovtui.testdriver_fleet.files import vm_mac
-from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
+from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, engine_on, fleet_config
 from tests.networks.fleet import add_networks
 from tests.storage.helpers import all_read, wait_storage
 
@@ -422,14 +422,8 @@ def live() -> Iterator[LiveEngine]:
     # Local to h1, where the VMs are: test-driver hosts do not share volumes as real ones would.
     loc = StorageDomainConfig(name="loc", datacenter="dc1", type="local", path="/vm", hosts=["h1"])
     config = config.model_copy(update={"hosts": hosts, "storage_domains": [loc]})
-    try:
-        running = LiveEngine(config)
-        try:
-            yield running
-        finally:
-            running.stop()
-    finally:
-        shutil.rmtree(config.engine.store_dir.parent, ignore_errors=True)
+    with engine_on(config) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ moment by ones derived from its own, so that a VM can change, appear and disappe
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from ovtui.api import vm_changes
 from ovtui.config.schema import GrantConfig
 from ovtui.model import VM, Snapshot
 from ovtui.testdriver_fleet import ClusterSpec, DatacenterSpec, FleetSpec, HostSpec, VmSpec
-from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, fleet_config
+from tests.conftest import API, PASSWORD, ROLE_USERS, LiveEngine, engine_on, fleet_config
 
 SKY = "Skylake-Server"
 READER = "c1-reader"  # ReadOnly on cluster c1 only
@@ -55,14 +54,8 @@ def live() -> Iterator[LiveEngine]:
     )
     auth = config.auth.model_copy(update={"grants": [grant]})
     config = config.model_copy(update={"auth": auth})
-    try:
-        engine = LiveEngine(config)
-        try:
-            yield engine
-        finally:
-            engine.stop()
-    finally:
-        shutil.rmtree(config.engine.store_dir.parent, ignore_errors=True)
+    with engine_on(config) as engine:
+        yield engine
 
 
 @pytest.fixture
