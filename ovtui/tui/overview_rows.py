@@ -44,7 +44,7 @@ def _trend(history: History, key: str, synthetic: bool) -> Text:
     return Text(line + (fmt.SYNTHETIC_MARK if synthetic and line else ""), style="cyan")
 
 
-def _cells(
+def row_cells(
     path: tuple[str, ...], hosts: list[HostRow], running: int, defined: int, history: History
 ) -> list[Cell]:
     load = Load.of(hosts)
@@ -76,18 +76,26 @@ class VmCounts:
         return self
 
 
+def group_paths(hosts: Iterable[HostRow]) -> dict[tuple[str, ...], list[HostRow]]:
+    """Each row's path (data center, cluster, host) and the hosts under it."""
+    groups: dict[tuple[str, ...], list[HostRow]] = {}
+    for h in hosts:
+        for path in ((h.datacenter,), (h.datacenter, h.cluster), (h.datacenter, h.cluster, h.name)):
+            groups.setdefault(path, []).append(h)
+    return groups
+
+
 def overview_rows(
     fleet: FleetData, history: History, counts: VmCounts | None = None
 ) -> dict[str, list[Cell]]:
-    groups: dict[tuple[str, ...], list[HostRow]] = {}
-    for h in fleet.hosts:
-        for path in ((h.datacenter,), (h.datacenter, h.cluster), (h.datacenter, h.cluster, h.name)):
-            groups.setdefault(path, []).append(h)
+    """Every row's cells (the table makes only those it draws: overview_source.py)."""
     counted = (counts or VmCounts()).of(fleet.vms)
     defined, running = counted.defined, counted.running
     return {
-        group_key(*path): _cells(path, hosts, _sum(running, hosts), _sum(defined, hosts), history)
-        for path, hosts in groups.items()
+        group_key(*path): row_cells(
+            path, hosts, _sum(running, hosts), _sum(defined, hosts), history
+        )
+        for path, hosts in group_paths(fleet.hosts).items()
     }
 
 
