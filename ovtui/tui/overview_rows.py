@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from operator import attrgetter
 
 from rich.text import Text
 
 from ovtui.tui import fmt
 from ovtui.tui.history import History, Load, group_key, spark
 from ovtui.tui.keyed_table import Cell, Col
-from ovtui.tui.rows import FleetData, HostRow, VmRow
+from ovtui.tui.rows import FleetData, HostRow, VmRow, vm_active
 
 TREND_WIDTH = 10
+_WHERE_AND_STATE = attrgetter("host", "state", "migration_mode")
 
 OVERVIEW_COLUMNS = (
     Col("name", "Fleet"),  # data center > cluster > host
@@ -71,8 +73,12 @@ class VmCounts:
     def of(self, vms: tuple[VmRow, ...]) -> VmCounts:
         if vms is not self._of:
             self._of = vms
-            self.defined = Counter(v.host for v in vms)
-            self.running = Counter(v.host for v in vms if v.active)
+            # Counted by (host, state, migration mode) at C speed, then summed per host.
+            self.defined, self.running = Counter(), Counter()
+            for (host, state, mode), n in Counter(map(_WHERE_AND_STATE, vms)).items():
+                self.defined[host] += n
+                if vm_active(state, mode):
+                    self.running[host] += n
         return self
 
 
