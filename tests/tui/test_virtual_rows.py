@@ -293,3 +293,42 @@ async def test_a_read_naming_few_vms_sorts_again_only_when_they_moved_in_the_ord
 
 def _by_cpu(v: VmRow) -> tuple[Any, ...]:
     return (*VM_SORT_KEYS["cpu"](v), *VM_SORT_KEYS["name"](v))
+
+
+async def test_esc_after_a_filter_renders_no_cell_again_but_a_theme_change_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The table loses focus to the filter box and gets it back: DataTable's style update
+    # dropped every rendered cell, and all of a screenful was rendered again (Esc, tab keys).
+    from textual.widgets import DataTable
+
+    rendered: list[tuple[int, int]] = []
+    real = DataTable._render_cell
+
+    def counted(self: DataTable[Any], row: int, column: int, *args: Any, **kw: Any) -> Any:
+        if row >= 0 and column >= 0:
+            rendered.append((row, column))
+        return real(self, row, column, *args, **kw)
+
+    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    app = _Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(VmsView)
+        view.show(fleet(1000))
+        view.table.focus()
+        await pilot.pause()
+        screenful, drawn = len(rendered), {r for r, _ in rendered}
+        await pilot.press("slash", *"vm-00005")  # on the first screen: Esc shows it again
+        await pilot.pause(vms_view.FILTER_PAUSE * 3)
+        await pilot.pause()
+        assert view.table.row_count == 1
+        rendered.clear()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert view.table.row_count == 1000 and view.table.has_focus
+        # No row drawn before the filter is rendered again, but the one the cursor is now on.
+        assert view.table.cursor_row == 5
+        assert not ({r for r, _ in rendered} - {5}) & drawn, (sorted(drawn), rendered)
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert len(rendered) >= screenful > 0  # new colours: drawn anew
