@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from operator import attrgetter
 from typing import Any
 
@@ -35,7 +35,7 @@ VM_COLUMNS = (
 
 
 def host_cells(host: HostRow, vms_defined: int) -> list[Cell]:
-    reason = host.state_reason or ("in maintenance" if host.maintenance else "")
+    reason = _reason(host)
     return [
         host.name,
         fmt.host_state(host.state, host.maintenance),
@@ -80,6 +80,31 @@ VM_SORT_KEYS: dict[str, Callable[[VmRow], tuple[Any, ...]]] = {
     "cpu": lambda v: (v.cpu_usage if v.active and v.cpu_usage is not None else -1.0,),
     "flags": lambda v: (len(w := _words(v)), w),
 }
+
+
+def host_widths(hosts: Iterable[HostRow], defined: Mapping[str, int]) -> dict[str, int]:
+    """The width of each auto-sized host column's text over these hosts, from their fields
+    (no cells made; host_cells' texts)."""
+    rows = list(hosts)
+    states = {(h.state, h.maintenance) for h in rows}
+    memory = {(h.vms_config_pending > 0, h.memory_used_mib, h.memory_mib) for h in rows}
+    return {
+        "name": max((len(h.name) for h in rows), default=0),
+        "state": max((len(str(fmt.host_state(*s))) for s in states), default=0),
+        "cluster": max((len(h.cluster) for h in rows), default=0),
+        "cpus": max((len(str(h.cpus)) for h in rows), default=0),
+        "memory": max(
+            (1 if pending else len(f"{fmt.gib(u)}/{fmt.gib(t)}") for pending, u, t in memory),
+            default=0,
+        ),
+        "vms": max((len(f"{h.vms_running}/{defined[h.name]}") for h in rows), default=0),
+        "migration": 4 if rows else 0,
+        "reason": max((len(_reason(h)) for h in rows), default=0),
+    }
+
+
+def _reason(host: HostRow) -> str:
+    return host.state_reason or ("in maintenance" if host.maintenance else "")
 
 
 def vm_widths(vms: Iterable[VmRow]) -> dict[str, int]:

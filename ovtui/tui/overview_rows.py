@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from operator import attrgetter
 
 from rich.text import Text
 
 from ovtui.tui import fmt
 from ovtui.tui.history import History, Load, group_key, spark
 from ovtui.tui.keyed_table import Cell, Col
-from ovtui.tui.rows import FleetData, HostRow, VmRow
+from ovtui.tui.rows import FleetData, HostRow, VmRow, vm_active
 
 TREND_WIDTH = 10
+_WHERE_AND_STATE = attrgetter("host", "state", "migration_mode")
 
 OVERVIEW_COLUMNS = (
     Col("name", "Fleet"),  # data center > cluster > host
@@ -44,7 +46,7 @@ def _trend(history: History, key: str, synthetic: bool) -> Text:
     return Text(line + (fmt.SYNTHETIC_MARK if synthetic and line else ""), style="cyan")
 
 
-def _cells(
+def row_cells(
     path: tuple[str, ...], hosts: list[HostRow], running: int, defined: int, history: History
 ) -> list[Cell]:
     load = Load.of(hosts)
@@ -71,23 +73,35 @@ class VmCounts:
     def of(self, vms: tuple[VmRow, ...]) -> VmCounts:
         if vms is not self._of:
             self._of = vms
-            self.defined = Counter(v.host for v in vms)
-            self.running = Counter(v.host for v in vms if v.active)
+            # Counted by (host, state, migration mode) at C speed, then summed per host.
+            self.defined, self.running = Counter(), Counter()
+            for (host, state, mode), n in Counter(map(_WHERE_AND_STATE, vms)).items():
+                self.defined[host] += n
+                if vm_active(state, mode):
+                    self.running[host] += n
         return self
+
+
+def group_paths(hosts: Iterable[HostRow]) -> dict[tuple[str, ...], list[HostRow]]:
+    """Each row's path (data center, cluster, host) and the hosts under it."""
+    groups: dict[tuple[str, ...], list[HostRow]] = {}
+    for h in hosts:
+        for path in ((h.datacenter,), (h.datacenter, h.cluster), (h.datacenter, h.cluster, h.name)):
+            groups.setdefault(path, []).append(h)
+    return groups
 
 
 def overview_rows(
     fleet: FleetData, history: History, counts: VmCounts | None = None
 ) -> dict[str, list[Cell]]:
-    groups: dict[tuple[str, ...], list[HostRow]] = {}
-    for h in fleet.hosts:
-        for path in ((h.datacenter,), (h.datacenter, h.cluster), (h.datacenter, h.cluster, h.name)):
-            groups.setdefault(path, []).append(h)
+    """Every row's cells (the table makes only those it draws: overview_source.py)."""
     counted = (counts or VmCounts()).of(fleet.vms)
     defined, running = counted.defined, counted.running
     return {
-        group_key(*path): _cells(path, hosts, _sum(running, hosts), _sum(defined, hosts), history)
-        for path, hosts in groups.items()
+        group_key(*path): row_cells(
+            path, hosts, _sum(running, hosts), _sum(defined, hosts), history
+        )
+        for path, hosts in group_paths(fleet.hosts).items()
     }
 
 

@@ -17,17 +17,18 @@ from ovtui.tui import quiet
 from ovtui.tui.alerts import Alert, summary_line
 from ovtui.tui.fmt import SYNTHETIC_MARK
 from ovtui.tui.history import History
-from ovtui.tui.keyed_table import KeyedTable
-from ovtui.tui.overview_rows import OVERVIEW_COLUMNS, VmCounts, overview_rows
+from ovtui.tui.overview_rows import OVERVIEW_COLUMNS, VmCounts
+from ovtui.tui.overview_source import OverviewSource
 from ovtui.tui.rows import FleetData
 from ovtui.tui.trend_line import TrendLine
+from ovtui.tui.virtual_table import VirtualTable
 
 ALERTS_SHOWN = 3
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-class TreeTable(KeyedTable):
-    """A KeyedTable that stays in tree order: no sorting by other columns."""
+class TreeTable(VirtualTable):
+    """A VirtualTable that stays in tree order: no sorting by other columns."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in ("cycle_sort", "reverse_sort")
@@ -62,6 +63,7 @@ class OverviewView(Widget):
         self._pending: tuple[FleetData, History, list[Alert]] | None = None
         self._filled = False
         self._counts = VmCounts()  # per host, counted once per VM list
+        self.rows = OverviewSource()  # the table's rows, made when drawn
         self._alerts_pending: list[Alert] | None = None
 
     def compose(self) -> ComposeResult:
@@ -77,7 +79,7 @@ class OverviewView(Widget):
                 yield TrendLine(id="spark-memory")
 
     @property
-    def table(self) -> KeyedTable:
+    def table(self) -> TreeTable:
         return self.query_one(TreeTable)
 
     def show(self, fleet: FleetData, history: History, alerts: list[Alert]) -> None:
@@ -106,7 +108,8 @@ class OverviewView(Widget):
         self._pending, self._filled = None, True
         self.history = history
         self.synthetic = {h.name: h.synthetic for h in fleet.hosts}
-        self.table.sync(overview_rows(fleet, history, self._counts))
+        self.rows.update(fleet, history, self._counts)
+        self.table.show_rows(self.rows.all_keys(), self.rows)
         self._show_alerts(alerts)
         self._show_trend()
 

@@ -4,10 +4,12 @@ Hosts and clusters are read at every tick. The VM list is what grows with the fl
 are ~10 MB of JSON to fetch and parse), so it is asked for as changes: GET /api/v1/vms?since=
 REVISION answers with the VMs changed since the last answer and the UUIDs of those removed,
 which are applied to the VMs kept here (a VM not in the answer keeps its row object). Under
-measured or synthetic load every running VM's figures move at each engine reading, so a big
-fleet's answer is still large: the next one is asked for after ticks = VMs in the last answer /
-VMS_PER_TICK ticks (every tick while few change). An action the user starts reads it at once
-(`fleet(vms=True)`).
+measured or synthetic load every running VM's CPU figure moves at each engine reading, mostly
+within the whole percent the dashboard shows: the list is asked for with precision=percent, so
+a VM counts as changed once its CPU differs at a whole percent from what was last sent (what is
+sent is exact). A big fleet's answer can still be large: the next one is asked for after ticks
+= VMs in the last answer / VMS_PER_TICK ticks (every tick while few change). An action the user
+starts reads it at once (`fleet(vms=True)`).
 
 Most polls bring nothing new (the engine reads its hosts every few seconds; the dashboard asks
 every 2 s): each answer's digest is compared with the last one before it is parsed, and a poll
@@ -32,6 +34,7 @@ POLL_TIMEOUT = 5.0  # a hung engine must show up as a banner, not as a frozen ta
 EVENT_BATCH = 200
 VMS_PER_TICK = 2000
 START = "start"  # the revision that asks for the full VM list (ovtui.api.vm_changes.START)
+PRECISION = "percent"  # CPU is shown at whole percents (ovtui.tui.fmt.percent)
 
 
 class Poller:
@@ -102,7 +105,9 @@ class Poller:
         when anything did)."""
         try:
             body = await self.client.get_bytes(
-                "/api/v1/vms", {"since": self.revision}, timeout=POLL_TIMEOUT
+                "/api/v1/vms",
+                {"since": self.revision, "precision": PRECISION},
+                timeout=POLL_TIMEOUT,
             )
         except ApiError as exc:
             if exc.status == 422:  # a revision this engine refuses: start again from the full list

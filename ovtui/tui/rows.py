@@ -130,14 +130,7 @@ class VmRow:
 
     @property
     def active(self) -> bool:
-        # Mirrors ovtui.model.VM.active: these hold memory on their host.
-        return self.state in (
-            VmState.RUNNING,
-            VmState.PAUSED,
-            VmState.SHUTTING_DOWN,
-            VmState.BLOCKED,
-            VmState.PMSUSPENDED,
-        ) or (self.migrating and self.migration_mode != "offline")
+        return vm_active(self.state, self.migration_mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +182,16 @@ class FleetData:
     def migration_targets(self, vm: VmRow) -> list[HostRow]:
         """Hosts a migration of the VM may go to: same cluster, up, not its own host."""
         return [h for h in self.hosts if h.cluster == vm.cluster and h.up and h.name != vm.host]
+
+
+_ACTIVE_STATES = frozenset(
+    (VmState.RUNNING, VmState.PAUSED, VmState.SHUTTING_DOWN, VmState.BLOCKED, VmState.PMSUSPENDED)
+)
+
+
+def vm_active(state: str, migration_mode: str) -> bool:
+    """Mirrors ovtui.model.VM.active: a VM in these states holds memory on its host."""
+    return state in _ACTIVE_STATES or (state == VmState.MIGRATING and migration_mode != "offline")
 
 
 def _opt_float(value: Any) -> float | None:

@@ -82,7 +82,7 @@ class VmsView(Widget):
         self._widths: dict[str, int] = {}
         self._changed = True  # rows' content changed since the table was last given them
         self._where: tuple[str, ...] | None = None  # the cursor's VM, as its keys were offered
-        self.version = 0  # of the rows: a new reading of the VMs (see VirtualTable)
+        self.version = 0  # moves when the rows' order may have (see VirtualTable)
         self.live = True  # synced at each poll; the dashboard clears it while the tab is hidden
         self._stale = False
         self._filter_timer: Timer | None = None
@@ -109,10 +109,21 @@ class VmsView(Widget):
             return  # the poll did not read the VMs anew: nothing to compare
         first = self._read is None
         self._read = data.vms
-        self._vms = {v.uuid: v for v in data.vms}
-        self._widths = vm_widths(self._vms.values())
+        old, self._vms = self._vms, {v.uuid: v for v in data.vms}
+        if first or old.keys() != self._vms.keys():
+            self._widths = vm_widths(self._vms.values())
+            self.version += 1
+        else:
+            # The same VMs, some changed (a delta read names few at 20 000): widths and sort
+            # from those only. Widths only grow (as the table's), the order stays unless a
+            # changed VM moved in the column sorted by or in the name the ties break on.
+            changed = [v for u, v in self._vms.items() if old[u] is not v]
+            for key, width in vm_widths(changed).items():
+                self._widths[key] = max(width, self._widths.get(key, 0))
+            by = {VM_SORT_KEYS["name"], VM_SORT_KEYS[self.table.sort_column or "name"]}
+            if any(key_of(v) != key_of(old[v.uuid]) for v in changed for key_of in by):
+                self.version += 1
         self._changed = True
-        self.version += 1
         self.selection &= self._vms.keys()  # a VM that is gone is no longer selected
         if self.live or first:  # the first poll fills every tab: switching to it is instant
             self._sync()

@@ -304,7 +304,7 @@ def test_openapi_document_lists_every_route(live: LiveEngine) -> None:
     assert served == documented
     # filters are documented with their valid values
     params = {p["name"]: p for p in doc["paths"][f"{API}/vms"]["get"]["parameters"]}
-    assert set(params) == {"host", "cluster", "datacenter", "state", "name", "since"}
+    assert set(params) == {"host", "cluster", "datacenter", "state", "name", "since", "precision"}
     refs = [s.get("$ref", "") for s in params["state"]["schema"]["anyOf"]]
     schema = doc["components"]["schemas"][next(r for r in refs if r).rsplit("/", 1)[1]]
     assert set(schema["enum"]) == {s.value for s in VmState}

@@ -814,8 +814,13 @@ def _scope_requests(route: Any) -> list[tuple[str, dict[str, str], str | None]]:
     # each object.
     for param in route.dependant.query_params:
         for value in _fixed_values(param.field_info.annotation):
-            out += [(path, {param.name: value}, obj) for path, q, obj in list(out) if not q]
+            query = {param.name: value, **NEEDS.get(param.name, {})}
+            out += [(path, query, obj) for path, q, obj in list(out) if not q]
     return out
+
+
+# A parameter that applies only beside another (GET /vms: precision with since): sent with it.
+NEEDS = {"precision": {"since": "start"}}
 
 
 def _fixed_values(annotation: Any) -> list[str]:

@@ -177,3 +177,45 @@ def test_openapi_documents_the_changes_answer(live: LiveEngine) -> None:
     assert "VmChangesOut" in refs and "VM" in refs
     changes = doc["components"]["schemas"]["VmChangesOut"]
     assert set(changes["required"]) == {"revision", "full", "vms", "removed"}
+
+
+def test_precision_percent_sends_a_vm_once_its_whole_percent_moved(
+    live: LiveEngine, publish: Any
+) -> None:
+    admin, reader = live.as_role("SuperUser"), live.as_user(READER)
+    vms = live.engine.snapshot().vms
+    publish(tuple(dataclasses.replace(v, cpu_usage=0.421) for v in vms))
+    first, mine = (
+        _get(admin, "start", precision="percent"),
+        _get(reader, "start", precision="percent"),
+    )
+    assert first["full"] is True and len(first["vms"]) == 4 and len(mine["vms"]) == 2
+    nudged = tuple(dataclasses.replace(v, cpu_usage=0.424) for v in vms)
+    publish(nudged)
+    assert _get(admin, first["revision"], precision="percent")["vms"] == []
+    assert _get(admin, first["revision"])["full"] is True  # another precision's revision
+    exact = _get(admin, "start")["revision"]  # exact clients still get every move
+    publish(tuple(dataclasses.replace(v, cpu_usage=0.423) for v in vms))
+    assert len(_get(admin, exact)["vms"]) == 4
+    # a-1 (c1) and b-1 (c2) move to 43%: sent, exact, to those who may read them only.
+    publish(
+        tuple(
+            dataclasses.replace(v, cpu_usage=0.431) if v.name in ("a-1", "b-1") else v
+            for v in nudged
+        )
+    )
+    delta = _get(admin, first["revision"], precision="percent")
+    assert {v["name"]: v["cpu_usage"] for v in delta["vms"]} == {"a-1": 0.431, "b-1": 0.431}
+    assert [v["name"] for v in _get(reader, mine["revision"], precision="percent")["vms"]] == [
+        "a-1"
+    ]
+
+
+def test_precision_without_since_or_unknown_is_422(live: LiveEngine) -> None:
+    api = live.as_role("SuperUser")
+    resp = api.get(f"{API}/vms", params={"precision": "percent"})
+    assert resp.status_code == 422 and "since=start" in resp.json()["error"]["message"]
+    assert api.get(f"{API}/vms", params={"since": "start", "precision": "tenth"}).status_code == 422
+    doc = live.client().get("/openapi.json").json()
+    params = {p["name"]: p for p in doc["paths"][f"{API}/vms"]["get"]["parameters"]}
+    assert "percent" in str(params["precision"]["schema"]) and params["precision"]["description"]

@@ -66,6 +66,7 @@ async def test_no_screen_retains_more_objects_poll_after_poll(engine: DemoEngine
             await pilot.press(key)
             table = app.screen.query_one(f"#{table_id}", DataTable)
             await wait_polls(pilot, app, 3)
+            table.refresh()  # a whole screenful drawn (a reading redraws only changed rows)
             await pilot.pause()
             entries, strips = _retained(app)
             changes = table._update_count
@@ -75,6 +76,7 @@ async def test_no_screen_retains_more_objects_poll_after_poll(engine: DemoEngine
                 # machine may take longer than 12 polls to make: wait for one.
                 moved = lambda t=table, c=changes: t._update_count > c  # noqa: E731
                 await wait_for(pilot, moved, what="a new trend")
+            table.refresh()
             await pilot.pause()
             entries2, strips2 = _retained(app)
             # One screenful of live renders is what a table needs; they are replaced, not added.

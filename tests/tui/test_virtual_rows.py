@@ -7,6 +7,7 @@ clearing) and count the rows formatted; nothing is timed (bench/tui_figures.py d
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from ovtui.tui import vms_view
-from ovtui.tui.columns import VM_COLUMNS, vm_cells
+from ovtui.tui.columns import VM_COLUMNS, VM_SORT_KEYS, vm_cells
 from ovtui.tui.filtering import compile_filter
 from ovtui.tui.fmt import sort_key_of
 from ovtui.tui.rows import FleetData, VmRow
@@ -248,3 +249,86 @@ async def test_a_reading_that_moves_figures_within_their_rounding_redraws_no_row
 
 def _col(key: str) -> Any:
     return next(c for c in VM_COLUMNS if c.key == key)
+
+
+async def test_a_read_naming_few_vms_sorts_again_only_when_they_moved_in_the_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A delta read at 20 000 VMs changes a few row objects: sorting 20 000 again (and measuring
+    # every row's widths) at each read was most of its cost.
+    from ovtui.tui.virtual_table import VirtualTable
+
+    sorts: list[str] = []
+    real_sort = VirtualTable._sort
+
+    def counted(self: VirtualTable, keys: list[str], column: str) -> list[str]:
+        sorts.append(column)
+        return real_sort(self, keys, column)
+
+    monkeypatch.setattr(VirtualTable, "_sort", counted)
+    data = fleet(20_000)
+    app = _Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(VmsView)
+        view.show(data)
+        await pilot.pause()
+        vms = list(data.vms)
+
+        def read(i: int, **changed: Any) -> None:
+            vms[i] = dataclasses.replace(vms[i], **changed)
+            view.show(FleetData(vms=tuple(vms)))
+
+        sorts.clear()
+        read(5, cpu_usage=0.99)  # sorted by name: a CPU figure moves nothing
+        read(6, name="vm-zzz-longer-than-any")  # a new name: sorted again, its width grows
+        assert sorts == ["name"] and view.table.keys[-1] == vms[6].uuid
+        assert view.widths()["name"] == len("vm-zzz-longer-than-any")
+        view.table.sort_by("cpu")
+        sorts.clear()
+        read(7, cpu_usage=1.0)  # sorted by CPU: it moves
+        read(8, memory_mib=1)  # not in the order by CPU (nor the name)
+        assert sorts == ["cpu"] and view.table.keys[-1] == vms[7].uuid
+        assert view.table.keys == [v.uuid for v in sorted(vms, key=_by_cpu)]
+
+
+def _by_cpu(v: VmRow) -> tuple[Any, ...]:
+    return (*VM_SORT_KEYS["cpu"](v), *VM_SORT_KEYS["name"](v))
+
+
+async def test_esc_after_a_filter_renders_no_cell_again_but_a_theme_change_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The table loses focus to the filter box and gets it back: DataTable's style update
+    # dropped every rendered cell, and all of a screenful was rendered again (Esc, tab keys).
+    from textual.widgets import DataTable
+
+    rendered: list[tuple[int, int]] = []
+    real = DataTable._render_cell
+
+    def counted(self: DataTable[Any], row: int, column: int, *args: Any, **kw: Any) -> Any:
+        if row >= 0 and column >= 0:
+            rendered.append((row, column))
+        return real(self, row, column, *args, **kw)
+
+    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    app = _Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(VmsView)
+        view.show(fleet(1000))
+        view.table.focus()
+        await pilot.pause()
+        screenful, drawn = len(rendered), {r for r, _ in rendered}
+        await pilot.press("slash", *"vm-00005")  # on the first screen: Esc shows it again
+        await pilot.pause(vms_view.FILTER_PAUSE * 3)
+        await pilot.pause()
+        assert view.table.row_count == 1
+        rendered.clear()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert view.table.row_count == 1000 and view.table.has_focus
+        # No row drawn before the filter is rendered again, but the one the cursor is now on.
+        assert view.table.cursor_row == 5
+        assert not ({r for r, _ in rendered} - {5}) & drawn, (sorted(drawn), rendered)
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert len(rendered) >= screenful > 0  # new colours: drawn anew

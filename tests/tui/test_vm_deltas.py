@@ -66,6 +66,7 @@ async def test_a_poll_applies_only_the_vms_that_changed() -> None:
     fourth = await poller.fleet(vms=True)  # a full answer (engine restarted): replaces all
     assert [(v.name, v.cpu_usage) for v in fourth.vms] == [("a", 0.5)]
     assert [q["since"] for q in engine.asked] == [START, "e.1.g", "e.2.g", "e.2.g"]
+    assert {q["precision"] for q in engine.asked} == {"percent"}  # CPU is shown at whole percents
 
 
 async def test_a_refused_revision_is_followed_by_a_full_read() -> None:

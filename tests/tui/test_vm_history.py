@@ -86,3 +86,17 @@ NIC = {"mac": "52:54:00:00:00:01", "type": "bridge", "source": "br0", "model": "
 )
 def test_device_lines(detail: dict[str, Any] | None, lines: list[str]) -> None:
     assert device_lines(detail) == lines
+
+
+def test_a_read_costs_the_vms_it_changed_and_unchanged_ones_still_sample_each_read() -> None:
+    # The poller keeps the row object of a VM the engine did not name: no new sample to make.
+    history = VmHistory(samples=4)
+    fleet = [_vm(f"v{i}", 0.5) for i in range(20000)]
+    history.record(_poll(*fleet))
+    assert history.added == 20000
+    for step in range(5):
+        fleet[7] = _vm("v7", step / 10)  # one VM changed, as in a delta answer
+        history.record(_poll(*fleet))
+    assert history.added == 20005  # one sample a read, not 20 000
+    assert history.cpu("v9") == [0.5] * 4 and history.memory("v9") == [0.5] * 4
+    assert history.cpu("v7") == pytest.approx([0.1, 0.2, 0.3, 0.4])

@@ -26,7 +26,7 @@ from ovtui.api.schemas.inventory import (
     VmOut,
 )
 from ovtui.api.serialize import JSON, to_dict, vm_with_devices
-from ovtui.api.vm_changes import START, BadRevision, VmChanges
+from ovtui.api.vm_changes import EXACT, PERCENT, START, BadRevision, Precision, VmChanges
 from ovtui.model import VM, Host, HostState, VmState
 
 router = APIRouter(
@@ -129,7 +129,9 @@ async def host_detail(request: Request, host: str) -> JSON:
     f"With `since` (not combined with filters), an object instead of a list: the VMs changed "
     f"or added since that revision, the UUIDs of those removed, and the revision to send next "
     f"time; `since={START}`, or a revision the engine can no longer answer from (too old, an "
-    f"engine restarted since, the caller's grants changed), gives every VM with full=true.",
+    f"engine restarted since, the caller's grants changed), gives every VM with full=true. "
+    f"With `precision={PERCENT}` too, a VM whose cpu_usage moved within its whole percent "
+    f"(and nothing else) does not count as changed.",
     **documented(list_of(VmOut) | VmChangesOut),
 )
 async def vms(
@@ -147,8 +149,23 @@ async def vms(
             "with what changed since"
         ),
     ] = None,
+    precision: Annotated[
+        Precision,
+        Query(
+            description=f"with `since`, what counts as a change: {EXACT!r} (the default) any "
+            f"field; {PERCENT!r} cpu_usage only once it differs at a whole percent (rounded "
+            "half to even) from what was last sent, other fields exactly. For clients that "
+            "show CPU at whole percents, under load that moves every running VM at each "
+            "reading. The VMs sent carry exact figures either way; the revisions of one "
+            "precision are not answered from at the other (full=true)"
+        ),
+    ] = EXACT,
 ) -> JSON:
     snap = engine_of(request).snapshot()
+    if since is None and precision != EXACT:
+        raise HTTPException(
+            422, f"precision={precision} applies to since=...: add since={START}, or drop it"
+        )
     if since is not None:
         filters = {"host": host, "cluster": cluster, "datacenter": datacenter, "state": state}
         used = [k for k, v in {**filters, "name": name}.items() if v is not None]
@@ -158,7 +175,7 @@ async def vms(
                 f"since cannot be combined with {', '.join(used)}: the changes are those of "
                 "the whole list; filter the VMs you keep, or drop since for a filtered list",
             )
-        return _changes(request, caller, since)
+        return _changes(request, caller, since, precision)
     out = [
         to_dict(v)
         for v in visible(caller.principal, snap.vms, _vm_ref)
@@ -171,7 +188,7 @@ async def vms(
     return JSON(out)
 
 
-def _changes(request: Request, caller: Caller, since: str) -> JSON:
+def _changes(request: Request, caller: Caller, since: str, precision: Precision) -> JSON:
     tracker: VmChanges = request.app.state.vm_changes
     tracker.observe(engine_of(request).snapshot())
     who = caller.principal
@@ -181,6 +198,7 @@ def _changes(request: Request, caller: Caller, since: str) -> JSON:
             who,
             lambda ref: may_read(who, ref),
             lambda vms: visible(who, vms, _vm_ref),
+            precision,
         )
     except BadRevision as e:
         raise HTTPException(422, str(e)) from None
