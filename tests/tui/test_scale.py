@@ -76,9 +76,15 @@ async def test_no_screen_retains_more_objects_poll_after_poll(engine: DemoEngine
                 # machine may take longer than 12 polls to make: wait for one.
                 moved = lambda t=table, c=changes: t._update_count > c  # noqa: E731
                 await wait_for(pilot, moved, what="a new trend")
-            table.refresh()
-            await pilot.pause()
-            entries2, strips2 = _retained(app)
+            # A poll landing between the refresh and the count adds its rows' renders until the
+            # next line drawn empties the cache (seen once at load ~40): a transient, not a
+            # leak. The least of three counts drops it; a leak shows in all three.
+            counts = []
+            for _ in range(3):
+                table.refresh()
+                await pilot.pause()
+                counts.append(_retained(app))
+            entries2, strips2 = min(c[0] for c in counts), min(c[1] for c in counts)
             # One screenful of live renders is what a table needs; they are replaced, not added.
             assert entries2 <= entries + 40, (table_id, entries, entries2)
             assert strips2 <= strips + 40, (table_id, strips, strips2)
