@@ -34,7 +34,7 @@ from ovtui.ha.machine import Confirmed, Event, VmStopped
 from ovtui.ha.model import Cmd, HaState, HostRecord, Result
 from ovtui.ha.reservation_due import ReservationDue
 from ovtui.ha.resiliency import Migrate, Resiliency
-from ovtui.ha.world import build_world
+from ovtui.ha.world import Seen, build_world
 from ovtui.model import VM, HostState, Snapshot, VmDevices, VmState
 from ovtui.store import Store
 from policies.ha_reservation import ha_reservation
@@ -94,6 +94,7 @@ class HaService:
         # per cluster, as of the last tick: {"ok", "detail", "ha_vms"} (policies/ha_reservation)
         self.reservations: dict[str, dict[str, Any]] = {}
         self._reservation_due = ReservationDue()
+        self._seen: Seen = {}  # build_world's, from one tick to the next
         self._counted: dict[str, int] = dict(self.state.counters)
         self._hosts = {h.name: h for h in config.hosts}
         self._settings_into_records()
@@ -139,7 +140,7 @@ class HaService:
 
     async def tick(self) -> None:
         snap = self.fleet.snapshot()
-        world = build_world(snap, self.config, self.clock(), self.started_at)
+        world = build_world(snap, self.config, self.clock(), self.started_at, self._seen)
         results, self._results = self._results, []
         events, self._events = self._events, []
         cmds, lines = machine.tick(self.state, world, results, events)
