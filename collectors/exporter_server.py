@@ -157,16 +157,16 @@ class Exporter:
 
         def arriving() -> Iterator[HostScrape]:
             while (found := _next(arrivals, deadline)) is not _END:
-                assert isinstance(found, HostScrape)
-                yield found
+                assert isinstance(found, list)
+                yield from found
 
         return ScrapeInput(snapshot, arriving=arriving(), order=tuple(self.fleet.links))
 
     async def _gather(self, budget: float, arrivals: queue.SimpleQueue[object]) -> None:
         try:
             arrivals.put(self.fleet.snapshot())
-            async for found in self.cache.scrape_each(budget):
-                arrivals.put(found)
+            async for batch in self.cache.scrape_each(budget):
+                arrivals.put(batch)  # one hand-over per batch, not per host
             arrivals.put(_END)
         except Exception as exc:  # the scrape answers 503 with it
             arrivals.put(exc)

@@ -89,12 +89,45 @@ class StatsCache:
         found = await asyncio.gather(*(self._host(name, deadline) for name in self.links))
         return {s.host: s for s in found}
 
-    async def scrape_each(self, budget: float) -> AsyncIterator[HostScrape]:
-        """The same as scrape(), each host as soon as it is known (fastest first), so that a
-        scrape can write the hosts that answered while it waits for the others."""
+    async def scrape_each(self, budget: float) -> AsyncIterator[list[HostScrape]]:
+        """The same as scrape(), in batches as the hosts become known (fastest first), so that
+        a scrape can write the hosts that answered while it waits for the others. Every host
+        whose statistics are still fresh comes in the first batch, and the reads that ended
+        in the same turn of the loop come together: each batch is one hand-over to the scrape's
+        thread, and each hand-over waits for the GIL (up to a switch interval, 5 ms, on a busy
+        engine: 500 of them made a 500-host scrape that read nothing take 2-3 s)."""
         deadline = self._clock() + budget
-        for found in asyncio.as_completed([self._host(name, deadline) for name in self.links]):
-            yield await found
+        ready: list[HostScrape] = []
+        pending: list[asyncio.Task[HostScrape]] = []
+        for name in self.links:
+            fresh = self._served(name, self._entries[name], self.max_age)
+            if fresh is not None:
+                ready.append(fresh)
+            else:
+                pending.append(asyncio.create_task(self._host(name, deadline)))
+        if ready:
+            yield ready
+        ended: list[asyncio.Task[HostScrape]] = []
+        woken = asyncio.Event()
+
+        def end(task: asyncio.Task[HostScrape]) -> None:
+            ended.append(task)
+            woken.set()
+
+        for task in pending:
+            task.add_done_callback(end)
+        try:
+            left = len(pending)
+            while left:
+                await woken.wait()
+                woken.clear()
+                batch = ended[:]
+                del ended[:]
+                left -= len(batch)
+                yield [task.result() for task in batch]
+        finally:
+            for task in pending:  # the scrape gave up (its consumer closed): no orphans
+                task.cancel()
 
     async def close(self) -> None:
         tasks = [e.inflight for e in self._entries.values() if e.inflight is not None]

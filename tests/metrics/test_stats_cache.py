@@ -103,3 +103,16 @@ async def test_statistics_older_than_a_failure_are_never_served() -> None:
     link.fail, link.delay = None, 1.0
     assert not (await cache.scrape(0.05))["h1"].up  # slow now, and nothing good since the failure
     await cache.close()
+
+
+async def test_fresh_statistics_arrive_in_one_batch_and_reads_as_they_end() -> None:
+    # Each batch is one hand-over to the scrape's thread (a wait for the GIL on a busy engine):
+    # the hosts served from the cache come together, ahead of the host still being read.
+    links = {n: FakeLink(n, FakeConn()) for n in ("a", "b", "slow", "c")}
+    links["slow"].fail = FleetError("no answer", kind="timeout", host="slow")
+    cache = _cache(links, max_age=60.0)
+    await cache.scrape(2.0)  # every host read; the slow one failed, so it has nothing cached
+    links["slow"].fail, links["slow"].delay = None, 0.2
+    batches = [[s.host for s in batch] async for batch in cache.scrape_each(2.0)]
+    assert batches == [["a", "b", "c"], ["slow"]]
+    await cache.close()
