@@ -100,10 +100,10 @@ def main() -> None:
     config = _fleet(args.hosts)
     with TestDriverDaemon(config.parent) as daemon:
         daemon.serve(config)
-        load = loadavg()
+        daemons, load = len(daemon.pids), loadavg()
         with LoopSampler(threading.get_ident()) as sampler:
             row = asyncio.run(_start(config, daemon))
-    row = {"hosts": args.hosts, "daemons": len(daemon.pids), "load": load, **row}
+    row = {"hosts": args.hosts, "daemons": daemons, "load": load, **row}
     row["load_end"] = loadavg()
     row["loop_samples"] = sampler.samples
     row["on_stack_%"] = sampler.shares(args.top)
