@@ -23,9 +23,12 @@ For each size, side by side in one run:
 - API:      GET /api/v1/hosts, /api/v1/vms (all VMs), /api/v1/vms?host=H, /api/v1/vms/NAME
             over the real Unix socket to a real engine process; medians of repeated calls
 - RSS:      of the engine process once every host was read
-The test driver is served by a libvirtd of its own (bench/testdriver_daemon.py), reached over
-test+unix:// as production hosts are over qemu+ssh://: RPC round trips are real and the driver's
-memory is not the engine's. `--driver inprocess` measures with test:/// (driver in the engine).
+The test driver is served by libvirtds of its own (bench/testdriver_daemon.py, 25 hosts to a
+daemon: one daemon for every host costs more per call the more hosts it serves, where a real fleet
+has one per host), reached over test+unix:// as production hosts are over qemu+ssh://: RPC round
+trips are real and the driver's memory is not the engine's. Every floor is taken against the
+same daemons as the engine; `daemons` says how many. `--driver inprocess` measures with test:///
+(driver in the engine).
 Load on these fleets is synthetic (test driver); the figures are about the engine's own work.
 """
 
@@ -44,7 +47,7 @@ import libvirt
 
 from bench.bytecode import compiled, loadavg, uncompiled
 from bench.common import med_ms, print_table, rss_mib, sized_main, timed
-from bench.testdriver_daemon import TestDriverDaemon, cpu_s
+from bench.testdriver_daemon import HOSTS_PER_DAEMON, TestDriverDaemon, cpu_s
 from collectors.synthetic_load import SyntheticLoad
 from ovtui.client import Client
 from ovtui.config import load_config
@@ -195,7 +198,7 @@ def _api(
     stop_engine(proc)
     apis, firsts, completes, loads = [], [], [], []
     for run in range(runs):
-        daemon_cpu = cpu_s(daemon.pid) if daemon else 0.0
+        daemon_cpu = daemon.cpu_s() if daemon else 0.0
         loads.append(loadavg())
         proc, client, api, first, complete = _start(config_path, hosts, env)
         apis.append(api)
@@ -205,7 +208,7 @@ def _api(
             stop_engine(proc)
     try:
         startup_cpu = cpu_s(proc.pid)
-        daemon_cpu = cpu_s(daemon.pid) - daemon_cpu if daemon else float("nan")
+        daemon_cpu = daemon.cpu_s() - daemon_cpu if daemon else float("nan")
         client.login("admin", "bench")
         vms = client.get("/api/v1/vms")
         one_host, one_vm = vms[0]["host"], vms[len(vms) // 2]["name"]
@@ -265,15 +268,17 @@ def run(
     repeat: int = 7,
     driver: str = "daemon",
     engine_sizes: tuple[int, ...] | None = None,
+    hosts_per_daemon: int | None = HOSTS_PER_DAEMON,
 ) -> list[dict[str, Any]]:
-    """`engine_sizes`: the sizes at which the engine process is started too (default: all)."""
+    """`engine_sizes`: the sizes at which the engine process is started too (default: all);
+    `hosts_per_daemon`: hosts served by each test-driver libvirtd (None: one for all)."""
     rows = []
     for hosts in sizes:
         config = _fleet(hosts)
         with contextlib.ExitStack() as stack:
             daemon = None
             if driver == "daemon":
-                daemon = stack.enter_context(TestDriverDaemon(config.parent))
+                daemon = stack.enter_context(TestDriverDaemon(config.parent, hosts_per_daemon))
                 daemon.serve(config)
             uris = [h.uri for h in load_config(config).hosts]
             floor, per_vm = _floor(uris)
@@ -286,6 +291,7 @@ def run(
                 "load": loadavg(),
                 "vms": hosts * VMS_PER_HOST,
                 "driver": driver,
+                "daemons": len(daemon.pids) if daemon else 0,
                 "libvirt_floor_ms": round(floor * 1000, 1),
                 "per_vm_floor_ms": round(per_vm * 1000, 1),
                 "refresh_ms": round(refresh * 1000, 1),

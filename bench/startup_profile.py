@@ -25,7 +25,7 @@ from typing import Any
 from bench.bytecode import loadavg
 from bench.common import RESULTS
 from bench.core_figures import _fleet
-from bench.testdriver_daemon import TestDriverDaemon, cpu_s
+from bench.testdriver_daemon import TestDriverDaemon
 from ovtui.config import load_config
 from ovtui.engine.core import Engine
 from ovtui.engine.run import run_engine
@@ -71,7 +71,7 @@ async def _start(config_path: Path, daemon: TestDriverDaemon) -> dict[str, Any]:
         engines.append(engine)
         ready.set()
 
-    began, cpu0, daemon0 = time.perf_counter(), time.process_time(), cpu_s(daemon.pid)
+    began, cpu0, daemon0 = time.perf_counter(), time.process_time(), daemon.cpu_s()
     task = asyncio.create_task(run_engine(load_config(config_path), stop=stop, on_ready=on_ready))
     await ready.wait()
     api = time.perf_counter() - began
@@ -84,7 +84,7 @@ async def _start(config_path: Path, daemon: TestDriverDaemon) -> dict[str, Any]:
         "first_view_s": round(first, 2),
         "complete_s": round(time.perf_counter() - began, 2),
         "engine_cpu_s": round(time.process_time() - cpu0, 2),
-        "daemon_cpu_s": round(cpu_s(daemon.pid) - daemon0, 2),
+        "daemon_cpu_s": round(daemon.cpu_s() - daemon0, 2),
     }
     stop.set()
     await task
@@ -100,10 +100,11 @@ def main() -> None:
     config = _fleet(args.hosts)
     with TestDriverDaemon(config.parent) as daemon:
         daemon.serve(config)
-        load = loadavg()
+        daemons, load = len(daemon.pids), loadavg()
         with LoopSampler(threading.get_ident()) as sampler:
             row = asyncio.run(_start(config, daemon))
-    row = {"hosts": args.hosts, "load": load, **row, "load_end": loadavg()}
+    row = {"hosts": args.hosts, "daemons": daemons, "load": load, **row}
+    row["load_end"] = loadavg()
     row["loop_samples"] = sampler.samples
     row["on_stack_%"] = sampler.shares(args.top)
     print(json.dumps({k: v for k, v in row.items() if k != "on_stack_%"}))

@@ -501,7 +501,14 @@ class Fleet:
         return self._moving.get(uuid)
 
     def _drop_settled(self) -> bool:
-        up = {n: link.state == HostState.UP for n, link in self.links.items()}
+        # Only the moves' own hosts: this runs at every host's rebuild while a move is shown,
+        # and a walk of every host there costs hosts x rebuilds (each host rebuilt per poll).
+        up = {
+            h: link.state == HostState.UP
+            for m in self._moving.values()
+            for h in m.hosts
+            if (link := self.links.get(h)) is not None
+        }
         done = [u for u, m in self._moving.items() if settled(m, self._stored_read, up)]
         for uuid in done:
             del self._moving[uuid]

@@ -115,12 +115,19 @@ class HostLink:
     async def _open(self) -> None:
         ensure_event_loop()
         loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(self._executor, self._open_blocking)
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that arrives as
         # the call completes (CPython gh-86296); stop() would then wait for this task forever.
         try:
             async with asyncio.timeout(self.call_timeout):
-                conn, driver, lifecycle_id = await fut
+                # The open is a fresh pool's first call (at start and after its threads were
+                # abandoned), so submitting it starts the pool's first thread, and
+                # Thread.start() waits until that thread runs: with hundreds of hosts' threads
+                # busy that is a wait for the GIL, longer the more hosts there are, and on the
+                # loop it stalls every host. One of the loop's default helper threads submits
+                # it instead.
+                pool = self._executor
+                fut = await loop.run_in_executor(None, pool.submit, self._open_blocking)
+                conn, driver, lifecycle_id = await asyncio.wrap_future(fut)
         except TimeoutError:
             self._abandon_threads()
             raise FleetError(
