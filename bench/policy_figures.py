@@ -44,6 +44,7 @@ of a few runs; "x per 10x" is the growth factor from the previous size of the sa
     python -m bench.policy_figures                      # every preset, every size
     python -m bench.policy_figures --quick              # 10x100 and 100x2000 only
     python -m bench.policy_figures --preset mixed --out policies_mixed
+    python -m bench.policy_figures --sizes 1000 --out policies_1000   # hosts of the sizes kept
 """
 
 from __future__ import annotations
@@ -286,6 +287,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--preset", choices=[p.name for p in PRESETS], action="append")
     parser.add_argument("--out", default="policies", help="bench/results/OUT.json")
+    parser.add_argument(
+        "--sizes", type=lambda s: {int(h) for h in s.split(",")}, help="hosts, e.g. 10,1000"
+    )
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     for preset in PRESETS:
@@ -293,6 +297,8 @@ def main() -> None:
             continue
         prev: dict[str, Any] | None = None
         for hosts, vms in SIZES[:2] if args.quick else SIZES:
+            if args.sizes and hosts not in args.sizes:
+                continue
             row = measure(preset, hosts, vms, args.seed)
             for key in ("balance_ms", "saving_ms"):
                 grown = "-" if prev is None else round(row[key] / max(prev[key], 0.01), 1)

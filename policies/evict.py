@@ -28,11 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import TYPE_CHECKING
 
 from policies.filters import why_immovable
-from policies.placement import Placement, Unit, fits_after, place
+from policies.placement import Placement, Unit, fits_after, place_packed
 from policies.state import HostRoom, demand
 from policies.weights import PACK
 
@@ -177,10 +176,8 @@ def eject_for(
         if rich is not None and (short[0] > 0 or short[1] > 0):
             continue  # by choice only where vCPUs alone are missing
         for w in _ejectable(run, ej, host_p, short, size, rich):
-            candidates = (
-                r for r in run.index.candidates(w, keep_free, pack=True) if r is not host_p
-            )
-            found, _ = place(run.state, p, w, islice(candidates, LOOK), PACK, SHORTLIST)
+            found, _ = place_packed(run.state, p, w, run.index, PACK, SHORTLIST,
+                                    skip={host_p.name}, look=LOOK)  # fmt: skip
             if found is None:
                 continue
             host_q = found.target

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from policies.evict import Ejector, eject_for
 from policies.keepers import Need, capacity, nominal
 from policies.params import Params
-from policies.placement import Headroom, Placement, Unit, place
+from policies.placement import Headroom, Placement, Unit, place_packed
 from policies.state import ClusterState, HostRoom, pct
 from policies.swap import make_room
 from policies.weights import PACK
@@ -37,6 +37,8 @@ class Sizer:
     weights: tuple[float, float, float]
     params: Params
     cpu_share: float
+    # per unit (its VMs' uuids): its size, asked for again by every pass that sorts units
+    sizes: dict[frozenset[str], float] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -48,8 +50,12 @@ class Sizer:
         return cls(weights, params, cpu_share)  # type: ignore[arg-type]
 
     def unit(self, unit: Unit) -> float:
-        amounts = (unit.cpu, unit.memory_mib, sum(v.vcpus for v in unit.vms))
-        return sum(w * a for w, a in zip(self.weights, amounts, strict=True))
+        size = self.sizes.get(unit.uuids)
+        if size is None:
+            amounts = (unit.cpu, unit.memory_mib, sum(v.vcpus for v in unit.vms))
+            size = sum(w * a for w, a in zip(self.weights, amounts, strict=True))
+            self.sizes[unit.uuids] = size
+        return size
 
     def host(self, room: HostRoom) -> float:
         caps = nominal(room, self.params, self.cpu_share)
@@ -87,8 +93,8 @@ class Packing:
     def put(self, unit: Unit) -> tuple[Placement | None, str]:
         params = self.params
         none = f"no host in service has {unit.cpu:.1f} CPUs free below {pct(params.high)}"
-        hosts = self.index.candidates(unit, params.max_free_memory_over_mib, pack=True)
-        found, why = place(self.state, params, unit, hosts, PACK, SHORTLIST, none_left=none)
+        found, why = place_packed(self.state, params, unit, self.index, PACK, SHORTLIST,
+                                  none_left=none)  # fmt: skip
         if found is not None:
             for vm in unit.vms:
                 self.state.move(vm, found.target.name)

@@ -9,14 +9,15 @@ given weighers. Nothing here moves anything: callers apply the result to their C
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from ovtui.model import VM
 from policies.filters import FilterContext, refusal, why_immovable
 from policies.params import Params
+from policies.ranking import Entry, Ranking
 from policies.state import ClusterState, HostRoom, demand, gib, pct
 from policies.weights import Ask, Weigher, best
 
@@ -118,34 +119,34 @@ def within_thresholds(params: Params, unit: Unit, room: HostRoom) -> str | None:
 
 
 class Headroom:
-    """Hosts in service, ordered three times: by CPU headroom below HighUtilization (host CPUs),
-    by free memory within over-commit (MiB), and by vCPUs left within MaxVcpusPerCpu.
+    """Hosts in service, ranked three times (policies.ranking): by CPU headroom below
+    HighUtilization (host CPUs), by free memory within over-commit (MiB), and by vCPUs left
+    within MaxVcpusPerCpu.
 
     Large clusters must not cost every placement a look at every host. `candidates` walks only
     the hosts that have room in the scarcest of the three (bisection tells how many do), least
     room first when packing, most room first when spreading; `place` stops after a short list
-    of hosts that pass. Call `update` for both hosts after every move.
+    of hosts that pass, and `place_packed` also passes over blocks of hosts that all lack a
+    resource. Call `update` for both hosts after every move.
     """
 
     def __init__(self, rooms: Iterable[HostRoom], high: float, vcpus_per_cpu: float) -> None:
         self.high = high
         self.ratio = vcpus_per_cpu
         self._rooms: dict[str, HostRoom] = {}
-        self._keys: dict[str, tuple[tuple[float, str], ...]] = {}
-        self._orders: tuple[list[tuple[float, str]], ...] = ([], [], [])
+        self._left: dict[str, tuple[float, float, float]] = {}
         for room in rooms:
             self._rooms[room.name] = room
-            self._keys[room.name] = keys = self._key(room)
-            for order, key in zip(self._orders, keys, strict=True):
-                order.append(key)
-        for order in self._orders:
-            order.sort()
+            self._left[room.name] = self._room_left(room)
+        self.rankings = tuple(
+            Ranking(_entry(d, name, left) for name, left in self._left.items()) for d in range(3)
+        )
 
-    def _key(self, room: HostRoom) -> tuple[tuple[float, str], ...]:
+    def _room_left(self, room: HostRoom) -> tuple[float, float, float]:
         return (
-            (self.high * room.cpus - room.busy - room.overhead, room.name),
-            (float(room.mem_free), room.name),
-            (self.ratio * room.cpus - room.vcpus, room.name),
+            self.high * room.cpus - room.busy - room.overhead,
+            float(room.mem_free),
+            self.ratio * room.cpus - room.vcpus,
         )
 
     def names(self) -> list[str]:
@@ -153,22 +154,29 @@ class Headroom:
         return sorted(self._rooms)
 
     def __len__(self) -> int:
-        return len(self._orders[0])
+        return len(self._left)
+
+    def room(self, name: str) -> HostRoom:
+        return self._rooms[name]
+
+    def left(self, name: str) -> tuple[float, float, float] | None:
+        """The room `name` is ranked with (CPU, MiB, vCPUs), None when it is not ranked."""
+        return self._left.get(name)
 
     def _drop(self, name: str) -> None:
-        old = self._keys.pop(name, None)
+        old = self._left.pop(name, None)
         if old is not None:
-            for order, key in zip(self._orders, old, strict=True):
-                del order[bisect.bisect_left(order, key)]
+            for d, ranking in enumerate(self.rankings):
+                ranking.remove(_entry(d, name, old))
 
     def update(self, room: HostRoom) -> None:
         """Re-rank a host after a move (or add it back after `discard`)."""
         self._drop(room.name)
         if room.in_service:
             self._rooms[room.name] = room
-            self._keys[room.name] = keys = self._key(room)
-            for order, key in zip(self._orders, keys, strict=True):
-                bisect.insort(order, key)
+            self._left[room.name] = left = self._room_left(room)
+            for d, ranking in enumerate(self.rankings):
+                ranking.add(_entry(d, room.name, left))
 
     def discard(self, room: HostRoom) -> None:
         """No longer a candidate (being drained, or released)."""
@@ -181,25 +189,37 @@ class Headroom:
         """Up to `count` hosts `having` (by name) the most room in `dim` (0 CPU, 1 memory,
         2 vCPUs), at least `need` of it, most first; at most LOOK_AT hosts are looked at."""
         out: list[HostRoom] = []
-        for looked, (room_left, name) in enumerate(reversed(self._orders[dim])):
-            if room_left < need - 1e-9 or len(out) >= count or looked >= LOOK_AT:
+        for looked, entry in enumerate(self.rankings[dim].descending()):
+            if entry[0] < need - 1e-9 or len(out) >= count or looked >= LOOK_AT:
                 break
-            if having(name):
-                out.append(self._rooms[name])
+            if having(entry[1]):
+                out.append(self._rooms[entry[1]])
         return out
+
+    def scarcest(self, needs: tuple[float, float, float]) -> tuple[int, tuple[int, int]]:
+        """The resource the fewest hosts have room for `needs` in, and where in its ranking
+        the hosts with the room start (block, index)."""
+        probes = [(need - 1e-9, "") for need in needs]
+        below = [r.below(p) for r, p in zip(self.rankings, probes, strict=True)]
+        k = max(range(3), key=lambda d: below[d])  # the fewest hosts with room
+        return k, self.rankings[k].start(probes[k])
 
     def candidates(self, unit: Unit, keep_free_mib: int, *, pack: bool) -> Iterator[HostRoom]:
         """Hosts with room for `unit` in the scarcest dimension, least room first when packing,
         most room first when spreading (the other checks are `place`'s)."""
-        needs = (unit.cpu, unit.memory_mib + keep_free_mib, sum(v.vcpus for v in unit.vms))
-        starts = [
-            bisect.bisect_left(order, (need - 1e-9, ""))
-            for order, need in zip(self._orders, needs, strict=True)
-        ]
-        k = max(range(3), key=lambda d: starts[d])  # the fewest hosts with room
-        keys = self._orders[k][starts[k] :]
-        for _, name in keys if pack else reversed(keys):
-            yield self._rooms[name]
+        k, (j, i) = self.scarcest(_needs(unit, keep_free_mib))
+        ranking = self.rankings[k]
+        entries = ranking.ascending(j, i) if pack else ranking.descending((j, i))
+        for entry in entries:
+            yield self._rooms[entry[1]]
+
+
+def _entry(dim: int, name: str, left: tuple[float, float, float]) -> Entry:
+    return (left[dim], name, *left)
+
+
+def _needs(unit: Unit, keep_free_mib: int) -> tuple[float, float, float]:
+    return (unit.cpu, unit.memory_mib + keep_free_mib, sum(v.vcpus for v in unit.vms))
 
 
 def fits_after(state: ClusterState, params: Params, unit: Unit, room: HostRoom) -> bool:
@@ -267,6 +287,101 @@ def place(
         if others:
             text += f" (and {others} other host{'s' if others > 1 else ''})"
         return None, text
+    return _choose(unit, ok, weighers), ""
+
+
+def _choose(unit: Unit, ok: list[HostRoom], weighers: Sequence[Weigher]) -> Placement:
     ok.sort(key=lambda r: r.name)
     target = best(weighers, Ask(unit.cpu, unit.memory_mib), ok)
-    return Placement(unit, target, target.cpu, target.cpu_with(unit.cpu)), ""
+    return Placement(unit, target, target.cpu, target.cpu_with(unit.cpu))
+
+
+#: How far below a unit's need a block's most room must be for the block to be passed over:
+#: far more than rounding (room in CPUs and vCPUs is a float; MiB are whole numbers).
+MARGIN = 1e-6
+
+
+def place_packed(
+    state: ClusterState,
+    params: Params,
+    unit: Unit,
+    index: Headroom,
+    weighers: Sequence[Weigher],
+    shortlist: int = SHORTLIST,
+    *,
+    skip: Collection[str] = (),
+    look: int | None = None,
+    none_left: str | None = None,
+) -> tuple[Placement | None, str]:
+    """What `place` answers over `index.candidates(unit, ..., pack=True)` less the hosts in
+    `skip`, the first `look` of them: the same hosts are counted, checked and weighed, but a
+    block of the ranking whose hosts all lack a resource the unit needs (policies.ranking) is
+    counted whole without a look at its hosts. When no host takes the unit, the reason is
+    `place`'s (its scan, run again) if `none_left` is given, else ""."""
+    keep = params.max_free_memory_over_mib
+    needs = _needs(unit, keep)
+    k, (j0, i0) = index.scarcest(needs)
+    ranking = index.rankings[k]
+    source = state.where[unit.vms[0].uuid]
+    marks = []  # hosts of the ranking that are not looked at: where they rank, whether skipped
+    for name, skipped in (
+        *((n, True) for n in skip),
+        *(((source, False),) if source not in skip else ()),
+    ):
+        left = index.left(name)
+        if left is not None:
+            marks.append(((left[k], name), skipped))
+    lows = [need - MARGIN for need in needs]
+    high, keep_free, vcpus = params.high, keep, needs[2]
+    cap = params.max_vcpus_per_cpu
+    ok: list[HostRoom] = []
+    taken = looked = 0  # hosts the caller's candidates gave (`look`), hosts place looked at
+    for n in range(j0, len(ranking.blocks)):
+        block = ranking.blocks[n]
+        entries = block[i0:] if n == j0 else block
+        top = ranking.tops[n]
+        if top[0] < lows[0] or top[1] < lows[1] or top[2] < lows[2]:
+            first, last = entries[0][:2], entries[-1][:2]
+            given = counted = len(entries)
+            for pos, skipped in marks:
+                if first <= pos <= last:
+                    given -= skipped
+                    counted -= 1
+            if look is not None and taken + given >= look:
+                break  # the candidates end in this block, which takes nothing
+            taken, looked = taken + given, looked + counted
+            if ok and looked > LOOK_AT:
+                break
+            continue
+        for entry in entries:
+            name = entry[1]
+            if name in skip:
+                continue
+            taken += 1
+            if look is not None and taken > look:
+                break
+            if name == source:
+                continue
+            looked += 1
+            if ok and looked > LOOK_AT:
+                break
+            room = index.room(name)
+            if (
+                room.cpu_with(unit.cpu) > high
+                or room.mem_free - unit.memory_mib < keep_free
+                or room.vcpus + vcpus > cap * room.cpus
+                or _fits(state, params, unit, room) is not None
+            ):
+                continue
+            ok.append(room)
+            if len(ok) >= shortlist:
+                break
+        else:
+            continue
+        break
+    if ok:
+        return _choose(unit, ok, weighers), ""
+    if none_left is None:
+        return None, ""
+    hosts = (r for r in index.candidates(unit, keep, pack=True) if r.name not in skip)
+    return place(state, params, unit, islice(hosts, look), weighers, shortlist, none_left)

@@ -10,14 +10,13 @@ ejection, policies.evict); hosts being emptied or drained are never targets (`go
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
 
 from policies.evict import Ejector
 from policies.filters import why_immovable
 from policies.params import Params
-from policies.placement import Headroom, Placement, Unit, place
+from policies.placement import Headroom, Placement, Unit, place_packed
 from policies.state import ClusterState, HostRoom
 from policies.weights import PACK
 
@@ -138,15 +137,10 @@ class Repack:
             self.ejector.moved.discard(ej.unit.vms[0].uuid)
             self.ejector.left += 1
 
-    def _candidates(self, unit: Unit, skip: set[str]) -> Iterator[HostRoom]:
-        keep_free = self.params.max_free_memory_over_mib
-        hosts = (r for r in self.index.candidates(unit, keep_free, pack=True) if r.name not in skip)
-        return islice(hosts, LOOK)
-
     def put(self, t: Attempt, unit: Unit, skip: set[str]) -> HostRoom | None:
         self.work += 1
-        found, _ = place(self.state, self.params, unit, self._candidates(unit, skip), PACK,
-                         SHORTLIST)  # fmt: skip
+        found, _ = place_packed(self.state, self.params, unit, self.index, PACK, SHORTLIST,
+                                skip=skip, look=LOOK)  # fmt: skip
         if found is None:
             return None
         self.go(t, unit, found.target)
