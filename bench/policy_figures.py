@@ -35,7 +35,15 @@ hosts) must stay whatever their size, as they must for any planner. "bound_joint
 (policies.joint_bound) is exact for covering: the fewest hosts such that ONE set of them, the
 pinned ones among them, covers the CPU demand, the memory and the vCPUs at once (the issue's
 bound may take the k CPU-largest and the k memory-largest hosts, which on "tradeoff" are not
-the same hosts); "after_per_joint" the plan against it.
+the same hosts); "after_per_joint" the plan against it. "bound_shape" (bench.shape_bound) also
+counts each VM as a whole bundle: hosts grouped by hardware kind, each VM's demand, memory and
+vCPUs all on one kind (pinned VMs on their host's), whole host counts per kind (an integer
+program solved by HiGHS through scipy, a dev extra); never below bound_joint, "after_per_shape"
+the plan against it, "shape_exact" true when CPU demands rounded up (rather than down, to
+group equal VMs) give the same count, "shape_lp" its optimum with fractional counts.
+"shape_mix" is the hosts kept per kind (CPUs/GiB) at that optimum, "kept_mix" the plan's, and
+"shape_mix_moves_min" the fewest migrations any plan ending with shape_mix takes (every VM of
+the hosts it releases, keeping per kind the hosts that run the most VMs).
 
 Both planners run without a migration budget here (MaxMigrationsPerRound unbounded) to show what
 one round can reach; in production the budget keeps rounds short. Planning time is the median
