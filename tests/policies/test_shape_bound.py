@@ -26,6 +26,7 @@ from bench.shape_bound import shape_bound
 from policies.bound import Capacity
 from policies.history import Observations
 from policies.joint_bound import joint_bound
+from policies.plan import StepKind
 from policies.power_saving import plan_power_saving
 
 Vm = tuple[Capacity, int | None]  # need, index of the host it must stay on
@@ -171,6 +172,17 @@ def test_the_bench_column_lies_between_the_joint_bound_and_the_plan(preset: Pres
     assert lower_bound(snap, PARAMS, joint=True) <= figures["bound_shape"]
     assert figures["bound_shape"] <= plan.metrics.hosts_in_service_after
     assert figures["shape_exact"]
-    free, fixed, vms, _ = shapes(snap, PARAMS)
+    free, fixed, vms, by_name = shapes(snap, PARAMS)
     assert shape_bound(free, fixed, vms, cpu_step=0).hosts == figures["bound_shape"]
+    # the plan's end state is within the limits the bound counts, host by host
+    where = {v.uuid: v.host for v in snap.vms if v.active}
+    where |= {s.vm_uuid: s.target for s in plan.steps if s.kind == StepKind.MIGRATE}
+    used = {h: [0.0, 0.0, 0.0] for h in by_name}
+    for v in snap.vms:
+        if v.active:
+            for d, x in enumerate(((v.cpu_usage or 0.0) * v.vcpus, v.memory_mib, v.vcpus)):
+                used[where[v.uuid]][d] += x
+    for h, load in plan.after.items():
+        assert load.in_service or used[h] == [0.0, 0.0, 0.0]
+        assert all(x <= c + 1e-9 for x, c in zip(used[h], by_name[h].as_tuple(), strict=True))
     assert sum(int(k.split(":")[1]) for k in figures["shape_mix"].split()) == figures["bound_shape"]
