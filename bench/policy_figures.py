@@ -35,7 +35,15 @@ hosts) must stay whatever their size, as they must for any planner. "bound_joint
 (policies.joint_bound) is exact for covering: the fewest hosts such that ONE set of them, the
 pinned ones among them, covers the CPU demand, the memory and the vCPUs at once (the issue's
 bound may take the k CPU-largest and the k memory-largest hosts, which on "tradeoff" are not
-the same hosts); "after_per_joint" the plan against it.
+the same hosts); "after_per_joint" the plan against it. "bound_shape" (bench.shape_bound) also
+counts each VM as a whole bundle: hosts grouped by hardware kind, each VM's demand, memory and
+vCPUs all on one kind (pinned VMs on their host's), whole host counts per kind (an integer
+program solved by HiGHS through scipy, a dev extra); never below bound_joint, "after_per_shape"
+the plan against it, "shape_exact" true when CPU demands rounded up (rather than down, to
+group equal VMs) give the same count, "shape_lp" its optimum with fractional counts.
+"shape_mix" is the hosts kept per kind (CPUs/GiB) at that optimum, "kept_mix" the plan's, and
+"shape_mix_moves_min" the fewest migrations any plan ending with shape_mix takes (every VM of
+the hosts it releases, keeping per kind the hosts that run the most VMs).
 
 Both planners run without a migration budget here (MaxMigrationsPerRound unbounded) to show what
 one round can reach; in production the budget keeps rounds short. Planning time is the median
@@ -54,12 +62,14 @@ import os
 import random
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
 from bench.common import print_table, save
+from bench.shape_bound import shape_bound
 from ovtui.model import VM, Cluster, DataCenter, Host, HostState, Snapshot, VmState
 from policies.balance import plan_balance
 from policies.bound import STEPS, Capacity, host_capacity, memory_step
@@ -194,6 +204,11 @@ def _timed(fn: Callable[[], Plan], repeat: int) -> tuple[Plan, float]:
     return plan, statistics.median(samples)
 
 
+def staying(snap: Snapshot) -> set[str]:
+    """The hosts no plan may release: those running a pinned or non-migratable VM."""
+    return {v.host for v in snap.vms if v.active and (v.pinned or not v.migratable)}
+
+
 def capacities(
     snap: Snapshot, params: Params, *, pinned: bool = False, plain: bool = False
 ) -> tuple[tuple[float, float, float], list[Capacity], list[Capacity]]:
@@ -208,7 +223,7 @@ def capacities(
     )
     overcommit = snap.clusters[0].memory_overcommit_percent
     step = 1 if plain else memory_step(v.memory_mib for v in active)
-    stay = {v.host for v in active if v.pinned or not v.migratable} if pinned else set()
+    stay = staying(snap) if pinned else set()
 
     def cap(h: Host) -> Capacity:
         return host_capacity(
@@ -222,6 +237,70 @@ def capacities(
 
     free = [cap(h) for h in snap.hosts if h.name not in stay]
     return need, free, [cap(h) for h in snap.hosts if h.name in stay]
+
+
+def shapes(
+    snap: Snapshot, params: Params
+) -> tuple[
+    list[Capacity], list[Capacity], list[tuple[Capacity, Capacity | None]], dict[str, Capacity]
+]:
+    """What the shape bound counts (bench.shape_bound): the capacities of the hosts a plan may
+    release and of those it must keep (as capacities() with pinned), each active VM's need
+    (CPUs of demand, MiB, vCPUs) with its host's capacity when it must stay there, and each
+    host's capacity by name."""
+    _, free, fixed = capacities(snap, params, pinned=True)
+    active = [v for v in snap.vms if v.active]
+    overcommit = snap.clusters[0].memory_overcommit_percent
+    step = memory_step(v.memory_mib for v in active)
+    by_name = {
+        h.name: host_capacity(
+            h.cpus,
+            h.memory_mib * overcommit // 100,
+            cpu_share=params.high,
+            keep_free_mib=params.max_free_memory_over_mib,
+            vcpus_per_cpu=params.max_vcpus_per_cpu,
+            mem_step_mib=step,
+        )
+        for h in snap.hosts
+    }
+    vms = [
+        (
+            Capacity((v.cpu_usage or 0.0) * v.vcpus, float(v.memory_mib), float(v.vcpus)),
+            by_name[v.host] if v.pinned or not v.migratable else None,
+        )
+        for v in active
+    ]
+    return free, fixed, vms, by_name
+
+
+def shape_figures(snap: Snapshot, params: Params, plan: Plan) -> dict[str, Any]:
+    """The shape bound, its kept hosts per hardware kind against the plan's, and the fewest
+    migrations any plan ending with the bound's mix takes: every VM of the hosts it releases
+    (the hosts that must stay kept, then per kind those running the most VMs)."""
+    free, fixed, vms, by_name = shapes(snap, params)
+    bound = shape_bound(free, fixed, vms)
+    label = {by_name[h.name]: f"{h.cpus}/{h.memory_mib // 1024}" for h in snap.hosts}
+    stay = staying(snap)
+    count = Counter(v.host for v in snap.vms if v.active)
+    kept = Counter(label[by_name[h]] for h, load in plan.after.items() if load.in_service)
+    moves = 0
+    for kind, n in bound.mix.items():
+        names = [h.name for h in snap.hosts if by_name[h.name] == kind]
+        keep = [h for h in names if h in stay]
+        keep += sorted((h for h in names if h not in stay), key=lambda h: -count[h])[
+            : n - len(keep)
+        ]
+        moves += sum(count[h] for h in set(names) - set(keep))
+    order = sorted(set(label.items()), key=lambda kl: tuple(map(int, kl[1].split("/"))))[::-1]
+    return {
+        "bound_shape": bound.hosts,
+        "after_per_shape": round(plan.metrics.hosts_in_service_after / bound.hosts, 3),
+        "shape_exact": bound.exact,
+        "shape_lp": round(bound.lp, 2),
+        "shape_mix": " ".join(f"{k}:{bound.mix.get(c, 0)}" for c, k in order),
+        "kept_mix": " ".join(f"{k}:{kept.get(k, 0)}" for _, k in order),
+        "shape_mix_moves_min": moves,
+    }
 
 
 def lower_bound(
@@ -274,6 +353,7 @@ def measure(preset: Preset, hosts: int, vms: int, seed: int) -> dict[str, Any]:
         "bound_pinned": lower_bound(quiet, PARAMS, pinned=True),
         "bound_joint": joint,
         "after_per_joint": round(p.hosts_in_service_after / joint, 3),
+        **shape_figures(quiet, PARAMS, saving),
         "saving_moves": p.migrations,
         "moves_per_released": round(p.migrations / released, 1) if released else "-",
         "saving_over_after": p.hosts_over_after,
