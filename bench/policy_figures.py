@@ -225,18 +225,25 @@ def capacities(
     step = 1 if plain else memory_step(v.memory_mib for v in active)
     stay = staying(snap) if pinned else set()
 
-    def cap(h: Host) -> Capacity:
-        return host_capacity(
-            h.cpus,
-            h.memory_mib * overcommit // 100,
-            cpu_share=params.high,
-            keep_free_mib=params.max_free_memory_over_mib,
-            vcpus_per_cpu=params.max_vcpus_per_cpu,
-            mem_step_mib=step,
-        )
+    free = [_capacity(h, params, overcommit, step) for h in snap.hosts if h.name not in stay]
+    return (
+        need,
+        free,
+        [_capacity(h, params, overcommit, step) for h in snap.hosts if h.name in stay],
+    )
 
-    free = [cap(h) for h in snap.hosts if h.name not in stay]
-    return need, free, [cap(h) for h in snap.hosts if h.name in stay]
+
+def _capacity(h: Host, params: Params, overcommit: int, step: int) -> Capacity:
+    """A host's room as every bound counts it: CPU at HighUtilization, memory over-committed
+    with the free-memory margin kept (in steps of `step` MiB), vCPUs at MaxVcpusPerCpu."""
+    return host_capacity(
+        h.cpus,
+        h.memory_mib * overcommit // 100,
+        cpu_share=params.high,
+        keep_free_mib=params.max_free_memory_over_mib,
+        vcpus_per_cpu=params.max_vcpus_per_cpu,
+        mem_step_mib=step,
+    )
 
 
 def shapes(
@@ -252,17 +259,7 @@ def shapes(
     active = [v for v in snap.vms if v.active]
     overcommit = snap.clusters[0].memory_overcommit_percent
     step = memory_step(v.memory_mib for v in active)
-    by_name = {
-        h.name: host_capacity(
-            h.cpus,
-            h.memory_mib * overcommit // 100,
-            cpu_share=params.high,
-            keep_free_mib=params.max_free_memory_over_mib,
-            vcpus_per_cpu=params.max_vcpus_per_cpu,
-            mem_step_mib=step,
-        )
-        for h in snap.hosts
-    }
+    by_name = {h.name: _capacity(h, params, overcommit, step) for h in snap.hosts}
     vms = [
         (
             Capacity((v.cpu_usage or 0.0) * v.vcpus, float(v.memory_mib), float(v.vcpus)),
