@@ -192,9 +192,13 @@ class HaService:
             return False
         xml = await link.call(ha_ops.inactive_xml(vm.uuid), action="read definition", vm=vm.name)
         self.store.set_vm_settings(vm.uuid, ha_xml=xml)
+        self._remembered(vm, xml)
+        return True
+
+    def _remembered(self, vm: VM, xml: str) -> None:
+        """After its definition is in the store: known, and read for these devices."""
         self._last_known.remembered(vm.uuid, xml)
         self._xml_devices[vm.uuid] = vm.devices
-        return True
 
     async def _remember_all(self, vms: list[VM]) -> None:
         """remember_xml for several VMs, their hosts asked in parallel and the definitions
@@ -220,8 +224,7 @@ class HaService:
             for vm, xml in read_now:
                 self.store.set_vm_settings(vm.uuid, ha_xml=xml)
         for vm, xml in read_now:
-            self._last_known.remembered(vm.uuid, xml)
-            self._xml_devices[vm.uuid] = vm.devices
+            self._remembered(vm, xml)
 
     def status(self) -> dict[str, Any]:
         st = self.state
