@@ -11,7 +11,9 @@ renders per poll. Here the first line drawn after a change drops them.
 For the same reason a poll that changed one cell made DataTable render every visible cell
 again. Cells are rendered here through a cache keyed by the cell's value (the object: a view
 that re-formats only changed rows hands the table the same objects) and where it is drawn, so
-only the cells that changed are rendered again.
+only the cells that changed are rendered again. DataTable's own copies of those cells (and the
+row renderables they were made from) are not kept: they held the cells changed at the last poll,
+so the caches' size went up and down by a screenful with what the poll changed.
 
 Drawing one line, DataTable works out the Rich style of its header and row components again
 (each a walk up the widget's ancestors, twice a line): most of a redrawn line's cost once its
@@ -34,9 +36,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.coordinate import Coordinate
 from textual.css.styles import RenderStyles
 from textual.strip import Strip
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 Cell = str | Text
 SegmentLines = list[list[Segment]]
@@ -101,7 +105,8 @@ class NavTable(DataTable[Cell]):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
-        value = self._data[row_key][column_key]  # type: ignore[index]
+        assert row_key is not None and column_key is not None  # indices come from the table
+        value = self._data[row_key][column_key]
         key = (
             row_key,
             column_key,
@@ -120,7 +125,37 @@ class NavTable(DataTable[Cell]):
             return hit[1]
         lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         put(self._cells_drawn, key, (value, lines))
+        # Kept here, by value; DataTable's copy (its key as in its _render_cell) would hold the
+        # cells changed since the last poll, a screenful more or less from poll to poll.
+        self._cell_render_cache.discard(
+            (
+                row_key,
+                column_key,
+                base_style,
+                cursor,
+                hover,
+                self._show_hover_cursor,
+                self._update_count,
+                self._pseudo_class_state,
+            )
+        )
         return lines
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[SegmentLines, SegmentLines]:
+        line = super()._render_line_in_row(
+            row_key, line_no, base_style, cursor_location, hover_location
+        )
+        # The row's renderables served its cells just now; kept, DataTable's cache held one per
+        # row changed at the last poll until the next (the line itself is cached).
+        self._row_renderable_cache.clear()
+        return line
 
     def get_component_styles(self, *names: str) -> RenderStyles:
         key = (names, self._pseudo_class_state)

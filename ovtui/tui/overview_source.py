@@ -9,6 +9,7 @@ its cells object (the table then does not draw it again).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -60,8 +61,12 @@ class OverviewSource:
             sum(counts.defined[h.name] for h in hosts),
             self._history,
         )
-        if made is not None and len(made[1]) == len(cells) and all(map(_equal, made[1], cells)):
-            cells = made[1]  # drawn the same: the same object, not drawn again
+        if made is not None and len(made[1]) == len(cells):
+            # A cell drawn the same keeps its object (the table's render cache is keyed by it:
+            # a new trend point renders the trend cell again, not the row); a row drawn the
+            # same keeps its list (the table then does not draw the row again).
+            kept = [old if old == new else new for old, new in zip(made[1], cells, strict=True)]
+            cells = made[1] if all(map(operator.is_, kept, made[1])) else kept
         self._cells[key] = (self._reading, cells)
         return cells
 
@@ -93,7 +98,3 @@ class OverviewSource:
         if key not in self._state_widths:
             self._state_widths[key] = len(str(fmt.host_state(*key)))
         return self._state_widths[key]
-
-
-def _equal(a: object, b: object) -> bool:
-    return a == b

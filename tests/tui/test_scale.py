@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input
 from ovtui.client import AsyncClient
 from ovtui.tui import poller as poller_module
 from ovtui.tui.app import OvtuiApp
+from ovtui.tui.nav_table import NavTable
 from ovtui.tui.poller import Poller
 
 from .conftest import DemoEngine, wait_for, wait_polls
@@ -47,15 +48,9 @@ async def test_G_End_and_g_Home_go_to_the_last_and_first_row_of_every_table(
 def _retained(app: OvtuiApp) -> tuple[int, int]:
     """(entries in the dashboard tables' render caches, Strip objects alive) after a collect."""
     gc.collect()
-    entries = 0
-    for table in app.dashboard.query(DataTable):
-        # Not NavTable._cells_drawn: that one keeps rendered cells by position on purpose,
-        # across a filter and its Esc, so a row that moved leaves its old cells until its LRU
-        # (CELLS_DRAWN) evicts them; it grew by 60 across polls on the overview in a full run.
-        # DataTable's own caches, where the ~11 MiB a minute were, must hold one screenful.
-        for name in ("_row_render_cache", "_cell_render_cache", "_line_cache"):
-            cache = getattr(table, name, None)
-            entries += len(cache) if cache is not None else 0
+    # Every render cache of the tables, NavTable's kept cells with them: a poll replaces their
+    # renders, it must not add to them.
+    entries = sum(t.retained_renders() for t in app.dashboard.query(NavTable))
     strips = sum(1 for o in gc.get_objects() if isinstance(o, Strip))
     return entries, strips
 
