@@ -13,7 +13,7 @@ import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ovtui.tui import fmt
+from ovtui.tui import fmt, quiet
 from ovtui.tui.history import History, group_key
 from ovtui.tui.overview_rows import VmCounts, group_paths, row_cells
 from ovtui.tui.rows import FleetData, HostRow
@@ -65,7 +65,7 @@ class OverviewSource:
             # A cell drawn the same keeps its object (the table's render cache is keyed by it:
             # a new trend point renders the trend cell again, not the row); a row drawn the
             # same keeps its list (the table then does not draw the row again).
-            kept = [old if old == new else new for old, new in zip(made[1], cells, strict=True)]
+            kept = [a if quiet.same_cell(a, b) else b for a, b in zip(made[1], cells, strict=True)]
             cells = made[1] if all(map(operator.is_, kept, made[1])) else kept
         self._cells[key] = (self._reading, cells)
         return cells
