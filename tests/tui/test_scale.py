@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from textual.strip import Strip
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from ovtui.client import AsyncClient
 from ovtui.tui import poller as poller_module
@@ -456,3 +456,32 @@ async def test_a_polls_GETs_do_not_go_through_httpx(
         await client.aclose()
     assert through == []
     assert len(first.vms) == len(again.vms) > 0 and first.hosts
+
+
+async def test_a_poll_redraws_the_chrome_without_searching_the_screen(
+    engine: DemoEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The top bar, banner and activity line were found by three queries of the whole screen at
+    # each poll: a quarter of an idle tab's CPU.
+    from ovtui.tui.chrome import FleetScreen
+
+    searched: list[object] = []
+    real = FleetScreen.query
+
+    def counted(self: FleetScreen, *args: Any, **kwargs: Any) -> Any:
+        searched.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(FleetScreen, "query", counted)
+    app = engine.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("1")
+        await wait_polls(pilot, app, 1)
+        searched.clear()
+        summary = app.chrome.summary
+        await wait_polls(pilot, app, 3)
+        assert searched == []
+        assert app.chrome.summary != summary  # the time moved: the top bar was drawn anew
+        shown = app.screen.query_one("TopBar #summary", Static).render()
+        assert str(shown) == app.chrome.summary
