@@ -10,7 +10,9 @@ run in this process (`run_engine`), measured once no VM's config is pending:
 - a cProfile of the event loop's thread over the same window (top functions by own time);
 - warm scrapes (curl, another process) with their phases timed inside the exporter: waiting for
   the loop to hand over the snapshot, for the hosts' statistics, writing the host blocks, the
-  other families, gzip.
+  other families, gzip; and a cProfile of the scrape's own thread over the warm scrapes
+  (`warm_scrape_profile_*`: cProfile sees one thread, so the loop's share is not in it, and the
+  wall minus CPU of a phase is time spent waiting, mostly for the GIL).
 The profile and the wrappers cost CPU of their own: read shares and per-call figures, not the
 totals (bench/exporter_figures.py measures those, without them).
 """
@@ -70,17 +72,18 @@ def _task_cpu() -> dict[int, float]:
 
 def cpu_by_group(before: dict[int, float], after: dict[int, float]) -> dict[str, float]:
     names = {t.native_id: t.name for t in threading.enumerate()}
-    groups: collections.Counter[str] = collections.Counter()
+    groups: dict[str, float] = {}
     for tid, cpu in after.items():
-        groups[_group(names.get(tid, "?"))] += cpu - before.get(tid, 0.0)
-    return {g: round(s, 2) for g, s in groups.most_common()}
+        group = _group(names.get(tid, "?"))
+        groups[group] = groups.get(group, 0.0) + cpu - before.get(tid, 0.0)
+    return {g: round(s, 2) for g, s in sorted(groups.items(), key=lambda kv: -kv[1])}
 
 
 # -- per-call CPU ------------------------------------------------------------------------------
 class Calls:
     def __init__(self) -> None:
-        self.cpu: collections.Counter[str] = collections.Counter()
-        self.wall: collections.Counter[str] = collections.Counter()
+        self.cpu: collections.defaultdict[str, float] = collections.defaultdict(float)
+        self.wall: collections.defaultdict[str, float] = collections.defaultdict(float)
         self.count: collections.Counter[str] = collections.Counter()
         self.lock = threading.Lock()
 
@@ -119,6 +122,9 @@ class Calls:
 
 CALLS = Calls()
 PHASES: list[dict[str, float]] = []
+# One profiler per scrape thread's request (cProfile profiles the thread that enables it); the
+# warm ones are merged into one report.
+SCRAPE_PROFILES: list[cProfile.Profile] = []
 
 
 def _instrument() -> None:
@@ -130,9 +136,13 @@ def _instrument() -> None:
     import ovtui.fleet.fleet as ff
 
     ff.read_host = CALLS.wrap("poll: read_host (host thread)", ff.read_host)
-    ff.Fleet._rebuild = CALLS.wrap("poll: Fleet._rebuild (loop)", ff.Fleet._rebuild)
-    ff.Fleet.refresh = _async_wrap("poll: Fleet.refresh (loop, incl. waits)", ff.Fleet.refresh)
-    ff.Fleet.snapshot = CALLS.wrap("Fleet.snapshot (loop)", ff.Fleet.snapshot)
+    # (a loop of setattr: mypy refuses assignments to methods, which is the point here)
+    for name, fn in (
+        ("_rebuild", CALLS.wrap("poll: Fleet._rebuild (loop)", ff.Fleet._rebuild)),
+        ("refresh", _async_wrap("poll: Fleet.refresh (loop, incl. waits)", ff.Fleet.refresh)),
+        ("snapshot", CALLS.wrap("Fleet.snapshot (loop)", ff.Fleet.snapshot)),
+    ):
+        setattr(ff.Fleet, name, fn)
 
     current: dict[str, float] = {}
     inputs, gather = es.Exporter._inputs, es.Exporter._gather
@@ -196,11 +206,32 @@ def _instrument() -> None:
         )
         return out
 
-    es.Exporter._inputs = _inputs
-    es.Exporter._gather = _gather
-    fc.FleetCollector.collect = _collect
-    hb.HostBlocks.render = _render
-    gz.GzipText.compress = _compress
+    make_app = es.Exporter._app
+
+    def _app(self: Any) -> Any:
+        app = make_app(self)
+
+        def profiled(environ: Any, start_response: Any) -> Any:
+            prof = cProfile.Profile()
+            prof.enable()
+            try:
+                return app(environ, start_response)
+            finally:
+                prof.disable()
+                if environ.get("PATH_INFO") == "/metrics":
+                    SCRAPE_PROFILES.append(prof)
+
+        return profiled
+
+    for cls, name, fn in (
+        (es.Exporter, "_app", _app),
+        (es.Exporter, "_inputs", _inputs),
+        (es.Exporter, "_gather", _gather),
+        (fc.FleetCollector, "collect", _collect),
+        (hb.HostBlocks, "render", _render),
+        (gz.GzipText, "compress", _compress),
+    ):
+        setattr(cls, name, fn)
     es.render_parts = _parts
 
 
@@ -260,7 +291,7 @@ async def _measure(config_path: Path, port: int, idle: float, scrapes: int) -> d
     pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(40)
     row["loop_profile_cumulative"] = text.getvalue().splitlines()
     # Scrapes: one cold (statistics expired), then warm ones within the reuse window.
-    warm = []
+    warm: list[float] = []
     for i in range(scrapes):
         if i % 4 == 0:
             await asyncio.sleep(5.5)
@@ -268,6 +299,15 @@ async def _measure(config_path: Path, port: int, idle: float, scrapes: int) -> d
         (warm if i % 4 else row.setdefault("cold_ms", [])).append(round(wall, 1))
     row["warm_ms"] = warm
     row["phases"] = [{k: round(v, 1) for k, v in p.items()} for p in PHASES]
+    warm_profiles = [p for i, p in enumerate(SCRAPE_PROFILES) if i % 4]
+    if warm_profiles:
+        for key, order, n in (("tottime", "tottime", 30), ("cumulative", "cumulative", 40)):
+            text = io.StringIO()
+            stats = pstats.Stats(warm_profiles[0], stream=text)
+            for p in warm_profiles[1:]:
+                stats.add(p)
+            stats.sort_stats(order).print_stats(n)
+            row[f"warm_scrape_profile_{key}"] = text.getvalue().splitlines()
     stop.set()
     await task
     return row
@@ -289,9 +329,10 @@ def main() -> None:
         row = asyncio.run(_measure(config, port, args.idle, args.scrapes))
     row = {"hosts": args.hosts, "vms": args.hosts * VMS_PER_HOST, "load": load, **row}
     row["load_end"] = loadavg()
-    for key in ("loop_profile_tottime", "loop_profile_cumulative"):
+    profiles = [k for k in row if "profile" in k]
+    for key in profiles:
         print("\n".join(row[key]))
-    print(json.dumps({k: v for k, v in row.items() if not k.startswith("loop_profile")}, indent=1))
+    print(json.dumps({k: v for k, v in row.items() if k not in profiles}, indent=1))
     if args.save:
         path = RESULTS / f"{args.save}.json"
         path.write_text(json.dumps({"notes": __doc__, "rows": [row]}, indent=2) + "\n")

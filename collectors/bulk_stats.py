@@ -43,8 +43,7 @@ POLL_NODE, POLL_DOMAINS = "getInfo", "listAllDomains"
 
 @dataclass(frozen=True, slots=True)
 class DomainStats:
-    uuid: str
-    name: str
+    uuid: str  # the only thing asked of the domain handle (series are keyed by it)
     values: Mapping[str, Any]  # libvirt's flat record: "state.state", "balloon.rss", ...
 
 
@@ -94,7 +93,10 @@ def read_host_stats(
     if BULK not in skip:
         try:
             records, nowait = _bulk(conn, nowait)
-            domains = tuple(DomainStats(d.UUIDString(), d.name(), v) for d, v in records)
+            # One getter per domain, not two: each libvirt call lets go of the GIL, and a host
+            # thread of a 500-host cold scrape waits for it again behind ~500 others (the name
+            # was never exported: VM series carry the UUID, ovtui_vm_info the snapshot's name).
+            domains = tuple(DomainStats(d.UUIDString(), v) for d, v in records)
         except libvirt.libvirtError as exc:
             if exc.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT,):
                 raise

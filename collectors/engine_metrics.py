@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from prometheus_client import (
     CollectorRegistry,
-    Counter,
     Info,
     ProcessCollector,
     disable_created_metrics,
@@ -23,6 +22,7 @@ from collectors.job_metrics import JobMetrics
 from collectors.migration_metrics import MigrationMetrics
 from collectors.plan_metrics import PlanMetrics
 from collectors.provision_metrics import ProvisionMetrics
+from collectors.text_counter import TextCounter
 from ovtui import __version__
 
 # A `_created` series per counter and histogram doubles the series count for nothing we use.
@@ -39,7 +39,8 @@ class EngineMetrics:
         self.plans = PlanMetrics(self.registry)
         self.ha = HaMetrics(self.registry)
         self.provision = ProvisionMetrics(self.registry)
-        self.libvirt_errors = Counter(
+        # Four series per host, nearly always zero: kept as text between changes (text_counter).
+        self.libvirt_errors = TextCounter(
             "ovtui_libvirt_call_errors",
             "Failed libvirt calls of the inventory poll and the statistics reader, by host, "
             "call and error kind",
@@ -53,7 +54,7 @@ class EngineMetrics:
         """Pre-creates the host's error series at zero, so rates and panels have data."""
         for call in (BULK, POLL_DOMAINS):
             for kind in ("timeout", "hypervisor"):
-                self.libvirt_errors.labels(host, call, kind)
+                self.libvirt_errors.declare(host, call, kind)
 
     def libvirt_error(self, host: str, call: str, kind: str) -> None:
-        self.libvirt_errors.labels(host, call, kind).inc()
+        self.libvirt_errors.inc(host, call, kind)

@@ -96,7 +96,7 @@ def _hosts(data: ScrapeInput) -> Iterator[HostInputs]:
     exported, defined = vm_metrics.vm_inputs(data.snapshot)
     scrapes = data.scrapes
     for h in data.snapshot.hosts:
-        yield _one(h.name, h, tuple(exported.get(h.name, ())), defined.get(h.name, 0), scrapes)
+        yield _one(h.name, h, exported.get(h.name, ()), defined.get(h.name, 0), scrapes)
     listed = {h.name for h in data.snapshot.hosts}
     for name in [n for n in scrapes if n not in listed]:
         yield _one(name, None, (), 0, scrapes)
@@ -114,11 +114,11 @@ def _as_they_arrive(
         name = scrape.host
         seen.add(name)
         h = listed.get(name)
-        vms = tuple(exported.get(name, ())) if h is not None else ()
+        vms = exported.get(name, ()) if h is not None else ()
         yield _one(name, h, vms, defined.get(name, 0) if h is not None else 0, {name: scrape})
     for h in data.snapshot.hosts:
         if h.name not in seen:
-            yield _one(h.name, h, tuple(exported.get(h.name, ())), defined.get(h.name, 0), {})
+            yield _one(h.name, h, exported.get(h.name, ()), defined.get(h.name, 0), {})
 
 
 def _one(

@@ -69,7 +69,10 @@ def nic_families(snapshot: Snapshot) -> Iterator[Metric]:
         "interface",
         labels=["uuid", "interface", "network"],
     )
-    hosts = {h.name: h for h in snapshot.hosts}
+    hosts = {h.name: h for h in snapshot.hosts if h.networks}
+    if not hosts:  # no host has networks read: no VM to look at (20 000 of them: ~9 ms)
+        yield nic
+        return
     for vm in snapshot.vms:
         host = hosts.get(vm.host)
         if host is None or not host.networks or vm.devices is None or not vm.active:

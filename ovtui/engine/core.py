@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from auth.principal import Principal
 from auth.refusal_limit import RefusalLimit
@@ -45,6 +45,14 @@ HA_PRINCIPAL = Principal("system:ha", frozenset({"SuperUser"}), source="system")
 Run = Callable[[], Awaitable[dict[str, Any]]]
 # What a live migration reports besides its duration (ovtui.fleet.migration_ops.job_figures).
 MIGRATION_FIGURES = ("downtime_ms", "job_ms", "transferred_mib")
+
+
+class ScrapeTrips(Protocol):
+    """What the engine asks of its exporter (collectors.exporter_server.Exporter fits)."""
+
+    def build_on_loop(self, name: str, build: Callable[[], object]) -> None: ...
+
+    def built(self, name: str) -> object | None: ...
 
 
 class Engine:
@@ -131,6 +139,7 @@ class Engine:
         self.inflight_settled = asyncio.Event()  # plans resume after this (jobs/service.py)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.metrics.registry.register(StorageCollector(self._storage_input))
+        self.scrape_built: Callable[[str], object | None] | None = None  # share_scrape_trip
         # The one hook for a host unfit for its cluster (a required network missing): its VMs
         # are the HA resiliency policy's to move, like any non-operational host's.
         self.on_host_unfit: Callable[[Engine, str, str], Coroutine[Any, Any, None]] = (
@@ -143,7 +152,11 @@ class Engine:
                             self.metrics.ha, migrate=self._resiliency_migrate)  # fmt: skip
 
     def _storage_input(self) -> StorageInput:
-        """For the exporter's scrape thread: built on the engine's loop, which owns the data."""
+        """For the exporter's scrape thread: built on the engine's loop, which owns the data
+        (in the exporter's own trip to the loop when it has one: `share_scrape_trip`)."""
+        shared = self.scrape_built("storage") if self.scrape_built is not None else None
+        if isinstance(shared, StorageInput):
+            return shared
         loop = self._loop
         if loop is None or loop.is_closed():
             return StorageInput()
@@ -158,6 +171,14 @@ class Engine:
             return storage_input(self.storage, self.disks, self.moves)
 
         return asyncio.run_coroutine_threadsafe(build(), loop).result(timeout=5)
+
+    def share_scrape_trip(self, exporter: ScrapeTrips) -> None:
+        """The storage families' input is built in the exporter's one trip to the loop per
+        scrape (each trip waits for a busy loop, then for the GIL), not in a trip of its own."""
+        exporter.build_on_loop(
+            "storage", lambda: storage_input(self.storage, self.disks, self.moves)
+        )
+        self.scrape_built = exporter.built
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()

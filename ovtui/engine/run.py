@@ -121,6 +121,7 @@ async def run_engine(
             await engine.start()
             timeout = config.engine.libvirt_call_timeout_seconds
             exporter = Exporter(engine.fleet, engine.metrics, call_timeout=timeout)
+            engine.share_scrape_trip(exporter)
             await api.start()
             if config.exporter.listen:
                 exporter.start(*parse_listen(config.exporter.listen))

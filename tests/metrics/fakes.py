@@ -51,9 +51,7 @@ def snapshot(hosts: list[Host], vms: list[VM]) -> Snapshot:
 
 
 def stats(domains: dict[str, dict[str, Any]] | None = None, **kw: Any) -> HostStats:
-    doms = tuple(
-        DomainStats(uuid, uuid.removeprefix("uuid-"), v) for uuid, v in (domains or {}).items()
-    )
+    doms = tuple(DomainStats(uuid, v) for uuid, v in (domains or {}).items())
     return HostStats(monotonic=time.monotonic(), wall=time.time(), domains=doms, **kw)
 
 

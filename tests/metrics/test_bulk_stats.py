@@ -35,7 +35,7 @@ def test_bulk_call_uses_nowait_and_reads_the_node_counters() -> None:
     conn = FakeConn({"uuid-a": {"state.state": 1}}, ksm={"shm_pages_sharing": 5})
     got = read_host_stats(conn)
     assert conn.bulk_flags == [NOWAIT] and got.nowait
-    assert [(d.uuid, d.name) for d in got.domains] == [("uuid-a", "a")]
+    assert [d.uuid for d in got.domains] == ["uuid-a"]
     assert got.node_cpu_ns and got.node_memory_kib and got.ksm == {"shm_pages_sharing": 5}
     assert got.unsupported == frozenset()
 
@@ -82,3 +82,25 @@ def test_on_the_test_driver_stats_are_state_only_and_node_cpu_is_not_read(tmp_pa
     assert got.node_cpu_ns is None and NODE_CPU in got.unsupported
     assert got.node_memory_kib is None and {NODE_MEMORY, KSM} <= got.unsupported
     assert BULK not in got.unsupported
+
+
+def test_each_domain_handle_is_asked_its_uuid_only() -> None:
+    """Every libvirt call lets go of the GIL, and a host thread of a 500-host cold scrape waits
+    behind hundreds of others to get it back: one getter per domain, not two."""
+    asked: list[str] = []
+
+    class Dom:
+        def __init__(self, uuid: str) -> None:
+            self.uuid = uuid
+
+        def __getattr__(self, name: str):
+            asked.append(name)
+            return lambda: self.uuid
+
+    class Conn(FakeConn):
+        def getAllDomainStats(self, _stats: int, flags: int):
+            return [(Dom(u), dict(v)) for u, v in self.records.items()]
+
+    got = read_host_stats(Conn({"uuid-a": {"state.state": 1}, "uuid-b": {"state.state": 5}}))
+    assert [d.uuid for d in got.domains] == ["uuid-a", "uuid-b"]
+    assert asked == ["UUIDString", "UUIDString"]

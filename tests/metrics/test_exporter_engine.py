@@ -137,3 +137,12 @@ def test_a_hung_host_is_scrape_up_0_the_scrape_still_answers_and_the_host_stays_
     assert time.monotonic() - began < CALL_TIMEOUT / 2
     assert value(text, "ovtui_host_scrape_up", host="h1") == 0.0
     assert live.engine.fleet.links["h1"].state == HostState.UP
+
+
+def test_the_storage_families_come_in_the_exporters_own_trip_to_the_loop(
+    live: LiveEngine,
+) -> None:
+    assert live.engine.scrape_built is not None  # Engine.share_scrape_trip(exporter) in run.py
+    text = scrape(live)
+    assert value(text, "ovtui_disk_moves_started_total") == 0.0
+    assert 'ovtui_host_scrape_up{host="' in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -96,3 +97,56 @@ async def test_a_taken_port_is_an_error_and_stop_frees_the_port() -> None:
     again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     again.bind(("127.0.0.1", port))  # free again
     again.close()
+
+
+async def test_one_trip_to_the_loop_per_scrape_carries_what_other_collectors_build_there(
+    monkeypatch,
+) -> None:
+    """Each trip waits for a busy loop and then for the GIL: the storage families' input comes
+    in the exporter's own trip (built on the loop with the snapshot), not in one of its own."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    links = {"fast": FakeLink("fast", FakeConn({"uuid-web-1": {"state.state": 1}}))}
+    metrics = EngineMetrics()
+    exp = Exporter(FakeFleet(links), metrics, call_timeout=10.0)
+    loop_thread = threading.get_ident()
+    built_on: list[int] = []
+
+    def build() -> str:
+        built_on.append(threading.get_ident())
+        return f"built-{len(built_on)}"
+
+    class Asks:  # registered before the exporter's collector, as the engine's storage one is
+        def collect(self):
+            value = exp.built("thing")
+            yield GaugeMetricFamily("ovtui_test_built", str(value), value=1)
+
+    metrics.registry.register(Asks())
+    exp.build_on_loop("thing", build)
+    trips: list[object] = []
+    real = asyncio.run_coroutine_threadsafe
+    monkeypatch.setattr(
+        asyncio, "run_coroutine_threadsafe", lambda c, loop: trips.append(c) or real(c, loop)
+    )
+    exp.start("127.0.0.1", 0)
+    try:
+        for n in (1, 2):
+            status, _, body = await asyncio.to_thread(_get, exp.port, "/metrics", "5")
+            assert status == 200
+            assert f"# HELP ovtui_test_built built-{n}\n" in body
+            assert 'ovtui_host_scrape_up{host="fast"} 1.0' in body
+            assert len(trips) == n and built_on == [loop_thread] * n
+    finally:
+        await exp.stop()
+    assert exp.built("thing") is None  # outside a scrape: nothing (callers read as before)
+
+
+def test_the_engine_takes_the_storage_input_from_the_exporters_trip() -> None:
+    from types import SimpleNamespace
+
+    from collectors.storage_metrics import StorageInput
+    from ovtui.engine.core import Engine
+
+    shared = StorageInput(moves_started=3)
+    fake = SimpleNamespace(scrape_built=lambda name: shared if name == "storage" else None)
+    assert Engine._storage_input(fake) is shared  # type: ignore[arg-type]

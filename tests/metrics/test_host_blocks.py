@@ -13,6 +13,7 @@ from collectors.fleet_collector import FleetCollector, ScrapeInput
 from collectors.host_blocks import BlockFamily
 from collectors.stats_cache import HostScrape
 from collectors.text_format import render
+from collectors.vm_metrics import vm_inputs
 from ovtui.model import HostState, Snapshot, VmState
 from tests.metrics.fakes import host, snapshot, stats, up, vm
 from tests.metrics.test_vm_families import QEMU_RECORD
@@ -143,3 +144,71 @@ def test_a_family_must_name_inputs_the_cache_knows_and_counters_end_in_total() -
         BlockFamily("ovtui_x", "gauge", "x", frozenset({"weather"}), lambda _i: ())
     with pytest.raises(ValueError, match="_total"):
         BlockFamily("ovtui_x", "counter", "x", frozenset({"stats"}), lambda _i: ())
+
+
+def test_only_the_families_whose_host_text_changed_are_joined_again() -> None:
+    hosts = [host(f"h{i}") for i in range(3)]
+    vms = [vm(f"v{i}", f"h{i}") for i in range(3)]
+    scrapes = Scrapes(ScrapeInput(snapshot(hosts, vms)))
+    scrapes.text()
+    blocks = scrapes.collector.blocks
+    first = blocks.joins
+    assert first == len(blocks.families)  # the first render joins every family
+    scrapes.now = ScrapeInput(snapshot(hosts, vms))  # a new snapshot of the same objects
+    scrapes.text()
+    assert blocks.joins == first  # nothing changed: every family is last time's string
+    vms[1] = replace(vms[1], cpu_usage=0.75)
+    hosts[1] = replace(hosts[1], cpu_usage=0.1, last_seen=(hosts[1].last_seen or 0) + 5)
+    scrapes.now = ScrapeInput(snapshot(hosts, vms))
+    text = scrapes.text()
+    # the load of one host and of its VM: three families' texts, the others untouched
+    assert blocks.joins == first + 3
+    assert 'ovtui_vm_cpu_utilisation_ratio{uuid="uuid-v1"} 0.75' in text
+    assert text == _fresh(scrapes.now)
+    scrapes.now = ScrapeInput(snapshot(hosts[:2], vms[:2]))  # a host gone: every family again
+    text = scrapes.text()
+    assert blocks.joins == first + 3 + len(blocks.families)
+    assert 'host="h2"' not in text and "uuid-v2" not in text
+    assert text == _fresh(scrapes.now)
+
+
+def test_a_vm_changed_after_quiet_scrapes_shows_its_new_facts_and_a_deleted_one_goes() -> None:
+    h1 = host("h1")
+    a, b = vm("a"), vm("b")
+    scrapes = Scrapes(ScrapeInput(snapshot([h1], [a, b])))
+    scrapes.text()
+    b = replace(b, cpu_usage=0.5)  # re-polled: the facts are compared, the load differs
+    scrapes.now = ScrapeInput(snapshot([h1], [a, b]))
+    scrapes.text()
+    for _ in range(2):  # quiet: the same VM objects (facts carried from inputs to inputs)
+        scrapes.now = ScrapeInput(snapshot([h1], [a, b]))
+        scrapes.text()
+    # what the next change is compared against is known without working it out again
+    kept, _texts = scrapes.collector.blocks._blocks["h1"]
+    assert {"vm_facts", "vm_loads"} <= set(kept.__dict__)
+    # renamed, same load: a fact change only; then the VM deleted
+    scrapes.now = ScrapeInput(snapshot([h1], [a, replace(b, name="b2", vcpus=8)]))
+    text = scrapes.text()
+    assert 'name="b2"' in text and 'name="b",' not in text
+    assert 'ovtui_vm_vcpus{uuid="uuid-b"} 8.0' in text
+    assert text == _fresh(scrapes.now)
+    scrapes.now = ScrapeInput(snapshot([h1], [a]))
+    text = scrapes.text()
+    assert "uuid-b" not in text
+    assert text == _fresh(scrapes.now)
+
+
+def test_each_host_exports_its_vms_in_snapshot_order_wherever_they_are_listed() -> None:
+    """vm_inputs groups the snapshot's runs of one host; a host listed in two runs (a move laid
+    over the list) and a VM listed twice (mid-migration) still export each UUID once."""
+    h1, h2 = host("h1"), host("h2")
+    a, b, c, d = vm("a"), vm("b", "h2"), vm("c"), vm("d", "h2")
+    exported, defined = vm_inputs(snapshot([h1, h2], [a, b, c, d]))
+    assert exported == {"h1": (a, c), "h2": (b, d)} and defined == {"h1": 2, "h2": 2}
+    # c mid-migration: listed on h1 (migrating) and h2 (running): exported from h2 only, at
+    # the place its UUID was first listed
+    arriving = replace(c, host="h2")
+    leaving = replace(c, state=VmState.MIGRATING)
+    exported, defined = vm_inputs(snapshot([h1, h2], [a, leaving, b, arriving, d]))
+    assert exported == {"h1": (a,), "h2": (arriving, b, d)}
+    assert defined == {"h1": 2, "h2": 3}
