@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import threading
 import time
 import urllib.request
@@ -17,8 +15,8 @@ from collectors.host_metrics import MEASURED_ONLY as HOST_MEASURED
 from collectors.vm_metrics import MEASURED_ONLY as VM_MEASURED
 from ovtui.model import HostState
 from tests.conftest import API, LiveEngine, fleet_config, standard_spec
+from tests.metrics.promtool import check_metrics, needs_promtool
 
-PROMTOOL = shutil.which("promtool")
 CALL_TIMEOUT = 30.0  # libvirt calls of the engine below: what a scrape ignoring its budget waits
 
 
@@ -53,13 +51,10 @@ def live(start_engine) -> LiveEngine:
     return start_engine(config=config)
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian package prometheus) missing")
+@needs_promtool
 def test_a_real_scrape_passes_promtool_check_metrics(live: LiveEngine) -> None:
     text = scrape(live)
-    assert PROMTOOL is not None
-    lint = subprocess.run(
-        [PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
-    )
+    lint = check_metrics(text)
     assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import replace
 
 import pytest
@@ -16,9 +14,8 @@ from collectors.text_format import render
 from collectors.vm_metrics import vm_inputs
 from ovtui.model import HostState, Snapshot, VmState
 from tests.metrics.fakes import host, snapshot, stats, up, vm
+from tests.metrics.promtool import check_metrics, needs_promtool
 from tests.metrics.test_vm_families import QEMU_RECORD
-
-PROMTOOL = shutil.which("promtool")
 
 
 class Scrapes:
@@ -124,19 +121,14 @@ def test_after_every_change_the_cached_text_is_what_a_fresh_collector_writes() -
         assert scrapes.text() == _fresh(scrapes.now)
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian package prometheus) missing")
+@needs_promtool
 def test_cached_text_passes_promtool_check_metrics_after_every_change() -> None:
     first, *rest = _changes()
     scrapes = Scrapes(ScrapeInput(first[0], first[1]))
     for snap, found in [first, *rest]:
         scrapes.now = ScrapeInput(snap, found)
-        out = subprocess.run(
-            [str(PROMTOOL), "check", "metrics"],
-            input=render(scrapes.registry),
-            capture_output=True,
-            timeout=60,
-        )
-        assert out.returncode == 0, out.stderr.decode() + out.stdout.decode()
+        out = check_metrics(render(scrapes.registry))
+        assert out.returncode == 0, out.stderr + out.stdout
 
 
 def test_a_family_must_name_inputs_the_cache_knows_and_counters_end_in_total() -> None:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
-import pytest
-
 from collectors.engine_metrics import EngineMetrics
 from collectors.text_format import render
+from tests.metrics.promtool import check_metrics, needs_promtool
 
-PROMTOOL = shutil.which("promtool")
 NAME = "ovtui_libvirt_call_errors_total"
 
 
@@ -52,16 +47,11 @@ def test_the_exposition_is_one_counter_family_with_help_and_type() -> None:
     assert f"{NAME}{{{escaped}}} 0.0" in text
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian package prometheus) missing")
+@needs_promtool
 def test_promtool_reads_it() -> None:
     metrics = EngineMetrics()
     for i in range(300):  # large enough to be a part of its own (text_format.OWN_PART)
         metrics.declare_host(f"host-{i}")
     metrics.libvirt_error("host-7", "listAllDomains", "timeout")
-    out = subprocess.run(
-        [str(PROMTOOL), "check", "metrics"],
-        input=render(metrics.registry),
-        capture_output=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr.decode() + out.stdout.decode()
+    out = check_metrics(render(metrics.registry))
+    assert out.returncode == 0, out.stderr + out.stdout
