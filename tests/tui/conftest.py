@@ -98,3 +98,20 @@ async def wait_polls(pilot: Pilot[Any], app: OvtuiApp, count: int = 1) -> None:
 async def api(call: Callable[..., Any], *args: Any) -> Any:
     """Sync client calls from async tests, off the event loop the app runs on."""
     return await asyncio.to_thread(call, *args)
+
+
+@pytest.fixture
+def cells_rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """(row, column) of each body cell DataTable renders (not its header or row labels)."""
+    from textual.widgets import DataTable
+
+    cells: list[tuple[int, int]] = []
+    real = DataTable._render_cell
+
+    def counted(self: DataTable[Any], row: int, column: int, *args: Any, **kw: Any) -> Any:
+        if row >= 0 and column >= 0:
+            cells.append((row, column))
+        return real(self, row, column, *args, **kw)
+
+    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    return cells

@@ -10,11 +10,7 @@ Nothing here is timed: the tests count renders and cache entries.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable
 
 from ovtui.tui.history import History
 from ovtui.tui.overview_rows import OVERVIEW_COLUMNS
@@ -47,24 +43,10 @@ class _Host(App[None]):
         yield OverviewView()
 
 
-@pytest.fixture
-def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
-    """(row, column) of each body cell DataTable renders."""
-    cells: list[tuple[int, int]] = []
-    real = DataTable._render_cell
-
-    def counted(self: DataTable[Any], row: int, column: int, *args: Any, **kw: Any) -> Any:
-        if row >= 0 and column >= 0:
-            cells.append((row, column))
-        return real(self, row, column, *args, **kw)
-
-    monkeypatch.setattr(DataTable, "_render_cell", counted)
-    return cells
-
-
 async def test_a_new_trend_point_renders_only_the_trend_cells_again(
-    rendered: list[tuple[int, int]],
+    cells_rendered: list[tuple[int, int]],
 ) -> None:
+    rendered = cells_rendered
     app = _Host()
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(OverviewView)

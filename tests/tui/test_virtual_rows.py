@@ -296,21 +296,11 @@ def _by_cpu(v: VmRow) -> tuple[Any, ...]:
 
 
 async def test_esc_after_a_filter_renders_no_cell_again_but_a_theme_change_does(
-    monkeypatch: pytest.MonkeyPatch,
+    cells_rendered: list[tuple[int, int]],
 ) -> None:
     # The table loses focus to the filter box and gets it back: DataTable's style update
     # dropped every rendered cell, and all of a screenful was rendered again (Esc, tab keys).
-    from textual.widgets import DataTable
-
-    rendered: list[tuple[int, int]] = []
-    real = DataTable._render_cell
-
-    def counted(self: DataTable[Any], row: int, column: int, *args: Any, **kw: Any) -> Any:
-        if row >= 0 and column >= 0:
-            rendered.append((row, column))
-        return real(self, row, column, *args, **kw)
-
-    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    rendered = cells_rendered
     app = _Host()
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(VmsView)
