@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -73,11 +74,17 @@ def test_a_deleted_vm_and_a_removed_host_leave_no_series() -> None:
     assert after == _fresh(scrapes.now)
 
 
-def test_an_unchanged_host_is_reused_and_a_changed_one_rebuilt() -> None:
+def _three_hosts_scraped() -> tuple[list[Any], list[Any], Scrapes]:
+    """Three hosts with a VM each, scraped once."""
     hosts = [host(f"h{i}") for i in range(3)]
     vms = [vm(f"v{i}", f"h{i}") for i in range(3)]
     scrapes = Scrapes(ScrapeInput(snapshot(hosts, vms)))
     scrapes.text()
+    return hosts, vms, scrapes
+
+
+def test_an_unchanged_host_is_reused_and_a_changed_one_rebuilt() -> None:
+    hosts, vms, scrapes = _three_hosts_scraped()
     blocks = scrapes.collector.blocks
     assert blocks.rebuilt == 3
     scrapes.text()
@@ -139,10 +146,7 @@ def test_a_family_must_name_inputs_the_cache_knows_and_counters_end_in_total() -
 
 
 def test_only_the_families_whose_host_text_changed_are_joined_again() -> None:
-    hosts = [host(f"h{i}") for i in range(3)]
-    vms = [vm(f"v{i}", f"h{i}") for i in range(3)]
-    scrapes = Scrapes(ScrapeInput(snapshot(hosts, vms)))
-    scrapes.text()
+    hosts, vms, scrapes = _three_hosts_scraped()
     blocks = scrapes.collector.blocks
     first = blocks.joins
     assert first == len(blocks.families)  # the first render joins every family
