@@ -82,7 +82,7 @@ SIZED = (
         "startup_complete_floor_s",
     ),
     Figure("core", "start-up: engine CPU", "startup_engine_cpu_s", "s"),
-    Figure("core", "start-up: test-driver daemon CPU", "startup_daemon_cpu_s", "s"),
+    Figure("core", "start-up: test-driver daemons' CPU, summed", "startup_daemon_cpu_s", "s"),
     Figure("core", "snapshot build", "snapshot_build_ms", "ms"),
     Figure("core", "GET /api/v1/vms (all)", "api_vms_all_ms", "ms"),
     Figure("core", "GET /api/v1/vms/NAME", "api_vm_one_ms", "ms"),
