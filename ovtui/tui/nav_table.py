@@ -41,8 +41,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.css.styles import RenderStyles
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
@@ -239,6 +241,29 @@ class NavTable(DataTable[Cell]):
         if theme != self._drawn_theme:
             self._drawn_theme = theme
             self._cells_drawn.clear()
+
+    # One frame's styles: DataTable asks for its Rich style and background colours at each line
+    # it draws (each a walk up the widget's ancestors); within one render_lines call they are
+    # the same, so they are worked out once per call.
+    _frame: tuple[Style, tuple[Color, Color]] | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._frame = None
+        self._frame = (self.rich_style, self.background_colors)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    @property
+    def rich_style(self) -> Style:
+        frame = self._frame
+        return frame[0] if frame is not None else super().rich_style
+
+    @property
+    def background_colors(self) -> tuple[Color, Color]:
+        frame = self._frame
+        return frame[1] if frame is not None else super().background_colors
 
     def render_line(self, y: int) -> Strip:
         if self._update_count != self._drawn_at:
