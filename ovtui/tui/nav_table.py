@@ -20,6 +20,10 @@ Drawing one line, DataTable works out the Rich style of its header and row compo
 cells are cached. Here a component's styles are worked out once per style state of the table
 and kept until its styles change (notify_style_update, as DataTable's own caches).
 
+A cell that is one line of Text that fits is drawn here in a few steps, with what DataTable's
+Rich path (Styled over Padding over the Text) would draw: each engine reading changes two cells
+per overview row (load bar, trend), and Rich's general path was a third of a redrawn row.
+
 Rendered cells are kept across focus changes: their key holds the table's pseudo-classes
 (focus, hover) and base style, so a table losing and regaining focus (`/` then Esc, a tab
 switch) finds the cells it drew before. Only a theme change empties them (DataTable's own
@@ -31,13 +35,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.css.styles import RenderStyles
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
@@ -123,6 +130,11 @@ class NavTable(DataTable[Cell]):
         hit = self._cells_drawn.get(key)
         if hit is not None and hit[0] is value:
             return hit[1]
+        at = (row_index, column_index)
+        lines = self._one_line_cell(value, *at, base_style, width, cursor, hover)
+        if lines is not None:
+            put(self._cells_drawn, key, (value, lines))
+            return lines
         lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         put(self._cells_drawn, key, (value, lines))
         # Kept here, by value; DataTable's copy (its key as in its _render_cell) would hold the
@@ -140,6 +152,64 @@ class NavTable(DataTable[Cell]):
             )
         )
         return lines
+
+    def _one_line_cell(
+        self,
+        value: object,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> SegmentLines | None:
+        """A cell that is one line of Text that fits, drawn as DataTable draws it (Styled over
+        Padding over the Text, through Console.render_lines) in a few steps; None for any other
+        cell, which DataTable draws. What a poll changes is mostly such cells (bars, figures,
+        trends), and Rich's general path (wrap, justify, crop, pad: a dozen renderables deep)
+        was most of a redrawn row's cost."""
+        if not isinstance(value, Text):
+            return None
+        plain = value.plain
+        pad = self.cell_padding
+        inner = width - 2 * pad
+        if (
+            value.justify not in (None, "default")
+            or inner < 0
+            or "\n" in plain
+            or "\t" in plain
+            or cell_len(plain) > inner
+            or self.app.console_options.justify not in (None, "default")
+        ):
+            return None
+        row_key = self._row_locations.get_key(row_index)
+        if row_key is None or self.rows[row_key].height != 1:
+            return None
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component, post = self._get_styles_to_render_cell(
+            False,
+            False,
+            fixed,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+        console = self.app.console
+        if value.spans:
+            segments = list(value.render(console, end=""))
+        else:  # Text.render leaves out the style of a Text without spans (its caller adds it)
+            segments = [Segment(plain, console.get_style(value.style, default=Style.null()))]
+        room = inner - cell_len(plain)
+        line = [Segment(" " * pad), *segments] if pad else segments
+        if room:
+            line.append(Segment(" " * room))
+        if pad:
+            line.append(Segment(" " * pad))
+        return [list(Segment.apply_style(line, pre, post or None))]
 
     def _render_line_in_row(
         self,
@@ -171,6 +241,29 @@ class NavTable(DataTable[Cell]):
         if theme != self._drawn_theme:
             self._drawn_theme = theme
             self._cells_drawn.clear()
+
+    # One frame's styles: DataTable asks for its Rich style and background colours at each line
+    # it draws (each a walk up the widget's ancestors); within one render_lines call they are
+    # the same, so they are worked out once per call.
+    _frame: tuple[Style, tuple[Color, Color]] | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._frame = None
+        self._frame = (self.rich_style, self.background_colors)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    @property
+    def rich_style(self) -> Style:
+        frame = self._frame
+        return frame[0] if frame is not None else super().rich_style
+
+    @property
+    def background_colors(self) -> tuple[Color, Color]:
+        frame = self._frame
+        return frame[1] if frame is not None else super().background_colors
 
     def render_line(self, y: int) -> Strip:
         if self._update_count != self._drawn_at:

@@ -21,21 +21,25 @@ class TopBar(Horizontal):
     """
 
     def compose(self) -> ComposeResult:
-        yield Static("ovtui", id="title")
-        yield Static("", id="summary")
-        badge = Static(SYNTHETIC_BADGE, id="synthetic-badge")
+        # Kept: show() runs at each poll, and three queries of the bar's children were most
+        # of what an unchanged poll cost the bar.
+        self._title = Static("ovtui", id="title")
+        self._summary = Static("", id="summary")
+        badge = self._badge = Static(SYNTHETIC_BADGE, id="synthetic-badge")
         badge.display = False
         badge.tooltip = (
             f"Figures marked {SYNTHETIC_MARK} come from the demo's load model, not from guests."
         )
+        yield self._title
+        yield self._summary
         yield badge
 
     def show(self, *, title: str, summary: str, synthetic: bool) -> None:
-        if not self.is_mounted or not self.query("#synthetic-badge"):
+        badge: Static | None = getattr(self, "_badge", None)
+        if not self.is_mounted or badge is None or not badge.is_mounted:
             return  # its children are not mounted yet: the next redraw shows it
-        quiet.update(self.query_one("#title", Static), title)
+        quiet.update(self._title, title)
         # One line, 1fr wide: its text changes (the time, each poll) but never its size.
-        quiet.update(self.query_one("#summary", Static), summary, layout=False)
-        badge = self.query_one("#synthetic-badge", Static)
+        quiet.update(self._summary, summary, layout=False)
         if badge.display != synthetic:
             badge.display = synthetic

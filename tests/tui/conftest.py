@@ -102,16 +102,27 @@ async def api(call: Callable[..., Any], *args: Any) -> Any:
 
 @pytest.fixture
 def cells_rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
-    """(row, column) of each body cell DataTable renders (not its header or row labels)."""
+    """(row, column) of each body cell DataTable renders (not its header or row labels), or
+    NavTable draws itself (a one-line Text cell: NavTable._one_line_cell)."""
     from textual.widgets import DataTable
+
+    from ovtui.tui.nav_table import NavTable
 
     cells: list[tuple[int, int]] = []
     real = DataTable._render_cell
+    one_line = NavTable._one_line_cell
 
     def counted(self: DataTable[Any], row: int, column: int, *args: Any, **kw: Any) -> Any:
         if row >= 0 and column >= 0:
             cells.append((row, column))
         return real(self, row, column, *args, **kw)
 
+    def counted_one_line(self: NavTable, value: object, row: int, column: int, *args: Any) -> Any:
+        lines = one_line(self, value, row, column, *args)
+        if lines is not None:
+            cells.append((row, column))
+        return lines
+
     monkeypatch.setattr(DataTable, "_render_cell", counted)
+    monkeypatch.setattr(NavTable, "_one_line_cell", counted_one_line)
     return cells
