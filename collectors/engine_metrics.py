@@ -10,7 +10,6 @@ from __future__ import annotations
 from prometheus_client import (
     CollectorRegistry,
     Info,
-    ProcessCollector,
     disable_created_metrics,
 )
 
@@ -21,6 +20,7 @@ from collectors.ha_metrics import HaMetrics
 from collectors.job_metrics import JobMetrics
 from collectors.migration_metrics import MigrationMetrics
 from collectors.plan_metrics import PlanMetrics
+from collectors.process_metrics import FastProcessCollector
 from collectors.provision_metrics import ProvisionMetrics
 from collectors.text_counter import TextCounter
 from ovtui import __version__
@@ -48,7 +48,7 @@ class EngineMetrics:
             registry=self.registry,
         )
         Info("ovtui_build", "ovtui version", registry=self.registry).info({"version": __version__})
-        ProcessCollector(registry=self.registry)
+        FastProcessCollector(registry=self.registry)  # its open-fd count without a listing
 
     def declare_host(self, host: str) -> None:
         """Pre-creates the host's error series at zero, so rates and panels have data."""

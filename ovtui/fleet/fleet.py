@@ -261,7 +261,14 @@ class Fleet:
 
             def poll(conn: Any) -> HostReading:
                 return read_host(
-                    conn, cache, node, stale, networks, cpu_time=cpu_time, unread_before=before
+                    conn,
+                    cache,
+                    node,
+                    stale,
+                    networks,
+                    cpu_time=cpu_time,
+                    unread_before=before,
+                    previous=last,
                 )
 
             reading = await self._counted(name, POLL_DOMAINS, link.call(poll, action="list VMs"))

@@ -73,6 +73,11 @@ class VmConfig:
     memory_current_mib: int = 0  # what the balloon leaves the guest now
 
 
+# What one VM's reading is made of, as read_host sees it: (name, state code, cpu.time,
+# persistent, cached config or None). Equal keys make equal readings (see _polled).
+PollKey = tuple[str, int, int, bool, VmConfig | None]
+
+
 @dataclass(frozen=True, slots=True)
 class DomainReading:
     uuid: str
@@ -107,6 +112,12 @@ class HostReading:
     # uuid -> handle of each VM whose config is to be read (pending or stale), for
     # read_configs; wrapped so that the event loop never frees one (domain_handle.py).
     unread: Mapping[str, DomainHandle] = field(default_factory=dict, compare=False)
+    # uuid -> (what read_host built the VM's reading from, that reading): the next poll reuses
+    # the reading of a VM whose key is equal. Kept apart from `domains`, which with_configs
+    # fills in: a key stays paired only with the reading it made.
+    polled: Mapping[str, tuple[PollKey, DomainReading]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 def _truthy(value: str | None) -> bool:
@@ -226,49 +237,51 @@ POLL_CPU = libvirt.VIR_DOMAIN_STATS_CPU_TOTAL  # cpu.time: asked only where the 
 
 def _polled(
     dom: libvirt.virDomain,
-    record: Mapping[str, int],
-    cache: Mapping[str, VmConfig],
+    uuid: str,
+    key: PollKey,
     stale: Set[str],
     unread: dict[str, DomainHandle],
-    transient: set[str],
     before: Mapping[str, DomainHandle],
     conn: libvirt.virConnect,
-) -> DomainReading | None:
-    try:
-        uuid = dom.UUIDString()  # name and UUID travel with the domain: no round trip
-        state = vm_state(record.get("state.state", libvirt.VIR_DOMAIN_NOSTATE))
-        common = {
-            "uuid": uuid,
-            "name": dom.name(),
-            "state": state,
-            "cpu_time_ns": int(record.get("cpu.time", -1)),  # -1: not reported this time
-            "persistent": uuid not in transient,
-        }
-        config = cache.get(uuid)
-        if config is None or uuid in stale:
-            kept = before.get(uuid)
-            unread[uuid] = kept if kept is not None and kept.usable_on(conn) else DomainHandle(dom)
-        if config is None:
-            return DomainReading(
-                **common,
-                vcpus=0,
-                memory_mib=0,
-                meta=VmMeta(),
-                devices=None,
-                config_pending=True,
-            )
-        return DomainReading(
-            **common,
-            vcpus=config.vcpus,
-            memory_mib=config.memory_mib,
-            meta=config.meta,
-            devices=config.devices,
-            memory_current_mib=config.memory_current_mib,
+    kept: tuple[PollKey, DomainReading] | None,
+) -> DomainReading:
+    name, code, cpu_time_ns, persistent, config = key
+    if config is None or uuid in stale:
+        handle = before.get(uuid)
+        unread[uuid] = (
+            handle if handle is not None and handle.usable_on(conn) else DomainHandle(dom)
         )
-    except libvirt.libvirtError as exc:
-        if is_no_domain(exc) or is_unsupported(exc):
-            return None  # vanished since the listing (or undefined under us): not an error
-        raise
+    # An unchanged VM (most of them, most polls) keeps the reading object of the poll before:
+    # building a frozen 11-field DataClass per VM per poll was most of a poll's CPU at 500 x 40.
+    # Comparing the key costs a tuple compare (the config by identity first).
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    state = vm_state(code)
+    if config is None:
+        return DomainReading(
+            uuid=uuid,
+            name=name,
+            state=state,
+            vcpus=0,
+            memory_mib=0,
+            cpu_time_ns=cpu_time_ns,
+            persistent=persistent,
+            meta=VmMeta(),
+            devices=None,
+            config_pending=True,
+        )
+    return DomainReading(
+        uuid=uuid,
+        name=name,
+        state=state,
+        vcpus=config.vcpus,
+        memory_mib=config.memory_mib,
+        cpu_time_ns=cpu_time_ns,
+        persistent=persistent,
+        meta=config.meta,
+        devices=config.devices,
+        memory_current_mib=config.memory_current_mib,
+    )
 
 
 # The engine's own short-lived domains (ovtui.storage.move_helper: a paused copier of a shut-off
@@ -285,11 +298,13 @@ def read_host(
     *,
     cpu_time: bool = True,
     unread_before: Mapping[str, DomainHandle] | None = None,
+    previous: HostReading | None = None,
 ) -> HostReading:
     """Every VM of the host in two round trips; VMs not in `cache` come back config_pending.
     Those and the ones in `stale` (shown as cached) are in `unread`, to be read again; one
     already in `unread_before` (the host's reading before) keeps that handle, so the fleet's
-    loop drops no handle when this reading replaces that one.
+    loop drops no handle when this reading replaces that one. A VM whose raw figures and
+    cached config are those of `previous` (the host's reading before) keeps its reading object.
 
     `cpu_time` False (synthetic load): cpu.time is not asked for and reads as 0.
     `networks`: (name, bridge) of the logical networks of the host's cluster, checked in this
@@ -307,22 +322,37 @@ def read_host(
     transient = {d.UUIDString() for d in listed}
     unread: dict[str, DomainHandle] = {}
     before = unread_before or {}
-    domains = tuple(
-        d
-        for d in (
-            _polled(dom, rec, cache, stale, unread, transient, before, conn)
-            for dom, rec in records
-            if not dom.name().startswith(ENGINE_HELPER_PREFIX)
+    prior = previous.polled if previous is not None else {}
+    polled: dict[str, tuple[PollKey, DomainReading]] = {}
+    found_domains: list[DomainReading] = []
+    for dom, rec in records:
+        try:
+            name = dom.name()  # name and UUID travel with the domain: no round trip
+            if name.startswith(ENGINE_HELPER_PREFIX):
+                continue
+            uuid = dom.UUIDString()
+        except libvirt.libvirtError as exc:
+            if is_no_domain(exc) or is_unsupported(exc):
+                continue  # vanished since the listing (or undefined under us): not an error
+            raise
+        key: PollKey = (
+            name,
+            rec.get("state.state", libvirt.VIR_DOMAIN_NOSTATE),
+            int(rec.get("cpu.time", -1)),  # -1: not reported this time
+            uuid not in transient,
+            cache.get(uuid),
         )
-        if d
-    )
+        d = _polled(dom, uuid, key, stale, unread, before, conn, prior.get(uuid))
+        polled[uuid] = (key, d)
+        found_domains.append(d)
+    domains = tuple(found_domains)
     for uuid, handle in before.items():
         if unread.get(uuid) is not handle:
             # Not carried over (read meanwhile, vanished, or of an older connection): freed
             # here, not on the loop when the reading that held it is dropped.
             handle.release()
     found = read_networks(conn, networks) if networks else {}
-    return HostReading(time.monotonic(), time.time(), node, domains, found, unread)
+    return HostReading(time.monotonic(), time.time(), node, domains, found, unread, polled)
 
 
 def read_configs(
