@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from policies.filters import why_immovable
-from policies.placement import Placement, Unit, fits_after, place_packed
+from policies.placement import Placement, Unit, fits_after, place_packed, solo
 from policies.state import HostRoom, demand
 from policies.weights import PACK
 
@@ -95,7 +95,7 @@ class Ejector:
 
 
 def _vcpus(unit: Unit) -> int:
-    return sum(v.vcpus for v in unit.vms)
+    return unit.vcpus
 
 
 def _short(run: Packing, unit: Unit, room: HostRoom) -> tuple[float, float, float]:
@@ -129,7 +129,7 @@ def _ejectable(
             vm.memory_mib >= ej.per_vcpu * vm.vcpus or 2 * vm.memory_mib > rich.memory_mib
         ):
             continue
-        w = Unit.of((vm,))
+        w = solo(run.state, vm)
         if rich is None and ej.size(w) >= size:
             continue
         out.append(w)

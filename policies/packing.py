@@ -52,7 +52,7 @@ class Sizer:
     def unit(self, unit: Unit) -> float:
         size = self.sizes.get(unit.uuids)
         if size is None:
-            amounts = (unit.cpu, unit.memory_mib, sum(v.vcpus for v in unit.vms))
+            amounts = (unit.cpu, unit.memory_mib, unit.vcpus)
             size = sum(w * a for w, a in zip(self.weights, amounts, strict=True))
             self.sizes[unit.uuids] = size
         return size
@@ -120,11 +120,7 @@ class Packing:
         back = self.placed[room.name]
         cpu = room.busy + room.overhead + sum(p.unit.cpu for p in back) + unit.cpu
         mem = room.mem_used + sum(p.unit.memory_mib for p in back) + unit.memory_mib
-        vcpus = (
-            room.vcpus
-            + sum(sum(v.vcpus for v in p.unit.vms) for p in (*back,))
-            + sum(v.vcpus for v in unit.vms)
-        )
+        vcpus = room.vcpus + sum(p.unit.vcpus for p in back) + unit.vcpus
         p = self.params
         return (
             cpu <= p.high * room.cpus

@@ -30,14 +30,19 @@ class Unit:
     cpu: float
     memory_mib: int
     uuids: frozenset[str]
+    vcpus: int
 
     @classmethod
     def of(cls, vms: Sequence[VM]) -> Unit:
+        if len(vms) == 1:
+            vm = vms[0]
+            return cls((vm,), demand(vm), vm.memory_mib, frozenset((vm.uuid,)), vm.vcpus)
         return cls(
             tuple(vms),
             sum(demand(v) for v in vms),
             sum(v.memory_mib for v in vms),
             frozenset(v.uuid for v in vms),
+            sum(v.vcpus for v in vms),
         )
 
     @property
@@ -46,6 +51,14 @@ class Unit:
             return self.vms[0].name
         group = self.vms[0].affinity_group
         return "+".join(v.name for v in self.vms) + f" (affinity group {group})"
+
+
+def solo(state: ClusterState, vm: VM) -> Unit:
+    """The one-VM unit of `vm`, built once per planning run (many passes ask again)."""
+    unit = state.solo.get(vm.uuid)
+    if unit is None:
+        unit = state.solo[vm.uuid] = Unit.of((vm,))
+    return unit
 
 
 def units_on(state: ClusterState, room: HostRoom) -> tuple[list[Unit], list[str]]:
@@ -61,7 +74,7 @@ def units_on(state: ClusterState, room: HostRoom) -> tuple[list[Unit], list[str]
         if why:
             blocked.append(why)
         else:
-            units.append(Unit.of((vm,)))
+            units.append(solo(state, vm))
     for group, members in sorted(groups.items()):
         elsewhere = [
             v for v in state.affinity_members.get(group, ()) if state.where[v.uuid] != room.name
@@ -219,7 +232,7 @@ def _entry(dim: int, name: str, left: tuple[float, float, float]) -> Entry:
 
 
 def _needs(unit: Unit, keep_free_mib: int) -> tuple[float, float, float]:
-    return (unit.cpu, unit.memory_mib + keep_free_mib, sum(v.vcpus for v in unit.vms))
+    return (unit.cpu, unit.memory_mib + keep_free_mib, unit.vcpus)
 
 
 def fits_after(state: ClusterState, params: Params, unit: Unit, room: HostRoom) -> bool:
@@ -227,7 +240,7 @@ def fits_after(state: ClusterState, params: Params, unit: Unit, room: HostRoom) 
     return (
         room.cpu_with(unit.cpu) <= params.high
         and room.mem_free - unit.memory_mib >= params.max_free_memory_over_mib
-        and room.vcpus + sum(v.vcpus for v in unit.vms) <= params.max_vcpus_per_cpu * room.cpus
+        and room.vcpus + unit.vcpus <= params.max_vcpus_per_cpu * room.cpus
         and _fits(state, params, unit, room) is None
     )
 
@@ -254,7 +267,7 @@ def place(
     refused: dict[str, list[Any]] = {}  # kind -> [count, a host, its reason or None]
     source = state.where[unit.vms[0].uuid]
     high, keep = params.high, params.max_free_memory_over_mib
-    vcpus, vcpu_cap = sum(v.vcpus for v in unit.vms), params.max_vcpus_per_cpu
+    vcpus, vcpu_cap = unit.vcpus, params.max_vcpus_per_cpu
     looked = 0
     for room in candidates:
         if room.name == source:
@@ -365,6 +378,8 @@ def place_packed(
             looked += 1
             if ok and looked > LOOK_AT:
                 break
+            if entry[2] < lows[0] or entry[3] < lows[1] or entry[4] < lows[2]:
+                continue  # its ranked room says no, well beyond rounding (as for a block)
             room = index.room(name)
             if (
                 room.cpu_with(unit.cpu) > high

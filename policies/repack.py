@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from policies.evict import Ejector
 from policies.filters import why_immovable
 from policies.params import Params
-from policies.placement import Headroom, Placement, Unit, place_packed
+from policies.placement import Headroom, Placement, Unit, place_packed, solo
 from policies.state import ClusterState, HostRoom
 from policies.weights import PACK
 
@@ -31,7 +31,7 @@ PICK = 8
 
 
 def vcpus(unit: Unit) -> int:
-    return sum(v.vcpus for v in unit.vms)
+    return unit.vcpus
 
 
 @dataclass(slots=True)
@@ -182,7 +182,7 @@ class Repack:
             unit = self.singles.get(vm.uuid)
             if unit is None:
                 ok = not vm.affinity_group and not why_immovable(vm)
-                unit = self.singles[vm.uuid] = Unit.of((vm,)) if ok else None
+                unit = self.singles[vm.uuid] = solo(self.state, vm) if ok else None
             if unit is not None:
                 out.append(unit)
         return out

@@ -42,7 +42,7 @@ from ovtui.model import VM
 from policies.evict import Ejection, Ejector
 from policies.filters import why_immovable
 from policies.params import Params
-from policies.placement import Unit, fits_after
+from policies.placement import fits_after, solo
 from policies.state import ClusterState, HostRoom, demand
 
 #: Most stranded hosts tried for each memory-rich VM (and hosts with the most idle vCPUs
@@ -132,7 +132,7 @@ class _Run:
         for order in (moves, moves[::-1]):
             done: list[tuple[VM, HostRoom, HostRoom]] = []
             for vm, _, target in order:
-                if not fits_after(self.state, self.params, Unit.of((vm,)), target):
+                if not fits_after(self.state, self.params, solo(self.state, vm), target):
                     break
                 self.state.move(vm, target.name)
                 done.append(order[len(done)])
@@ -152,7 +152,7 @@ class _Run:
                 "in service, and afterwards their free memory and vCPUs fit the VMs of the "
                 "hosts being drained better"
             )
-            self.ej.add(Ejection(Unit.of((vm,)), source, target, why, ""))
+            self.ej.add(Ejection(solo(self.state, vm), source, target, why, ""))
             self.movable[source.name].remove(vm)
 
 

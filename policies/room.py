@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from policies.evict import Ejection
 from policies.filters import why_immovable
-from policies.placement import Unit, fits_after
+from policies.placement import Unit, fits_after, solo
 from policies.repack import Attempt, Repack, vcpus
 from policies.state import HostRoom
 
@@ -87,7 +87,7 @@ def _movable(
                 continue  # not one of its own, or it moved already
             if vm.affinity_group or why_immovable(vm):
                 continue
-            w = Unit.of((vm,))
+            w = solo(run.state, vm)
             if _covers(w, short) and run.size(w) < size:
                 out.append((True, run.size(w), w.name, w))
     out.sort(key=lambda x: x[:3])

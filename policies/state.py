@@ -13,9 +13,13 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from ovtui.model import VM, Cluster, Host, HostState, Snapshot
 from policies.plan import HostLoad
+
+if TYPE_CHECKING:
+    from policies.placement import Unit
 
 
 def demand(vm: VM) -> float:
@@ -101,6 +105,8 @@ class ClusterState:
         self.rooms = rooms
         self.where: dict[str, str] = {u: r.name for r in rooms.values() for u in r.vms}
         self.affinity_members: dict[str, list[VM]] = {}
+        # one-VM units by uuid (policies.placement.solo): VMs do not change within a run
+        self.solo: dict[str, Unit] = {}
         for room in rooms.values():
             for vm in room.vms.values():
                 if vm.affinity_group:

@@ -28,7 +28,7 @@ SEEK = 4
 
 
 def _vcpus(unit: Unit) -> int:
-    return sum(v.vcpus for v in unit.vms)
+    return unit.vcpus
 
 
 def make_room(run: Packing, unit: Unit, source: str) -> Placement | None:
