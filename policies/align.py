@@ -69,6 +69,7 @@ def _align_one(
     worth: float,
 ) -> bool:
     fp = run.free(host_p)
+    r_vcpu, r_cpu = ratio
     on_p = run.pick(t, host_p, 2, 1)
     base_p = joint(run, host_p, ratio)
     best: tuple[float, tuple[bool, Unit], tuple[bool, Unit], HostRoom] | None = None
@@ -77,17 +78,24 @@ def _align_one(
             continue
         fq = run.free(host_q)
         base = base_p + joint(run, host_q, ratio)
+        on_q = [(own_y, y, run.amounts(y)) for own_y, y in run.pick(t, host_q, 1, 2)]
         for own_x, x in on_p:
-            ax = run.amounts(x)
-            for own_y, y in run.pick(t, host_q, 1, 2):
+            # _joint of both hosts after the swap, spelt out: the innermost loop of reclaim
+            ax0, ax1, ax2 = run.amounts(x)
+            p0, p1, p2 = fp[0] + ax0, fp[1] + ax1, fp[2] + ax2
+            q0, q1, q2 = fq[0] - ax0, fq[1] - ax1, fq[2] - ax2
+            for own_y, y, (ay0, ay1, ay2) in on_q:
                 if own_x and own_y:
                     continue  # two ejections for an alignment: more often worse than not
-                ay = run.amounts(y)
-                np_ = [fp[d] + ax[d] - ay[d] for d in range(3)]
-                nq = [fq[d] - ax[d] + ay[d] for d in range(3)]
-                if min(np_) < -1e-9 or min(nq) < -1e-9:
+                np0, np1, np2 = p0 - ay0, p1 - ay1, p2 - ay2
+                nq0, nq1, nq2 = q0 + ay0, q1 + ay1, q2 + ay2
+                if min(np0, np1, np2) < -1e-9 or min(nq0, nq1, nq2) < -1e-9:
                     continue
-                gain = _joint(np_, ratio) + _joint(nq, ratio) - base
+                gain = (
+                    max(0.0, min(np1, np2 * r_vcpu, np0 * r_cpu))
+                    + max(0.0, min(nq1, nq2 * r_vcpu, nq0 * r_cpu))
+                    - base
+                )
                 if gain > worth and (best is None or gain > best[0]):
                     best = (gain, (own_x, x), (own_y, y), host_q)
     if best is None:

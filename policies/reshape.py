@@ -87,13 +87,12 @@ class _Free:
         return self.cpu >= -1e-9 and self.mem >= 0 and self.vcpus >= -1e-9
 
     def moved(self, out: VM | None, into: VM | None) -> _Free:
-        g = _Free(self.cpu, self.mem, self.vcpus)
-        for vm, sign in ((out, 1), (into, -1)):
-            if vm is not None:
-                g.cpu += sign * demand(vm)
-                g.mem += sign * vm.memory_mib
-                g.vcpus += sign * vm.vcpus
-        return g
+        cpu, mem, vcpus = self.cpu, self.mem, self.vcpus
+        if out is not None:
+            cpu, mem, vcpus = cpu + demand(out), mem + out.memory_mib, vcpus + out.vcpus
+        if into is not None:
+            cpu, mem, vcpus = cpu - demand(into), mem - into.memory_mib, vcpus - into.vcpus
+        return _Free(cpu, mem, vcpus)
 
 
 def _free(room: HostRoom, params: Params) -> _Free:
