@@ -94,17 +94,13 @@ class Ejector:
                 break
 
 
-def _vcpus(unit: Unit) -> int:
-    return unit.vcpus
-
-
 def _short(run: Packing, unit: Unit, room: HostRoom) -> tuple[float, float, float]:
     """What `room` lacks to take `unit` within the limits: CPUs of demand, MiB, vCPUs."""
     p = run.params
     return (
         max(0.0, room.busy + room.overhead + unit.cpu - p.high * room.cpus),
         float(max(0, p.max_free_memory_over_mib + unit.memory_mib - room.mem_free)),
-        max(0.0, room.vcpus + _vcpus(unit) - p.max_vcpus_per_cpu * room.cpus),
+        max(0.0, room.vcpus + unit.vcpus - p.max_vcpus_per_cpu * room.cpus),
     )
 
 
@@ -134,7 +130,7 @@ def _ejectable(
             continue
         out.append(w)
     if rich is not None:
-        out.sort(key=lambda w: (w.memory_mib / max(1, _vcpus(w)), w.name))
+        out.sort(key=lambda w: (w.memory_mib / max(1, w.vcpus), w.name))
     else:
         out.sort(key=lambda w: (ej.size(w), w.name))
     return out[:TRIES]
@@ -152,7 +148,7 @@ def eject_for(
         return None
     rich = None
     if by_choice:
-        if not ej.per_vcpu or unit.memory_mib <= RICH * ej.per_vcpu * _vcpus(unit):
+        if not ej.per_vcpu or unit.memory_mib <= RICH * ej.per_vcpu * unit.vcpus:
             return None
         rich = unit
     p = run.params
@@ -165,7 +161,7 @@ def eject_for(
     seek = SEEK if rich is None else SEEK // 2
     hosts = run.index.most_room(1, unit.memory_mib + keep_free, seek, may_lose)
     if rich is None:
-        hosts += run.index.most_room(2, _vcpus(unit), SEEK, may_lose)
+        hosts += run.index.most_room(2, unit.vcpus, SEEK, may_lose)
     for host_p in hosts:
         if host_p.name in seen:
             continue

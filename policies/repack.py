@@ -30,10 +30,6 @@ LOOK = 96
 PICK = 8
 
 
-def vcpus(unit: Unit) -> int:
-    return unit.vcpus
-
-
 @dataclass(slots=True)
 class Attempt:
     """What one attempt changed, to take it back: each move with what it replaced (where the
@@ -151,7 +147,7 @@ class Repack:
         return (
             max(0.0, room.busy + room.overhead + unit.cpu - p.high * room.cpus),
             float(max(0, p.max_free_memory_over_mib + unit.memory_mib - room.mem_free)),
-            max(0.0, room.vcpus + vcpus(unit) - p.max_vcpus_per_cpu * room.cpus),
+            max(0.0, room.vcpus + unit.vcpus - p.max_vcpus_per_cpu * room.cpus),
         )
 
     def free(self, room: HostRoom) -> tuple[float, float, float]:
@@ -212,5 +208,5 @@ class Repack:
         got = self._amounts.get(unit.uuids)
         if got is None:
             got = self._amounts[unit.uuids] = (unit.cpu, float(unit.memory_mib),
-                                               float(vcpus(unit)))  # fmt: skip
+                                               float(unit.vcpus))  # fmt: skip
         return got

@@ -22,7 +22,7 @@ from __future__ import annotations
 from policies.evict import Ejection
 from policies.filters import why_immovable
 from policies.placement import Unit, fits_after, solo
-from policies.repack import Attempt, Repack, vcpus
+from policies.repack import Attempt, Repack
 from policies.state import HostRoom
 
 #: Hosts looked at as P per resource, units of each tried for a single move.
@@ -45,7 +45,7 @@ def make_room(run: Repack, t: Attempt, unit: Unit, gone: HostRoom) -> HostRoom |
         return name not in seen
 
     hosts = run.index.most_room(1, unit.memory_mib + keep_free, SEEK, fresh)
-    hosts += run.index.most_room(2, vcpus(unit), SEEK, fresh)
+    hosts += run.index.most_room(2, unit.vcpus, SEEK, fresh)
     hosts += run.index.most_room(0, unit.cpu, SEEK // 2, fresh)
     for host_p in hosts:
         if host_p.name in seen:
@@ -95,7 +95,7 @@ def _movable(
 
 
 def _covers(w: Unit, short: tuple[float, float, float]) -> bool:
-    return w.cpu + 1e-9 >= short[0] and w.memory_mib >= short[1] and vcpus(w) >= short[2]
+    return w.cpu + 1e-9 >= short[0] and w.memory_mib >= short[1] and w.vcpus >= short[2]
 
 
 def clear(run: Repack, t: Attempt, unit: Unit, host_p: HostRoom, gone: HostRoom) -> HostRoom | None:
@@ -111,7 +111,7 @@ def clear(run: Repack, t: Attempt, unit: Unit, host_p: HostRoom, gone: HostRoom)
         if not any(short):
             break
         d = max(range(3), key=lambda i: short[i] / max(1e-9, (unit.cpu, unit.memory_mib,
-                                                              vcpus(unit))[i]))  # fmt: skip
+                                                              unit.vcpus)[i]))  # fmt: skip
         units = [(False, run.placed[u][0]) for u in run.landed.get(host_p.name, ())]
         if made < t.limit - t.ejections:
             units += [(True, w) for w in run.own(t, host_p)]
@@ -120,7 +120,7 @@ def clear(run: Repack, t: Attempt, unit: Unit, host_p: HostRoom, gone: HostRoom)
         if not units:
             break
         own, w = min(units, key=lambda ow: (ow[0], -(ow[1].cpu, ow[1].memory_mib,
-                                            vcpus(ow[1]))[d], ow[1].name))  # fmt: skip
+                                            ow[1].vcpus)[d], ow[1].name))  # fmt: skip
         looked += 1
         if run.put(t, w, {host_p.name, gone.name}) is None:
             failed.add(w.uuids)
@@ -142,7 +142,7 @@ def swap(run: Repack, t: Attempt, unit: Unit, host_p: HostRoom, gone: HostRoom) 
     target costs nothing) or, one of the two, a VM its host ran before the round (an
     ejection). -> P, every move applied; None: nothing changed."""
     fp = run.free(host_p)
-    need = (unit.cpu, float(unit.memory_mib), float(vcpus(unit)))
+    need = (unit.cpu, float(unit.memory_mib), float(unit.vcpus))
     lack = [n - f for n, f in zip(need, fp, strict=True)]
     if all(x <= 1e-9 for x in lack):
         return None

@@ -27,16 +27,12 @@ if TYPE_CHECKING:
 SEEK = 4
 
 
-def _vcpus(unit: Unit) -> int:
-    return unit.vcpus
-
-
 def make_room(run: Packing, unit: Unit, source: str) -> Placement | None:
     """One swap of two placed VMs' targets after which `unit` fits on a kept host (applied to
     the state, the placements and the index), or None (nothing changed)."""
     p = run.params
     keep_free, ratio = p.max_free_memory_over_mib, p.max_vcpus_per_cpu
-    need_v = _vcpus(unit)
+    need_v = unit.vcpus
 
     def landed(name: str) -> bool:
         return bool(run.landed.get(name))
@@ -46,9 +42,9 @@ def make_room(run: Packing, unit: Unit, source: str) -> Placement | None:
         if host_p.name == source or short <= 0 or host_p.cpu_with(unit.cpu) > p.high:
             continue  # not vCPU-bound here: a swap of this kind does not help
         mem_p = host_p.mem_free - keep_free - unit.memory_mib  # may go down by this much
-        on_p = sorted(run.landed.get(host_p.name, {}).values(), key=lambda sw: -_vcpus(sw[1].unit))
+        on_p = sorted(run.landed.get(host_p.name, {}).values(), key=lambda sw: -sw[1].unit.vcpus)
         for src_w, w in on_p:
-            vw = _vcpus(w.unit)
+            vw = w.unit.vcpus
             if vw <= short:
                 break  # sorted: no later w frees enough
             for host_q in run.index.most_room(2, 1, SEEK, landed):
@@ -56,7 +52,7 @@ def make_room(run: Packing, unit: Unit, source: str) -> Placement | None:
                     continue
                 room_v = ratio * host_q.cpus - host_q.vcpus
                 for _, (src_x, x) in run.landed.get(host_q.name, {}).items():
-                    dv, dm = vw - _vcpus(x.unit), x.unit.memory_mib - w.unit.memory_mib
+                    dv, dm = vw - x.unit.vcpus, x.unit.memory_mib - w.unit.memory_mib
                     if not (short <= dv <= room_v and dm <= mem_p):
                         continue
                     if -dm > host_q.mem_free - keep_free:
